@@ -1,0 +1,125 @@
+"""The `opendata` command: a thin click layer over the library."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+from .errors import OpenDataError
+
+DEFAULT_PACKAGE = "datapackage"
+DEFAULT_DB = "build/opendata.db"
+
+
+def _library_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn library exceptions into a clear message and exit code 2, no traceback."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except OpenDataError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(2)
+
+    return wrapper
+
+
+@click.group()
+@click.version_option(__version__, prog_name="opendata")
+def cli() -> None:
+    """opendata: Chinese budget disclosures (部门预算/部门决算) as validated open data.
+
+    Typical flow: opendata import REPORT, opendata validate, opendata build, opendata serve.
+    """
+
+
+@cli.command()
+@click.argument("package", default=DEFAULT_PACKAGE, type=click.Path())
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as a JSON report.")
+@click.option("--strict", is_flag=True, help="Exit 1 on warnings too.")
+@_library_errors
+def validate(package: str, as_json: bool, strict: bool) -> None:
+    """Validate PACKAGE: frictionless schema validation and every accounting rule.
+
+    Exit status: 0 valid (warnings allowed), 1 errors found, 2 unusable input.
+    """
+    from .report import format_validation, validation_json
+    from .validate import validate_package
+
+    result = validate_package(package)
+    if as_json:
+        click.echo(json.dumps(validation_json(result), ensure_ascii=False, indent=2))
+    else:
+        click.echo(format_validation(result))
+    sys.exit(result.exit_code(strict))
+
+
+@cli.command()
+@click.argument("package", default=DEFAULT_PACKAGE, type=click.Path())
+@click.option("-o", "--output", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False),
+              help="The SQLite file to write (replaced only when the build succeeds).")
+@_library_errors
+def build(package: str, output: str) -> None:
+    """Build PACKAGE into a SQLite database for Datasette.
+
+    Findings of the accounting rules go into the `findings` table and do not stop the build;
+    a package that breaks its schema does.
+    """
+    from .build import build as build_database
+
+    result = build_database(package, output)
+    tables = ", ".join(f"{name} {count}" for name, count in result.rows.items())
+    errors = sum(f.severity == "error" for f in result.findings)
+    click.echo(f"Built {result.path}: {tables}; findings: {len(result.findings)} ({errors} errors)")
+
+
+@cli.command()
+@click.argument("db", default=DEFAULT_DB, type=click.Path(dir_okay=False))
+@click.option("-h", "--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("-p", "--port", default=8001, show_default=True, type=click.IntRange(0, 65535), help="Port.")
+@click.option("-m", "--metadata", default="metadata.yml", show_default=True, type=click.Path(dir_okay=False),
+              help="Datasette metadata (titles, descriptions, facets); skipped when missing.")
+@click.option("--package", "package_dir", default=DEFAULT_PACKAGE, show_default=True, type=click.Path(file_okay=False),
+              help="Data package offered for download at /datapackage/; skipped when missing.")
+@_library_errors
+def serve(db: str, host: str, port: int, metadata: str, package_dir: str) -> None:
+    """Serve DB with Datasette (read-only, immutable, CORS on) on http://HOST:PORT."""
+    from .site.app import serve as serve_database
+
+    meta = metadata if Path(metadata).is_file() else None
+    pkg = package_dir if Path(package_dir, "datapackage.json").is_file() else None
+    click.echo(f"Serving {db} on http://{host}:{port}/ (Ctrl+C stops)")
+    serve_database(db, host=host, port=port, metadata=meta, package_dir=pkg)
+
+
+@cli.command(name="import")
+@click.argument("report", type=click.Path(exists=True, dir_okay=False))
+@click.option("--package", "package_dir", default=DEFAULT_PACKAGE, show_default=True, type=click.Path(file_okay=False),
+              help="The data package to add the report to.")
+@click.option("--report-id", default=None, help="Identifier to give the report (default: derived from the text).")
+@_library_errors
+def import_(report: str, package_dir: str, report_id: str | None) -> None:
+    """Add REPORT (a PDF, or a .txt of its text) to the data package.
+
+    Re-importing the same report replaces its rows and nothing else. The import ends with a
+    summary, the sentences with numbers it did not understand, and the validation findings.
+    """
+    from .ingest.importer import format_summary, import_report
+
+    summary = import_report(Path(report), Path(package_dir), report_id=report_id)
+    click.echo(format_summary(summary))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    cli()

@@ -1,0 +1,79 @@
+"""Accounting rules: a registry of checks that run over the loaded SQLite tables.
+
+Each rule is one entry: id, titles, severity, the resources it reads, and a function
+``check(db) -> Iterable[Finding]``. Adding a rule is adding one entry (see ``rule``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import sqlite_utils
+
+ERROR, WARNING = "error", "warning"
+
+
+@dataclass
+class Finding:
+    """One figure (or set of figures) that does not add up."""
+
+    rule_id: str
+    severity: str
+    report_id: str | None
+    message_zh: str
+    message_en: str
+    resource: str | None = None
+    row_ref: str | None = None
+    fields: str | None = None
+    expected: float | None = None
+    stated: float | None = None
+    difference: float | None = None
+    tolerance: float | None = None
+    source_ref: str | None = None
+
+    def to_row(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Rule:
+    """A registered accounting rule."""
+
+    id: str
+    title_zh: str
+    title_en: str
+    severity: str
+    resources: tuple[str, ...]
+    check: Callable[[sqlite_utils.Database], Iterable[Finding]] = field(repr=False)
+
+
+REGISTRY: dict[str, Rule] = {}
+
+
+def rule(id: str, title_zh: str, title_en: str, severity: str, resources: tuple[str, ...]):  # noqa: A002
+    """Decorator registering ``check(db)`` as a rule."""
+
+    def register(check: Callable[[sqlite_utils.Database], Iterable[Finding]]):
+        REGISTRY[id] = Rule(id, title_zh, title_en, severity, resources, check)
+        return check
+
+    return register
+
+
+def _load_rule_modules() -> None:
+    from importlib import import_module
+    from pkgutil import iter_modules
+
+    for info in iter_modules(__path__):
+        import_module(f"{__name__}.{info.name}")
+
+
+def run_rules(db: sqlite_utils.Database) -> list[Finding]:
+    """Every registered rule over every report in the database."""
+    _load_rule_modules()
+    findings: list[Finding] = []
+    for r in REGISTRY.values():
+        findings.extend(r.check(db))
+    return findings

@@ -1,0 +1,59 @@
+"""App factory shared by the CLI and the tests: a read-only, immutable Datasette instance."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from datasette.app import Datasette
+
+#: Settings that keep a public instance fast and safe.
+SETTINGS: dict[str, Any] = {
+    "sql_time_limit_ms": 1000,
+    "max_returned_rows": 1000,
+    "suggest_facets": False,
+    "default_page_size": 50,
+    "facet_time_limit_ms": 500,
+    "allow_facet": True,
+    "num_sql_threads": 3,
+}
+
+
+def load_metadata(path: str | os.PathLike[str] | None) -> dict[str, Any]:
+    """metadata.yml as a dict (empty when no file is given)."""
+    if path is None:
+        return {}
+    return yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+
+
+def make_app(db_path: str | os.PathLike[str], *, metadata: str | os.PathLike[str] | dict | None = None,
+             package_dir: str | os.PathLike[str] | None = None,
+             settings: dict[str, Any] | None = None) -> Datasette:
+    """A Datasette serving ``db_path`` immutable, with CORS, the metadata and the data package."""
+    db = Path(db_path)
+    if not db.is_file():
+        raise FileNotFoundError(f"{db}: no such database (run `opendata build` first)")
+    meta = metadata if isinstance(metadata, dict) else load_metadata(metadata)
+    inspect_file = db.with_suffix(".inspect.json")
+    inspect_data = json.loads(inspect_file.read_text()) if inspect_file.exists() else None
+    static = [("datapackage", str(Path(package_dir).resolve()))] if package_dir else []
+    return Datasette(
+        immutables=[str(db)],
+        metadata=meta,
+        settings={**SETTINGS, **(settings or {})},
+        cors=True,
+        inspect_data=inspect_data,
+        static_mounts=static,
+    )
+
+
+def serve(db_path: str | os.PathLike[str], *, host: str = "127.0.0.1", port: int = 8001,
+          metadata: str | os.PathLike[str] | None = None, package_dir: str | os.PathLike[str] | None = None) -> None:
+    """Serve the database with uvicorn until interrupted."""
+    import uvicorn
+
+    ds = make_app(db_path, metadata=metadata, package_dir=package_dir)
+    uvicorn.run(ds.app(), host=host, port=port, log_level="warning")
