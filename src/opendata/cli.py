@@ -97,6 +97,8 @@ def serve(db: str, host: str, port: int, metadata: str, package_dir: str) -> Non
     """Serve DB with Datasette (read-only, immutable, CORS on) on http://HOST:PORT."""
     from .site.app import serve as serve_database
 
+    if not Path(db).is_file():
+        raise FileNotFoundError(f"{db}: no such database (run `opendata build` first)")
     meta = metadata if Path(metadata).is_file() else None
     pkg = package_dir if Path(package_dir, "datapackage.json").is_file() else None
     click.echo(f"Serving {db} on http://{host}:{port}/ (Ctrl+C stops)")

@@ -1,0 +1,111 @@
+"""The click layer: commands, exit codes and messages, over the real shipped package."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from opendata import __version__
+from opendata.cli import cli
+from opendata.validate import validate_package
+from opendata.report import validation_json
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "datapackage"
+SEED_REPORT = "zhuzhou-lusong-kjgxj-2020-final"
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def package_copy(tmp_path: Path) -> Path:
+    dest = tmp_path / "pkg"
+    shutil.copytree(PACKAGE, dest)
+    return dest
+
+
+def test_version(runner):
+    result = runner.invoke(cli, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.strip() == f"opendata, version {__version__}"
+
+
+def test_help_lists_every_command(runner):
+    result = runner.invoke(cli, ["--help"])
+    assert result.exit_code == 0
+    for command in ("import", "validate", "build", "serve"):
+        assert f"  {command} " in result.output
+    for command in ("import", "validate", "build", "serve"):
+        sub = runner.invoke(cli, [command, "--help"])
+        assert sub.exit_code == 0 and "Usage: " in sub.output
+
+
+def test_validate_shipped_package_has_no_schema_problems(runner):
+    result = runner.invoke(cli, ["validate", str(PACKAGE)])
+    assert result.exit_code in (0, 1), result.output
+    assert "0 schema problems" in result.output
+
+
+def test_validate_json_equals_library_report(runner):
+    result = runner.invoke(cli, ["validate", str(PACKAGE), "--json"])
+    assert result.exit_code in (0, 1)
+    printed = json.loads(result.output)
+    assert printed == json.loads(json.dumps(validation_json(validate_package(PACKAGE)), ensure_ascii=False))
+    assert printed["schema_problems"] == []
+
+
+def test_build_writes_the_seed_figures(runner, tmp_path):
+    db_path = tmp_path / "out.db"
+    result = runner.invoke(cli, ["build", str(PACKAGE), "-o", str(db_path)])
+    assert result.exit_code == 0, result.output
+    assert f"Built {db_path}" in result.output
+    conn = sqlite3.connect(db_path)
+    # The 18 项 lines of 一般公共预算财政拨款支出 add up to the stated total, 2540.24 万元.
+    (total, lines), = conn.execute(
+        "select round(sum(amount), 2), count(*) from amounts where report_id = ? and table_no = 5 "
+        "and measure = '合计' and length(code) = 7", [SEED_REPORT])
+    assert (total, lines) == (2540.24, 18)
+    (stated,), = conn.execute(
+        "select amount from amounts where report_id = ? and table_no = 5 and line_key = '合计' and measure = '合计'",
+        [SEED_REPORT])
+    assert stated == 2540.24
+
+
+def test_build_refuses_a_broken_package_and_keeps_the_old_database(runner, package_copy, tmp_path):
+    db_path = tmp_path / "out.db"
+    assert runner.invoke(cli, ["build", str(package_copy), "-o", str(db_path)]).exit_code == 0
+    before = db_path.read_bytes()
+    amounts = package_copy / "data" / "amounts.csv"
+    with amounts.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    rows[1][rows[0].index("amount")] = "abc"
+    with amounts.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerows(rows)
+    result = runner.invoke(cli, ["build", str(package_copy), "-o", str(db_path)])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert "amounts" in result.output and "row 2" in result.output and "field amount" in result.output
+    assert "type-error" in result.output
+    assert db_path.read_bytes() == before
+
+
+def test_validate_unreadable_descriptor_exits_2(runner, package_copy):
+    (package_copy / "datapackage.json").write_text("{not json", encoding="utf-8")
+    result = runner.invoke(cli, ["validate", str(package_copy)])
+    assert result.exit_code == 2
+    assert "datapackage.json: line 1" in result.output and "malformed JSON" in result.output
+
+
+def test_serve_without_database_is_a_clear_error(runner, tmp_path):
+    result = runner.invoke(cli, ["serve", str(tmp_path / "missing.db")])
+    assert result.exit_code == 2
+    assert "no such database" in result.output
