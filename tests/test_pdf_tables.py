@@ -1,0 +1,407 @@
+"""opendata.ingest.pdf_tables against the real Putuo 2024 决算 PDF and the blank national template.
+
+Expected figures were read off the rendered pages (pdftoppm) of the PDF, not from the code's output.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from opendata import template as T
+from opendata.errors import ImportError_
+from opendata.ingest.pdf_tables import PdfTables, _amount, _line_key, read_pdf_tables, table_no_from_title
+
+REPORTS = Path("/work/shared/reports")
+PUTUO = REPORTS / "shanghai-putuo-finance-bureau-2024-final-accounts.pdf"
+BLANK = REPORTS / "national-template-final-accounts-blank.pdf"
+DESCRIPTOR = Path(__file__).resolve().parents[1] / "datapackage" / "datapackage.json"
+
+needs_putuo = pytest.mark.skipif(not PUTUO.exists(), reason="real report not available")
+needs_blank = pytest.mark.skipif(not BLANK.exists(), reason="blank template not available")
+
+
+@pytest.fixture(scope="module")
+def putuo() -> PdfTables:
+    return read_pdf_tables(PUTUO, report_id="putuo-finance-2024-final", edition=2024)
+
+
+def amount(res: PdfTables, table: int, side: str, key: str, measure: str) -> float | None:
+    rows = [a for a in res.amounts
+            if (a["table_no"], a["side"], a["line_key"], a["measure"]) == (table, side, key, measure)]
+    assert len(rows) <= 1, rows
+    return rows[0]["amount"] if rows else None
+
+
+def lines(res: PdfTables, table: int, side: str) -> set[str]:
+    return {a["line_key"] for a in res.amounts if a["table_no"] == table and a["side"] == side}
+
+
+# --------------------------------------------------------------------------- table 1
+
+@needs_putuo
+def test_table1_income_and_totals_both_sides(putuo: PdfTables) -> None:
+    I, E = T.INCOME, T.EXPENDITURE
+    assert amount(putuo, 1, I, "本年收入合计", "决算数") == 2946.25
+    assert amount(putuo, 1, I, "一般公共预算财政拨款收入", "决算数") == 2940.05
+    assert amount(putuo, 1, I, "其他收入", "决算数") == 6.20
+    assert amount(putuo, 1, I, "总计", "决算数") == 2995.39
+    assert amount(putuo, 1, E, "总计", "决算数") == 2995.39
+    assert amount(putuo, 1, E, "本年支出合计", "决算数") == 2940.05
+    # table 1 prints 326.71 here while tables 2, 3 and 5 print 326.72: read as printed, not "fixed"
+    assert amount(putuo, 1, E, "社会保障和就业支出", "决算数") == 326.71
+    assert amount(putuo, 1, E, "住房保障支出", "决算数") == 445.69
+
+
+@needs_putuo
+def test_table1_continues_on_page_7(putuo: PdfTables) -> None:
+    rows = {(a["side"], a["line_key"]): a for a in putuo.amounts if a["table_no"] == 1}
+    opening = rows[(T.INCOME, T.OPENING_BALANCE)]
+    closing = rows[(T.EXPENDITURE, T.CLOSING_BALANCE)]
+    assert opening["amount"] == 49.14 and opening["source_page"] == 7
+    assert closing["amount"] == 55.34 and closing["source_page"] == 7
+    assert rows[(T.INCOME, "总计")]["source_page"] == 7
+    # printed order: the page 7 lines come after page 6's, in each side
+    assert opening["line_no"] > rows[(T.INCOME, "本年收入合计")]["line_no"]
+    assert rows[(T.EXPENDITURE, "总计")]["line_no"] > closing["line_no"] > rows[(T.EXPENDITURE, "本年支出合计")]["line_no"]
+    assert opening["source_ref"] == f"表1 第{opening['line_no']}行 (p.7)"
+
+
+@needs_putuo
+def test_table1_sides_kept_apart_and_blank_cells_give_no_row(putuo: PdfTables) -> None:
+    assert "一般公共服务支出" in lines(putuo, 1, T.EXPENDITURE)
+    assert "一般公共服务支出" not in lines(putuo, 1, T.INCOME)
+    assert "本年收入合计" not in lines(putuo, 1, T.EXPENDITURE)
+    # printed blank: no row, never an invented 0
+    assert amount(putuo, 1, T.INCOME, "事业收入", "决算数") is None
+    assert amount(putuo, 1, T.INCOME, T.NON_FISCAL_BALANCE_USED, "决算数") is None
+    assert amount(putuo, 1, T.EXPENDITURE, "教育支出", "决算数") is None
+    assert all(a["amount"] is not None for a in putuo.amounts)
+    # the 总计 identity holds on the figures as read
+    income = sum(amount(putuo, 1, T.INCOME, k, "决算数") or 0 for k in ("本年收入合计", T.NON_FISCAL_BALANCE_USED, T.OPENING_BALANCE))
+    spent = sum(amount(putuo, 1, T.EXPENDITURE, k, "决算数") or 0 for k in ("本年支出合计", T.SURPLUS_DISTRIBUTION, T.CLOSING_BALANCE))
+    assert round(income, 2) == round(spent, 2) == 2995.39
+
+
+# --------------------------------------------------------------------------- tables 2, 3, 5
+
+@needs_putuo
+def test_table2_split_code_and_row(putuo: PdfTables) -> None:
+    I = T.INCOME
+    assert amount(putuo, 2, I, "2010601", "本年收入合计") == 1511.90
+    assert amount(putuo, 2, I, "2010601", "财政拨款收入") == 1511.89
+    assert amount(putuo, 2, I, "2010601", "其他收入") == 0.01
+    assert amount(putuo, 2, I, "2010601", "上级补助收入") is None
+    assert amount(putuo, 2, I, "合计", "本年收入合计") == 2946.25
+    row = next(a for a in putuo.amounts if a["table_no"] == 2 and a["line_key"] == "2010601")
+    assert row["code"] == "2010601" and row["item"] == "行政运行" and row["classification_id"] == "2010601@2024"
+    assert row["code_certainty"] == "stated" and row["source_kind"] == "table" and row["source_page"] == 8
+    # a name broken over two lines in its cell is joined
+    assert next(a for a in putuo.amounts if a["table_no"] == 2 and a["line_key"] == "2080505")["item"] == "机关事业单位基本养老保险缴费支出"
+    # continues on page 9
+    assert amount(putuo, 2, I, "2210203", "本年收入合计") == 258.50
+
+
+@needs_putuo
+def test_table3_and_table5_figures(putuo: PdfTables) -> None:
+    E = T.EXPENDITURE
+    assert amount(putuo, 3, E, "合计", "本年支出合计") == 2940.05
+    assert amount(putuo, 3, E, "合计", "基本支出") == 2336.91
+    assert amount(putuo, 3, E, "2010601", "项目支出") == 8.37
+    assert amount(putuo, 3, E, "2010602", "基本支出") is None
+    assert amount(putuo, 5, E, "合计", "合计") == 2940.05
+    assert amount(putuo, 5, E, "合计", "基本支出") == 2336.91
+    assert amount(putuo, 5, E, "合计", "项目支出") == 603.14
+    assert amount(putuo, 5, E, "2010601", "基本支出") == 1503.52
+    assert amount(putuo, 5, E, "2010608", "项目支出") == 449.52
+    assert amount(putuo, 5, E, "2210201", "合计") == 187.19
+    assert amount(putuo, 5, E, "2010602", "基本支出") is None
+    # table 5's 合计 is printed last
+    t5 = [a for a in putuo.amounts if a["table_no"] == 5]
+    assert max(a["line_no"] for a in t5 if a["line_key"] == "合计") == max(a["line_no"] for a in t5)
+
+
+@needs_putuo
+@pytest.mark.parametrize("table", [2, 3, 5])
+def test_hierarchy_within_extracted_rows(putuo: PdfTables, table: int) -> None:
+    """Each 类 = Σ its 款, each 款 = Σ its 项, 合计 = Σ 类, within 0.005 x n; blank = no row."""
+    figures: dict[str, dict[str, float]] = defaultdict(dict)
+    for a in putuo.amounts:
+        if a["table_no"] == table:
+            figures[a["measure"]][a["line_key"]] = a["amount"]
+    assert figures
+    checked = 0
+    for measure, by_key in figures.items():
+        codes = [k for k in by_key if k.isdigit()]
+        all_codes = {a["line_key"] for a in putuo.amounts if a["table_no"] == table and a["line_key"].isdigit()}
+        for parent in {k for k in all_codes if len(k) in (3, 5)}:
+            children = [k for k in all_codes if len(k) == len(parent) + 2 and k.startswith(parent)]
+            if not children:
+                continue
+            total = sum(by_key.get(k, 0.0) for k in children)
+            assert abs(by_key.get(parent, 0.0) - total) <= 0.005 * len(children) + 1e-9, (table, measure, parent)
+            checked += 1
+        if "合计" in by_key:
+            classes = [k for k in codes if len(k) == 3]
+            assert abs(by_key["合计"] - sum(by_key[k] for k in classes)) <= 0.005 * len(classes) + 1e-9
+            checked += 1
+    assert checked >= 5
+
+
+# --------------------------------------------------------------------------- table 4
+
+@needs_putuo
+def test_table4_two_sides_and_balances(putuo: PdfTables) -> None:
+    I, E = T.INCOME, T.EXPENDITURE
+    assert amount(putuo, 4, I, "一般公共预算财政拨款", "决算数") == 2940.05
+    assert amount(putuo, 4, I, T.OPENING_BALANCE, "决算数") == 21.63
+    assert amount(putuo, 4, I, "年初结转和结余/一般公共预算财政拨款", "决算数") == 21.63
+    assert amount(putuo, 4, I, "总计", "决算数") == 2961.68
+    assert amount(putuo, 4, E, "一般公共服务支出", "合计") == 2106.66
+    assert amount(putuo, 4, E, "一般公共服务支出", "一般公共预算财政拨款") == 2106.66
+    assert amount(putuo, 4, E, "一般公共服务支出", "政府性基金预算财政拨款") is None
+    assert amount(putuo, 4, E, "本年支出合计", "一般公共预算财政拨款") == 2940.05
+    assert amount(putuo, 4, E, T.CLOSING_BALANCE, "合计") == 21.63
+    assert amount(putuo, 4, E, "总计", "合计") == 2961.68
+    item = next(a["item"] for a in putuo.amounts if a["table_no"] == 4 and a["line_key"] == T.OPENING_BALANCE)
+    assert item == "年初财政拨款结转和结余"  # printed wording kept in item
+
+
+# --------------------------------------------------------------------------- table 6
+
+@needs_putuo
+def test_table6_two_column_pairs(putuo: PdfTables) -> None:
+    E = T.EXPENDITURE
+    expected = {
+        "301": 2082.85, "30101": 262.33, "30102": 1238.58, "30108": 160.75, "30113": 187.19, "30199": 91.03,
+        "303": 69.41, "30302": 69.10, "30309": 0.31,
+        "302": 171.07, "30201": 21.21, "30207": 4.88, "30228": 24.42, "30229": 42.77, "30239": 48.49, "30299": 11.53,
+        "310": 13.58, "31002": 13.58,
+        T.PERSONNEL_TOTAL: 2152.26, T.PUBLIC_TOTAL: 184.65,
+    }
+    for key, value in expected.items():
+        assert amount(putuo, 6, E, key, "决算数") == value, key
+    assert amount(putuo, 6, E, "30103", "决算数") is None  # 奖金: printed blank
+    t6 = {a["line_key"]: a for a in putuo.amounts if a["table_no"] == 6}
+    # left pair (人员经费) numbered before the right pair (公用经费)
+    assert t6["301"]["line_no"] < t6[T.PERSONNEL_TOTAL]["line_no"] < t6["302"]["line_no"] < t6[T.PUBLIC_TOTAL]["line_no"]
+    assert t6["30239"]["source_page"] == 17
+    # 人员经费合计 = 301 + 303; 公用经费合计 = 302 + 310; 表5 基本支出 = both
+    assert round(t6["301"]["amount"] + t6["303"]["amount"], 2) == t6[T.PERSONNEL_TOTAL]["amount"]
+    assert round(t6["302"]["amount"] + t6["310"]["amount"], 2) == t6[T.PUBLIC_TOTAL]["amount"]
+    assert round(t6[T.PERSONNEL_TOTAL]["amount"] + t6[T.PUBLIC_TOTAL]["amount"], 2) == amount(putuo, 5, E, "合计", "基本支出")
+
+
+# --------------------------------------------------------------------------- table 7, 8, 9
+
+@needs_putuo
+def test_table7_columns_by_budget_and_final(putuo: PdfTables) -> None:
+    t7 = [a for a in putuo.amounts if a["table_no"] == 7]
+    got = {(a["line_key"], a["measure"]): a["amount"] for a in t7}
+    assert got == {("合计", "预算数"): 0.95, ("公务接待费", "预算数"): 0.95}
+    assert all(a["line_key"] in T.THREE_PUBLIC_LINES and a["source_page"] == 18 for a in t7)
+    assert {a["line_no"] for a in t7} == {1, 6}
+
+
+@needs_putuo
+def test_tables_8_and_9_attached_but_empty(putuo: PdfTables) -> None:
+    assert not [a for a in putuo.amounts if a["table_no"] in (8, 9)]
+    by_no = {t["table_no"]: t for t in putuo.report_tables}
+    for no, page in ((8, 19), (9, 20)):
+        assert by_no[no]["status"] == "attached" and by_no[no]["source_page"] == page
+        assert "本表无数据" in by_no[no]["statement"]
+    assert by_no[9]["title_as_printed"] == "国有资本经营预算财政拨款收入支出决算表"
+
+
+# --------------------------------------------------------------------------- whole-report checks
+
+@needs_putuo
+def test_report_tables_found_by_title(putuo: PdfTables) -> None:
+    pages = {t["table_no"]: t["source_page"] for t in putuo.report_tables}
+    assert pages == {1: 6, 2: 8, 3: 10, 4: 12, 5: 15, 6: 16, 7: 18, 8: 19, 9: 20}
+    titles = {t["table_no"]: t["title_as_printed"] for t in putuo.report_tables}
+    assert titles[7] == "财政拨款“三公”经费支出决算表"
+    assert titles[1] == "收入支出决算总表" and titles[6] == "一般公共预算财政拨款基本支出决算表"
+    assert all(t["report_id"] == "putuo-finance-2024-final" for t in putuo.report_tables)
+    assert putuo.units == {n: "万元" for n in range(1, 10)}
+    assert len(putuo.pages) == 25 and "情况说明" in putuo.pages[20]
+
+
+@needs_putuo
+def test_rows_fit_the_package_schema(putuo: PdfTables) -> None:
+    descriptor = json.loads(DESCRIPTOR.read_text(encoding="utf-8"))
+    schemas = {r["name"]: r["schema"] for r in descriptor["resources"]}
+    for name, rows in (("amounts", putuo.amounts), ("report_tables", putuo.report_tables),
+                       ("classification", putuo.classification)):
+        fields = schemas[name]["fields"]
+        names = [f["name"] for f in fields]
+        for row in rows:
+            assert set(row) == set(names), (name, set(row) ^ set(names))
+            for f in fields:
+                c = f.get("constraints", {})
+                v = row[f["name"]]
+                if c.get("required"):
+                    assert v not in (None, ""), (name, f["name"], row)
+                if v is None:
+                    continue
+                if "enum" in c:
+                    assert v in c["enum"], (name, f["name"], v)
+                if "pattern" in c:
+                    assert re.fullmatch(c["pattern"], str(v)), (name, f["name"], v)
+        key = schemas[name]["primaryKey"]
+        keys = [tuple(r[k] for k in key) for r in rows]
+        assert len(keys) == len(set(keys)), f"{name}: duplicate primary key"
+    for a in putuo.amounts:
+        assert a["measure"] in T.MEASURES[a["table_no"]][a["side"]]
+        assert re.fullmatch(rf"表{a['table_no']} 第{a['line_no']}(行|栏).* \(p\.{a['source_page']}\)", a["source_ref"])
+    ids = {c["classification_id"] for c in putuo.classification}
+    assert {a["classification_id"] for a in putuo.amounts if a["classification_id"]} <= ids
+
+
+@needs_putuo
+def test_classification_rows(putuo: PdfTables) -> None:
+    cl = {c["classification_id"]: c for c in putuo.classification}
+    assert cl["2010601@2024"]["name"] == "行政运行"
+    assert cl["2010601@2024"]["level"] == "项" and cl["2010601@2024"]["parent_id"] == "20106@2024"
+    assert cl["20106@2024"]["parent_id"] == "201@2024" and cl["201@2024"]["parent_id"] is None
+    assert cl["201@2024"]["scheme"] == "支出功能分类" and cl["201@2024"]["level"] == "类"
+    assert cl["30217@2024"]["scheme"] == "支出经济分类" and cl["30217@2024"]["name"] == "公务接待费"
+    assert cl["30103@2024"]["name"] == "奖金"  # printed with a blank figure: the code is still printed
+    assert all(c["certainty"] == "stated" and c["edition"] == "2024" for c in cl.values())
+    assert cl["2010601@2024"]["source"] == f"{PUTUO.name} 表2 p.8"
+    # every parent_id points at a row
+    assert all(c["parent_id"] in cl for c in cl.values() if c["parent_id"])
+    # 19 functional codes in tables 2/3/5, 64 economic codes in table 6
+    assert sum(c["scheme"] == "支出功能分类" for c in cl.values()) == 19
+    assert sum(c["scheme"] == "支出经济分类" for c in cl.values()) == 64
+
+
+@needs_putuo
+def test_row_counts_per_table(putuo: PdfTables) -> None:
+    counts = defaultdict(int)
+    for a in putuo.amounts:
+        counts[a["table_no"]] += 1
+    assert dict(counts) == {1: 12, 2: 45, 3: 44, 4: 19, 5: 44, 6: 29, 7: 2}
+    # every figure printed on a table's pages is read once: count them in the plain page text
+    spans = {1: (6, 7), 2: (8, 9), 3: (10, 11), 4: (12, 14), 5: (15, 15), 6: (16, 17), 7: (18, 18), 8: (19, 19), 9: (20, 20)}
+    for no, (first, last) in spans.items():
+        printed = sum(len(re.findall(r"\d[\d,]*\.\d\d", putuo.pages[i - 1])) for i in range(first, last + 1))
+        assert counts[no] == printed, no
+
+
+# --------------------------------------------------------------------------- blank template, bad input
+
+@needs_blank
+def test_blank_template_gives_no_figures() -> None:
+    res = read_pdf_tables(BLANK, report_id="template", edition=2024)
+    assert res.amounts == []
+    assert sorted(t["table_no"] for t in res.report_tables) == list(range(1, 10))
+    assert all(t["status"] == "attached" for t in res.report_tables)
+    assert len(res.pages) == 23
+    # codes printed whole (30101, 2050205) are read as codes
+    cl = {c["code"]: c for c in res.classification}
+    assert cl["2050205"]["parent_id"] == "20502@2024" and cl["30101"]["parent_id"] == "301@2024"
+
+
+def _tiny_pdf(encrypt: bool = False) -> bytes:
+    """A valid one-page PDF; with ``encrypt`` it has a standard security handler whose password is unknown."""
+    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>"]
+    if encrypt:
+        objs.append(b"<< /Filter /Standard /V 1 /R 2 /O <" + b"11" * 32 + b"> /U <" + b"22" * 32 + b"> /P -4 >>")
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for i, obj in enumerate(objs, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + obj + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+    for off in offsets:
+        out += b"%010d 00000 n \n" % off
+    trailer = b"<< /Size %d /Root 1 0 R" % (len(objs) + 1)
+    if encrypt:
+        trailer += b" /Encrypt 4 0 R /ID [<" + b"ab" * 16 + b"> <" + b"ab" * 16 + b">]"
+    out += b"trailer\n" + trailer + b" >>\nstartxref\n%d\n%%%%EOF\n" % xref
+    return bytes(out)
+
+
+def test_pdf_without_tables_reads_with_warning(tmp_path: Path) -> None:
+    p = tmp_path / "plain.pdf"
+    p.write_bytes(_tiny_pdf())
+    res = read_pdf_tables(p, report_id="x", edition=2024)
+    assert res.amounts == [] and res.report_tables == [] and len(res.pages) == 1
+    assert any("no attached table" in w for w in res.warnings)
+
+
+def test_non_pdf_raises(tmp_path: Path) -> None:
+    p = tmp_path / "report.pdf"
+    p.write_text("部门决算\n本年收入合计 2946.25\n", encoding="utf-8")
+    with pytest.raises(ImportError_, match=r"report\.pdf: not a PDF"):
+        read_pdf_tables(p, report_id="x", edition=2024)
+
+
+def test_missing_file_raises(tmp_path: Path) -> None:
+    with pytest.raises(ImportError_, match="no such file"):
+        read_pdf_tables(tmp_path / "absent.pdf", report_id="x", edition=2024)
+
+
+@needs_putuo
+def test_truncated_pdf_raises(tmp_path: Path) -> None:
+    p = tmp_path / "truncated.pdf"
+    p.write_bytes(PUTUO.read_bytes()[:5000])
+    with pytest.raises(ImportError_, match=r"truncated\.pdf: corrupt"):
+        read_pdf_tables(p, report_id="x", edition=2024)
+
+
+def test_garbage_after_header_raises(tmp_path: Path) -> None:
+    p = tmp_path / "garbage.pdf"
+    p.write_bytes(b"%PDF-1.7\n" + bytes(range(256)) * 40)
+    with pytest.raises(ImportError_, match=r"garbage\.pdf: corrupt"):
+        read_pdf_tables(p, report_id="x", edition=2024)
+
+
+def test_encrypted_pdf_raises(tmp_path: Path) -> None:
+    p = tmp_path / "locked.pdf"
+    p.write_bytes(_tiny_pdf(encrypt=True))
+    with pytest.raises(ImportError_, match=r"locked\.pdf: the PDF is encrypted"):
+        read_pdf_tables(p, report_id="x", edition=2024)
+
+
+# --------------------------------------------------------------------------- helpers
+
+@pytest.mark.parametrize("title, no", [
+    ("收入支出决算总表", 1), ("部门收支决算总表", 1), ("收入决算表", 2), ("支出决算表", 3),
+    ("财政拨款收入支出决算总表", 4), ("一般公共预算财政拨款支出决算表", 5),
+    ("一般公共预算财政拨款基本支出决算表", 6), ("财政拨款 三公 经费支出决算表", 7),
+    ("一般公共预算财政拨款“三公”经费支出决算表", 7), ("政府性基金预算财政拨款收入支出决算表", 8),
+    ("政府性基金预算财政拨款支出决算表", 8), ("国有资本经营预算财政拨款支出决算表", 9),
+    ("国有资本经营预算财政拨款收入支出决算表", 9), ("收入支出决算总表（续）", 1),
+    ("第二部分 上海市普陀区财政局2024年度部门决算表", None), ("一、收入决算情况说明", None),
+    ("注：本表反映部门本年度各项支出情况。", None), ("收入支出预算总表", None),
+])
+def test_table_titles(title: str, no: int | None) -> None:
+    assert table_no_from_title(title) == no
+
+
+def test_amount_parsing() -> None:
+    assert _amount("2,946.25") == _amount("2946.25") and float(_amount("2,946.25")) == 2946.25
+    assert float(_amount("1,238.58\n")) == 1238.58
+    assert float(_amount("0.00")) == 0.0  # a printed zero is a figure
+    assert float(_amount("-3.50")) == -3.5
+    for blank in ("", " ", "-", "—", "…", "XXX"):
+        assert _amount(blank) is None
+    with pytest.raises(ValueError):
+        _amount("本年收入")
+
+
+def test_line_key_variants() -> None:
+    assert _line_key(1, "使用非财政拨款结余（含专用结余）") == T.NON_FISCAL_BALANCE_USED
+    assert _line_key(1, "上年结转和结余") == T.OPENING_BALANCE
+    assert _line_key(4, "年末财政拨款结转和结余") == T.CLOSING_BALANCE
+    assert _line_key(7, "公务用车运行费") == "公务用车运行维护费"
+    assert _line_key(7, "因公出国（境）费") == "因公出国（境）费"
+    assert _line_key(2, "合计") == "合计"
