@@ -1,0 +1,137 @@
+"""Text helpers for report sources: decoding, punctuation folding, paragraph joining, numbers.
+
+Reports arrive as UTF-8 (with or without BOM), GBK/GB18030 text or PDF text extracted by
+pdfplumber. Extraction breaks lines (and words) anywhere, so paragraphs are rebuilt from lines
+before any sentence is matched.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from decimal import Decimal, InvalidOperation
+
+# Characters NFKC folds that the template's names keep full-width.
+_KEEP_FULLWIDTH = {"(": "（", ")": "）", ":": "：", ",": "，", ";": "；", "!": "！", "?": "？"}
+_QUOTES = {"\u201c": "“", "\u201d": "”", '"': "“", "'": "‘"}
+
+
+def decode_bytes(data: bytes) -> str | None:
+    """Text of a file's bytes: UTF-8 (with or without BOM) or GB18030; None if binary."""
+    if not data:
+        return ""
+    if b"\x00" in data[:4096]:
+        return None
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        # gb18030 decodes almost anything: refuse text that is mostly control characters.
+        controls = sum(1 for ch in text[:4096] if unicodedata.category(ch) == "Cc" and ch not in "\r\n\t\f")
+        if controls > max(8, len(text[:4096]) // 50):
+            return None
+        return text
+    return None
+
+
+def fold(text: str) -> str:
+    """One spelling of punctuation and digits: NFKC, then （）：，；！？ full-width, "1,234" kept."""
+    text = unicodedata.normalize("NFKC", text)
+    text = text.replace("\u3000", " ").replace("\xa0", " ")
+    # A half-width comma between digits is a thousands separator: keep it as ","; any other
+    # comma is a clause separator.
+    text = re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "\x01", text)
+    text = "".join(_KEEP_FULLWIDTH.get(ch, ch) for ch in text)
+    text = text.replace("\x01", ",")
+    text = text.replace("．", ".")
+    return text
+
+
+_CJK = r"\u3400-\u9fff\uf900-\ufaff"
+_SPACE_IN_LINE = re.compile(rf"(?<=[^A-Za-z0-9])\s+|\s+(?=[^A-Za-z0-9\s])")
+
+
+def squeeze_spaces(line: str) -> str:
+    """Drop spaces except between two ASCII letters or digits ("R&D 经费" -> "R&D经费")."""
+    return _SPACE_IN_LINE.sub("", line.strip())
+
+
+#: Numbering at the start of a heading: 一、 （一） 1. 1、 1．
+NUMBERING = re.compile(
+    r"^(?:(?P<cn>[一二三四五六七八九十]+)、|（(?P<paren>[一二三四五六七八九十]+)）|(?P<num>\d{1,2})(?:[.、](?!\d)))"
+)
+PART = re.compile(r"^第(?P<part>[一二三四五六七八九十])部分")
+_TERMINAL = "。！？；"
+
+
+def _is_heading(line: str) -> bool:
+    """A short numbered line with no sentence punctuation: a heading on its own."""
+    if "（类）" in line or "（款）" in line:
+        return False  # a 类(款)(项) path broken over lines
+    return bool(PART.match(line)) or (
+        bool(NUMBERING.match(line)) and len(line) <= 40 and not any(ch in line for ch in "，。；")
+    ) or line in ("目录",)
+
+
+def paragraphs_with_pages(text: str) -> list[tuple[str, int | None]]:
+    """Rebuild paragraphs from extracted lines, with the page (1-based) each starts on.
+
+    Pages are separated by form feeds (\\f); text without any has page None. A paragraph ends at a
+    line ending with 。！？； or at a heading line; a line starting with numbering or 第N部分 starts
+    a new one. Other line breaks (even inside a word or a number: "科\\n\\n学技术支出") are joined
+    without a space.
+    """
+    out: list[tuple[str, int | None]] = []
+    paged = "\f" in text
+    page = 1 if paged else None
+    current, current_page = "", page
+    for chunk_no, chunk in enumerate(fold(text).split("\f")):
+        if paged:
+            page = chunk_no + 1
+        for raw in chunk.splitlines():
+            line = raw.strip()
+            line = re.sub(r"^[-*•]\s+", "", line)  # markdown list markers
+            line = line.replace("**", "").replace("__", "")
+            line = squeeze_spaces(line)
+            if not line or not re.search(r"[\w]", line):
+                continue  # empty, or stray quotes of a PDF ("“ ”")
+            starts_new = bool(NUMBERING.match(line) or PART.match(line))
+            if current and (starts_new or _is_heading(current) or current[-1] in _TERMINAL):
+                out.append((current, current_page))
+                current = ""
+            if not current:
+                current_page = page
+            current += line
+    if current:
+        out.append((current, current_page))
+    return out
+
+
+def paragraphs(text: str) -> list[str]:
+    """The paragraphs of a text (see paragraphs_with_pages)."""
+    return [p for p, _ in paragraphs_with_pages(text)]
+
+
+def to_decimal(number: str) -> Decimal | None:
+    """'2,186.42' -> Decimal('2186.42')."""
+    try:
+        return Decimal(number.replace(",", ""))
+    except InvalidOperation:
+        return None
+
+
+CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+
+
+def cn_number(s: str) -> int:
+    """一 -> 1, 十一 -> 11, 二十 -> 20 (headings only go this far)."""
+    if s == "十":
+        return 10
+    if s.startswith("十"):
+        return 10 + CN_DIGITS[s[1]]
+    if len(s) == 3 and s[1] == "十":
+        return CN_DIGITS[s[0]] * 10 + CN_DIGITS[s[2]]
+    if len(s) == 2 and s[1] == "十":
+        return CN_DIGITS[s[0]] * 10
+    return CN_DIGITS.get(s, 0)
