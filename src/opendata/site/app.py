@@ -10,6 +10,11 @@ from typing import Any
 import yaml
 from datasette.app import Datasette
 
+HERE = Path(__file__).resolve().parent
+
+#: The site's own scripts, styles and the vendored chart library, served by the instance itself.
+ASSETS = ("-/opendata", str(HERE / "static"))
+
 #: Settings that keep a public instance fast and safe.
 SETTINGS: dict[str, Any] = {
     "sql_time_limit_ms": 1000,
@@ -39,7 +44,9 @@ def make_app(db_path: str | os.PathLike[str], *, metadata: str | os.PathLike[str
     meta = metadata if isinstance(metadata, dict) else load_metadata(metadata)
     inspect_file = db.with_suffix(".inspect.json")
     inspect_data = json.loads(inspect_file.read_text()) if inspect_file.exists() else None
-    static = [("datapackage", str(Path(package_dir).resolve()))] if package_dir else []
+    static = [ASSETS]
+    if package_dir:
+        static.append(("datapackage", str(Path(package_dir).resolve())))
     return Datasette(
         immutables=[str(db)],
         metadata=meta,
@@ -47,6 +54,7 @@ def make_app(db_path: str | os.PathLike[str], *, metadata: str | os.PathLike[str
         cors=True,
         inspect_data=inspect_data,
         static_mounts=static,
+        template_dir=str(HERE / "templates"),
     )
 
 

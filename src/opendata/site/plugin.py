@@ -1,13 +1,170 @@
-"""Datasette plugin hooks of opendata (registered through the `datasette` entry point)."""
+"""Datasette plugin hooks of opendata (registered through the `datasette` entry point).
+
+- ``zh_query(q)``: SQL function turning a Chinese query into an FTS5 MATCH expression (bigrams).
+- ``?_zh=科技`` on the ``search_index`` table (and its search box) searches Chinese with bigrams.
+- Amounts are shown with their unit (万元) and thousands separators, rates with %.
+- JSON keeps Chinese characters as they are (no ``\\uXXXX``); CSV starts with a UTF-8 BOM so that
+  Excel on a Chinese Windows opens it without mojibake.
+- The site's stylesheet on every page.
+"""
 
 from __future__ import annotations
 
-from datasette import hookimpl
+import json
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
+from datasette import hookimpl
+from datasette.filters import FilterArguments
+from markupsafe import Markup, escape
+
+from ..template import MEASURES
 from ..zh_search import fts_query
+
+ASSETS_URL = "/-/opendata/"
+SEARCH_TABLE = "search_index"
+BOM = "\ufeff".encode()
+
+#: Columns whose numbers are amounts in 万元: table columns, the views' measures, canned-query headings.
+MONEY_COLUMNS = {
+    "amount", "initial_budget", "final_amount", "expected", "stated", "difference", "tolerance",
+    *(m for sides in MEASURES.values() for side in sides.values() for m in side),
+    "支出合计", "一般公共预算财政拨款支出", "收入决算数", "支出决算数", "决算数合计", "三公经费预算数", "三公经费决算数",
+    "上年决算数", "本年决算数", "增减额", "公务用车购置及运行维护费小计", "公务用车购置及运行维护费", "公务用车购置费",
+    "公务用车运行维护费", "公务接待费", "因公出国（境）费", "预算数",
+}
+#: Columns whose numbers are percentages.
+PERCENT_COLUMNS = {"execution_rate_pct", "执行率（%）", "占比", "占比（%）", "增减率（%）"}
+
+
+def format_amount(value: float) -> str:
+    """2540.24 -> '2,540.24' (amounts are stated to two decimals)."""
+    return f"{value:,.2f}"
 
 
 @hookimpl
 def prepare_connection(conn) -> None:
     """SQL function zh_query(q): a Chinese query as an FTS5 MATCH expression over bigram tokens."""
     conn.create_function("zh_query", 1, fts_query, deterministic=True)
+
+
+@hookimpl
+def render_cell(row, value, column, table, database, datasette):
+    """Money with its unit (万元), rates with %; other cells as Datasette shows them."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    if column in PERCENT_COLUMNS:
+        return Markup(f'<span class="num">{value:.1f}</span><span class="unit">%</span>')
+    money = column in MONEY_COLUMNS and not (table == "standard_tables" or column == "table_no")
+    if table == "statements" and column == "value":
+        unit = _get(row, "unit")
+        if unit == "%":
+            return Markup(f'<span class="num">{value:g}</span><span class="unit">%</span>')
+        money = unit == "万元"
+    if not money:
+        return None
+    return Markup(f'<span class="num">{format_amount(value)}</span><span class="unit">万元</span>')
+
+
+def _get(row: Any, key: str) -> Any:
+    try:
+        return row[key]
+    except (KeyError, IndexError, TypeError):
+        return None
+
+
+@hookimpl
+def filters_from_request(request, database, table, datasette):
+    """``?_zh=科技 行政``: rows of search_index containing every word (two characters are enough)."""
+    query = request.args.get("_zh")
+    if table != SEARCH_TABLE or not query:
+        return None
+    return FilterArguments(
+        [f"rowid in (select rowid from {SEARCH_TABLE}_fts where {SEARCH_TABLE}_fts match zh_query(:zh_query))"],
+        params={"zh_query": query},
+        human_descriptions=[f"包含“{query}”"],
+    )
+
+
+@hookimpl
+def extra_css_urls(template, database, table, columns, view_name, request, datasette):
+    return [ASSETS_URL + "site.css"]
+
+
+@hookimpl
+def asgi_wrapper(datasette):
+    """Chinese as UTF-8 in JSON, a BOM in CSV, and the bigram search behind search_index's search box."""
+
+    def wrap(app):
+        async def wrapped(scope, receive, send):
+            if scope.get("type") != "http":
+                await app(scope, receive, send)
+                return
+            path = scope.get("path", "")
+            if path.rstrip("/").split("/")[-1].split(".")[0] == SEARCH_TABLE and scope.get("query_string"):
+                scope = dict(scope, query_string=_search_to_zh(scope["query_string"]))
+            state: dict[str, Any] = {}
+
+            async def send_wrapper(message):
+                if message["type"] == "http.response.start":
+                    headers = dict((k.lower(), v) for k, v in message.get("headers", []))
+                    ctype = headers.get(b"content-type", b"").decode("latin-1")
+                    if ctype.startswith("application/json"):
+                        state.update(mode="json", start=message, chunks=[])
+                        return
+                    if path.endswith(".csv") and message.get("status") == 200 and (
+                            ctype.startswith("text/csv") or ctype.startswith("text/plain")):
+                        state["mode"] = "csv"
+                        message = dict(message, headers=_adjust_length(message.get("headers", []), len(BOM)))
+                    await send(message)
+                    return
+                if message["type"] == "http.response.body":
+                    if state.get("mode") == "json":
+                        state["chunks"].append(message.get("body", b""))
+                        if message.get("more_body"):
+                            return
+                        body = _unescape_json(b"".join(state["chunks"]))
+                        start = state["start"]
+                        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+                        headers.append((b"content-length", str(len(body)).encode()))
+                        await send(dict(start, headers=headers))
+                        await send({"type": "http.response.body", "body": body})
+                        return
+                    if state.get("mode") == "csv" and not state.get("bom_sent"):
+                        state["bom_sent"] = True
+                        message = dict(message, body=BOM + message.get("body", b""))
+                await send(message)
+
+            await app(scope, receive, send_wrapper)
+
+        return wrapped
+
+    return wrap
+
+
+def _search_to_zh(query_string: bytes) -> bytes:
+    """Datasette's search box sends _search=...; on search_index the bigram search answers it."""
+    pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
+    if not any(k == "_search" for k, _ in pairs):
+        return query_string
+    return urlencode([("_zh" if k == "_search" else k, v) for k, v in pairs]).encode("latin-1")
+
+
+def _unescape_json(body: bytes) -> bytes:
+    """The same JSON with non-ASCII characters written as UTF-8 instead of \\uXXXX escapes."""
+    if b"\\u" not in body:
+        return body
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return body
+    return json.dumps(data, ensure_ascii=False).encode("utf-8")
+
+
+def _adjust_length(headers, extra: int):
+    out = []
+    for k, v in headers:
+        if k.lower() == b"content-length":
+            v = str(int(v) + extra).encode()
+        out.append((k, v))
+    return out

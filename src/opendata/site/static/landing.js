@@ -1,0 +1,242 @@
+/* opendata landing page: per report charts drawn from the site's own JSON API (canned queries).
+ * No third-party requests: Chart.js is served by the instance (/-/opendata/chart.umd.js). */
+(function () {
+  "use strict";
+  var root = document.getElementById("landing");
+  if (!root) { return; }
+  var base = root.dataset.base;            // e.g. /opendata
+  var charts = {};
+  var COLORS = ["#2f6db5", "#e07b39", "#3a9d5d", "#c9453c", "#8a63b8", "#8c6d31", "#d4569d", "#6b6b6b",
+                "#1aa2b8", "#b8a01a"];
+
+  function fmt(v) {
+    if (v === null || v === undefined || v === "") { return "—"; }
+    return Number(v).toLocaleString("zh-CN", {minimumFractionDigits: 2, maximumFractionDigits: 2});
+  }
+  function esc(s) {
+    return String(s === null || s === undefined ? "" : s).replace(/[&<>"']/g, function (c) {
+      return {"&": "&amp;", "<": "&lt;", ">": "&gt;", "\"": "&quot;", "'": "&#39;"}[c];
+    });
+  }
+  function qs(params) {
+    return Object.keys(params).map(function (k) {
+      return encodeURIComponent(k) + "=" + encodeURIComponent(params[k]);
+    }).join("&");
+  }
+  function api(path, params) {
+    var p = Object.assign({_shape: "array"}, params || {});
+    return fetch(base + "/" + path + ".json?" + qs(p)).then(function (r) {
+      if (!r.ok) { throw new Error(path + ": HTTP " + r.status); }
+      return r.json();
+    });
+  }
+  function page(path, params) { return base + "/" + path + (params ? "?" + qs(params) : ""); }
+  function setLink(id, href) { document.getElementById(id).href = href; }
+  function draw(id, config) {
+    if (charts[id]) { charts[id].destroy(); }
+    var canvas = document.getElementById(id);
+    canvas.parentNode.style.display = "";
+    charts[id] = new Chart(canvas, config);
+    return charts[id];
+  }
+  function empty(id, text) {
+    if (charts[id]) { charts[id].destroy(); delete charts[id]; }
+    var box = document.getElementById(id).parentNode;
+    box.style.display = "none";
+    var note = box.parentNode.querySelector(".empty");
+    if (!note) {
+      note = document.createElement("p");
+      note.className = "empty";
+      box.parentNode.insertBefore(note, box.nextSibling);
+    }
+    note.textContent = text;
+  }
+  function clearEmpty(id) {
+    var note = document.getElementById(id).parentNode.parentNode.querySelector(".empty");
+    if (note) { note.remove(); }
+  }
+  var moneyTooltip = {callbacks: {label: function (c) {
+    return (c.dataset.label ? c.dataset.label + "：" : "") + fmt(c.parsed.x !== undefined && c.chart.options.indexAxis === "y" ? c.parsed.x : c.parsed.y !== undefined ? c.parsed.y : c.parsed) + " 万元";
+  }}};
+
+  function headline(o) {
+    var rate = o["年初预算数"] ? (100 * o["一般公共预算财政拨款支出"] / o["年初预算数"]) : null;
+    var cards = [
+      ["支出合计", o["支出合计"], "万元", "total"],
+      ["年初预算（一般公共预算财政拨款）", o["年初预算数"], "万元", "budget"],
+      ["预算执行率", rate === null ? null : rate.toFixed(1), "%", "rate"],
+      ["“三公”经费决算数", o["三公经费决算数"], "万元", "three"],
+      ["校验问题", (o["校验错误"] || 0) + " 个错误，" + (o["校验提示"] || 0) + " 个提示", "", "findings"]
+    ];
+    document.getElementById("headline").innerHTML = cards.map(function (c) {
+      var value = c[2] === "万元" ? fmt(c[1]) : (c[1] === null ? "—" : esc(c[1]));
+      return '<div class="card" data-key="' + c[3] + '"><div class="label">' + esc(c[0]) + '</div><div class="value">' +
+        value + (c[2] && c[1] !== null ? "<small>" + c[2] + "</small>" : "") + "</div></div>";
+    }).join("");
+  }
+
+  function source(o) {
+    var parts = [esc(o["部门"]) + " " + esc(o["年度"]) + " 年度" + esc(o["类型"])];
+    parts.push("来源：" + (o["来源网址"] ? '<a href="' + esc(o["来源网址"]) + '">' + esc(o["来源文件"]) + "</a>" : esc(o["来源文件"])));
+    parts.push("使用条款：" + (o["使用条款"] === "not stated" ? "发布单位未声明" : esc(o["使用条款"])));
+    if (o["备注"]) { parts.push("备注：" + esc(o["备注"])); }
+    document.getElementById("report-source").innerHTML = parts.join(" · ");
+  }
+
+  function byClass(rows, reportId) {
+    setLink("link-class", page("by_class", {report_id: reportId}));
+    if (!rows.length) { return empty("chart-class", "本报告未公开按科目的支出。"); }
+    clearEmpty("chart-class");
+    draw("chart-class", {
+      type: "bar",
+      data: {labels: rows.map(function (r) { return r["科目名称"]; }),
+             datasets: [{label: "决算数", data: rows.map(function (r) { return r["决算数"]; }),
+                         backgroundColor: COLORS[0], codes: rows.map(function (r) { return r["科目编码"]; })}]},
+      options: {indexAxis: "y", maintainAspectRatio: false, plugins: {legend: {display: false}, tooltip: {callbacks: {
+        label: function (c) { var r = rows[c.dataIndex]; return fmt(r["决算数"]) + " 万元，占 " + r["占比"] + "%"; }}}},
+        onClick: function (e, items) {
+          if (items.length) {
+            window.location = page("amounts", {report_id: reportId, table_no: 5, code__startswith: rows[items[0].index]["科目编码"]});
+          }
+        }}
+    });
+  }
+
+  function basic(o, reportId) {
+    setLink("link-basic", page("report_overview", {report_id: reportId}));
+    if (o["基本支出"] === null && o["项目支出"] === null) { return empty("chart-basic", "本报告未公开基本支出与项目支出。"); }
+    clearEmpty("chart-basic");
+    document.getElementById("note-basic").textContent = "基本支出用于人员和日常运转，项目支出用于完成特定任务。单位：万元。数据来自" + o["基本项目来源"] + "。";
+    draw("chart-basic", {
+      type: "doughnut",
+      data: {labels: ["基本支出", "项目支出"],
+             datasets: [{data: [o["基本支出"], o["项目支出"]], backgroundColor: [COLORS[0], COLORS[1]]}]},
+      options: {maintainAspectRatio: false, plugins: {tooltip: {callbacks: {label: function (c) {
+        var total = (o["基本支出"] || 0) + (o["项目支出"] || 0);
+        return c.label + "：" + fmt(c.parsed) + " 万元（" + (100 * c.parsed / total).toFixed(1) + "%）"; }}}}}
+    });
+  }
+
+  function budget(rows, reportId) {
+    setLink("link-budget", page("budget_vs_actual", {report_id: reportId}));
+    if (!rows.length) { return empty("chart-budget", "本报告未公开年初预算数。"); }
+    clearEmpty("chart-budget");
+    var labels = rows.map(function (r) {
+      var rate = r["执行率（%）"];
+      return r["科目名称"] + "（" + r["科目编码"] + "）" + (rate === null ? "" : " " + rate + "%");
+    });
+    document.getElementById("chart-budget").parentNode.style.height = Math.max(18, rows.length * 2.2) + "em";
+    draw("chart-budget", {
+      type: "bar",
+      data: {labels: labels, datasets: [
+        {label: "年初预算数", data: rows.map(function (r) { return r["年初预算数"]; }), backgroundColor: "#a9c4e8"},
+        {label: "决算数", data: rows.map(function (r) { return r["决算数"]; }), backgroundColor: COLORS[0]}]},
+      options: {indexAxis: "y", maintainAspectRatio: false, plugins: {tooltip: moneyTooltip},
+        onClick: function (e, items) {
+          if (items.length) {
+            window.location = page("budget_execution", {report_id: reportId, code: rows[items[0].index]["科目编码"]});
+          }
+        }}
+    });
+  }
+
+  function three(rows, reportId) {
+    setLink("link-three", page("table7_three_public", {report_id: reportId}));
+    var cols = ["因公出国（境）费", "公务用车购置及运行维护费小计", "公务接待费"];
+    var names = ["因公出国（境）费", "公务用车购置及运行维护费", "公务接待费"];
+    var has = rows.some(function (r) { return r["合计"] !== null; });
+    if (!has) { return empty("chart-three", "本报告未公开“三公”经费。"); }
+    clearEmpty("chart-three");
+    draw("chart-three", {
+      type: "bar",
+      data: {labels: ["合计"].concat(names), datasets: rows.map(function (r, i) {
+        return {label: r["栏目"], data: [r["合计"]].concat(cols.map(function (c) { return r[c]; })),
+                backgroundColor: i === 0 ? "#f3c6a5" : COLORS[1]};
+      })},
+      options: {maintainAspectRatio: false, plugins: {tooltip: moneyTooltip}}
+    });
+  }
+
+  function changes(rows, reportId) {
+    setLink("link-change", page("changes", {report_id: reportId}));
+    var box = document.getElementById("changes");
+    if (!rows.length) { box.innerHTML = '<p class="empty">本报告没有说明与上年相比的变化。</p>'; return; }
+    box.innerHTML = '<ul class="plain">' + rows.map(function (r) {
+      var v = r["数值"], unit = r["单位"];
+      var sign = v > 0 ? "增加" : v < 0 ? "减少" : "持平";
+      var shown = unit === "万元" ? fmt(Math.abs(v)) + " 万元" : Math.abs(v) + unit;
+      return "<li><strong>" + esc(r["指标"]) + "</strong>：" + sign + " " + esc(shown) +
+        '<br><span class="note">' + esc(r["原文"]) + "</span></li>";
+    }).join("") + "</ul>";
+  }
+
+  function findings(rows, reportId) {
+    setLink("link-findings", page("findings", {report_id: reportId}));
+    var box = document.getElementById("findings");
+    if (!rows.length) { box.innerHTML = '<p class="ok">未发现问题：报告中的数字通过了全部校验。</p>'; return; }
+    box.innerHTML = '<ul class="plain">' + rows.map(function (r) {
+      return '<li><span class="sev-' + esc(r.severity) + '">' + (r.severity === "error" ? "错误" : "提示") + "</span> " +
+        esc(r.message_zh) + "</li>";
+    }).join("") + "</ul>";
+  }
+
+  var TABLE_QUERIES = {1: "table1_summary", 2: "table2_income", 3: "table3_expenditure", 4: "table4_fiscal_summary",
+    5: "table5_gpb_expenditure", 6: "table6_gpb_basic_expenditure", 7: "table7_three_public",
+    8: "table8_government_funds", 9: "table9_state_capital"};
+  var STATUS = {attached: "已附", empty: "空表", not_attached: "原文未附表格，数字取自情况说明"};
+
+  function stdTables(standard, status, reportId) {
+    var byNo = {};
+    status.forEach(function (s) { byNo[s.table_no] = s; });
+    document.getElementById("std-tables").innerHTML = standard.map(function (t) {
+      var s = byNo[t.table_no];
+      return '<li><a href="' + page(TABLE_QUERIES[t.table_no], {report_id: reportId}) + '">表' + t.table_no + " " +
+        esc(t.title_zh) + "</a>" + (s ? ' <span class="status">（' + esc(STATUS[s.status] || s.status) + "）</span>" : "") + "</li>";
+    }).join("");
+  }
+
+  function show(reportId) {
+    document.body.removeAttribute("data-ready");
+    var p = {report_id: reportId};
+    return Promise.all([
+      api("report_overview", p), api("by_class", p), api("budget_vs_actual", p), api("table7_three_public", p),
+      api("changes", p), api("findings", {report_id: reportId, _sort: "severity", _size: 50}),
+      api("standard_tables", {_sort: "table_no"}), api("report_tables", {report_id: reportId, _size: 20})
+    ]).then(function (res) {
+      var o = res[0][0];
+      if (!o) { throw new Error("no such report: " + reportId); }
+      source(o);
+      headline(o);
+      byClass(res[1], reportId);
+      basic(o, reportId);
+      budget(res[2], reportId);
+      three(res[3], reportId);
+      changes(res[4], reportId);
+      findings(res[5], reportId);
+      stdTables(res[6], res[7], reportId);
+      document.body.setAttribute("data-ready", reportId);
+    }).catch(function (err) {
+      document.getElementById("headline").innerHTML = '<p class="empty">数据加载失败：' + esc(err.message) + "</p>";
+      document.body.setAttribute("data-ready", "error");
+    });
+  }
+
+  api("reports", {_sort_desc: "year", _size: "max", _labels: "on"}).then(function (reports) {
+    var select = document.getElementById("report-select");
+    if (!reports.length) {
+      select.innerHTML = "<option>暂无报告</option>";
+      document.body.setAttribute("data-ready", "empty");
+      return;
+    }
+    select.innerHTML = reports.map(function (r) {
+      return '<option value="' + esc(r.report_id) + '">' + esc(r.title) + "</option>";
+    }).join("");
+    var wanted = new URLSearchParams(window.location.search).get("report");
+    if (wanted && reports.some(function (r) { return r.report_id === wanted; })) { select.value = wanted; }
+    select.addEventListener("change", function () {
+      history.replaceState(null, "", "?" + qs({report: select.value}));
+      show(select.value);
+    });
+    show(select.value);
+  });
+})();
