@@ -618,23 +618,15 @@ class _Builder:
             self._emit(no, side, lines)
 
     def _block_lines(self, no: int, b: _Block, cols: list[_Column], rows: list[tuple[int, list[_Cell]]]) -> Iterator[dict[str, Any]]:
-        own = set(b.code_cols + b.label_cols + b.measure_cols)
         for page_no, row in rows:
             parts = [row[j] for j in b.code_cols]
             code_digits = [c.text for c in parts if c.origin and c.text.isdigit()]
-            label = ""
-            for j in b.label_cols:
-                if row[j].text and (row[j].origin or row[j].cid is not None):
-                    label = row[j].raw
-                    break
-            if not label:  # a label merged over the code columns (合计, 人员经费合计)
-                for c in parts:
-                    if c.text and not c.text.isdigit() and c.text not in _LEVEL_WORDS and c.cid is not None:
-                        label = c.raw
-                        break
-            if label and not any(row[j].origin for j in own if row[j].text):
-                # text of a cell merged in from another block or row only
-                label = label if any(row[j].origin for j in b.label_cols + b.code_cols) else ""
+            # the label is the text of a cell that starts in this row (a cell merged down from the
+            # row above is not repeated); a total's label may be merged over the code columns
+            label = next((row[j].raw for j in b.label_cols if row[j].origin and row[j].text), "")
+            if not label:
+                label = next((c.raw for c in parts if c.origin and c.text and not c.text.isdigit()
+                              and c.text not in _LEVEL_WORDS), "")
             values: dict[str, tuple[Decimal, str]] = {}
             bad: list[str] = []
             for j in b.measure_cols:
