@@ -528,6 +528,11 @@ def parse_narrative(text: str, *, edition: int | None = None, has_tables: bool =
                 _explain(amounts, item_ctx, reason.group(1))
 
     res.amounts = list(amounts.values())
+    if not any(u["kind"] == "决算单位" for u in res.units):
+        # PDF text: the units are printed as a table "序号 单位名称 备注".
+        for name, note in unit_table_rows(text):
+            res.units.append({"kind": "决算单位", "name": name, "note": note, "source_page": None,
+                              "source_ref": "第一部分 决算单位构成"})
     for s in res.statements:
         if not s["_understood"]:
             line = f"{s['source_ref']}: {s['sentence']}"
@@ -753,8 +758,9 @@ def unit_table_rows(text: str) -> list[tuple[str, str | None]]:
         if re.search(r"单位构成|编制范围的单位", line):
             inside = True
             continue
-        if inside and PART.match(squeeze_spaces(line)):
-            break
+        if PART.match(squeeze_spaces(line)):
+            inside = False
+            continue
         m = re.match(r"^(\d{1,2})\s+(\S+)(?:\s+(.+))?$", line) if inside else None
         if m:
             out.append((m.group(2), m.group(3)))

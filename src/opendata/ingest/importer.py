@@ -1,0 +1,368 @@
+"""Import one report (text or PDF) into the data package.
+
+``import_report`` reads the source, parses its narrative (``narrative.parse_narrative``), reads
+its attached tables when it is a PDF (``pdf_tables.read_pdf_tables``, imported lazily), and
+replaces that report's rows in every resource (``package.replace_report_rows``): importing the
+same report again gives the same files. Departments and classification rows are merged by key.
+
+When tables are attached, the table's figure is the ``amounts`` row and the narrative's statement
+points at it (the validator compares them); a narrative figure that differs from the table is
+listed in the summary. Without tables, the figures the narrative states become ``amounts`` rows
+with ``source_kind`` narrative.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import importlib
+import json
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from ..errors import ImportError_, OpenDataError
+from ..package import descriptor_path, replace_report_rows
+from ..template import classification_id
+from .classify import classification_rows
+from .narrative import NarrativeResult, parse_narrative
+from .textutil import decode_bytes
+
+#: Places whose slug is known: name -> (slug, level, province). Others fall back to a hash.
+PLACES: dict[str, tuple[str, str, str | None]] = {
+    "上海市": ("shanghai", "province", "上海市"),
+    "普陀区": ("putuo", "county", None),
+    "湖南省": ("hunan", "province", "湖南省"),
+    "株洲市": ("zhuzhou", "city", "湖南省"),
+    "芦淞区": ("lusong", "county", None),
+}
+#: Department names (after the place names) whose slug is known.
+DEPARTMENT_SLUGS: dict[str, str] = {
+    "科技和工业信息化局": "kjgxj",
+    "财政局": "czj",
+}
+KINDS = {"决算": "final", "预算": "budget"}
+TABLE_NOS = range(1, 10)
+
+
+@dataclass
+class ImportSummary:
+    """What one import did; ``format_summary`` prints it."""
+
+    report_id: str
+    department: str
+    department_id: str
+    year: int
+    kind: str
+    source_file: str
+    tables_attached: bool
+    #: Template tables the source contains (attached) or states to be empty.
+    tables_found: dict[int, str] = field(default_factory=dict)
+    rows_written: dict[str, int] = field(default_factory=dict)
+    #: Figures of the narrative (statements), those a template pattern understood, and those that
+    #: repeat a standard-table figure (statement -> amounts row).
+    figures: int = 0
+    figures_understood: int = 0
+    figures_matched: int = 0
+    #: Narrative figures that differ from the attached table's figure.
+    table_mismatches: list[str] = field(default_factory=list)
+    #: Sentences with a number no template pattern understood ("section: sentence").
+    not_understood: list[str] = field(default_factory=list)
+    #: 类(款)(项) paths with no code (left null, never guessed).
+    unmapped_paths: list[str] = field(default_factory=list)
+    #: Numbers without a unit that were not taken as figures ("number in: sentence").
+    skipped_numbers: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------------- reading
+
+def _pdf_text(path: Path) -> str:
+    """Page texts joined by form feeds. Digits set in another font sit a few points lower in some
+    PDFs (Putuo 2024), so a page whose text has lines of bare numbers is re-read with a larger
+    vertical tolerance."""
+    import pdfplumber
+
+    bare = re.compile(r"^[\d.,%\s]+$")
+    pages = []
+    try:
+        with pdfplumber.open(path) as pdf:
+            for page in pdf.pages:
+                text = page.extract_text() or ""
+                if sum(1 for line in text.splitlines() if bare.match(line)) >= 2:
+                    wider = page.extract_text(y_tolerance=6) or ""
+                    if sum(1 for line in wider.splitlines() if bare.match(line)) < \
+                            sum(1 for line in text.splitlines() if bare.match(line)):
+                        text = wider
+                pages.append(text)
+    except Exception as exc:  # pdfminer raises many kinds
+        raise ImportError_(f"{path.name}: not a readable PDF ({type(exc).__name__}: {exc})") from None
+    return "\f".join(pages)
+
+
+def read_source(path: Path) -> tuple[str, bytes, bool]:
+    """(text, raw bytes, is_pdf) of a report file; ImportError_ if it has no usable text."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ImportError_(f"{path}: cannot read the file ({exc.strerror or exc})") from None
+    if not data.strip():
+        raise ImportError_(f"{path.name}: the file is empty; expected a report (text or PDF)")
+    if data.startswith(b"%PDF"):
+        return _pdf_text(path), data, True
+    text = decode_bytes(data)
+    if text is None:
+        raise ImportError_(f"{path.name}: binary file, not a report (expected UTF-8/GB18030 text or a PDF)")
+    return text, data, False
+
+
+# --------------------------------------------------------------------------------- ids
+
+def place_parts(department: str) -> tuple[list[tuple[str, str, str, str | None]], str]:
+    """Leading known place names of a department name, and the rest."""
+    found = []
+    rest = department
+    changed = True
+    while changed:
+        changed = False
+        for name, (slug, level, province) in PLACES.items():
+            if rest.startswith(name):
+                found.append((name, slug, level, province))
+                rest = rest[len(name):]
+                changed = True
+    return found, rest
+
+
+def department_slug(department: str) -> str:
+    """ASCII id: known place and department slugs, else a hash of the name."""
+    places, rest = place_parts(department)
+    rest = re.sub(r"^单位|单位$", "", rest)
+    digest = hashlib.sha256(department.encode("utf-8")).hexdigest()[:10]
+    dept = DEPARTMENT_SLUGS.get(rest)
+    if not places:
+        return f"dept-{digest}"
+    return "-".join([p[1] for p in places] + [dept or f"dept-{digest}"])
+
+
+def report_slug(department_id: str, year: int, kind: str) -> str:
+    return f"{department_id}-{year}-{KINDS[kind]}"
+
+
+def _department_row(department: str, department_id: str) -> dict[str, Any]:
+    places, _ = place_parts(department)
+    row = {"department_id": department_id, "name": department, "province": None, "city": None,
+           "county": None, "source_ref": "封面标题"}
+    filled = []
+    for name, _, level, province in places:
+        row[level] = name
+        if level != "province" and province and not row["province"]:
+            row["province"] = province
+            filled.append(province)
+    if filled:
+        row["source_ref"] = f"封面标题；省份{'、'.join(filled)}按行政区划补充（原文未写明）"
+    return row
+
+
+# --------------------------------------------------------------------------------- import
+
+def _ensure_csvs(package_dir: Path) -> None:
+    """Create the CSV (header only) of every resource that has no file yet."""
+    desc = json.loads(descriptor_path(package_dir).read_text(encoding="utf-8-sig"))
+    base = descriptor_path(package_dir).parent
+    for res in desc["resources"]:
+        path = base / res["path"]
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("w", encoding="utf-8", newline="") as fh:
+                csv.writer(fh, lineterminator="\n").writerow([f["name"] for f in res["schema"]["fields"]])
+
+
+def _require_report(res: NarrativeResult, name: str) -> None:
+    missing = []
+    if not res.year:
+        missing.append("the year (e.g. 2020年度)")
+    if not res.department:
+        missing.append("the department name in the title (…部门决算)")
+    if not ({3, 5} & res.parts_found) and not res.statements:
+        missing.append("the template's sections (第三部分 情况说明)")
+    if missing:
+        raise ImportError_(f"{name}: not a 部门决算/预算 report: found no {', no '.join(missing)}")
+
+
+def _load_pdf_tables() -> Any | None:
+    try:
+        return importlib.import_module("opendata.ingest.pdf_tables")
+    except ImportError:
+        return None
+
+
+def import_report(source: Path, package_dir: Path, *, report_id: str | None = None) -> ImportSummary:
+    """Import one report file (UTF-8/GB18030 text or PDF) into the package at package_dir.
+
+    Raises ImportError_ for a file that is not a report (empty, binary, or without year,
+    department or the template's sections) and PackageError for an unreadable package.
+    """
+    source, package_dir = Path(source), Path(package_dir)
+    text, data, is_pdf = read_source(source)
+    res = parse_narrative(text)
+    _require_report(res, source.name)
+    assert res.year and res.department and res.kind
+    department_id = department_slug(res.department)
+    report_id = report_id or report_slug(department_id, res.year, res.kind)
+    if not re.fullmatch(r"[a-z0-9-]+", report_id):
+        raise ImportError_(f"{source.name}: report id {report_id!r} must be lowercase ASCII letters, digits and '-'")
+
+    warnings = list(res.warnings)
+    amounts = [dict(r) for r in res.amounts]
+    report_tables: list[dict] = []
+    classification = classification_rows(res.paths, res.year)
+    mismatches: list[str] = []
+    tables_attached = False
+
+    if is_pdf:
+        module = _load_pdf_tables()
+        if module is None:
+            warnings.append("pdf_tables module not available: attached tables not read")
+        else:
+            tables = module.read_pdf_tables(source, report_id=report_id, edition=res.year)
+            warnings.extend(tables.warnings)
+            table_rows = [dict(r) for r in tables.amounts]
+            tables_attached = bool(table_rows or any(t.get("status") == "attached" for t in tables.report_tables))
+            by_key = {(r["table_no"], r["side"], r["line_key"], r["measure"]): r for r in table_rows}
+            kept = []
+            for row in amounts:
+                key = (row["table_no"], row["side"], row["line_key"], row["measure"])
+                table_row = by_key.get(key)
+                attached = any(t["table_no"] == row["table_no"] and t.get("status") == "attached"
+                               for t in tables.report_tables)
+                if table_row is not None:
+                    if table_row.get("amount") is None or abs(Decimal(str(table_row["amount"])) - row["amount"]) > Decimal("0.005"):
+                        mismatches.append(f"表{key[0]} {key[1]} {key[2]} {key[3]}: narrative {row['amount']} "
+                                          f"({row['source_ref']}) vs table {table_row.get('amount')}")
+                    if not table_row.get("explanation") and row.get("explanation"):
+                        table_row["explanation"] = row["explanation"]
+                else:
+                    # Not in the attached table (not attached, no such column, or a blank cell):
+                    # the narrative is the only source of the figure.
+                    kept.append(row)
+                    if attached:
+                        warnings.append(f"表{key[0]} {key[2]} {key[3]} = {row['amount']}: stated in the narrative "
+                                        f"({row['source_ref']}) but not read from the attached table; kept from the narrative")
+            amounts = table_rows + kept
+            report_tables = [dict(r) for r in tables.report_tables]
+            stated = {r["classification_id"] for r in tables.classification}
+            classification = list(tables.classification) + [c for c in classification
+                                                            if c["classification_id"] not in stated]
+
+    # report_tables: attached (from the PDF), empty (stated), or not attached.
+    by_no = {r["table_no"]: r for r in report_tables}
+    for table_no, (sentence, ref, page) in res.empty_tables.items():
+        row = by_no.get(table_no)
+        has_figures = any(a["table_no"] == table_no and a.get("amount") not in (None, 0) for a in amounts)
+        if row is None or not has_figures:
+            by_no[table_no] = {"report_id": report_id, "table_no": table_no, "status": "empty",
+                               "title_as_printed": (row or {}).get("title_as_printed"), "statement": sentence,
+                               "source_page": page, "source_ref": ref}
+        else:
+            warnings.append(f"表{table_no}: the narrative says it is empty ({ref}) but the attached table has figures")
+    for table_no in TABLE_NOS:
+        by_no.setdefault(table_no, {
+            "report_id": report_id, "table_no": table_no, "status": "not_attached", "title_as_printed": None,
+            "statement": None, "source_page": None,
+            "source_ref": "第二部分 部门决算表" + ("（来源文件未附此表）" if is_pdf else "（文本来源未含附表）"),
+        })
+    report_tables = [by_no[k] for k in sorted(by_no)]
+
+    # amounts: report id, line order, classification id.
+    line_no: dict[tuple, int] = {}
+    for row in amounts:
+        row["report_id"] = report_id
+        if row.get("line_no") is None:
+            k = (row["table_no"], row["side"])
+            line_no[k] = line_no.get(k, 0) + 1
+            row["line_no"] = line_no[k]
+        if row.get("code") and not row.get("classification_id"):
+            row["classification_id"] = classification_id(row["code"], res.year)
+    known_ids = {c["classification_id"] for c in classification}
+    for row in amounts:
+        if row.get("classification_id") and row["classification_id"] not in known_ids:
+            warnings.append(f"{row['classification_id']}: code without a classification row; link dropped")
+            row["classification_id"] = None
+
+    statements = []
+    for s in res.statements:
+        s = {k: v for k, v in s.items() if not k.startswith("_")}
+        s["report_id"] = report_id
+        statements.append(s)
+    projects = [{**p, "report_id": report_id} for p in res.projects]
+    units = [{**u, "report_id": report_id, "unit_no": i} for i, u in enumerate(res.units, start=1)]
+
+    report = {
+        "report_id": report_id, "department_id": department_id, "year": res.year, "kind": res.kind,
+        "title": res.title, "unit": "万元", "source_file": source.name,
+        "source_sha256": hashlib.sha256(data).hexdigest(), "source_url": None,
+        "tables_attached": tables_attached, "license": _license(text),
+        "notes": None if tables_attached else "附表未包含在来源文件中：表中数字仅取自情况说明的文字。",
+    }
+    rows = {
+        "departments": [_department_row(res.department, department_id)],
+        "reports": [report],
+        "report_tables": report_tables,
+        "classification": classification,
+        "amounts": amounts,
+        "statements": statements,
+        "projects": projects,
+        "report_units": units,
+    }
+    _ensure_csvs(package_dir)
+    written = replace_report_rows(package_dir, report_id, rows,
+                                  keyed={"departments": "department_id", "classification": "classification_id"})
+    return ImportSummary(
+        report_id=report_id, department=res.department, department_id=department_id, year=res.year,
+        kind=res.kind, source_file=source.name, tables_attached=tables_attached,
+        tables_found={r["table_no"]: r["status"] for r in report_tables if r["status"] != "not_attached"},
+        rows_written=written, figures=len(statements), figures_understood=res.understood,
+        figures_matched=sum(1 for s in statements if s.get("table_no")), table_mismatches=mismatches,
+        not_understood=res.not_understood, unmapped_paths=sorted(set(res.unmapped_paths)),
+        skipped_numbers=res.skipped, warnings=warnings,
+    )
+
+
+def _license(text: str) -> str:
+    m = re.search(r"[^。\n]*(?:知识共享|CC[- ]BY|许可协议|使用条款|版权所有)[^。\n]*", text)
+    return m.group(0).strip() if m else "not stated"
+
+
+def format_summary(summary: ImportSummary) -> str:
+    """Human-readable report of an import (what the CLI prints)."""
+    s = summary
+    lines = [
+        f"Imported {s.source_file} as {s.report_id}",
+        f"  department: {s.department} ({s.department_id}), {s.year} {s.kind}",
+        f"  tables attached: {'yes' if s.tables_attached else 'no'}"
+        + (f"; tables found: {', '.join(f'{k} {v}' for k, v in sorted(s.tables_found.items()))}" if s.tables_found else ""),
+        "  rows written: " + ", ".join(f"{k} {v}" for k, v in s.rows_written.items()),
+        f"  narrative figures: {s.figures}, understood by a template pattern: {s.figures_understood}, "
+        f"repeating a table figure: {s.figures_matched}",
+    ]
+    if s.table_mismatches:
+        lines.append(f"  narrative figures that differ from the attached tables ({len(s.table_mismatches)}):")
+        lines += [f"    - {m}" for m in s.table_mismatches]
+    if s.unmapped_paths:
+        lines.append(f"  classification paths without a code (left null) ({len(s.unmapped_paths)}):")
+        lines += [f"    - {p}" for p in s.unmapped_paths]
+    if s.not_understood:
+        lines.append(f"  sentences with numbers no template pattern understood ({len(s.not_understood)}):")
+        lines += [f"    - {t}" for t in s.not_understood]
+    if s.skipped_numbers:
+        lines.append(f"  numbers without a unit, not taken as figures ({len(s.skipped_numbers)}):")
+        lines += [f"    - {t}" for t in s.skipped_numbers]
+    if s.warnings:
+        lines.append(f"  warnings ({len(s.warnings)}):")
+        lines += [f"    - {w}" for w in s.warnings]
+    return "\n".join(lines)
+
+
+__all__ = ["ImportSummary", "format_summary", "import_report", "OpenDataError"]
