@@ -87,9 +87,21 @@ _PLACEHOLDER = re.compile(r"^(?:[-—–－―…\.。·]+|X+|x+|XX+.*)$")
 _LEVEL_WORDS = {"类", "款", "项"}
 
 
+# CJK Radicals Supplement glyphs some PDF producers emit for ordinary characters; NFKC already
+# maps the Kangxi radicals (⼀ U+2F00 -> 一), not these.
+_RADICALS = str.maketrans({"⻔": "门", "⻓": "长", "⻚": "页", "⻛": "风", "⻜": "飞", "⻝": "食",
+                           "⻢": "马", "⻥": "鱼", "⻦": "鸟", "⻩": "黄", "⻬": "齐", "⻮": "齿",
+                           "⻰": "龙", "⻳": "龟", "⻆": "角", "⻅": "见", "⻉": "贝", "⻋": "车"})
+
+
+def _text(text: str | None) -> str:
+    """Text as the template spells it: NFKC (full-width digits, Kangxi radicals), （ ） kept."""
+    return T.normalize_text((text or "").translate(_RADICALS))
+
+
 def _norm(text: str | None) -> str:
     """Cell text without whitespace (pdfplumber breaks long labels over lines)."""
-    return _WS.sub("", text or "")
+    return _WS.sub("", _text(text))
 
 
 def _amount(text: str) -> Decimal | None:
@@ -225,7 +237,7 @@ def _grid(table: Any) -> list[list[_Cell]]:
         for j in range(ncols):
             b = r.cells[j] if j < len(r.cells) else None
             if b is not None:
-                raw = texts.get(tuple(b), "")
+                raw = _text(texts.get(tuple(b), ""))
                 out.append(_Cell(_norm(raw), raw, tuple(b), True))
                 continue
             cx = xs[j]
@@ -235,7 +247,7 @@ def _grid(table: Any) -> list[list[_Cell]]:
                     if c[0] - 0.5 <= cx <= c[2] + 0.5 and c[1] - 0.5 <= cy <= c[3] + 0.5:
                         if cover is None or (c[2] - c[0]) * (c[3] - c[1]) < (cover[2] - cover[0]) * (cover[3] - cover[1]):
                             cover = tuple(c)
-            raw = texts.get(cover, "") if cover else ""
+            raw = _text(texts.get(cover, "")) if cover else ""
             out.append(_Cell(_norm(raw), raw, cover, False))
         grid.append(out)
     return grid
@@ -260,7 +272,7 @@ def _line_text(page: Any, line: dict[str, Any]) -> str:
              and min(bottom, c["bottom"]) - max(top, c["top"]) >= 0.4 * min(h, c["bottom"] - c["top"] or h)]
     chars.sort(key=lambda c: c["x0"])
     text = "".join(c["text"] for c in chars) or line["text"]
-    return _WS.sub("", text)
+    return _norm(text)
 
 
 def _title_above(page: Any, lines: list[dict[str, Any]], top: float, floor: float) -> tuple[int, str] | None:
@@ -336,6 +348,29 @@ def read_pdf_tables(path: Path | str, *, report_id: str, edition: int | str) -> 
     return out
 
 
+def _note_below(lines: list[dict[str, Any]], bottom: float) -> str | None:
+    """The note printed under a table saying it has no figures (注：...本表无数据)."""
+    notes = [_WS.sub("", ln["text"]) for ln in lines if ln["top"] >= bottom - 1
+             and _norm(ln["text"]).startswith(("注", "说明")) and re.search(r"无|没有", ln["text"])]
+    return notes[0] if notes else None
+
+
+def _unruled_titles(page: Any, page_no: int, name: str, tables: dict[int, dict[str, Any]], out: PdfTables) -> None:
+    """A table title on a page without a ruled grid: the table is printed but cannot be read."""
+    if not page.chars:
+        return
+    for line in page.extract_text_lines():
+        text = _norm(line["text"])
+        no = table_no_from_title(text)
+        if not no or no in tables or re.match(r"^(?:[一二三四五六七八九十]+、|\d+[.、．])", text):
+            continue  # not a title, already read, or a line of a table of contents
+        tables[no] = {"title": _line_text(page, line), "page": page_no, "segments": [], "ncols": 0, "unit": None}
+        note = _note_below(page.extract_text_lines(), line["bottom"])
+        if note:
+            tables[no]["note"] = note
+        out.warnings.append(f"{name} p.{page_no}: 表{no} {text} is printed without a ruled grid; its figures are not read")
+
+
 def _read_segments(pdf: Any, name: str, out: PdfTables) -> dict[int, dict[str, Any]]:
     """Page texts, and the ruled tables of each page grouped by template table."""
     tables: dict[int, dict[str, Any]] = {}
@@ -344,6 +379,7 @@ def _read_segments(pdf: Any, name: str, out: PdfTables) -> dict[int, dict[str, A
         out.pages.append(page.extract_text() or "")
         found = page.find_tables() if (page.lines or page.rects) else []
         if not found:
+            _unruled_titles(page, page_no, name, tables, out)
             continue
         lines = page.extract_text_lines() if page.chars else []
         floor = 0.0
@@ -365,6 +401,11 @@ def _read_segments(pdf: Any, name: str, out: PdfTables) -> dict[int, dict[str, A
             seg = _Segment(page_no, tuple(tbl.bbox), grid)
             if title:
                 no, text = title
+                if no in tables and tables[no]["segments"][-1].page_no == page_no - 1 \
+                        and tables[no]["ncols"] == ncols:  # title repeated (（续）) on the next page
+                    tables[no]["segments"].append(seg)
+                    last = (no, page_no, ncols)
+                    continue
                 if no in tables:
                     out.warnings.append(
                         f"{name} p.{page_no}: a second table titled {text!r} (表{no} already read on "
@@ -385,13 +426,10 @@ def _read_segments(pdf: Any, name: str, out: PdfTables) -> dict[int, dict[str, A
         # a table's note (注：本表无数据) printed below it
         for no, info in tables.items():
             segs = info["segments"]
-            if segs[-1].page_no == page_no and "note" not in info:
-                bottom = segs[-1].bbox[3]
-                notes = [ln["text"] for ln in lines if ln["top"] >= bottom - 1
-                         and _norm(ln["text"]).startswith(("注", "说明"))
-                         and re.search(r"无|没有", ln["text"])]
-                if notes:
-                    info["note"] = _norm(notes[0])
+            if segs and segs[-1].page_no == page_no and "note" not in info:
+                note = _note_below(lines, segs[-1].bbox[3])
+                if note:
+                    info["note"] = note
     return tables
 
 
@@ -473,7 +511,7 @@ class _Builder:
     def build(self, tables: dict[int, dict[str, Any]]) -> None:
         for no in sorted(tables):
             info = tables[no]
-            pages = sorted({s.page_no for s in info["segments"]})
+            pages = sorted({s.page_no for s in info["segments"]} or {info["page"]})
             span = f"p.{pages[0]}" + (f"-{pages[-1]}" if len(pages) > 1 else "")
             self.out.report_tables.append({
                 "report_id": self.report_id, "table_no": no, "status": "attached",
@@ -482,6 +520,8 @@ class _Builder:
             })
             if info.get("unit") and info["unit"] != "万元":
                 self.out.warnings.append(f"{self.file} 表{no}: amounts printed in {info['unit']}, not 万元")
+            if not info["segments"]:
+                continue
             try:
                 if no == 7 and self._three_public(no, info):
                     continue
@@ -689,7 +729,7 @@ class _Builder:
         mrow = None
         for i, r in enumerate(grid):
             words = [c.text for c in r if c.text]
-            if words and sum(1 for w in words if w in ("预算数", "决算数", "年初预算数", "预算", "决算")) >= max(2, len(words) // 2):
+            if words and sum(1 for w in words if w in ("预算数", "决算数", "年初预算数", "预算", "决算")) >= max(4, len(words) // 2):
                 mrow = i
                 break
         if mrow is None:
