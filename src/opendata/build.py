@@ -1,4 +1,7 @@
-"""Build SQLite from a data package with sqlite-utils: typed tables, keys, indexes, views, search.
+"""Build SQLite from a data package: typed tables, keys, indexes, views, search.
+
+One streaming pass reads each CSV, checks every row against its Table Schema and inserts it
+(executemany in one transaction); the accounting rules then run as SQL over the loaded tables.
 
 The build writes to a temporary file beside the target and renames it into place only when
 everything succeeded, so a failed build never touches the previous database.
@@ -6,17 +9,23 @@ everything succeeded, so a failed build never touches the previous database.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import sqlite3
 import tempfile
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import sqlite_utils
-from frictionless import Package
+from frictionless import Package, Resource
 
 from . import template
-from .errors import BuildError, OpenDataError
-from .package import check_schema, iter_rows, load_package
+from .errors import BuildError, OpenDataError, PackageError
+from .package import load_package, read_package
 from .rules import Finding, run_rules
 from .zh_search import tokens
 
@@ -71,11 +80,24 @@ def _create_tables(db: sqlite_utils.Database, package: Package) -> None:
 
 
 def _load_rows(db: sqlite_utils.Database, package: Package) -> dict[str, int]:
-    counts = {}
-    for resource in package.resources:
-        table = db[resource.name]
-        table.insert_all(iter_rows(resource), batch_size=2000)
-        counts[resource.name] = table.count
+    """Stream every resource once: check its schema and insert its rows (executemany, one transaction).
+
+    Raises PackageError naming file, row, field and rule when any row breaks the schema."""
+    counts: dict[str, int] = {}
+    conn = db.conn
+
+    def sink(resource: Resource, rows: Iterator[tuple]) -> None:
+        names = [f.name for f in resource.schema.fields]
+        sql = (f"insert into [{resource.name}] ({', '.join(f'[{n}]' for n in names)}) "
+               f"values ({', '.join('?' * len(names))})")
+        before = conn.total_changes
+        conn.executemany(sql, rows)
+        counts[resource.name] = conn.total_changes - before
+
+    log = read_package(package, sink)
+    if log.count:
+        raise PackageError(f"{package.basepath}: the data package breaks its schema "
+                           f"({log.count} problem{'s' if log.count > 1 else ''})", log.lines())
     return counts
 
 
@@ -109,7 +131,7 @@ order by a.report_id, min(a.line_no)""", replace=True)
 
 def _search_index(db: sqlite_utils.Database) -> None:
     """One searchable document per line item, narrative sentence, project, unit and code."""
-    docs = db.query("""
+    docs = db.conn.execute("""
 select 'amounts' as kind, report_id, table_no || ':' || side || ':' || line_key as ref,
   item as title, group_concat(distinct explanation) as body
   from amounts group by report_id, table_no, side, line_key
@@ -123,10 +145,21 @@ select 'report_units', report_id, unit_no, name, kind from report_units
 union all
 select 'classification', null, classification_id, code || ' ' || name, scheme || ' ' || level from classification
 """)
-    rows = ({**d, "tokens": tokens(f"{d['title'] or ''} {d['body'] or ''}")} for d in docs)
+    cache: dict[str, str] = {}
+
+    def tok(text: str) -> str:
+        t = cache.get(text)
+        if t is None:
+            t = tokens(text)
+            if len(cache) < 100_000:
+                cache[text] = t
+        return t
+
     db["search_index"].create({"id": int, "kind": str, "report_id": str, "ref": str, "title": str, "body": str,
                                "tokens": str}, pk="id")
-    db["search_index"].insert_all(rows, batch_size=2000)
+    db.conn.executemany(
+        "insert into search_index (kind, report_id, ref, title, body, tokens) values (?, ?, ?, ?, ?, ?)",
+        ((d[0], d[1], d[2], d[3], d[4], tok(f"{d[3] or ''} {d[4] or ''}")) for d in docs))
     db["search_index"].enable_fts(["tokens"], fts_version="FTS5", tokenize="unicode61", create_triggers=False)
 
 
@@ -149,61 +182,139 @@ def _indexes(db: sqlite_utils.Database) -> None:
             table.create_index([fk.column], if_not_exists=True)
 
 
-def _write_inspect(target: Path) -> None:
-    """Table counts and hash for `datasette serve -i --inspect-file` (startup without counting)."""
-    import asyncio
-    import json
+def _inspect_data(conn: sqlite3.Connection, target: Path) -> dict[str, Any]:
+    """What `datasette inspect` writes (hash, size, table counts), computed on the new file for its
+    final name, so `datasette serve -i --inspect-file` starts without counting."""
+    tables = [r[0] for r in conn.execute("select name from sqlite_master where type = 'table'")]
+    counts = {}
+    for t in tables:
+        try:
+            counts[t] = {"count": conn.execute(f"select count(*) from [{t}]").fetchone()[0]}
+        except sqlite3.Error:
+            counts[t] = {"count": 0}
+    return {target.stem: {"hash": None, "size": None, "file": str(target), "tables": counts}}
 
-    from datasette.cli import inspect_
 
-    data = asyncio.run(inspect_([str(target)], None))
-    out = target.with_suffix(".inspect.json")
-    tmp = out.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
-    os.replace(tmp, out)
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def load_database(db: sqlite_utils.Database, package: Package) -> dict[str, int]:
-    """Create and fill one table per resource, with keys and indexes."""
+    """Create and fill one table per resource, with keys and indexes.
+
+    Rows are checked against the Table Schema as they stream in (see ``package.read_package``);
+    a package that breaks its schema raises PackageError naming file, row, field and rule.
+    """
     _create_tables(db, package)
     counts = _load_rows(db, package)
     _indexes(db)
     return counts
 
 
+def _create_views(db: sqlite_utils.Database) -> None:
+    """Views of the rules module (implied_last_year ...), when it provides them."""
+    try:
+        from .rules import views
+    except ImportError:  # the module lands separately
+        return
+    create = getattr(views, "create_views", None)
+    if create is not None:
+        create(db)
+
+
+#: Steps of the last build with their seconds (read by benchmarks/build.py).
+LAST_TIMINGS: dict[str, float] = {}
+
+
 def build(package_path: str | os.PathLike[str], db_path: str | os.PathLike[str]) -> BuildResult:
-    """Validate the package's schema, then build the database atomically at ``db_path``.
+    """Check the package's schema while loading it, then put the database atomically at ``db_path``.
 
     A package that breaks its schema raises PackageError; findings of the accounting rules are
-    stored in the ``findings`` table and never stop the build.
+    stored in the ``findings`` table and never stop the build. Whatever fails, and at whatever
+    point, the previous database (and its .inspect.json) is left in place byte for byte: the
+    build writes a temporary file beside it and renames it into place only at the end.
     """
+    LAST_TIMINGS.clear()
+    clock = time.perf_counter()
+
+    def step(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        LAST_TIMINGS[name] = now - clock
+        clock = now
+
     package = load_package(package_path)
-    check_schema(package)
     target = Path(db_path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=target.name + ".", suffix=".tmp")
+    if target.exists() and not target.is_file():
+        raise BuildError(f"{target}: not a file; give the path of the database to write")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=target.name + ".", suffix=".tmp")
+    except OSError as exc:
+        raise BuildError(f"{target}: cannot write beside the database ({exc.strerror or exc})") from None
     os.close(fd)
     tmp = Path(tmp_name)
+    inspect_tmp = tmp.with_suffix(".inspect.tmp")
     try:
         tmp.unlink()
         db = sqlite_utils.Database(tmp)
-        with db.conn:
-            counts = load_database(db, package)
-            findings = run_rules(db)
-            _findings_table(db, findings)
-            _indexes(db)
-            _table_views(db)
-            _search_index(db)
-        db.conn.execute("pragma journal_mode = delete")
-        db.vacuum()
-        db.close()
+        try:
+            # A private temporary file: journalling buys nothing, the rename is what makes it safe.
+            db.conn.execute("pragma journal_mode = off")
+            db.conn.execute("pragma synchronous = off")
+            db.conn.execute("pragma cache_size = -65536")
+            with db.conn:
+                _create_tables(db, package)
+                counts = _load_rows(db, package)
+                step("read, check and load")
+                _indexes(db)
+                step("indexes")
+                findings = run_rules(db)
+                step("rules")
+                _findings_table(db, findings)
+                _create_views(db)
+                _indexes(db)
+                _table_views(db)
+                step("findings and views")
+                _search_index(db)
+                step("search index")
+            db.conn.execute("pragma analysis_limit = 1000")
+            db.conn.execute("analyze")
+            db.conn.commit()
+            db.conn.execute("pragma journal_mode = delete")
+            inspect = _inspect_data(db.conn, target)
+            step("analyze and counts")
+        finally:
+            db.close()
+        entry = inspect[target.stem]
+        entry["hash"], entry["size"] = _sha256(tmp), tmp.stat().st_size
+        inspect_tmp.write_text(json.dumps(inspect, ensure_ascii=False, indent=1), encoding="utf-8")
+        _fsync(tmp)
         os.replace(tmp, target)
-        _write_inspect(target)
+        os.replace(inspect_tmp, target.with_suffix(".inspect.json"))
+        step("hash and rename")
     except OpenDataError:
         raise
+    except sqlite3.Error as exc:
+        raise BuildError(f"{target}: build failed in SQLite, previous database kept ({exc})") from None
+    except OSError as exc:
+        raise BuildError(f"{target}: build failed, previous database kept ({exc.strerror or exc})") from None
     except Exception as exc:  # anything else still leaves the old database in place
         raise BuildError(f"{target}: build failed, previous database kept ({type(exc).__name__}: {exc})") from exc
     finally:
-        if tmp.exists():
-            tmp.unlink()
+        for leftover in (tmp, inspect_tmp):
+            if leftover.exists():
+                leftover.unlink()
     return BuildResult(target, counts, findings)

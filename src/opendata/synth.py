@@ -164,7 +164,7 @@ def _coded_table(rep: _Report, table_no: int, side: str, tree: dict[str, dict[st
     return total
 
 
-def _report(rng: random.Random, report_id: str, year: int) -> tuple[_Report, list[list[Any]]]:
+def _report(rng: random.Random, report_id: str, year: int) -> tuple[_Report, list[list[Any]], int]:
     rep = _Report(report_id, year)
     E, I = template.EXPENDITURE, template.INCOME
     leis = [c for c in FUNCTIONAL if len(c) == 3]
@@ -280,7 +280,7 @@ def _report(rng: random.Random, report_id: str, year: int) -> tuple[_Report, lis
         [report_id, 3, "第三部分 三", "expenditure.total", "本年支出合计", spend_total, "万元", "amount", "本年", 1,
          template.EXPENDITURE_TOTAL, "决算数", f"{year}年度本年支出合计{_money(spend_total)}万元。", 31, "第三部分 三"],
     ]
-    return rep, statements
+    return rep, statements, tot3["项目支出"]
 
 
 def _seed_error(rng: random.Random, rep: _Report, statements: list[list[Any]]) -> dict[str, Any]:
@@ -369,7 +369,7 @@ def write_corpus(out_dir: str | os.PathLike[str], departments: int, years: int |
                     status = "empty" if n in (8, 9) else "attached"
                     write("report_tables", [report_id, n, status, "", "本单位没有该项收支" if status == "empty" else "",
                                             "" if status == "empty" else 2 + n, "第二部分"])
-                rep, statements = _report(rng, report_id, year)
+                rep, statements, project_total = _report(rng, report_id, year)
                 if rng.random() < error_share:
                     errors.append(_seed_error(rng, rep, statements))
                 for row in rep.amounts:
@@ -380,8 +380,10 @@ def write_corpus(out_dir: str | os.PathLike[str], departments: int, years: int |
                     if row[6] == "万元":
                         row[5] = _money(row[5])
                     write("statements", row)
-                for p, project in enumerate(rng.sample(PROJECTS, 3), start=1):
-                    write("projects", [report_id, p, project, _money(_leaf(rng)), rng.choice(["true", "false"]), 20,
+                # The listed projects add up to table 3's 项目支出 total.
+                shares = _split(rng, project_total, 3) if project_total else []
+                for p, (project, cents) in enumerate(zip(rng.sample(PROJECTS, 3), shares), start=1):
+                    write("projects", [report_id, p, project, _money(cents), rng.choice(["true", "false"]), 20,
                                        "第三部分 项目支出"])
                 for u, (kind, unit) in enumerate([("内设机构", "办公室"), ("内设机构", "综合科"),
                                                   ("决算单位", f"{agency}机关")], start=1):
