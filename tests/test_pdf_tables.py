@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
 from collections import defaultdict
 from pathlib import Path
 
@@ -405,3 +407,101 @@ def test_line_key_variants() -> None:
     assert _line_key(7, "公务用车运行费") == "公务用车运行维护费"
     assert _line_key(7, "因公出国（境）费") == "因公出国（境）费"
     assert _line_key(2, "合计") == "合计"
+
+
+# --------------------------------------------------------------------------- other layouts
+
+CHROMIUM = shutil.which("chromium")
+
+# Layouts the Putuo report does not use: title with 附表1 and 收支, 上年结转和结余, codes printed
+# whole, 年初预算数 beside a 决算数 group (two-level header), a 续 page repeating title and header,
+# "-" and 0.00 cells, table 7 with its lines as rows, a table printed without a ruled grid.
+VARIANT_HTML = """<html><head><meta charset="utf-8"><style>
+body{font-family:"Noto Serif CJK SC";font-size:12px} table{border-collapse:collapse} td,th{border:1px solid #000;padding:3px 6px}
+.pb{page-break-after:always} h3{text-align:center}
+</style></head><body>
+<div class="pb"><h3>附表1 部门收支决算总表</h3><p style="text-align:right">单位：万元</p>
+<table><tr><th colspan=2>收入</th><th colspan=2>支出</th></tr>
+<tr><th>项目</th><th>决算数</th><th>项目</th><th>决算数</th></tr>
+<tr><td>一、一般公共预算财政拨款收入</td><td>1,000.00</td><td>一、一般公共服务支出</td><td>900.00</td></tr>
+<tr><td>二、事业收入</td><td></td><td>二、教育支出</td><td>100.00</td></tr>
+<tr><td>本年收入合计</td><td>1,000.00</td><td>本年支出合计</td><td>1,000.00</td></tr>
+<tr><td>上年结转和结余</td><td>5.00</td><td>年末结转和结余</td><td>5.00</td></tr>
+<tr><td>总计</td><td>1,005.00</td><td>总计</td><td>1,005.00</td></tr></table></div>
+<div class="pb"><h3>一般公共预算财政拨款支出决算表</h3><p style="text-align:right">单位：万元</p>
+<table><tr><th colspan=2>项目</th><th rowspan=2>年初预算数</th><th colspan=3>决算数</th></tr>
+<tr><th>科目编码</th><th>科目名称</th><th>合计</th><th>基本支出</th><th>项目支出</th></tr>
+<tr><td>201</td><td>一般公共服务支出</td><td>950.00</td><td>900.00</td><td>800.00</td><td>100.00</td></tr>
+<tr><td>20103</td><td>政府办公厅（室）及相关机构事务</td><td>950.00</td><td>900.00</td><td>800.00</td><td>100.00</td></tr>
+<tr><td>2010301</td><td>行政运行</td><td>850.00</td><td>800.00</td><td>800.00</td><td>-</td></tr>
+</table></div>
+<div class="pb"><h3>一般公共预算财政拨款支出决算表（续）</h3><p style="text-align:right">单位：万元</p>
+<table><tr><th colspan=2>项目</th><th rowspan=2>年初预算数</th><th colspan=3>决算数</th></tr>
+<tr><th>科目编码</th><th>科目名称</th><th>合计</th><th>基本支出</th><th>项目支出</th></tr>
+<tr><td>2010302</td><td>一般行政管理事务</td><td>100.00</td><td>100.00</td><td></td><td>100.00</td></tr>
+<tr><td>205</td><td>教育支出</td><td>100.00</td><td>100.00</td><td>100.00</td><td>0.00</td></tr>
+<tr><td colspan=2>合计</td><td>1,050.00</td><td>1,000.00</td><td>900.00</td><td>100.00</td></tr>
+</table></div>
+<div class="pb"><h3>一般公共预算财政拨款“三公”经费支出决算表</h3><p style="text-align:right">单位：万元</p>
+<table><tr><th>项目</th><th>预算数</th><th>决算数</th></tr>
+<tr><td>合计</td><td>3.00</td><td>2.50</td></tr>
+<tr><td>1.因公出国（境）费</td><td></td><td></td></tr>
+<tr><td>2.公务用车购置及运行维护费</td><td>2.00</td><td>1.50</td></tr>
+<tr><td>其中：（1）公务用车购置费</td><td></td><td></td></tr>
+<tr><td>（2）公务用车运行维护费</td><td>2.00</td><td>1.50</td></tr>
+<tr><td>3.公务接待费</td><td>1.00</td><td>1.00</td></tr></table></div>
+<div><h3>政府性基金预算财政拨款支出决算表</h3>
+<p>项目 合计 基本支出 项目支出</p><p>注：本单位没有政府性基金预算财政拨款支出，故本表无数据。</p></div>
+</body></html>
+"""
+
+
+@pytest.fixture(scope="module")
+def variant(tmp_path_factory: pytest.TempPathFactory) -> PdfTables:
+    if not CHROMIUM:
+        pytest.skip("chromium not installed (apt-get install chromium)")
+    d = tmp_path_factory.mktemp("variant")
+    (d / "variant.html").write_text(VARIANT_HTML, encoding="utf-8")
+    subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                    "--disable-component-update", "--no-pdf-header-footer", f"--print-to-pdf={d / 'variant.pdf'}",
+                    str(d / "variant.html")], check=True, capture_output=True, timeout=120)
+    return read_pdf_tables(d / "variant.pdf", report_id="variant", edition=2023)
+
+
+def test_variant_titles_and_unruled_table(variant: PdfTables) -> None:
+    by_no = {t["table_no"]: t for t in variant.report_tables}
+    assert sorted(by_no) == [1, 5, 7, 8]
+    assert by_no[1]["title_as_printed"] == "附表1部门收支决算总表"  # radical glyph 门 normalised
+    assert by_no[5]["source_ref"].endswith("(p.2-3)")
+    assert "本表无数据" in by_no[8]["statement"]
+    assert any("表8" in w and "without a ruled grid" in w for w in variant.warnings)
+
+
+def test_variant_table1_aliases(variant: PdfTables) -> None:
+    assert amount(variant, 1, T.INCOME, T.OPENING_BALANCE, "决算数") == 5.0  # printed 上年结转和结余
+    assert amount(variant, 1, T.EXPENDITURE, "教育支出", "决算数") == 100.0
+    assert amount(variant, 1, T.INCOME, "事业收入", "决算数") is None
+
+
+def test_variant_table5_two_level_header_and_continuation(variant: PdfTables) -> None:
+    E = T.EXPENDITURE
+    assert amount(variant, 5, E, "2010301", "年初预算数") == 850.0
+    assert amount(variant, 5, E, "2010301", "基本支出") == 800.0
+    assert amount(variant, 5, E, "2010301", "项目支出") is None  # printed "-"
+    assert amount(variant, 5, E, "205", "项目支出") == 0.0  # printed 0.00
+    assert amount(variant, 5, E, "2010302", "项目支出") == 100.0  # page 3, after a repeated header
+    assert amount(variant, 5, E, "合计", "年初预算数") == 1050.0
+    t5 = [a for a in variant.amounts if a["table_no"] == 5]
+    assert {a["line_no"] for a in t5} == {1, 2, 3, 4, 5, 6}
+    cl = {c["code"]: c for c in variant.classification}
+    assert cl["2010302"]["parent_id"] == "20103@2023" and cl["20103"]["name"] == "政府办公厅（室）及相关机构事务"
+
+
+def test_variant_table7_lines_as_rows(variant: PdfTables) -> None:
+    got = {(a["line_key"], a["measure"]): a["amount"] for a in variant.amounts if a["table_no"] == 7}
+    assert got == {
+        ("合计", "预算数"): 3.0, ("合计", "决算数"): 2.5,
+        ("公务用车购置及运行维护费", "预算数"): 2.0, ("公务用车购置及运行维护费", "决算数"): 1.5,
+        ("公务用车运行维护费", "预算数"): 2.0, ("公务用车运行维护费", "决算数"): 1.5,
+        ("公务接待费", "预算数"): 1.0, ("公务接待费", "决算数"): 1.0,
+    }

@@ -49,6 +49,7 @@ label as printed (numbering removed).
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -92,6 +93,12 @@ _LEVEL_WORDS = {"类", "款", "项"}
 _RADICALS = str.maketrans({"⻔": "门", "⻓": "长", "⻚": "页", "⻛": "风", "⻜": "飞", "⻝": "食",
                            "⻢": "马", "⻥": "鱼", "⻦": "鸟", "⻩": "黄", "⻬": "齐", "⻮": "齿",
                            "⻰": "龙", "⻳": "龟", "⻆": "角", "⻅": "见", "⻉": "贝", "⻋": "车"})
+
+
+def _glyphs(text: str) -> str:
+    """Radical glyphs replaced by the ordinary characters, punctuation left as printed."""
+    text = text.translate(_RADICALS)
+    return re.sub(r"[\u2f00-\u2fdf]", lambda m: unicodedata.normalize("NFKC", m.group()), text)
 
 
 def _text(text: str | None) -> str:
@@ -350,7 +357,7 @@ def read_pdf_tables(path: Path | str, *, report_id: str, edition: int | str) -> 
 
 def _note_below(lines: list[dict[str, Any]], bottom: float) -> str | None:
     """The note printed under a table saying it has no figures (注：...本表无数据)."""
-    notes = [_WS.sub("", ln["text"]) for ln in lines if ln["top"] >= bottom - 1
+    notes = [_WS.sub("", _glyphs(ln["text"])) for ln in lines if ln["top"] >= bottom - 1
              and _norm(ln["text"]).startswith(("注", "说明")) and re.search(r"无|没有", ln["text"])]
     return notes[0] if notes else None
 
