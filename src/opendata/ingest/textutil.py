@@ -41,7 +41,7 @@ def fold(text: str) -> str:
     text = text.replace("\u3000", " ").replace("\xa0", " ")
     # A half-width comma between digits is a thousands separator: keep it as ","; any other
     # comma is a clause separator.
-    text = re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "\x01", text)
+    text = re.sub(r"(?<=\d),(?=(?:[ \t]*\n?[ \t\n]*\d){3}(?![ \t\n]*\d))", "\x01", text)
     text = "".join(_KEEP_FULLWIDTH.get(ch, ch) for ch in text)
     text = text.replace("\x01", ",")
     text = text.replace("．", ".")
@@ -69,8 +69,9 @@ def _is_heading(line: str) -> bool:
     """A short numbered line with no sentence punctuation: a heading on its own."""
     if "（类）" in line or "（款）" in line:
         return False  # a 类(款)(项) path broken over lines
+    numbered = NUMBERING.match(line)
     return bool(PART.match(line)) or (
-        bool(NUMBERING.match(line)) and len(line) <= 40 and not any(ch in line for ch in "，。；")
+        bool(numbered) and not numbered.group("num") and len(line) <= 40 and not any(ch in line for ch in "，。；")
     ) or line in ("目录",)
 
 

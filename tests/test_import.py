@@ -1,0 +1,90 @@
+"""import_report end to end: the seed into a copy of the shipped package."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import pytest
+
+from opendata.errors import ImportError_
+from opendata.ingest.importer import department_slug, format_summary, import_report
+from opendata.package import check_schema, load_package
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = Path("/work/shared/seeds/000_a04efb588eb58bab.txt")
+needs_seed = pytest.mark.skipif(not SEED.exists(), reason="seed report not available")
+
+
+@pytest.fixture
+def package(tmp_path):
+    dest = tmp_path / "pkg"
+    shutil.copytree(ROOT / "datapackage", dest)
+    return dest
+
+
+def _rows(package: Path, name: str) -> list[dict]:
+    with (package / "data" / f"{name}.csv").open(encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+@needs_seed
+def test_import_seed(package):
+    summary = import_report(SEED, package)
+    assert summary.report_id == "zhuzhou-lusong-kjgxj-2020-final"
+    assert summary.tables_found == {8: "empty", 9: "empty"}
+    assert summary.rows_written["projects"] == 7
+    assert summary.figures == summary.rows_written["statements"]
+    assert summary.figures_understood < summary.figures and summary.not_understood
+    check_schema(load_package(package))
+    tables = {r["table_no"]: r["status"] for r in _rows(package, "report_tables")
+              if r["report_id"] == summary.report_id}
+    assert tables["8"] == tables["9"] == "empty" and tables["1"] == "not_attached"
+    report = next(r for r in _rows(package, "reports") if r["report_id"] == summary.report_id)
+    assert report["tables_attached"] == "false" and report["license"] == "not stated"
+    assert len(report["source_sha256"]) == 64
+    amounts = _rows(package, "amounts")
+    reception = {r["measure"]: r["amount"] for r in amounts if r["table_no"] == "7" and r["line_key"] == "公务接待费"}
+    assert reception == {"预算数": "0.5", "决算数": "0.12"}
+    assert "增长33.2%" in format_summary(summary) or any("33.2" in r["value"] for r in _rows(package, "statements"))
+
+
+@needs_seed
+def test_reimport_is_idempotent(package):
+    import_report(SEED, package)
+    first = {p.name: p.read_bytes() for p in (package / "data").glob("*.csv")}
+    import_report(SEED, package)
+    second = {p.name: p.read_bytes() for p in (package / "data").glob("*.csv")}
+    assert first == second
+
+
+@needs_seed
+def test_shipped_package_holds_the_seed():
+    statements = _rows(ROOT / "datapackage", "statements")
+    assert any(r["topic"] == "total.growth_rate" and r["value"] == "33.2" for r in statements)
+    projects = _rows(ROOT / "datapackage", "projects")
+    assert any(r["name"] == "上级专项" and r["amount"] == "2186.42" for r in projects)
+
+
+def test_gbk_text_report(package, tmp_path):
+    text = ("2021年度\n上海市普陀区测试局部门决算\n第三部分 2021年度部门决算情况说明\n一、收入支出决算总体情况说明\n"
+            "2021年度收、支总计100.5万元。\n")
+    src = tmp_path / "report.txt"
+    src.write_bytes(text.encode("gb18030"))
+    summary = import_report(src, package)
+    assert summary.department == "上海市普陀区测试局" and summary.year == 2021
+    assert summary.report_id.startswith("shanghai-putuo-dept-") and summary.report_id.endswith("-2021-final")
+
+
+@pytest.mark.parametrize("content", [b"", b"\x00\x01\x02\x03" * 100, "这是一封信，没有年度，也没有部门。".encode()])
+def test_non_report_fails(package, tmp_path, content):
+    src = tmp_path / "not-a-report.txt"
+    src.write_bytes(content)
+    with pytest.raises(ImportError_, match="not-a-report.txt"):
+        import_report(src, package)
+
+
+def test_department_slug_falls_back_to_hash():
+    assert department_slug("株洲市芦淞区科技和工业信息化局") == "zhuzhou-lusong-kjgxj"
+    assert department_slug("某某县某局").startswith("dept-")

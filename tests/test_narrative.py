@@ -1,0 +1,185 @@
+"""The narrative parser on the real seed, on Putuo's narrative, and on constructed variants."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from opendata.ingest.classify import classification_rows, classify_path
+from opendata.ingest.narrative import parse_narrative
+from opendata.ingest.textutil import decode_bytes, paragraphs
+
+SEED = Path("/work/shared/seeds/000_a04efb588eb58bab.txt")
+PUTUO = Path("/work/shared/reports/shanghai-putuo-finance-bureau-2024-final-accounts.pdf")
+needs_seed = pytest.mark.skipif(not SEED.exists(), reason="seed report not available")
+
+
+@pytest.fixture(scope="module")
+def seed():
+    return parse_narrative(decode_bytes(SEED.read_bytes()))
+
+
+def _amount(res, table_no, line_key, measure):
+    rows = [a for a in res.amounts if (a["table_no"], a["line_key"], a["measure"]) == (table_no, line_key, measure)]
+    assert rows, f"no amounts row 表{table_no} {line_key} {measure}"
+    return rows[0]["amount"]
+
+
+def _stmt(res, topic):
+    return [s for s in res.statements if s["topic"] == topic]
+
+
+@needs_seed
+def test_seed_identity(seed):
+    assert seed.department == "株洲市芦淞区科技和工业信息化局"
+    assert seed.year == 2020 and seed.kind == "决算"
+
+
+@needs_seed
+def test_seed_items_add_to_total(seed):
+    items = [a for a in seed.amounts if a["table_no"] == 5 and a["code"] and len(a["code"]) == 7 and a["measure"] == "合计"]
+    assert len(items) == 18
+    assert sum(a["amount"] for a in items) == Decimal("2540.24")
+    budgets = [a for a in seed.amounts if a["table_no"] == 5 and a["code"] and len(a["code"]) == 7
+               and a["measure"] == "年初预算数"]
+    assert len(budgets) == 18 and sum(a["amount"] for a in budgets) == Decimal("643.62")
+
+
+@needs_seed
+def test_seed_item_and_class_figures(seed):
+    assert _amount(seed, 5, "2060101", "年初预算数") == Decimal("305.62")
+    assert _amount(seed, 5, "2060101", "合计") == Decimal("12.05")
+    assert _amount(seed, 5, "206", "合计") == Decimal("1980.21")
+    row = next(a for a in seed.amounts if a["line_key"] == "2060101" and a["measure"] == "合计")
+    assert row["explanation"].startswith("决算数小于年初预算数的主要原因是")
+    assert row["code_certainty"] == "high"
+    assert next(a for a in seed.amounts if a["line_key"] == "2060404")["code_certainty"] == "medium"
+
+
+@needs_seed
+def test_seed_three_public(seed):
+    assert _amount(seed, 7, "公务接待费", "决算数") == Decimal("0.12")
+    assert _amount(seed, 7, "公务接待费", "预算数") == Decimal("0.5")
+    change = _stmt(seed, "three_public.reception.change")
+    assert [s["value"] for s in change] == [Decimal("-0.37")] and change[0]["period"] == "上年"
+    assert [s["value"] for s in _stmt(seed, "three_public.reception.visitors")] == [Decimal("9")]
+    assert [s["value"] for s in _stmt(seed, "three_public.reception.groups")] == [Decimal("1")]
+    assert [s["value"] for s in _stmt(seed, "three_public.vehicles")] == [Decimal("0")]
+
+
+@needs_seed
+def test_seed_yoy_and_other_topics(seed):
+    growth = _stmt(seed, "total.growth_rate")
+    assert growth[0]["value"] == Decimal("33.2") and growth[0]["kind"] == "growth_rate" and growth[0]["period"] == "上年"
+    assert _stmt(seed, "total.change")[0]["value"] == Decimal("633.83")
+    admin = {(s["kind"], s["period"]): s["value"] for s in _stmt(seed, "admin_costs.change")}
+    assert admin == {("change", "预算"): Decimal("-7.79"), ("change", "上年"): Decimal("-23.71")}
+    assert _stmt(seed, "procurement.goods")[0]["value"] == Decimal("3.13")
+    assert _stmt(seed, "staff.authorized")[0]["value"] == 12
+    assert _stmt(seed, "staff.actual")[0]["value"] == 11
+    assert len(_stmt(seed, "performance.target")) == 13
+
+
+@needs_seed
+def test_seed_projects_units_and_empty_tables(seed):
+    names = {p["name"]: (p["amount"], p["in_initial_budget"]) for p in seed.projects}
+    assert names["上级专项"] == (Decimal("2186.42"), False)
+    assert sum(1 for v in names.values() if v[1]) == 2 and len(names) == 7
+    assert sum(p["amount"] for p in seed.projects) == Decimal("2368.56")  # = 项目支出
+    assert [u["name"] for u in seed.units if u["kind"] == "内设机构"][:2] == ["办公室", "科技创新股"]
+    assert set(seed.empty_tables) == {8, 9}
+    assert "政府性基金" in seed.empty_tables[8][0]
+
+
+@needs_seed
+def test_seed_not_understood_are_listed(seed):
+    not_understood = [s for s in seed.statements if not s["_understood"]]
+    assert not_understood, "the seed's prose figures must be listed, not hidden"
+    assert all(any(s["sentence"] in line for line in seed.not_understood) for s in not_understood)
+    assert all(s["section"].startswith("第五部分 六") for s in not_understood)
+
+
+TEMPLATE = """2021年度
+某某县农业农村局部门决算
+第一部分 某某县农业农村局概况
+第三部分 2021年度部门决算情况说明
+一、收入支出决算总体情况说明
+2021年度收、支总计1,234.50万元。与上年相比，减少10.5万元，下降0.8%。
+二、收入决算情况说明
+本年收入合计1,200万元,其中:财政拨款收入1,100.00万元,占91.7%;其他收入100万元,占8.3%。
+五、一般公共预算财政拨款支出决算情况说明
+（三）一般公共预算财政拨款支出决算具体情况
+1、农林水支出（类）农业农村（款）行政运行（项）。年初预算为1,000万元,支出决算为1,100万元,完成年初预算的110.0%,决算数大于年初预算数的主要原因是:增人。
+七、一般公共预算财政拨款三公经费支出决算情况说明
+公务接待费支出预算为2万元，支出决算为1.5万元，完成预算的75.0%。
+"""
+
+
+def test_template_variant_half_width_and_separators():
+    res = parse_narrative(TEMPLATE)
+    assert (res.department, res.year, res.kind) == ("某某县农业农村局", 2021, "决算")
+    assert _amount(res, 1, "总计", "决算数") == Decimal("1234.50")
+    assert _stmt(res, "total.change")[0]["value"] == Decimal("-10.5")
+    assert _stmt(res, "total.growth_rate")[0]["value"] == Decimal("-0.8")
+    assert _amount(res, 2, "合计", "财政拨款收入") == Decimal("1100.00")
+    assert _amount(res, 2, "合计", "其他收入") == Decimal("100")
+    assert _stmt(res, "income.other.share")[0]["value"] == Decimal("8.3")
+    assert _amount(res, 7, "公务接待费", "预算数") == Decimal("2")
+    # An unknown path keeps no code: line keyed by its name path, listed as unmapped.
+    item = [a for a in res.amounts if a["table_no"] == 5 and a["measure"] == "合计" and a["line_key"] != "合计"]
+    assert item[0]["code"] is None and item[0]["amount"] == Decimal("1100")
+    assert res.unmapped_paths
+
+
+def test_line_breaks_inside_words_and_numbers():
+    broken = TEMPLATE.replace("农林水支出（类）", "农林\n\n水支出（类）").replace("年初预算为1,000万元", "年初\n预算为1,0\n00万元")
+    res = parse_narrative(broken)
+    assert any(a["measure"] == "年初预算数" and a["amount"] == Decimal("1000") for a in res.amounts if a["table_no"] == 5)
+
+
+@pytest.mark.parametrize("numbering", ["1.", "1、", "1．", "1 、"])
+def test_numbering_variants(numbering):
+    text = TEMPLATE.replace("1、农林水支出", numbering + "农林水支出")
+    res = parse_narrative(text)
+    assert any(s["topic"] == "gpb.item.execution_rate" and s["value"] == Decimal("110.0") for s in res.statements)
+
+
+def test_paragraphs_join_broken_lines():
+    assert paragraphs("2020年度一般公共服务支出（类）科\n\n学技术支出(类)1980.21万元。\n二、收入") == [
+        "2020年度一般公共服务支出（类）科学技术支出（类）1980.21万元。", "二、收入"]
+
+
+def test_decode_gbk_and_bom():
+    text = "2020年度某局部门决算"
+    assert decode_bytes(text.encode("gb18030")) == text
+    assert decode_bytes(b"\xef\xbb\xbf" + text.encode("utf-8")) == text
+    assert decode_bytes(b"\x00\x01\x02binary") is None
+
+
+def test_classify_never_invents():
+    assert classify_path(["科学技术支出", "技术与开发", "其他技术与开发支出"], 2020)[-1].code == "2060499"
+    assert classify_path(["科学技术支出", "技术与开发", "科技成果转化与扩散"], 2020)[-1].certainty == "medium"
+    assert classify_path(["某某支出", "某款", "某项"], 2020)[-1].code is None
+    rows = classification_rows([classify_path(["科学技术支出", "科技重大项目", "重点研发计划"], 2020)], 2020)
+    assert {r["classification_id"] for r in rows} == {"206@2020", "20609@2020", "2060902@2020"}
+    rows = {r["code"]: r for r in rows}
+    assert rows["2060902"]["parent_id"] == "20609@2020" and rows["20609"]["parent_id"] == "206@2020"
+    assert rows["20609"]["certainty"] == "medium"
+
+
+@pytest.mark.skipif(not PUTUO.exists(), reason="Putuo report not available")
+def test_putuo_narrative():
+    from opendata.ingest.importer import read_source
+
+    text, _, is_pdf = read_source(PUTUO)
+    res = parse_narrative(text)
+    assert is_pdf and (res.department, res.year) == ("上海市普陀区财政局", 2024)
+    assert res.understood == len(res.statements) >= 100
+    assert _amount(res, 5, "2010601", "年初预算数") == Decimal("1560.05")
+    assert _stmt(res, "total.change")[0]["value"] == Decimal("-56.95")
+    assert _stmt(res, "admin_costs.growth_rate")[0]["value"] == Decimal("1.40")
+    assert _stmt(res, "procurement.sme_other_awarded")[0]["value"] == Decimal("4.79")
+    assert _stmt(res, "performance_mgmt.average_score")[0]["value"] == Decimal("99.43")
+    assert set(res.empty_tables) == {8, 9}
