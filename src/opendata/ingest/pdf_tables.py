@@ -308,26 +308,28 @@ def _open(path: Path) -> Any:
         raise ImportError_(f"{name}: cannot read the file ({exc})") from None
     if b"%PDF-" not in head:
         raise ImportError_(f"{name}: not a PDF file (no %PDF- header)")
+    pdf = None
     try:
         pdf = pdfplumber.open(str(path))
-        _ = pdf.pages  # parses the page tree: fails here on a broken file
+        pages = pdf.pages  # parses the page tree: a broken file fails here
     except Exception as exc:  # pdfminer raises many kinds; all mean "cannot use this file"
+        if pdf is not None:
+            pdf.close()
         raise _pdf_error(name, exc) from None
-    if not pdf.pages:
+    if not pages:
         pdf.close()
         raise ImportError_(f"{name}: corrupt PDF (no pages)")
     return pdf
 
 
 def _pdf_error(name: str, exc: BaseException) -> ImportError_:
-    chain = f"{type(exc).__name__} {exc} {type(exc.__cause__ or exc.__context__).__name__}"
-    cause = exc
-    while cause is not None:
-        chain += f" {type(cause).__name__} {cause}"
+    """ImportError_ naming the file and saying whether it is encrypted or broken."""
+    seen, cause, chain = set(), exc, []
+    while cause is not None and id(cause) not in seen:  # pdfplumber wraps pdfminer's exceptions
+        seen.add(id(cause))
+        chain.append(f"{type(cause).__name__} {cause}")
         cause = cause.__cause__ or cause.__context__
-        if cause is exc:
-            break
-    if re.search(r"password|encrypt", chain, re.I):
+    if re.search(r"password|encrypt", " ".join(chain), re.I):
         return ImportError_(f"{name}: the PDF is encrypted (password protected); cannot read it")
     detail = str(exc).strip() or type(exc).__name__
     return ImportError_(f"{name}: corrupt or unreadable PDF ({detail[:200]})")
