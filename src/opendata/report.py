@@ -1,31 +1,100 @@
-"""Human and machine renderings of a validation result."""
+"""Human and machine renderings of a validation result.
+
+The human rendering is one block per finding, wrapped to 100 terminal columns (Chinese characters
+count as two), so it stays readable however long the row references and messages are.
+"""
 
 from __future__ import annotations
 
+import unicodedata
+from collections import Counter
 from dataclasses import asdict
 from typing import Any
 
+from .rules import REGISTRY, Finding
 from .validate import ValidationResult
+
+WIDTH = 100
+_LABEL = 12  # width of the label column of a block
 
 
 def _num(value: float | None) -> str:
-    return "" if value is None else f"{value:.2f}"
+    if value is None:
+        return ""
+    return f"{value:.4f}".rstrip("0").rstrip(".") if abs(value) < 1 and value != 0 else f"{value:.2f}"
+
+
+def _cols(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """Lines of at most ``width`` terminal columns; breaks at a space when one is near, else anywhere."""
+    out: list[str] = []
+    for para in str(text).splitlines() or [""]:
+        line = ""
+        for ch in para:
+            if _cols(line + ch) > width:
+                cut = line.rfind(" ")
+                if ch != " " and cut > len(line) // 2:
+                    out.append(line[:cut])
+                    line = line[cut + 1:]
+                else:
+                    out.append(line)
+                    line = ""
+                if ch == " ":
+                    continue
+            line += ch
+        out.append(line)
+    return out
+
+
+def _field(label: str, value: str) -> list[str]:
+    wrapped = _wrap(value, WIDTH - _LABEL - 2)
+    out = [f"  {label}{' ' * (_LABEL - 2 - _cols(label))}{wrapped[0]}"]
+    out.extend(" " * _LABEL + w for w in wrapped[1:])
+    return out
+
+
+def format_finding(f: Finding) -> list[str]:
+    """One finding as a block of lines."""
+    rule = REGISTRY.get(f.rule_id)
+    title = f"  {rule.title_zh}" if rule else ""
+    lines = _wrap(f"{f.severity.upper():8}{f.rule_id}{title}", WIDTH)
+    lines += _field("report", f.report_id or "")
+    lines += _field("where", " ".join(x for x in (f.resource, f.row_ref) if x))
+    if f.fields:
+        lines += _field("fields", f.fields)
+    if f.source_ref:
+        lines += _field("source", f.source_ref)
+    if f.stated is not None or f.expected is not None:
+        diff = "" if f.difference is None else f"{f.difference:+.2f}" if abs(f.difference) >= 0.01 \
+            else f"{f.difference:+.4f}"
+        lines += _field("figures", f"stated {_num(f.stated)}   expected {_num(f.expected)}   "
+                                   f"difference {diff}   tolerance ±{_num(f.tolerance)}")
+    lines += _field("说明", f.message_zh)
+    lines += _field("message", f.message_en)
+    return lines
 
 
 def format_validation(result: ValidationResult) -> str:
-    """A readable table of schema problems and findings, then a one-line verdict."""
+    """Schema problems, one block per finding, a count per rule, then a one-line verdict."""
     lines: list[str] = []
     if result.schema_problems:
         lines.append(f"Schema problems ({len(result.schema_problems)}):")
-        lines.extend(f"  {p}" for p in result.schema_problems)
-    if result.findings:
-        header = ("rule", "severity", "where", "expected", "stated", "diff", "message")
-        rows = [(f.rule_id, f.severity, " ".join(x for x in (f.report_id, f.resource, f.row_ref, f.source_ref) if x),
-                 _num(f.expected), _num(f.stated), _num(f.difference), f"{f.message_zh} / {f.message_en}")
-                for f in result.findings]
-        widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header) - 1)]
-        for r in [header, *rows]:
-            lines.append("  ".join(str(c).ljust(w) for c, w in zip(r, widths)) + "  " + r[-1])
+        for p in result.schema_problems:
+            lines.extend(_wrap(f"  {p}", WIDTH))
+        lines.append("")
+    order = {"error": 0, "warning": 1}
+    findings = sorted(result.findings, key=lambda f: (order.get(f.severity, 2), f.report_id or "", f.rule_id))
+    for f in findings:
+        lines.extend(format_finding(f))
+        lines.append("")
+    if findings:
+        counts = Counter((f.rule_id, f.severity) for f in findings)
+        lines.append("Findings by rule:")
+        for (rule_id, severity), n in sorted(counts.items()):
+            lines.append(f"  {rule_id:32} {severity:8} {n}")
     verdict = "INVALID" if result.exit_code() else "VALID"
     lines.append(f"{verdict}: {result.package}: {len(result.schema_problems)} schema problems, "
                  f"{len(result.errors)} errors, {len(result.warnings)} warnings")

@@ -123,9 +123,12 @@ def ratio_findings(db, rule_id: str, kind: str):
             basis_zh = (f"增减额 {fmt(row['direction'] * abs(row['a_wan']))} ÷ 基数 {fmt(prev)}"
                         f"（{fmt(row['b_wan'])} - {fmt(row['direction'] * abs(row['a_wan']))}）")
             basis_en = f"change {fmt(row['direction'] * abs(row['a_wan']))} / base {fmt(prev)}"
+        elif kind == "execution_rate":
+            basis_zh = f"决算数 {fmt(row['a_wan'])} ÷ 预算数 {fmt(row['b_wan'])}"
+            basis_en = f"final {fmt(row['a_wan'])} / budget {fmt(row['b_wan'])}"
         else:
-            basis_zh = f"{row['a_label']} {fmt(row['a_wan'])} ÷ {row['b_label']} {fmt(row['b_wan'])}"
-            basis_en = f"{fmt(row['a_wan'])} / {fmt(row['b_wan'])}"
+            basis_zh = f"{fmt(row['a_wan'])} ÷ {row['b_label']} {fmt(row['b_wan'])}"
+            basis_en = f"{fmt(row['a_wan'])} / {fmt(row['b_wan'])} (statement {row['den_no']})"
         yield Finding(
             rule_id=rule_id, severity=severity, report_id=row["report_id"], resource="statements",
             row_ref=f"statement_no={row['statement_no']} topic={row['topic']} "
