@@ -143,6 +143,16 @@ class ProblemLog:
         return out
 
 
+_call = getattr(operator, "call", lambda f, c: f(c))
+
+
+def _getter(idx: list[int]) -> Callable[[tuple], tuple]:
+    if len(idx) == 1:
+        i = idx[0]
+        return lambda v: (v[i],)
+    return operator.itemgetter(*idx)
+
+
 class _Bad(Exception):
     def __init__(self, rule: str, note: str) -> None:
         self.rule, self.note = rule, note
@@ -244,27 +254,38 @@ def _caster(field: Any, missing: set[str]) -> Callable[[str], Any]:
         checks.append(("maxLength", lambda v, n=cons["maxLength"]: len(v) <= n))
 
     only_empty_missing = missing == {""}
-    good: dict[str, Any] = {}  # cache of checked string values (codes, ids repeat a lot)
-
-    def cast(c: str) -> Any:
-        if (not c) if only_empty_missing else (c in missing):
-            if required:
-                raise _Bad("constraint-error", 'constraint "required" is "True"')
-            return None
-        if ftype == "string" and c in good:
-            return c
-        v = read(c)
-        for name, ok in checks:
-            if not ok(v):
-                raise _Bad("constraint-error", f'constraint "{name}" is "{cons[name]}"')
-        if ftype == "string" and len(good) < 200_000:
-            good[c] = v
-        return v
-
     if ftype == "string" and not checks and not required:
         if only_empty_missing:
             return lambda c: c or None
         return lambda c: None if c in missing else c
+
+    def slow(c: str) -> Any:
+        if (not c) if only_empty_missing else (c in missing):
+            if required:
+                raise _Bad("constraint-error", 'constraint "required" is "True"')
+            v = None
+        else:
+            v = read(c)
+            for name, ok in checks:
+                if not ok(v):
+                    raise _Bad("constraint-error", f'constraint "{name}" is "{cons[name]}"')
+        if cacheable and len(good) < 100_000:
+            good[c] = v
+        return v
+
+    cacheable = False
+    if ftype == "number" and not checks:
+        return slow
+    # Codes, ids, table and line numbers repeat a lot: remember the values already checked.
+    cacheable = True
+    good: dict[str, Any] = {}
+    get = good.get
+    miss = object()
+
+    def cast(c: str) -> Any:
+        v = get(c, miss)
+        return slow(c) if v is miss else v
+
     return cast
 
 
@@ -321,26 +342,28 @@ class PackageReader:
         names = [f.name for f in schema.fields]
         place = str(resource.path)
         pk_idx = [names.index(n) for n in schema.primary_key if n in names]
+        pk_get = _getter(pk_idx) if pk_idx else None
         pk_seen, pk_suspects = _Keys(), []
         unique = [(i, f.name, _Keys()) for i, f in enumerate(schema.fields) if (f.constraints or {}).get("unique")]
-        collect = [(key, [names.index(n) for n in key[1]]) for key in self.ref_keys if key[0] == resource.name]
+        collect = [(self.ref_keys[key], _getter([names.index(n) for n in key[1]]))
+                   for key in self.ref_keys if key[0] == resource.name]
         fks = []
         for fk in schema.foreign_keys:
             target = fk["reference"].get("resource") or resource.name
             fields = tuple(fk["fields"])
             ref_fields = tuple(fk["reference"]["fields"])
-            fks.append((target, fields, [names.index(n) for n in fields if n in names], ref_fields))
+            fks.append((target, fields, _getter([names.index(n) for n in fields if n in names]), ref_fields))
         amount_idx = names.index("amount") if "amount" in names and resource.name in ("amounts", "projects") else None
         line_idx = names.index("line_key") if "line_key" in names else None
         source = self._typed_fast(resource, names) if _supported(resource) else self._typed_frictionless(resource)
         for row_no, vals in source:
-            if pk_idx:
-                key = tuple(vals[i] for i in pk_idx)
+            if pk_get:
+                key = pk_get(vals)
                 if None not in key and not pk_seen.add(key):
                     pk_suspects.append((row_no, key))
                     continue
             bad = False
-            for i, fname, seen in unique:
+            for i, fname, seen in unique or ():
                 if vals[i] is not None and not seen.add((vals[i],)):
                     self.log.add(place, row_no, fname, "unique-error", f'value "{vals[i]}" is not unique')
                     bad = True
@@ -349,9 +372,9 @@ class PackageReader:
                 self.log.add(place, row_no, "amount", "amount-nonnegative",
                              f"negative amount {vals[amount_idx]}: only balance lines may be negative")
                 bad = True
-            for target, fields, idx, ref_fields in fks:
-                key = tuple(vals[i] for i in idx)
-                if any(v is None for v in key):
+            for target, fields, get, ref_fields in fks:
+                key = get(vals)
+                if None in key:
                     continue
                 keys = self.ref_keys.get((target, ref_fields))
                 if keys is None:
@@ -366,8 +389,8 @@ class PackageReader:
                         self.deferred.append((place, resource.name, row_no, fields, key, target, ref_fields))
             if bad:
                 continue
-            for (target_key, idx) in collect:
-                self.ref_keys[target_key].add(tuple(vals[i] for i in idx))
+            for keys, get in collect:
+                keys.add(get(vals))
             yield vals
         if pk_suspects:
             self._verify_duplicates(resource, names, pk_idx, pk_suspects)
@@ -458,7 +481,7 @@ class PackageReader:
                     row_no += 1
                     if len(cells) == n:
                         try:
-                            yield row_no, tuple([f(c) for f, c in zip(casts, cells)])
+                            yield row_no, tuple(map(_call, casts, cells))
                             continue
                         except _Bad:
                             pass

@@ -1,0 +1,118 @@
+"""Benchmark: full `opendata build` against a bare sqlite3.executemany load of the same rows.
+
+For each corpus size (expenditure rows in `amounts`), a synthetic corpus is generated
+(opendata.synth.write_corpus), then in separate child processes:
+  - full: opendata.build.build (schema check of every row, every accounting rule, load, indexes,
+    views, search index, analyze, hash, atomic rename);
+  - bare: csv.reader + sqlite3.executemany of the same CSV rows into untyped tables, one transaction.
+Both count every row of every resource. Peak memory is the child's peak RSS (os.wait4).
+
+    .venv/bin/python benchmarks/build.py                    # 10^4 and 10^5
+    .venv/bin/python benchmarks/build.py --sizes 1e4,1e5,1e6
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def bare_load(package_dir: Path, db_path: Path) -> dict:
+    desc = json.loads((package_dir / "datapackage.json").read_text(encoding="utf-8"))
+    start = time.perf_counter()
+    conn = sqlite3.connect(db_path)
+    rows = 0
+    with conn:
+        for res in desc["resources"]:
+            names = [f["name"] for f in res["schema"]["fields"]]
+            conn.execute(f"create table [{res['name']}] ({', '.join(f'[{n}]' for n in names)})")
+            with open(package_dir / res["path"], encoding="utf-8", newline="") as fh:
+                reader = csv.reader(fh)
+                next(reader)
+                cur = conn.executemany(f"insert into [{res['name']}] values ({', '.join('?' * len(names))})", reader)
+                rows += cur.rowcount
+    conn.close()
+    return {"seconds": time.perf_counter() - start, "rows": rows}
+
+
+def full_build(package_dir: Path, db_path: Path) -> dict:
+    from opendata.build import LAST_TIMINGS, build
+
+    start = time.perf_counter()
+    result = build(package_dir, db_path)
+    return {"seconds": time.perf_counter() - start, "rows": sum(result.rows.values()),
+            "amounts": result.rows.get("amounts", 0), "findings": len(result.findings),
+            "steps": dict(LAST_TIMINGS)}
+
+
+def child(kind: str, package_dir: Path, db_path: Path) -> dict:
+    """Run one measurement in a fresh process; returns its figures and peak RSS in MB."""
+    proc = subprocess.Popen([sys.executable, __file__, "--child", kind, str(package_dir), str(db_path)],
+                            stdout=subprocess.PIPE, text=True)
+    out = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode:
+        raise SystemExit(f"{kind} build failed (exit {proc.returncode})")
+    figures = json.loads(out)
+    figures["peak_mb"] = usage.ru_maxrss / 1024  # KiB on Linux
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1e4,1e5", help="expenditure rows per corpus, comma-separated")
+    parser.add_argument("--years", type=int, default=3)
+    parser.add_argument("--error-share", type=float, default=0.02)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--workdir", default=None, help="where corpora go (default: a temporary folder)")
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        kind, package_dir, db_path = args.child
+        fn = full_build if kind == "full" else bare_load
+        print(json.dumps(fn(Path(package_dir), Path(db_path))))
+        return
+
+    from opendata.synth import rows_per_report, write_corpus
+
+    work = Path(args.workdir or tempfile.mkdtemp(prefix="opendata-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    print(f"{'amounts rows':>12} {'all rows':>9} | {'full s':>7} {'full rows/s':>11} {'peak MB':>7} | "
+          f"{'bare s':>6} {'bare rows/s':>11} {'peak MB':>7} | {'ratio':>5} | findings (seeded)")
+    try:
+        for size in (int(float(s)) for s in args.sizes.split(",")):
+            departments = max(1, math.ceil(size / (rows_per_report() * args.years)))
+            corpus = work / f"corpus-{size}"
+            shutil.rmtree(corpus, ignore_errors=True)
+            t = time.perf_counter()
+            info = write_corpus(corpus, departments, args.years, args.error_share, args.seed)
+            gen = time.perf_counter() - t
+            full = child("full", corpus, work / f"full-{size}.db")
+            bare = child("bare", corpus, work / f"bare-{size}.db")
+            full_rps, bare_rps = full["rows"] / full["seconds"], bare["rows"] / bare["seconds"]
+            print(f"{full['amounts']:>12,} {full['rows']:>9,} | {full['seconds']:>7.2f} {full_rps:>11,.0f} "
+                  f"{full['peak_mb']:>7.0f} | {bare['seconds']:>6.2f} {bare_rps:>11,.0f} {bare['peak_mb']:>7.0f} | "
+                  f"{full_rps / bare_rps:>5.2f} | {full['findings']} ({len(info['seeded_errors'])})")
+            steps = ", ".join(f"{k} {v:.2f}s" for k, v in full["steps"].items())
+            print(f"{'':>12}   corpus of {departments} departments x {args.years} years written in {gen:.1f}s; "
+                  f"full build steps: {steps}", flush=True)
+            for f in (work / f"full-{size}.db", work / f"bare-{size}.db", work / f"full-{size}.inspect.json"):
+                f.unlink(missing_ok=True)
+    finally:
+        if not args.workdir:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
