@@ -24,6 +24,8 @@ from ..zh_search import fts_query
 ASSETS_URL = "/-/opendata/"
 SEARCH_TABLE = "search_index"
 BOM = "\ufeff".encode()
+#: Files served as they are (the data package's CSVs stay byte-identical to the package).
+STATIC_PREFIXES = ("/datapackage/", "/-/")
 
 #: Columns whose numbers are amounts in 万元: table columns, the views' measures, canned-query headings.
 MONEY_COLUMNS = {
@@ -31,10 +33,11 @@ MONEY_COLUMNS = {
     *(m for sides in MEASURES.values() for side in sides.values() for m in side),
     "支出合计", "一般公共预算财政拨款支出", "收入决算数", "支出决算数", "决算数合计", "三公经费预算数", "三公经费决算数",
     "上年决算数", "本年决算数", "增减额", "公务用车购置及运行维护费小计", "公务用车购置及运行维护费", "公务用车购置费",
-    "公务用车运行维护费", "公务接待费", "因公出国（境）费", "预算数",
+    "公务用车运行维护费", "公务接待费", "因公出国（境）费", "预算数", "本年数", "上年数",
+    "current_value", "change_value", "implied_last_year", "implied_tolerance", "last_year_value",
 }
 #: Columns whose numbers are percentages.
-PERCENT_COLUMNS = {"execution_rate_pct", "执行率（%）", "占比", "占比（%）", "增减率（%）"}
+PERCENT_COLUMNS = {"execution_rate_pct", "growth_rate", "执行率（%）", "占比", "占比（%）", "增减率（%）"}
 
 
 def format_amount(value: float) -> str:
@@ -112,7 +115,7 @@ def asgi_wrapper(datasette):
                     if ctype.startswith("application/json"):
                         state.update(mode="json", start=message, chunks=[])
                         return
-                    if path.endswith(".csv") and message.get("status") == 200 and (
+                    if path.endswith(".csv") and not path.startswith(STATIC_PREFIXES) and message.get("status") == 200 and (
                             ctype.startswith("text/csv") or ctype.startswith("text/plain")):
                         state["mode"] = "csv"
                         message = dict(message, headers=_adjust_length(message.get("headers", []), len(BOM)))

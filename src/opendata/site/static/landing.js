@@ -141,7 +141,7 @@
   }
 
   function three(rows, reportId) {
-    setLink("link-three", page("table7_three_public", {report_id: reportId}));
+    setLink("link-three", page("report_table7", {report_id: reportId}));
     var cols = ["因公出国（境）费", "公务用车购置及运行维护费小计", "公务接待费"];
     var names = ["因公出国（境）费", "公务用车购置及运行维护费", "公务接待费"];
     var has = rows.some(function (r) { return r["合计"] !== null; });
@@ -160,13 +160,23 @@
   function changes(rows, reportId) {
     setLink("link-change", page("changes", {report_id: reportId}));
     var box = document.getElementById("changes");
-    if (!rows.length) { box.innerHTML = '<p class="empty">本报告没有说明与上年相比的变化。</p>'; return; }
+    if (!rows.length) {
+      box.innerHTML = "";
+      return empty("chart-change", "本报告没有说明与上年相比的变化。");
+    }
+    clearEmpty("chart-change");
+    draw("chart-change", {
+      type: "bar",
+      data: {labels: rows.map(function (r) { return r["指标"]; }), datasets: [
+        {label: "上年", data: rows.map(function (r) { return r["上年数"]; }), backgroundColor: "#b9c7d6"},
+        {label: "本年", data: rows.map(function (r) { return r["本年数"]; }), backgroundColor: COLORS[2]}]},
+      options: {indexAxis: "y", maintainAspectRatio: false, plugins: {tooltip: moneyTooltip}}
+    });
     box.innerHTML = '<ul class="plain">' + rows.map(function (r) {
-      var v = r["数值"], unit = r["单位"];
+      var v = r["增减额"], rate = r["增减率（%）"];
       var sign = v > 0 ? "增加" : v < 0 ? "减少" : "持平";
-      var shown = unit === "万元" ? fmt(Math.abs(v)) + " 万元" : Math.abs(v) + unit;
-      return "<li><strong>" + esc(r["指标"]) + "</strong>：" + sign + " " + esc(shown) +
-        '<br><span class="note">' + esc(r["原文"]) + "</span></li>";
+      return "<li><strong>" + esc(r["指标"]) + "</strong>：" + sign + " " + fmt(Math.abs(v)) + " 万元" +
+        (rate === null ? "" : "（" + (rate > 0 ? "+" : "") + esc(rate) + "%）") + "</li>";
     }).join("") + "</ul>";
   }
 
@@ -180,9 +190,9 @@
     }).join("") + "</ul>";
   }
 
-  var TABLE_QUERIES = {1: "table1_summary", 2: "table2_income", 3: "table3_expenditure", 4: "table4_fiscal_summary",
-    5: "table5_gpb_expenditure", 6: "table6_gpb_basic_expenditure", 7: "table7_three_public",
-    8: "table8_government_funds", 9: "table9_state_capital"};
+  var TABLE_QUERIES = {1: "report_table1", 2: "report_table2", 3: "report_table3", 4: "report_table4",
+    5: "report_table5", 6: "report_table6", 7: "report_table7",
+    8: "report_table8", 9: "report_table9"};
   var STATUS = {attached: "已附", empty: "空表", not_attached: "原文未附表格，数字取自情况说明"};
 
   function stdTables(standard, status, reportId) {
@@ -199,7 +209,7 @@
     document.body.removeAttribute("data-ready");
     var p = {report_id: reportId};
     return Promise.all([
-      api("report_overview", p), api("by_class", p), api("budget_vs_actual", p), api("table7_three_public", p),
+      api("report_overview", p), api("by_class", p), api("budget_vs_actual", p), api("report_table7", p),
       api("changes", p), api("findings", {report_id: reportId, _sort: "severity", _size: 50}),
       api("standard_tables", {_sort: "table_no"}), api("report_tables", {report_id: reportId, _size: 20})
     ]).then(function (res) {

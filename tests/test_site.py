@@ -1,0 +1,413 @@
+"""The public site through Datasette's in-process client: pages, facets, search, the JSON API.
+
+The JSON field lists below are the API's contract: a test fails when a URL or a field changes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import shlex
+import sqlite3
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from bs4 import BeautifulSoup
+
+from opendata.site.app import make_app
+
+ROOT = Path(__file__).resolve().parent.parent
+METADATA = ROOT / "metadata.yml"
+
+DB = "opendata"
+API_DOC = ROOT / "docs" / "api.md"
+STANDARD_QUERIES = ["report_table1", "report_table2", "report_table3", "report_table4",
+                    "report_table5", "report_table6", "report_table7",
+                    "report_table8", "report_table9"]
+
+
+@pytest.fixture
+def ds(site_db, site_package):
+    return make_app(site_db, metadata=METADATA, package_dir=site_package)
+
+
+@pytest.fixture(scope="session")
+def seed_report(site_db) -> str:
+    """The report of 株洲市芦淞区科技和工业信息化局 for 2020 (whatever id the importer gave it)."""
+    with sqlite3.connect(site_db) as conn:
+        row = conn.execute("select r.report_id from reports r join departments d using (department_id) "
+                           "where d.name like '%芦淞区科技和工业信息化局%' and r.year = 2020").fetchone()
+    assert row, "the seed report is missing from the site package"
+    return row[0]
+
+
+async def get_json(ds, path: str):
+    response = await ds.client.get(path)
+    assert response.status_code == 200, (path, response.text[:500])
+    return response.json()
+
+
+def soup_of(response) -> BeautifulSoup:
+    assert response.status_code == 200, response.text[:500]
+    return BeautifulSoup(response.text, "html.parser")
+
+
+# ------------------------------------------------------------------------------------- landing page
+
+async def test_landing_page_is_chinese_and_self_hosted(ds):
+    soup = soup_of(await ds.client.get("/"))
+    assert soup.h1.get_text(strip=True) == "部门决算公开数据"
+    assert "钱花到哪里去了" in soup.title.get_text()
+    assert "万元" in soup.select_one(".lead").get_text()
+    for chart in ["chart-class", "chart-basic", "chart-budget", "chart-three"]:
+        assert soup.find("canvas", id=chart), chart
+    for block in ["changes", "findings", "std-tables", "headline"]:
+        assert soup.find(id=block), block
+    form = soup.select_one("form.zh-search")
+    assert form["action"] == f"/{DB}/search" and form.find("input", attrs={"name": "q"})
+    # Every script and stylesheet comes from the instance itself: no third-party CDN.
+    urls = [s["src"] for s in soup.find_all("script", src=True)] + [link["href"] for link in soup.find_all("link", href=True)
+                                                                      if "alternate" not in link.get("rel", [])]
+    assert urls and all(u.startswith("/") and not u.startswith("//") for u in urls), urls
+    assert "/-/opendata/chart.umd.js" in urls and "/-/opendata/landing.js" in urls
+
+
+async def test_assets_and_chart_licence_are_served(ds):
+    for path, needle in [("/-/opendata/chart.umd.js", "Chart.js v4"), ("/-/opendata/chart.js.LICENSE.md", "MIT License"),
+                         ("/-/opendata/landing.js", "report_overview"), ("/-/opendata/site.css", ".chart-card")]:
+        response = await ds.client.get(path)
+        assert response.status_code == 200, path
+        assert needle in response.text, path
+    script = (await ds.client.get("/-/opendata/landing.js")).text
+    assert not re.search(r"https?://", script), "landing.js must only call the instance's own API"
+
+
+async def test_landing_page_json_sources(ds, seed_report):
+    """The numbers the landing page draws, from the canned queries it calls."""
+    overview = (await get_json(ds, f"/{DB}/report_overview.json?_shape=array&report_id={seed_report}"))[0]
+    assert overview["支出合计"] == 2540.24
+    assert overview["一般公共预算财政拨款支出"] == 2540.24
+    assert overview["年初预算数"] == 643.62
+    by_class = await get_json(ds, f"/{DB}/by_class.json?_shape=array&report_id={seed_report}")
+    assert by_class[0] == {"科目编码": "206", "科目名称": "科学技术支出", "决算数": 1980.21, "占比": 78.0}
+    budget = {r["科目编码"]: r for r in await get_json(ds, f"/{DB}/budget_vs_actual.json?_shape=array&report_id={seed_report}")}
+    assert budget["2060101"]["年初预算数"] == 305.62 and budget["2060101"]["决算数"] == 12.05
+    assert budget["2060101"]["执行率（%）"] == 3.9
+    three = await get_json(ds, f"/{DB}/report_table7.json?_shape=array&report_id={seed_report}")
+    assert [r["栏目"] for r in three] == ["预算数", "决算数"]
+    assert three[1]["公务接待费"] == 0.12
+
+
+# ----------------------------------------------------------------------------- browsing in Chinese
+
+async def test_table_page_chrome_units_and_labels(ds, seed_report):
+    soup = soup_of(await ds.client.get(f"/{DB}/amounts?report_id={seed_report}&table_no=5"))
+    assert soup.h1.get_text(strip=True) == "决算表数据（万元）"
+    text = soup.get_text(" ")
+    assert "下载本页数据" in text and "首页" in text and "使用条款" in text
+    assert re.search(r"共 [\d,]+ 行", text)
+    assert "Powered by" not in text and "This data as" not in text
+    # Amounts show their unit; the column descriptions say it too.
+    cells = soup.select("td.col-amount")
+    assert cells and all("万元" in td.get_text() for td in cells if td.get_text(strip=True))
+    assert "1,980.21" in " ".join(td.get_text() for td in cells)
+    assert "万元" in soup.select_one("dl.column-descriptions").get_text()
+    # Codes show their names (label columns on the referenced tables).
+    labels = " ".join(td.get_text(" ") for td in soup.select("td.col-classification_id"))
+    assert "科学技术支出" in labels
+
+
+async def test_label_columns_in_json(ds, seed_report):
+    rows = await get_json(ds, f"/{DB}/amounts.json?_shape=array&_labels=on&report_id={seed_report}&code=206&measure=合计")
+    assert "株洲市芦淞区科技和工业信息化局" in rows[0]["report_id"]["label"]
+    assert rows[0]["classification_id"]["label"] == "科学技术支出"
+    reports = await get_json(ds, f"/{DB}/reports.json?_shape=array&_labels=on")
+    assert all(isinstance(r["department_id"], dict) and r["department_id"]["label"] for r in reports)
+
+
+DEFAULT_FACETS = {
+    "amounts": ["report_id", "table_no", "side", "measure", "source_kind"],
+    "reports": ["department_id", "year", "kind", "tables_attached"],
+    "findings": ["report_id", "rule_id", "severity"],
+    "statements": ["report_id", "kind", "period", "unit"],
+    "classification": ["level", "scheme", "edition", "certainty"],
+    "budget_execution": ["department", "year", "level"],
+    "table5_gpb_expenditure": ["department", "year", "side"],
+    "search_index": ["kind", "report_id"],
+}
+
+
+@pytest.mark.parametrize("table", sorted(DEFAULT_FACETS))
+async def test_default_facets(ds, table):
+    data = await get_json(ds, f"/{DB}/{table}.json")
+    assert sorted(data["facet_results"]) == sorted(DEFAULT_FACETS[table])
+
+
+async def test_facet_counts_and_html(ds, seed_report):
+    data = await get_json(ds, f"/{DB}/amounts.json?_size=0")
+    tables = {r["value"]: r["count"] for r in data["facet_results"]["table_no"]["results"]}
+    assert tables[5] >= 10 and tables[7] >= 2
+    years = (await get_json(ds, f"/{DB}/budget_execution.json"))["facet_results"]["year"]["results"]
+    assert 2020 in [r["value"] for r in years]
+    soup = soup_of(await ds.client.get(f"/{DB}/amounts"))
+    facet = soup.select_one("#facet-report_id")
+    assert facet and "芦淞区" in facet.get_text(), "facet values show the report's title"
+
+
+async def test_all_tables_have_chinese_titles_and_descriptions(ds):
+    meta = await get_json(ds, "/-/metadata.json")
+    tables = meta["databases"][DB]["tables"]
+    data = await get_json(ds, f"/{DB}.json")
+    names = [t["name"] for t in data["tables"] if not t["hidden"]] + [v["name"] for v in data["views"]]
+    for name in names:
+        assert name in tables, f"{name} has no metadata"
+        assert re.search(r"[\u4e00-\u9fff]", tables[name]["title"]), name
+        assert tables[name]["description"], name
+
+
+async def test_licence_is_not_invented(ds):
+    meta = await get_json(ds, "/-/metadata.json")
+    assert "未声明" in meta["license"] and "not stated" in meta["license"]
+    assert "license_url" not in meta
+    soup = soup_of(await ds.client.get(f"/{DB}/reports"))
+    assert "未声明使用条款" in soup.select_one("footer").get_text()
+
+
+# ---------------------------------------------------------------------------------------- search
+
+@pytest.mark.parametrize("word", ["科技", "接待", "行政运行", "公务接待费", "高质量"])
+async def test_search_finds_chinese_words(ds, word):
+    rows = await get_json(ds, f"/{DB}/search.json?_shape=array&q={word}")
+    assert rows, word
+    for row in rows:
+        assert word in f"{row['标题']} {row['内容'] or ''}", row
+
+
+async def test_search_finds_line_items_explanations_and_narrative(ds):
+    kinds = {r["来源"] for r in await get_json(ds, f"/{DB}/search.json?_shape=array&q=接待")}
+    assert {"amounts", "statements"} <= kinds
+    items = await get_json(ds, f"/{DB}/search.json?_shape=array&q=行政运行")
+    assert any(r["来源"] == "amounts" and r["标题"] == "行政运行" for r in items)
+    explanations = await get_json(ds, f"/{DB}/search.json?_shape=array&q=压缩费用")
+    assert any(r["来源"] == "amounts" for r in explanations), "the reasons (原因说明) are searchable"
+    projects = await get_json(ds, f"/{DB}/search.json?_shape=array&q=新型工业化")
+    assert any(r["来源"] == "projects" for r in projects)
+
+
+async def test_search_with_several_words_and_nothing(ds):
+    both = await get_json(ds, f"/{DB}/search.json?_shape=array&q=公务 接待")
+    assert both and all("公务" in f"{r['标题']}{r['内容']}" and "接待" in f"{r['标题']}{r['内容']}" for r in both)
+    assert await get_json(ds, f"/{DB}/search.json?_shape=array&q=") == []
+    assert await get_json(ds, f"/{DB}/search.json?_shape=array&q=不存在的词语") == []
+
+
+async def test_search_page_and_table_search_box(ds):
+    soup = soup_of(await ds.client.get(f"/{DB}/search?q=科技"))
+    assert soup.h1.get_text(strip=True) == "检索"
+    assert soup.find("label", string="关键词")
+    assert soup.select("table.rows-and-columns tbody tr")
+    # The search box of the search_index table and ?_zh= use the bigram search too.
+    boxed = soup_of(await ds.client.get(f"/{DB}/search_index?_search=行政运行"))
+    assert "包含“行政运行”" in boxed.get_text()
+    rows = await get_json(ds, f"/{DB}/search_index.json?_shape=array&_zh=行政运行")
+    assert rows and all("行政运行" in f"{r['title']}{r['body']}" for r in rows)
+
+
+# ---------------------------------------------------------------------------- named queries
+
+@pytest.mark.parametrize("name", STANDARD_QUERIES)
+async def test_standard_table_queries(ds, seed_report, name):
+    response = await ds.client.get(f"/{DB}/{name}?report_id={seed_report}")
+    soup = soup_of(response)
+    assert soup.h1.get_text(strip=True).startswith("表 ")
+    assert "万元" in soup.h1.get_text()
+    assert soup.find("label", string="报告编号（见“报告”表）")
+    assert not soup.select("pre#sql-query, textarea#sql-editor"), "the standard tables hide their SQL"
+
+
+async def test_standard_tables_look_like_the_report(ds, seed_report):
+    t5 = await get_json(ds, f"/{DB}/report_table5.json?report_id={seed_report}")
+    assert t5["columns"] == ["科目编码", "科目名称", "年初预算数", "决算数合计", "基本支出", "项目支出"]
+    rows = {r[0]: r for r in t5["rows"]}
+    assert rows["2060101"][1:4] == ["行政运行", 305.62, 12.05]
+    assert rows["206"][3] == 1980.21
+    t1 = await get_json(ds, f"/{DB}/report_table1.json?report_id={seed_report}")
+    assert t1["columns"] == ["收入项目", "收入决算数", "支出项目", "支出决算数"]
+    t7 = await get_json(ds, f"/{DB}/report_table7.json?report_id={seed_report}")
+    assert t7["columns"] == ["栏目", "合计", "因公出国（境）费", "公务用车购置及运行维护费小计", "公务用车购置费",
+                             "公务用车运行维护费", "公务接待费"]
+    html = (await ds.client.get(f"/{DB}/report_table5?report_id={seed_report}")).text
+    assert "1,980.21" in html and "万元" in html
+
+
+async def test_comparison_queries(ds, seed_report):
+    item = await get_json(ds, f"/{DB}/compare_item.json?_shape=array&code=2060101")
+    assert any(r["report_id"] == seed_report and r["决算数"] == 12.05 for r in item)
+    shares = [r for r in await get_json(ds, f"/{DB}/compare_shares.json?_shape=array&_size=max") if r["report_id"] == seed_report]
+    assert shares[0]["科目名称"] == "科学技术支出" and shares[0]["占比（%）"] == 78.0
+    assert abs(sum(r["占比（%）"] for r in shares) - 100) < 1
+    totals = {r["report_id"]: r for r in await get_json(ds, f"/{DB}/compare_totals.json?_shape=array")}
+    assert totals[seed_report]["一般公共预算财政拨款支出"] == 2540.24
+    growth = await get_json(ds, f"/{DB}/compare_growth.json?department_id=")
+    assert growth["columns"] == ["部门", "科目编码", "科目名称", "上年", "上年决算数", "本年", "本年决算数", "增减额", "增减率（%）"]
+    three = await get_json(ds, f"/{DB}/compare_three_public.json?_shape=array")
+    assert any(r["项目"] == "公务接待费" and r["决算数"] == 0.12 for r in three)
+
+
+# ------------------------------------------------------------------------------- the JSON API
+
+#: The fields of each table's rows: changing one breaks clients, so it breaks this test first.
+ROW_FIELDS = {
+    "reports": ["report_id", "department_id", "year", "kind", "title", "unit", "source_file", "source_sha256",
+                "source_url", "tables_attached", "license", "notes"],
+    "amounts": ["report_id", "table_no", "side", "line_no", "line_key", "classification_id", "code", "item",
+                "measure", "amount", "code_certainty", "explanation", "source_kind", "source_page", "source_ref"],
+    "statements": ["report_id", "statement_no", "section", "topic", "label", "value", "unit", "kind", "period",
+                   "table_no", "line_key", "measure", "sentence", "source_page", "source_ref"],
+    "budget_execution": ["report_id", "department", "year", "code", "item", "level", "initial_budget",
+                         "final_amount", "execution_rate_pct", "explanation"],
+    "findings": ["id", "rule_id", "severity", "report_id", "message_zh", "message_en", "resource", "row_ref",
+                 "fields", "expected", "stated", "difference", "tolerance", "source_ref"],
+}
+QUERY_FIELDS = {
+    "report_overview": ["report_id", "报告", "部门", "年度", "类型", "来源文件", "来源网址", "使用条款", "备注", "支出合计",
+                        "一般公共预算财政拨款支出", "年初预算数", "基本支出", "项目支出", "基本项目来源", "三公经费预算数",
+                        "三公经费决算数", "校验错误", "校验提示"],
+    "by_class": ["科目编码", "科目名称", "决算数", "占比"],
+    "budget_vs_actual": ["科目编码", "科目名称", "年初预算数", "决算数", "执行率（%）", "原因说明"],
+    "changes": ["指标", "本年数", "上年数", "增减额", "增减率（%）", "上年数来源", "章节", "原文"],
+    "search": ["来源", "标题", "内容", "报告", "report_id", "位置"],
+    "compare_totals": ["report_id", "部门", "年度", "一般公共预算财政拨款支出", "年初预算数", "基本支出", "项目支出", "三公经费决算数"],
+    "compare_item": ["部门", "年度", "科目编码", "科目名称", "年初预算数", "决算数", "执行率（%）", "report_id"],
+    "compare_shares": ["部门", "年度", "科目编码", "科目名称", "决算数", "占比（%）", "report_id"],
+    "compare_three_public": ["部门", "年度", "项目", "预算数", "决算数", "report_id"],
+}
+
+
+@pytest.mark.parametrize("table", sorted(ROW_FIELDS))
+async def test_table_json_fields(ds, table):
+    data = await get_json(ds, f"/{DB}/{table}.json")
+    assert data["columns"] == ROW_FIELDS[table]
+    assert {"database", "table", "rows", "columns", "next", "next_url", "filtered_table_rows_count",
+            "facet_results"} <= set(data)
+    for row in await get_json(ds, f"/{DB}/{table}.json?_shape=array&_size=3"):
+        assert list(row) == ROW_FIELDS[table]
+
+
+@pytest.mark.parametrize("query", sorted(QUERY_FIELDS))
+async def test_query_json_fields(ds, seed_report, query):
+    data = await get_json(ds, f"/{DB}/{query}.json?report_id={seed_report}&q=科技&code=206")
+    assert data["columns"] == QUERY_FIELDS[query]
+
+
+async def test_queries_are_listed_with_params(ds):
+    data = await get_json(ds, f"/{DB}.json")
+    queries = {q["name"]: q for q in data["queries"]}
+    assert set(STANDARD_QUERIES) | set(QUERY_FIELDS) | {"compare_growth"} <= set(queries)
+    assert queries["search"]["params"] == ["q"]
+    assert all(queries[q]["params"] == ["report_id"] for q in STANDARD_QUERIES)
+
+
+async def test_pagination_with_next(ds):
+    first = await get_json(ds, f"/{DB}/amounts.json?_size=5")
+    assert len(first["rows"]) == 5 and first["next"] and first["next_url"]
+    seen = [tuple(r) for r in first["rows"]]
+    url = first["next_url"]
+    while url:
+        parts = urlsplit(url)
+        page = await get_json(ds, f"{parts.path}?{parts.query}")
+        seen += [tuple(r) for r in page["rows"]]
+        url = page["next_url"]
+    assert len(seen) == len(set(seen)) == first["filtered_table_rows_count"]
+    response = await ds.client.get(f"/{DB}/amounts.json?_size=5&_shape=array")
+    assert 'rel="next"' in response.headers["link"]
+
+
+async def test_json_is_utf8_not_escaped_and_cors(ds):
+    response = await ds.client.get(f"/{DB}/standard_tables.json?_shape=array")
+    assert response.headers["access-control-allow-origin"] == "*"
+    assert response.headers["content-type"].startswith("application/json")
+    assert "收入支出决算总表".encode() in response.content
+    assert b"\\u" not in response.content
+    assert int(response.headers["content-length"]) == len(response.content)
+    assert response.json()[0]["title_zh"] == "收入支出决算总表"
+
+
+async def test_csv_export_has_bom_for_excel(ds, seed_report):
+    response = await ds.client.get(f"/{DB}/amounts.csv?report_id={seed_report}&_size=max")
+    assert response.status_code == 200
+    assert response.content.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert list(rows[0]) == ROW_FIELDS["amounts"]
+    assert any(r["code"] == "206" and r["measure"] == "合计" and r["amount"] == "1980.21" for r in rows)
+    download = await ds.client.get(f"/{DB}/report_table5.csv?report_id={seed_report}&_dl=1")
+    assert download.headers["content-type"].startswith("text/csv")
+    assert download.content.startswith("\ufeff科目编码,科目名称".encode())
+
+
+async def test_data_package_is_downloadable(ds, site_package):
+    descriptor = await get_json(ds, "/datapackage/datapackage.json")
+    assert descriptor == json.loads((Path(site_package) / "datapackage.json").read_text(encoding="utf-8"))
+    for resource in descriptor["resources"]:
+        response = await ds.client.get(f"/datapackage/{resource['path']}")
+        assert response.status_code == 200, resource["path"]
+        assert response.content == (Path(site_package) / resource["path"]).read_bytes()
+    assert (await ds.client.get("/datapackage/../metadata.yml")).status_code == 404
+
+
+async def test_read_only_and_limited(ds):
+    settings = await get_json(ds, "/-/settings.json")
+    assert settings["sql_time_limit_ms"] == 1000 and settings["max_returned_rows"] == 1000
+    assert settings["suggest_facets"] is False
+    response = await ds.client.get(f"/{DB}.json?sql=delete+from+reports")
+    assert response.status_code == 400
+    databases = await get_json(ds, "/-/databases.json")
+    assert databases[0]["is_mutable"] is False
+
+
+# -------------------------------------------------------------- the README examples (docs/api.md)
+
+def api_examples() -> list[str]:
+    """The URL of every curl command in docs/api.md's sh blocks (after the variables' line)."""
+    text = API_DOC.read_text(encoding="utf-8")
+    urls = []
+    for block in re.findall(r"```sh\n(.*?)```", text, flags=re.S):
+        for line in block.splitlines():
+            if line.startswith("curl "):
+                args = shlex.split(line.replace("$BASE", "BASE").replace("$REPORT", "REPORT"))
+                urls.extend(a for a in args if a.startswith("BASE/"))
+    return urls
+
+
+def test_docs_have_examples_for_every_topic():
+    urls = " ".join(api_examples())
+    for needle in ["/opendata.json", "_shape=array", "_facet=", "_size=5", "sql=", ".csv", "/datapackage/datapackage.json",
+                   "search.json", "report_table5"]:
+        assert needle in urls, needle
+
+
+async def test_docs_variables_line(ds, seed_report):
+    """The line that sets REPORT gets the latest report's id."""
+    text = API_DOC.read_text(encoding="utf-8")
+    line = next(x for x in text.splitlines() if x.startswith("REPORT="))
+    url = re.search(r'"\$BASE(/[^"]+)"', line).group(1)
+    first = await get_json(ds, url)
+    assert len(first) == 1 and isinstance(first[0], str)
+
+
+@pytest.mark.parametrize("url", api_examples())
+async def test_docs_example_runs(ds, seed_report, url):
+    path = url.replace("BASE", "", 1).replace("REPORT", seed_report)
+    response = await ds.client.get(path)
+    assert response.status_code == 200, (path, response.text[:300])
+    query = parse_qs(urlsplit(path).query)
+    if ".json" in path:
+        data = response.json()
+        assert data, path
+        if query.get("_shape") == ["array"]:
+            assert isinstance(data, list) and data, path
+    elif (path.endswith(".csv") or ".csv?" in path) and not path.startswith("/datapackage/"):
+        assert response.content.startswith(b"\xef\xbb\xbf")
