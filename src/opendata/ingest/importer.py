@@ -276,13 +276,19 @@ def import_report(source: Path, package_dir: Path, *, report_id: str | None = No
     report_tables = [by_no[k] for k in sorted(by_no)]
 
     # amounts: report id, line order, classification id.
-    line_no: dict[tuple, int] = {}
+    # A line keeps one line_no for all its measures: the table's own, else the order in which the
+    # narrative first names the line, after the table's lines.
+    line_no = {(r["table_no"], r["side"], r["line_key"]): r["line_no"] for r in amounts if r.get("line_no") is not None}
+    last: dict[tuple, int] = {}
+    for (table_no, side, _), no in line_no.items():
+        last[(table_no, side)] = max(no, last.get((table_no, side), 0))
     for row in amounts:
         row["report_id"] = report_id
         if row.get("line_no") is None:
-            k = (row["table_no"], row["side"])
-            line_no[k] = line_no.get(k, 0) + 1
-            row["line_no"] = line_no[k]
+            key, side_key = (row["table_no"], row["side"], row["line_key"]), (row["table_no"], row["side"])
+            if key not in line_no:
+                last[side_key] = line_no[key] = last.get(side_key, 0) + 1
+            row["line_no"] = line_no[key]
         if row.get("code") and not row.get("classification_id"):
             row["classification_id"] = classification_id(row["code"], res.year)
     known_ids = {c["classification_id"] for c in classification}
