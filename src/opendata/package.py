@@ -154,8 +154,8 @@ def _getter(idx: list[int]) -> Callable[[tuple], tuple]:
 
 
 class _Bad(Exception):
-    def __init__(self, rule: str, note: str) -> None:
-        self.rule, self.note = rule, note
+    def __init__(self, rule: str, note: str, value: Any = None) -> None:
+        self.rule, self.note, self.value = rule, note, value
 
 
 def python_encoding(encoding: str | None) -> str:
@@ -268,7 +268,7 @@ def _caster(field: Any, missing: set[str]) -> Callable[[str], Any]:
             v = read(c)
             for name, ok in checks:
                 if not ok(v):
-                    raise _Bad("constraint-error", f'constraint "{name}" is "{cons[name]}"')
+                    raise _Bad("constraint-error", f'constraint "{name}" is "{cons[name]}"', v)
         if cacheable and len(good) < 100_000:
             good[c] = v
         return v
@@ -356,12 +356,17 @@ class PackageReader:
         amount_idx = names.index("amount") if "amount" in names and resource.name in ("amounts", "projects") else None
         line_idx = names.index("line_key") if "line_key" in names else None
         source = self._typed_fast(resource, names) if _supported(resource) else self._typed_frictionless(resource)
-        for row_no, vals in source:
+        for row_no, vals, ok in source:
             if pk_get:
                 key = pk_get(vals)
                 if None not in key and not pk_seen.add(key):
                     pk_suspects.append((row_no, key))
                     continue
+            # Every row's keys count for references, broken or not, as in frictionless.
+            for keys, get in collect:
+                keys.add(get(vals))
+            if not ok:
+                continue
             bad = False
             for i, fname, seen in unique or ():
                 if vals[i] is not None and not seen.add((vals[i],)):
@@ -387,11 +392,8 @@ class PackageReader:
                         bad = True
                     else:  # the referenced resource is read later (or is this one): check at the end
                         self.deferred.append((place, resource.name, row_no, fields, key, target, ref_fields))
-            if bad:
-                continue
-            for keys, get in collect:
-                keys.add(get(vals))
-            yield vals
+            if not bad:
+                yield vals
         if pk_suspects:
             self._verify_duplicates(resource, names, pk_idx, pk_suspects)
         self.read.add(resource.name)
@@ -417,7 +419,7 @@ class PackageReader:
         first: dict[tuple, int] = {}
         source = self._typed_fast(resource, names, log=False) if _supported(resource) else \
             self._typed_frictionless(resource, log=False)
-        for row_no, vals in source:
+        for row_no, vals, _ok in source:
             key = tuple(vals[i] for i in pk_idx)
             if key in wanted and key not in first:
                 first[key] = row_no
@@ -481,7 +483,7 @@ class PackageReader:
                     row_no += 1
                     if len(cells) == n:
                         try:
-                            yield row_no, tuple(map(_call, casts, cells))
+                            yield row_no, tuple(map(_call, casts, cells)), True
                             continue
                         except _Bad:
                             pass
@@ -500,13 +502,12 @@ class PackageReader:
                             vals.append(f(c))
                         except _Bad as exc:
                             add(place, row_no, names[i], exc.rule, f'value "{c}": {exc.note}{_hint(c)}')
-                            vals.append(None)
+                            vals.append(exc.value)
                             bad = True
                     for i in range(n, len(cells)):
                         add(place, row_no, None, "extra-cell", f'extra cell "{cells[i]}" at position {i + 1}')
                         bad = True
-                    if not bad:
-                        yield row_no, tuple(vals)
+                    yield row_no, tuple(vals), not bad
         except UnicodeDecodeError as exc:
             add(place, row_no + 1, None, "encoding-error",
                 f"cannot be decoded as {enc} ({exc.reason}); if the file is GBK/GB18030, declare "
@@ -522,11 +523,9 @@ class PackageReader:
             with resource:
                 for row in resource.row_stream:
                     cell_errors = [e for e in row.errors if e.type not in ("primary-key", "foreign-key", "unique-error")]
-                    if cell_errors:
-                        for e in cell_errors:
-                            add(place, row.row_number, getattr(e, "field_name", None) or None, e.type, e.note or e.message)
-                        continue
-                    yield row.row_number, tuple(_plain(row[n]) for n in names)
+                    for e in cell_errors:
+                        add(place, row.row_number, getattr(e, "field_name", None) or None, e.type, e.note or e.message)
+                    yield row.row_number, tuple(_plain(row[n]) for n in names), not cell_errors
         except frictionless.FrictionlessException as exc:
             add(place, None, None, exc.error.type, exc.error.message)
         except (OSError, UnicodeDecodeError, ValueError) as exc:

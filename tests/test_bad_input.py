@@ -1,0 +1,454 @@
+"""Every kind of broken input to validate, build and import: a clear message naming file, row,
+field and rule, a non-zero exit, no traceback. Files that can be read correctly are.
+
+The streaming reader's findings are compared with frictionless's on the same broken file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from opendata.build import build
+from opendata.cli import cli
+from opendata.errors import OpenDataError, PackageError
+from opendata.package import load_package, read_package, schema_problems
+from opendata.synth import write_corpus
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("corpus") / "package"
+    write_corpus(path, departments=2, years=1, error_share=0.0, seed=3)
+    return path
+
+
+@pytest.fixture
+def pkg(corpus: Path, tmp_path: Path) -> Path:
+    dest = tmp_path / "package"
+    shutil.copytree(corpus, dest)
+    return dest
+
+
+def _rows(pkg: Path, name: str) -> list[list[str]]:
+    with open(pkg / "data" / f"{name}.csv", encoding="utf-8", newline="") as fh:
+        return list(csv.reader(fh))
+
+
+def _write_rows(pkg: Path, name: str, rows: list[list[str]], encoding: str = "utf-8") -> None:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(rows)
+    (pkg / "data" / f"{name}.csv").write_bytes(buf.getvalue().encode(encoding))
+
+
+def _set_cell(pkg: Path, name: str, row: int, field: str, value: str) -> None:
+    """Set a cell; ``row`` counts like frictionless (header = row 1)."""
+    rows = _rows(pkg, name)
+    rows[row - 1][rows[0].index(field)] = value
+    _write_rows(pkg, name, rows)
+
+
+def _declare(pkg: Path, name: str, **props) -> None:
+    desc = json.loads((pkg / "datapackage.json").read_text(encoding="utf-8"))
+    for res in desc["resources"]:
+        if res["name"] == name:
+            res.update(props)
+    (pkg / "datapackage.json").write_text(json.dumps(desc, ensure_ascii=False), encoding="utf-8")
+
+
+def _fails_everywhere(pkg: Path, tmp_path: Path, *needles: str) -> str:
+    """validate exits 1 (or 2), build exits 2 and keeps no database; both name every needle."""
+    runner = CliRunner()
+    v = runner.invoke(cli, ["validate", str(pkg)], catch_exceptions=False)
+    assert v.exit_code in (1, 2), v.output
+    db = tmp_path / "out.db"
+    b = runner.invoke(cli, ["build", str(pkg), "-o", str(db)], catch_exceptions=False)
+    assert b.exit_code == 2, b.output
+    assert not db.exists()
+    for out in (v.output, b.output):
+        assert "Traceback" not in out
+        flat = " ".join(out.split())  # the report wraps long lines
+        for needle in needles:
+            assert " ".join(needle.split()) in flat, (needle, out)
+    return b.output
+
+
+# --- Cells ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("value, rule, hint", [
+    ("abc", "type-error", 'value "abc"'),
+    ("1,234.50", "type-error", "thousands separators"),
+    ("-5.00", "amount-nonnegative", "negative amount"),
+    ("1e12", "number-range", "not a plausible amount"),
+    ("NaN", "type-error", 'value "NaN"'),  # amount is not a bare number: letters are stripped, as in frictionless
+    ("万元", "type-error", 'value "万元"'),
+])
+def test_bad_amounts(pkg: Path, tmp_path: Path, value: str, rule: str, hint: str) -> None:
+    _set_cell(pkg, "amounts", 7, "amount", value)
+    _fails_everywhere(pkg, tmp_path, "data/amounts.csv", "row 7", "field amount", f"rule: {rule}", hint)
+
+
+@pytest.mark.parametrize("value", ["NaN", "inf", "-Infinity", "1e300"])
+def test_non_finite_statement_value(pkg: Path, tmp_path: Path, value: str) -> None:
+    _set_cell(pkg, "statements", 3, "value", value)
+    _fails_everywhere(pkg, tmp_path, "data/statements.csv, row 3, field value", "rule: number-range")
+
+
+def test_unit_suffix_is_read_as_frictionless_does(pkg: Path) -> None:
+    _set_cell(pkg, "amounts", 6, "amount", "12.50万元")  # bareNumber false: the unit is stripped
+    assert schema_problems(load_package(pkg)) == []
+
+
+def test_negative_balance_line_is_allowed(pkg: Path) -> None:
+    rows = _rows(pkg, "amounts")
+    i = next(i for i, r in enumerate(rows) if r[4] == "年末结转和结余")
+    rows[i][9] = "-3.00"
+    _write_rows(pkg, "amounts", rows)
+    assert schema_problems(load_package(pkg)) == []
+
+
+def test_fullwidth_digits_in_a_number_are_read(pkg: Path, tmp_path: Path) -> None:
+    _set_cell(pkg, "amounts", 5, "amount", "１２３.４５")
+    row = _rows(pkg, "amounts")[4]
+    build(pkg, tmp_path / "x.db")
+    with sqlite3.connect(tmp_path / "x.db") as conn:
+        got = conn.execute("select amount from amounts where report_id = ? and table_no = ? and side = ? and "
+                           "line_key = ? and measure = ?", (row[0], int(row[1]), row[2], row[4], row[8])).fetchone()
+    assert got == (123.45,)
+
+
+def test_fullwidth_code_is_refused_with_a_hint(pkg: Path, tmp_path: Path) -> None:
+    rows = _rows(pkg, "amounts")
+    i = next(i for i, r in enumerate(rows) if r[6] and i > 0)
+    rows[i][6] = rows[i][6].translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    _write_rows(pkg, "amounts", rows)
+    _fails_everywhere(pkg, tmp_path, f"row {i + 1}", "field code", "rule: constraint-error", "full-width")
+
+
+def test_required_enum_pattern_minimum(pkg: Path, tmp_path: Path) -> None:
+    _set_cell(pkg, "amounts", 3, "side", "收")
+    _set_cell(pkg, "amounts", 4, "item", "")
+    _set_cell(pkg, "amounts", 5, "line_no", "-1")
+    _set_cell(pkg, "reports", 2, "year", "1800")
+    out = _fails_everywhere(pkg, tmp_path, "row 3, field side", "row 4, field item", "row 5, field line_no",
+                            "data/reports.csv, row 2, field year", 'constraint "enum"', 'constraint "required"',
+                            'constraint "minimum"')
+    assert "rule: constraint-error" in out
+
+
+def test_duplicate_key(pkg: Path, tmp_path: Path) -> None:
+    rows = _rows(pkg, "amounts")
+    rows.insert(10, rows[5])
+    _write_rows(pkg, "amounts", rows)
+    _fails_everywhere(pkg, tmp_path, "data/amounts.csv, row 11", "rule: primary-key", "row at position 6")
+
+
+def test_code_missing_from_classification(pkg: Path, tmp_path: Path) -> None:
+    rows = _rows(pkg, "amounts")
+    i = next(i for i, r in enumerate(rows) if r[5] and i > 0)
+    rows[i][5], rows[i][6] = "2999999@" + rows[i][5].split("@")[1], "2999999"
+    _write_rows(pkg, "amounts", rows)
+    _fails_everywhere(pkg, tmp_path, f"row {i + 1}", "field classification_id", "rule: foreign-key", "2999999@")
+
+
+def test_unknown_report(pkg: Path, tmp_path: Path) -> None:
+    _set_cell(pkg, "statements", 2, "report_id", "no-such-report")
+    _fails_everywhere(pkg, tmp_path, "data/statements.csv, row 2, field report_id", "rule: foreign-key")
+
+
+def test_short_long_and_blank_rows(pkg: Path, tmp_path: Path) -> None:
+    rows = _rows(pkg, "projects")
+    rows[1] = rows[1][:4]
+    rows[2] = rows[2] + ["surplus"]
+    rows[3] = []
+    _write_rows(pkg, "projects", rows)
+    _fails_everywhere(pkg, tmp_path, "row 2, field in_initial_budget", "rule: missing-cell", "row 3", "rule: extra-cell",
+                      "row 4", "rule: blank-row")
+
+
+def test_boolean_text(pkg: Path, tmp_path: Path) -> None:
+    _set_cell(pkg, "reports", 2, "tables_attached", "是")
+    _fails_everywhere(pkg, tmp_path, "data/reports.csv, row 2, field tables_attached", "rule: type-error")
+
+
+# --- Files ------------------------------------------------------------------------------------
+
+def test_missing_column(pkg: Path, tmp_path: Path) -> None:
+    _write_rows(pkg, "departments", [r[:-1] for r in _rows(pkg, "departments")])
+    _fails_everywhere(pkg, tmp_path, "data/departments.csv", "field source_ref", "rule: missing-label")
+
+
+def test_extra_column(pkg: Path, tmp_path: Path) -> None:
+    _write_rows(pkg, "departments", [r + ["x"] for r in _rows(pkg, "departments")])
+    _fails_everywhere(pkg, tmp_path, "data/departments.csv", "rule: extra-label")
+
+
+def test_renamed_column(pkg: Path, tmp_path: Path) -> None:
+    rows = _rows(pkg, "departments")
+    rows[0][2] = "省份"
+    _write_rows(pkg, "departments", rows)
+    _fails_everywhere(pkg, tmp_path, "data/departments.csv", "field province", "rule: incorrect-label", "省份")
+
+
+def test_empty_file(pkg: Path, tmp_path: Path) -> None:
+    (pkg / "data" / "projects.csv").write_bytes(b"")
+    _fails_everywhere(pkg, tmp_path, "data/projects.csv", "rule: source-error", "empty")
+
+
+def test_truncated_file(pkg: Path, tmp_path: Path) -> None:
+    data = (pkg / "data" / "amounts.csv").read_bytes()
+    (pkg / "data" / "amounts.csv").write_bytes(data[: len(data) // 2])
+    out = _fails_everywhere(pkg, tmp_path, "data/amounts.csv")
+    assert "rule: missing-cell" in out or "rule: encoding-error" in out or "rule: constraint-error" in out
+
+
+def test_truncated_in_a_character(pkg: Path, tmp_path: Path) -> None:
+    data = (pkg / "data" / "departments.csv").read_bytes()
+    cut = data.index("局".encode()) + 1  # in the middle of a 3-byte character
+    (pkg / "data" / "departments.csv").write_bytes(data[:cut])
+    _fails_everywhere(pkg, tmp_path, "data/departments.csv", "rule: encoding-error")
+
+
+def test_binary_file(pkg: Path, tmp_path: Path) -> None:
+    (pkg / "data" / "departments.csv").write_bytes(bytes(range(256)) * 8)
+    _fails_everywhere(pkg, tmp_path, "data/departments.csv", "rule: encoding-error")
+
+
+def test_pdf_given_as_csv(pkg: Path, tmp_path: Path) -> None:
+    (pkg / "data" / "departments.csv").write_bytes(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n")
+    _fails_everywhere(pkg, tmp_path, "data/departments.csv", "rule: encoding-error", "binary")
+
+
+def test_gbk_file_not_declared(pkg: Path, tmp_path: Path) -> None:
+    _write_rows(pkg, "departments", _rows(pkg, "departments"), encoding="gbk")
+    _fails_everywhere(pkg, tmp_path, "data/departments.csv", "rule: encoding-error", '"encoding": "gbk"')
+
+
+@pytest.mark.parametrize("declared, written", [("gbk", "gbk"), ("GB2312", "gbk"), ("gb18030", "gb18030")])
+def test_gbk_file_declared_is_read_correctly(pkg: Path, tmp_path: Path, declared: str, written: str) -> None:
+    rows = _rows(pkg, "departments")
+    rows[1][1] = rows[1][1] + "（镕）"  # a character outside GB2312
+    _write_rows(pkg, "departments", rows, encoding=written)
+    _declare(pkg, "departments", encoding=declared)
+    result = build(pkg, tmp_path / "x.db")
+    assert result.rows["departments"] == 2
+    with sqlite3.connect(tmp_path / "x.db") as conn:
+        assert conn.execute("select name from departments where department_id = ?", (rows[1][0],)).fetchone() == (
+            rows[1][1],)
+
+
+def test_utf8_bom_is_read(pkg: Path, tmp_path: Path) -> None:
+    path = pkg / "data" / "departments.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    assert schema_problems(load_package(pkg)) == []
+    assert build(pkg, tmp_path / "x.db").rows["departments"] == 2
+
+
+def test_unknown_encoding(pkg: Path, tmp_path: Path) -> None:
+    _declare(pkg, "departments", encoding="klingon-8")
+    _fails_everywhere(pkg, tmp_path, "data/departments.csv", "rule: encoding-error", "klingon-8")
+
+
+def test_missing_resource_file(pkg: Path, tmp_path: Path) -> None:
+    (pkg / "data" / "projects.csv").unlink()
+    _fails_everywhere(pkg, tmp_path, "data/projects.csv", "rule: resource-exists")
+
+
+# --- The descriptor ---------------------------------------------------------------------------
+
+def test_malformed_descriptor(pkg: Path, tmp_path: Path) -> None:
+    text = (pkg / "datapackage.json").read_text(encoding="utf-8")
+    (pkg / "datapackage.json").write_text(text[:200], encoding="utf-8")
+    _fails_everywhere(pkg, tmp_path, "datapackage.json", "malformed JSON", "line")
+
+
+def test_descriptor_not_a_package(pkg: Path, tmp_path: Path) -> None:
+    (pkg / "datapackage.json").write_text('["a list"]', encoding="utf-8")
+    _fails_everywhere(pkg, tmp_path, "datapackage.json", "resources must be a list")
+
+
+def test_descriptor_binary(pkg: Path, tmp_path: Path) -> None:
+    (pkg / "datapackage.json").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+    _fails_everywhere(pkg, tmp_path, "datapackage.json")
+
+
+def test_descriptor_unknown_field_type(pkg: Path, tmp_path: Path) -> None:
+    desc = json.loads((pkg / "datapackage.json").read_text(encoding="utf-8"))
+    desc["resources"][0]["schema"]["fields"][0]["type"] = "money"
+    (pkg / "datapackage.json").write_text(json.dumps(desc), encoding="utf-8")
+    _fails_everywhere(pkg, tmp_path, "datapackage.json")
+
+
+@pytest.mark.parametrize("path, rule", [
+    ("../outside.csv", "safe-path"),
+    ("/etc/passwd", "safe-path"),
+    ("https://example.org/amounts.csv", "local-only"),
+    ("data/../../outside.csv", "safe-path"),
+])
+def test_resource_path_outside_the_package(pkg: Path, tmp_path: Path, path: str, rule: str) -> None:
+    (pkg.parent / "outside.csv").write_text("x\n1\n", encoding="utf-8")
+    _declare(pkg, "departments", path=path)
+    _fails_everywhere(pkg, tmp_path, "resource departments", f"rule: {rule}")
+
+
+def test_resource_path_through_a_symlink(pkg: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "secret.csv"
+    outside.write_text("department_id\n", encoding="utf-8")
+    (pkg / "data" / "link.csv").symlink_to(outside)
+    _declare(pkg, "departments", path="data/link.csv")
+    _fails_everywhere(pkg, tmp_path, "resource departments", "rule: safe-path")
+
+
+def test_no_package_here(tmp_path: Path) -> None:
+    runner = CliRunner()
+    for args in (["validate", str(tmp_path)], ["build", str(tmp_path), "-o", str(tmp_path / "x.db")]):
+        r = runner.invoke(cli, args, catch_exceptions=False)
+        assert r.exit_code == 2 and "no such data package" in r.output and "Traceback" not in r.output
+
+
+def test_library_raises_package_error_not_internal_errors(pkg: Path, tmp_path: Path) -> None:
+    (pkg / "data" / "amounts.csv").write_bytes(b"\xff\xfe\x00garbage")
+    with pytest.raises(PackageError) as info:
+        build(pkg, tmp_path / "x.db")
+    assert "data/amounts.csv" in str(info.value) and info.value.problems
+
+
+# --- Import -----------------------------------------------------------------------------------
+
+def _tiny_pdf(encrypt: bool = False) -> bytes:
+    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>"]
+    if encrypt:
+        objs.append(b"<< /Filter /Standard /V 1 /R 2 /O <" + b"11" * 32 + b"> /U <" + b"22" * 32 + b"> /P -4 >>")
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for i, obj in enumerate(objs, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + obj + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+    for off in offsets:
+        out += b"%010d 00000 n \n" % off
+    trailer = b"<< /Size %d /Root 1 0 R" % (len(objs) + 1)
+    if encrypt:
+        trailer += b" /Encrypt 4 0 R /ID [<" + b"ab" * 16 + b"> <" + b"ab" * 16 + b">]"
+    out += b"trailer\n" + trailer + b" >>\nstartxref\n%d\n%%%%EOF\n" % xref
+    return bytes(out)
+
+
+@pytest.mark.parametrize("name, content", [
+    ("blank.pdf", _tiny_pdf()),
+    ("encrypted.pdf", _tiny_pdf(encrypt=True)),
+    ("corrupt.pdf", b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R"),
+    ("not-a-pdf.pdf", "部门决算 这不是PDF".encode()),
+    ("binary.txt", bytes(range(256)) * 4),
+    ("empty.txt", b""),
+    ("gbk.txt", "某某局2020年度部门决算\n没有任何数字的说明。\n".encode("gbk")),
+])
+def test_import_refuses_what_is_not_a_report(tmp_path: Path, corpus: Path, name: str, content: bytes) -> None:
+    pytest.importorskip("opendata.ingest.importer")
+    pkg = tmp_path / "package"
+    shutil.copytree(corpus, pkg)
+    before = {p.name: p.read_bytes() for p in (pkg / "data").iterdir()}
+    source = tmp_path / name
+    source.write_bytes(content)
+    r = CliRunner().invoke(cli, ["import", str(source), "--package", str(pkg)], catch_exceptions=False)
+    assert "Traceback" not in r.output
+    if r.exit_code == 0:  # accepted only when it really found a report's figures
+        pytest.fail(f"{name} was imported: {r.output}")
+    assert r.exit_code == 2, r.output
+    assert name in r.output, r.output
+    assert {p.name: p.read_bytes() for p in (pkg / "data").iterdir()} == before, "a refused import changed the package"
+
+
+# --- Same findings as frictionless ------------------------------------------------------------
+
+def _frictionless_findings(pkg: Path) -> set[tuple]:
+    from frictionless import Package
+
+    report = Package(str(pkg / "datapackage.json")).validate()
+    out = set()
+    for task in report.tasks:
+        for e in task.errors:
+            if e.type == "primary-key" and "all \"None\"" in (e.note or ""):
+                continue  # frictionless also reports a blank row's empty key; the blank row is reported
+            field = getattr(e, "field_name", None) or None
+            if e.type in ("primary-key", "foreign-key", "extra-cell"):
+                field = None
+            out.add((task.place, getattr(e, "row_number", None), field, e.type))
+    return out
+
+
+def _our_findings(pkg: Path) -> set[tuple]:
+    log = read_package(load_package(pkg))
+    return {(p.file, p.row, None if p.rule in ("primary-key", "foreign-key", "extra-cell") else p.field, p.rule)
+            for p in log.items}
+
+
+def test_same_findings_as_frictionless_on_broken_rows(pkg: Path) -> None:
+    rows = _rows(pkg, "amounts")
+    rows[2][9] = "abc"
+    rows[3][9] = "1,234.5"
+    rows[4][1] = ""
+    rows[5][2] = "收"
+    rows[6] = rows[7][:]
+    rows[9][0] = "nope"
+    rows[10] = rows[10][:10]
+    rows[11] = rows[11] + ["x"]
+    rows[12] = []
+    rows[13][6] = "２０１"
+    rows[14][3] = "-1"
+    rows[15][3] = "1.5"
+    rows[16][4] = ""
+    rows[17][1] = "十"
+    _write_rows(pkg, "amounts", rows)
+    _set_cell(pkg, "reports", 2, "tables_attached", "yes")
+    _set_cell(pkg, "departments", 3, "department_id", "Dept 2")
+    ours, theirs = _our_findings(pkg), _frictionless_findings(pkg)
+    assert ours == theirs
+    assert len(ours) >= 18
+
+
+@pytest.mark.parametrize("mutate", ["missing", "extra", "renamed", "empty", "gbk", "bom", "binary"])
+def test_same_file_level_verdict_as_frictionless(pkg: Path, mutate: str) -> None:
+    path = pkg / "data" / "departments.csv"
+    rows = _rows(pkg, "departments")
+    if mutate == "missing":
+        _write_rows(pkg, "departments", [r[:-1] for r in rows])
+    elif mutate == "extra":
+        _write_rows(pkg, "departments", [r + ["x"] for r in rows])
+    elif mutate == "renamed":
+        rows[0][1] = "名称"
+        _write_rows(pkg, "departments", rows)
+    elif mutate == "empty":
+        path.write_bytes(b"")
+    elif mutate == "gbk":
+        _write_rows(pkg, "departments", rows, encoding="gbk")
+    elif mutate == "bom":
+        path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    elif mutate == "binary":
+        path.write_bytes(bytes(range(256)) * 8)
+    theirs = {(t[0], t[3]) for t in _frictionless_findings(pkg) if t[0] == "data/departments.csv"}
+    ours = {(t[0], t[3]) for t in _our_findings(pkg) if t[0] == "data/departments.csv"}
+    # Both see a problem with the file, or both see none; the file-level rule names agree.
+    assert bool(ours) == bool(theirs)
+    assert {r for _, r in ours} == {r for _, r in theirs}
+
+
+def test_problems_are_capped_but_counted(pkg: Path, tmp_path: Path) -> None:
+    rows = _rows(pkg, "amounts")
+    for r in rows[1:]:
+        r[9] = "x"
+    _write_rows(pkg, "amounts", rows)
+    log = read_package(load_package(pkg))
+    assert log.count == len(rows) - 1
+    with pytest.raises(OpenDataError) as info:
+        build(pkg, tmp_path / "x.db")
+    assert f"{len(rows) - 1} problems" in str(info.value)
