@@ -2,7 +2,7 @@
 
 Each coded line is summed into its nearest *disclosed* ancestor: a 项 whose 款 the report does not
 state (a narrative often names only 类 and 项) counts towards its 类, and a 类 towards the table's
-total line (合计; 本年支出合计 in table 1; in table 6 人员经费合计 for 301/303 and 公用经费合计 for the
+total line (合计; 本年支出合计 in tables 1 and 4, whose 类 lines may carry a name and no code; in table 6 人员经费合计 for 301/303 and 公用经费合计 for the
 other economic classes). One GROUP BY over the whole amounts table, whatever the number of reports.
 """
 
@@ -18,7 +18,10 @@ from .tolerance import EPSILON, PRECISION_CTE, fmt, join_refs, row_ref
 _SQL = f"""with {PRECISION_CTE},
 coded as (
   select report_id, table_no, side, measure, line_key, code, amount, source_ref, source_kind
-  from amounts where code is not null and amount is not null),
+  from amounts where amount is not null and (code is not null
+    -- tables 1 and 4 often print their 类 lines by name only: they still add up to 本年支出合计
+    or (table_no in (1, 4) and side = '支出'
+        and line_key not in ('本年支出合计', '结余分配', '年末结转和结余', '总计', '合计')))),
 parented as (
   select c.*,
     case

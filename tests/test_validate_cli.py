@@ -1,0 +1,112 @@
+"""`opendata validate`: the findings table, --json, --strict and exit codes 0 / 1 / 2; findings in the build."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import unicodedata
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from opendata.build import build
+from opendata.cli import cli
+from opendata.report import validation_json
+from opendata.validate import validate_package
+
+from test_rules import PUTUO, SEED, SHIPPED, mutate
+
+#: The shipped reports' error findings, corrected one by one to what the source's own figures give.
+FIXES = [
+    (SEED, 43, 3.9),      # 完成年初预算的4.1% -> 12.05 / 305.62
+    (PUTUO, 14, 2961.68),  # 财政拨款收入支出总计 0.3 -> table 4 总计
+    (PUTUO, 21, 71.65),    # 一般公共服务支出 占71.73% -> 2106.66 / 2940.05
+]
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def package_copy(tmp_path: Path) -> Path:
+    dest = tmp_path / "pkg"
+    shutil.copytree(SHIPPED, dest)
+    return dest
+
+
+def _reports(pkg: Path) -> str:
+    return (pkg / "data" / "reports.csv").read_text("utf-8")
+
+
+@pytest.fixture
+def warnings_only(package_copy) -> Path:
+    for report_id, no, value in FIXES:
+        if report_id in _reports(package_copy):
+            mutate(package_copy, "statements", {"report_id": report_id, "statement_no": no}, "value", value)
+    return package_copy
+
+
+def _columns(line: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line)
+
+
+def test_errors_exit_1_with_a_readable_block_per_finding(runner):
+    result = runner.invoke(cli, ["validate", str(SHIPPED)])
+    assert result.exit_code == 1, result.output
+    out = result.output
+    assert "ERROR   ratio.execution_rate" in out and "WARNING ratio.share" in out
+    for label in ("report", "where", "source", "figures", "说明", "message"):
+        assert f"  {label}" in out
+    assert "stated 4.10   expected 3.94" in out and "第三部分 五（三）3" in out
+    assert "statement_no=43" in out
+    assert all(_columns(line) <= 100 for line in out.splitlines())
+    assert out.strip().splitlines()[-1].startswith("INVALID: ")
+
+
+def test_json_is_the_same_report(runner):
+    result = runner.invoke(cli, ["validate", str(SHIPPED), "--json"])
+    assert result.exit_code == 1
+    printed = json.loads(result.output)
+    assert printed == json.loads(json.dumps(validation_json(validate_package(SHIPPED)), ensure_ascii=False))
+    f = next(f for f in printed["findings"] if f["rule_id"] == "ratio.execution_rate")
+    assert (f["severity"], f["report_id"], f["stated"], round(f["expected"], 2)) == ("error", SEED, 4.1, 3.94)
+    for key in ("resource", "row_ref", "fields", "expected", "stated", "difference", "tolerance", "source_ref",
+                "message_zh", "message_en"):
+        assert f[key] is not None
+    assert "\\u" not in result.output
+
+
+def test_warnings_only_exit_0_and_strict_exit_1(runner, warnings_only):
+    result = runner.invoke(cli, ["validate", str(warnings_only)])
+    assert result.exit_code == 0, result.output
+    assert "0 errors, 1 warnings" in result.output and result.output.strip().splitlines()[-1].startswith("VALID")
+    strict = runner.invoke(cli, ["validate", str(warnings_only), "--strict"])
+    assert strict.exit_code == 1
+
+
+def test_unusable_input_exits_2(runner, tmp_path):
+    result = runner.invoke(cli, ["validate", str(tmp_path / "missing")])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+
+
+def test_schema_breakage_is_reported_without_running_rules(runner, package_copy):
+    mutate(package_copy, "statements", {"report_id": SEED, "statement_no": 43}, "value", "abc")
+    result = runner.invoke(cli, ["validate", str(package_copy)])
+    assert result.exit_code in (1, 2)
+    assert "statements" in result.output and "value" in result.output
+
+
+def test_findings_do_not_stop_the_build_and_land_in_a_table(tmp_path):
+    db_path = tmp_path / "out.db"
+    result = build(SHIPPED, db_path)
+    conn = sqlite3.connect(db_path)
+    rows = conn.execute("select rule_id, severity, report_id, row_ref, stated from findings order by id").fetchall()
+    assert len(rows) == len(result.findings) >= 2
+    assert ("ratio.execution_rate", "error", SEED, 4.1) in {(r[0], r[1], r[2], r[4]) for r in rows}
+    # facet columns are indexed
+    indexed = {r[0] for r in conn.execute("select name from sqlite_master where type='index' and tbl_name='findings'")}
+    assert indexed
