@@ -159,3 +159,15 @@ def site_db(site_package, tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("sitedb") / "opendata.db"
     build(site_package, path)
     return path
+
+
+@pytest.fixture(scope="session")
+def seed_report(site_db) -> str:
+    """The report of 株洲市芦淞区科技和工业信息化局 for 2020 (whatever id the importer gave it)."""
+    import sqlite3
+
+    with sqlite3.connect(site_db) as conn:
+        row = conn.execute("select r.report_id from reports r join departments d using (department_id) "
+                           "where d.name like '%芦淞区科技和工业信息化局%' and r.year = 2020").fetchone()
+    assert row, "the seed report is missing from the site package"
+    return row[0]

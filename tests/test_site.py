@@ -34,16 +34,6 @@ def ds(site_db, site_package):
     return make_app(site_db, metadata=METADATA, package_dir=site_package)
 
 
-@pytest.fixture(scope="session")
-def seed_report(site_db) -> str:
-    """The report of 株洲市芦淞区科技和工业信息化局 for 2020 (whatever id the importer gave it)."""
-    with sqlite3.connect(site_db) as conn:
-        row = conn.execute("select r.report_id from reports r join departments d using (department_id) "
-                           "where d.name like '%芦淞区科技和工业信息化局%' and r.year = 2020").fetchone()
-    assert row, "the seed report is missing from the site package"
-    return row[0]
-
-
 async def get_json(ds, path: str):
     response = await ds.client.get(path)
     assert response.status_code == 200, (path, response.text[:500])

@@ -1,0 +1,164 @@
+"""The site in a real browser: Debian's chromium driven by Playwright against `opendata serve`.
+
+Opens the landing page, checks the charts are drawn with the report's numbers, clicks a facet on a
+table page and runs a search. Skipped only when /usr/bin/chromium is not installed.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"{CHROMIUM} is not installed (apt-get install chromium)"),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(site_db, site_package):
+    """`opendata serve` on a free loopback port, stopped at the end."""
+    port = _free_port()
+    opendata = Path(sys.executable).with_name("opendata")
+    command = [str(opendata), "serve", str(site_db), "--port", str(port), "--metadata", str(ROOT / "metadata.yml"),
+               "--package", str(site_package)]
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/-/versions.json", timeout=1)
+                break
+            except OSError:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"opendata serve exited: {proc.stdout.read().decode()}")
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("opendata serve did not answer within 10 s")
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    pg = context.new_page()
+    external: list[str] = []
+    errors: list[str] = []
+    pg.on("request", lambda r: external.append(r.url) if not r.url.startswith(server) else None)
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    yield pg
+    context.close()
+    assert not external, f"requests left the instance: {external}"
+    assert not errors, f"JavaScript errors: {errors}"
+
+
+def chart_data(pg, canvas_id: str):
+    return pg.evaluate(
+        """id => { const c = Chart.getChart(id); return c && {labels: c.data.labels,
+             datasets: c.data.datasets.map(d => ({label: d.label, data: d.data}))}; }""", canvas_id)
+
+
+def test_landing_page_draws_the_charts(page, server, seed_report, tmp_path):
+    page.goto(f"{server}/?report={seed_report}")
+    page.wait_for_selector("body[data-ready]", timeout=15000)
+    assert page.get_attribute("body", "data-ready") not in ("error", "empty")
+    headline = page.inner_text("#headline")
+    assert "2,540.24" in headline and "万元" in headline
+    by_class = chart_data(page, "chart-class")
+    assert by_class["labels"][0] == "科学技术支出"
+    assert by_class["datasets"][0]["data"][0] == 1980.21
+    basic = chart_data(page, "chart-basic")
+    assert basic["labels"] == ["基本支出", "项目支出"] and basic["datasets"][0]["data"] == [171.68, 2368.56]
+    budget = chart_data(page, "chart-budget")
+    i = next(n for n, label in enumerate(budget["labels"]) if "2060101" in label)
+    assert budget["datasets"][0]["data"][i] == 305.62 and budget["datasets"][1]["data"][i] == 12.05
+    three = chart_data(page, "chart-three")
+    assert [d["label"] for d in three["datasets"]] == ["预算数", "决算数"]
+    assert three["datasets"][1]["data"][-1] == 0.12
+    change = chart_data(page, "chart-change")
+    assert change and change["labels"], "the change on last year is drawn"
+    # The canvases were really painted (not blank).
+    painted = page.evaluate("""id => { const c = document.getElementById(id); const d = c.getContext('2d')
+        .getImageData(0, 0, c.width, c.height).data; let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i]) n++;
+        return n; }""", "chart-class")
+    assert painted > 1000
+    # Each chart links to the rows behind it.
+    href = page.get_attribute("#link-class", "href")
+    assert href.startswith("/opendata/by_class?report_id=")
+    page.screenshot(path=str(tmp_path / "landing.png"), full_page=True)
+    page.click("#link-budget")
+    page.wait_for_selector("table.rows-and-columns")
+    assert "年初预算与决算" in page.inner_text("h1")
+    assert "305.62" in page.inner_text("table.rows-and-columns")
+
+
+def test_standard_table_link_from_landing(page, server, seed_report):
+    page.goto(f"{server}/?report={seed_report}")
+    page.wait_for_selector("body[data-ready]", timeout=15000)
+    page.click("#std-tables a >> text=表5")
+    page.wait_for_selector("table.rows-and-columns")
+    assert page.inner_text("h1").startswith("表 5")
+    assert "1,980.21" in page.inner_text("table.rows-and-columns")
+
+
+def test_clicking_a_facet_filters_the_table(page, server):
+    page.goto(server + "/opendata/amounts")
+    page.wait_for_selector("#facet-table_no")
+    before = page.inner_text("h3")
+    # Facet values show the table's name (label column of standard_tables), not just its number.
+    page.click("#facet-table_no a:has-text('三公')")
+    page.wait_for_url("**table_no=7**")
+    cells = page.locator("td.col-table_no").all_inner_texts()
+    assert cells and all("7" in c for c in cells)
+    assert page.inner_text("h3") != before
+    assert "公务接待费" in page.inner_text("table.rows-and-columns")
+
+
+def test_search_from_the_landing_page(page, server):
+    page.goto(server + "/")
+    page.fill("form.zh-search input[name=q]", "接待")
+    page.click("form.zh-search button")
+    page.wait_for_selector("table.rows-and-columns")
+    assert "/opendata/search?q=" in page.url
+    assert page.inner_text("h1") == "检索"
+    rows = page.locator("table.rows-and-columns tbody tr").all_inner_texts()
+    assert rows and all("接待" in r for r in rows)
+    # A two-character word from the narrative and the line items.
+    page.fill("input[name=q]", "行政运行")
+    page.click("input[type=submit]")
+    page.wait_for_selector("table.rows-and-columns")
+    assert "行政运行" in page.inner_text("table.rows-and-columns")
