@@ -401,3 +401,29 @@ async def test_docs_example_runs(ds, seed_report, url):
             assert isinstance(data, list) and data, path
     elif (path.endswith(".csv") or ".csv?" in path) and not path.startswith("/datapackage/"):
         assert response.content.startswith(b"\xef\xbb\xbf")
+
+
+# ---------------------------------------------- a report with all nine tables attached (Putuo 2024)
+
+@pytest.fixture(scope="session")
+def putuo_report(site_db) -> str:
+    with sqlite3.connect(site_db) as conn:
+        row = conn.execute("select report_id from reports r join departments d using (department_id) "
+                           "where d.name = '上海市普陀区财政局' and r.year = 2024").fetchone()
+    if not row:
+        pytest.skip("the Putuo 2024 report is not in the package yet")
+    return row[0]
+
+
+async def test_putuo_tables_as_published(ds, putuo_report):
+    overview = (await get_json(ds, f"/{DB}/report_overview.json?_shape=array&report_id={putuo_report}"))[0]
+    assert overview["支出合计"] == 2940.05 and overview["基本支出"] == 2336.91 and overview["项目支出"] == 603.14
+    assert overview["基本项目来源"] == "表3 支出决算表"
+    t1 = await get_json(ds, f"/{DB}/report_table1.json?_shape=array&report_id={putuo_report}")
+    assert t1[0] == {"收入项目": "一般公共预算财政拨款收入", "收入决算数": 2940.05, "支出项目": "一般公共服务支出",
+                     "支出决算数": 2106.66}
+    assert {"收入项目": "总计", "收入决算数": 2995.39} .items() <= next(r for r in t1 if r["收入项目"] == "总计").items()
+    status = await get_json(ds, f"/{DB}/report_tables.json?_shape=array&report_id={putuo_report}")
+    assert {r["table_no"]: r["status"] for r in status}[8] == "empty"
+    soup = soup_of(await ds.client.get(f"/{DB}/report_tables?report_id={putuo_report}"))
+    assert "空表" in soup.get_text()
