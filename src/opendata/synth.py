@@ -285,7 +285,8 @@ def _report(rng: random.Random, report_id: str, year: int) -> tuple[_Report, lis
 
 def _seed_error(rng: random.Random, rep: _Report, statements: list[list[Any]]) -> dict[str, Any]:
     kind = rng.choice(ERROR_KINDS)
-    delta = rng.choice([1, 10, 100, 1000, 10000])  # 0.01 to 100.00 万元
+    # Beyond any rounding tolerance (n x 0.005 万元): 1.00 to 500.00 万元.
+    delta = rng.choice([100, 1000, 10000, 50000])
     if kind == "statement_vs_table":
         statements[0][5] += delta
         return {"report_id": rep.report_id, "kind": kind, "resource": "statements", "statement_no": 1,

@@ -1,0 +1,146 @@
+"""A build that fails at any point leaves the previous database (and its inspect file) in place,
+byte for byte, and no temporary file behind."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+import opendata.build as build_module
+from opendata.build import build
+from opendata.errors import BuildError, OpenDataError, PackageError
+from opendata.synth import write_corpus
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("atomic") / "package"
+    write_corpus(path, departments=2, years=2, error_share=0.5, seed=5)
+    return path
+
+
+@pytest.fixture
+def built(corpus: Path, tmp_path: Path) -> tuple[Path, Path, dict[str, bytes]]:
+    pkg = tmp_path / "package"
+    shutil.copytree(corpus, pkg)
+    db = tmp_path / "out" / "opendata.db"
+    build(pkg, db)
+    files = {p.name: p.read_bytes() for p in db.parent.iterdir()}
+    return pkg, db, files
+
+
+def _unchanged(db: Path, files: dict[str, bytes]) -> None:
+    now = {p.name: p.read_bytes() for p in db.parent.iterdir()}
+    assert now.keys() == files.keys(), f"left behind: {set(now) - set(files)}"
+    for name, data in files.items():
+        assert hashlib.sha256(now[name]).hexdigest() == hashlib.sha256(data).hexdigest(), name
+
+
+def test_build_writes_database_and_inspect_file(built) -> None:
+    _pkg, db, files = built
+    assert set(files) == {"opendata.db", "opendata.inspect.json"}
+    inspect = json.loads(files["opendata.inspect.json"])
+    entry = inspect["opendata"]
+    assert entry["hash"] == hashlib.sha256(files["opendata.db"]).hexdigest()
+    assert entry["size"] == len(files["opendata.db"])
+    with sqlite3.connect(db) as conn:
+        assert entry["tables"]["amounts"]["count"] == conn.execute("select count(*) from amounts").fetchone()[0]
+        assert conn.execute("pragma integrity_check").fetchone() == ("ok",)
+        assert conn.execute("pragma journal_mode").fetchone() == ("delete",)
+
+
+#: Steps of the build that a failure is injected into, in order.
+STEPS = ["_create_tables", "_load_rows", "_indexes", "run_rules", "_findings_table", "_create_views",
+         "_table_views", "_search_index", "_inspect_data", "_sha256", "_fsync"]
+
+
+@pytest.mark.parametrize("step", STEPS)
+@pytest.mark.parametrize("exc", [RuntimeError("boom"), sqlite3.OperationalError("disk I/O error"),
+                                 OSError(28, "No space left on device"), KeyboardInterrupt()])
+def test_failure_at_any_step_keeps_previous_database(built, monkeypatch: pytest.MonkeyPatch, step: str,
+                                                     exc: BaseException) -> None:
+    pkg, db, files = built
+
+    def fail(*args, **kwargs):
+        raise exc
+
+    monkeypatch.setattr(build_module, step, fail)
+    expected = KeyboardInterrupt if isinstance(exc, KeyboardInterrupt) else BuildError
+    with pytest.raises(expected) as info:
+        build(pkg, db)
+    if expected is BuildError:
+        assert "previous database kept" in str(info.value) and str(db) in str(info.value)
+    _unchanged(db, files)
+
+
+def test_failure_in_the_rename_of_the_inspect_file_keeps_no_temporary(built, monkeypatch) -> None:
+    pkg, db, files = built
+    real = build_module.os.replace
+    calls = []
+
+    def replace(src, dst):
+        calls.append(dst)
+        if str(dst).endswith(".inspect.json"):
+            raise OSError(5, "Input/output error")
+        return real(src, dst)
+
+    monkeypatch.setattr(build_module.os, "replace", replace)
+    with pytest.raises(BuildError):
+        build(pkg, db)
+    assert not [p for p in db.parent.iterdir() if p.suffix == ".tmp"]
+
+
+def test_schema_failure_keeps_previous_database(built) -> None:
+    pkg, db, files = built
+    path = pkg / "data" / "amounts.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace(",table,", ",tabel,", 1), encoding="utf-8")
+    with pytest.raises(PackageError):
+        build(pkg, db)
+    _unchanged(db, files)
+
+
+def test_unreadable_package_keeps_previous_database(built) -> None:
+    pkg, db, files = built
+    (pkg / "datapackage.json").write_text("{", encoding="utf-8")
+    with pytest.raises(OpenDataError):
+        build(pkg, db)
+    _unchanged(db, files)
+
+
+def test_rebuild_replaces_database(built) -> None:
+    pkg, db, files = built
+    shutil.rmtree(pkg)
+    write_corpus(pkg, departments=1, years=1, error_share=0.0, seed=9)
+    result = build(pkg, db)
+    assert result.rows["reports"] == 1
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("select count(*) from reports").fetchone() == (1,)
+    assert not [p for p in db.parent.iterdir() if p.suffix == ".tmp"]
+
+
+def test_target_is_a_directory(built, tmp_path: Path) -> None:
+    pkg, _db, _files = built
+    (tmp_path / "adir").mkdir()
+    with pytest.raises(BuildError, match="not a file"):
+        build(pkg, tmp_path / "adir")
+
+
+def test_read_only_folder(built, tmp_path: Path) -> None:
+    import os
+
+    if os.geteuid() == 0:
+        pytest.skip("root ignores folder permissions")
+    pkg, _db, _files = built
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o500)
+    try:
+        with pytest.raises(BuildError, match="cannot write"):
+            build(pkg, ro / "x.db")
+    finally:
+        ro.chmod(0o700)

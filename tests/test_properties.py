@@ -1,0 +1,146 @@
+"""Property-based tests (hypothesis): no input makes the parsers crash."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sqlite3
+import tempfile
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from opendata.errors import OpenDataError
+from opendata.package import load_package, read_package, schema_problems
+from opendata.zh_search import fts_query, tokens
+
+FAST = settings(max_examples=300, deadline=None)
+FILES = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+#: Text that looks like what reports and users type: Han, digits (half and full width), punctuation.
+report_text = st.text(alphabet=st.sampled_from(list("行政运行科学技术支出合计万元元年（）()，。：:%.-,0123456789０１２３"
+                                                    "ABCabc \t\n\"'*^+-/\\[]{}<>?!~`@#$&|")), max_size=80)
+any_text = st.one_of(st.text(max_size=80), report_text)
+
+
+@FAST
+@given(any_text)
+def test_tokens_never_crash(text: str) -> None:
+    out = tokens(text)
+    assert isinstance(out, str)
+    assert "  " not in out
+
+
+@pytest.fixture(scope="module")
+def fts() -> sqlite3.Connection:
+    conn = sqlite3.connect(":memory:")
+    conn.execute("create virtual table t using fts5(tokens, tokenize='unicode61')")
+    for text in ["行政运行", "科学技术管理事务", "一般公共服务支出 2010301", "三公经费 公务接待费"]:
+        conn.execute("insert into t (tokens) values (?)", (tokens(text),))
+    return conn
+
+
+@FAST
+@given(any_text)
+def test_fts_query_is_always_a_valid_match_expression(fts: sqlite3.Connection, query: str) -> None:
+    expr = fts_query(query)
+    fts.execute("select count(*) from t where t match ?", (expr,)).fetchone()
+
+
+@FAST
+@given(st.text(alphabet=st.sampled_from(list("行政运行科学技术管理事务")), min_size=2, max_size=6))
+def test_any_substring_of_indexed_text_is_found(fts: sqlite3.Connection, query: str) -> None:
+    texts = ["行政运行", "科学技术管理事务"]
+    hits = fts.execute("select count(*) from t where t match ?", (fts_query(query),)).fetchone()[0]
+    if any(query in t for t in texts):
+        assert hits >= 1
+
+
+# --- The package reader ----------------------------------------------------------------------
+
+DESCRIPTOR = {
+    "name": "p", "resources": [{
+        "name": "r", "path": "r.csv", "profile": "tabular-data-resource", "format": "csv", "encoding": "utf-8",
+        "schema": {"fields": [
+            {"name": "id", "type": "string", "constraints": {"required": True, "pattern": "[a-z0-9-]+"}},
+            {"name": "n", "type": "integer", "constraints": {"minimum": 0}},
+            {"name": "amount", "type": "number", "bareNumber": False},
+            {"name": "value", "type": "number"},
+            {"name": "flag", "type": "boolean"},
+            {"name": "kind", "type": "string", "constraints": {"enum": ["a", "b"]}},
+        ], "primaryKey": ["id"], "missingValues": [""]},
+    }],
+}
+
+
+def _package(data: bytes, encoding: str = "utf-8") -> Path:
+    folder = Path(tempfile.mkdtemp(prefix="prop-"))
+    desc = json.loads(json.dumps(DESCRIPTOR))
+    desc["resources"][0]["encoding"] = encoding
+    (folder / "datapackage.json").write_text(json.dumps(desc), encoding="utf-8")
+    (folder / "r.csv").write_bytes(data)
+    return folder
+
+
+@FILES
+@given(st.lists(st.lists(any_text, min_size=0, max_size=8), max_size=6))
+def test_reader_never_crashes_on_any_cells(rows: list[list[str]]) -> None:
+    import csv
+    import io
+
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows([["id", "n", "amount", "value", "flag", "kind"], *rows])
+    problems = schema_problems(load_package(_package(buf.getvalue().encode())))
+    assert all(isinstance(p, str) and "(rule: " in p for p in problems)
+
+
+@FILES
+@given(st.binary(max_size=400), st.sampled_from(["utf-8", "gbk", "latin-1"]))
+def test_reader_never_crashes_on_any_bytes(data: bytes, encoding: str) -> None:
+    log = read_package(load_package(_package(data, encoding)))
+    for p in log.items:
+        assert p.file == "r.csv" and p.rule
+
+
+@FILES
+@given(st.binary(max_size=300))
+def test_descriptor_parser_never_crashes(data: bytes) -> None:
+    folder = Path(tempfile.mkdtemp(prefix="prop-"))
+    (folder / "datapackage.json").write_bytes(data)
+    try:
+        load_package(folder)
+    except OpenDataError:
+        pass
+
+
+# --- The importer's parsers (written elsewhere; tested through their public functions) ----------
+
+def _module(name: str):
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        pytest.skip(f"{name} is not there yet")
+
+
+@FAST
+@given(any_text)
+def test_narrative_parser_never_crashes(text: str) -> None:
+    narrative = _module("opendata.ingest.narrative")
+    try:
+        narrative.parse_narrative(text)
+    except OpenDataError:
+        pass
+
+
+@FILES
+@given(st.one_of(st.binary(max_size=600), st.binary(max_size=400).map(lambda b: b"%PDF-1.4\n" + b)))
+def test_pdf_reader_raises_only_clear_errors(data: bytes) -> None:
+    pdf_tables = _module("opendata.ingest.pdf_tables")
+    path = Path(tempfile.mkdtemp(prefix="prop-")) / "x.pdf"
+    path.write_bytes(data)
+    try:
+        pdf_tables.read_pdf_tables(path, report_id="x", edition=2024)
+    except OpenDataError as exc:
+        assert "x.pdf" in str(exc)
