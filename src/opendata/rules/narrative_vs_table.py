@@ -2,7 +2,8 @@
 
 A ``statements`` row whose table_no/line_key/measure point at an ``amounts`` row is compared with
 it; the same figure stated twice in the narrative (same topic, kind and period) must agree too.
-Tolerance: the rounding of both printed figures (0.005 of the unit each is printed in).
+Tolerance: none when both are printed to the same precision (they are the same rounded figure);
+else the rounding of both (0.005 of the unit each is printed in).
 """
 
 from __future__ import annotations
@@ -13,19 +14,24 @@ from .tolerance import EPSILON, PRECISION_CTE, TO_WAN_SQL, fmt, join_refs, row_r
 #: Amounts of the report in 万元 (a 元 report's amounts divided by 10,000).
 _AMOUNT_WAN = "(a.amount * case r.unit when '元' then 0.0001 else 1.0 end)"
 
+#: Two printings of one figure at the same precision must be identical; at different precisions
+#: (亿元 in the text, 万元 in the table) they may differ by the two half units.
+_HALF_S = f"(0.005 * {TO_WAN_SQL})"
+_HALF_A = "(prec.half * case r.unit when '元' then 0.0001 else 1.0 end)"
+_TOL = f"(case when abs({_HALF_S} - {_HALF_A}) < 1e-12 then 0 else {_HALF_S} + {_HALF_A} end)"
+
 _SQL_TABLE = f"""with {PRECISION_CTE}
 select s.report_id, s.statement_no, s.section, s.label, s.value, s.unit, s.source_ref as stmt_ref,
   s.table_no, s.line_key, s.measure, a.side, a.source_ref as amount_ref, a.source_kind,
   s.value * {TO_WAN_SQL} as stated_wan, {_AMOUNT_WAN} as table_wan,
-  0.005 * {TO_WAN_SQL} + prec.half * case r.unit when '元' then 0.0001 else 1.0 end as tol
+  {_TOL} as tol
 from statements s
 join amounts a on a.report_id = s.report_id and a.table_no = s.table_no and a.line_key = s.line_key
   and a.measure = s.measure and a.amount is not null
 join reports r on r.report_id = s.report_id
 join prec on prec.report_id = s.report_id
 where s.kind = 'amount' and {TO_WAN_SQL} is not null
-  and abs(s.value * {TO_WAN_SQL} - {_AMOUNT_WAN})
-      > 0.005 * {TO_WAN_SQL} + prec.half * case r.unit when '元' then 0.0001 else 1.0 end + {EPSILON}"""
+  and abs(s.value * {TO_WAN_SQL} - {_AMOUNT_WAN}) > {_TOL} + {EPSILON}"""
 
 
 @rule("narrative.table", "情况说明数字 = 表中数字", "A figure the narrative repeats equals the table's figure",
@@ -59,12 +65,13 @@ firsts as (
   from money group by report_id, topic, label, kind, period)
 select b.report_id, b.topic, b.kind, b.period, a.statement_no as no_a, b.statement_no as no_b,
   a.wan as wan_a, b.wan as wan_b, a.section as section_a, b.section as section_b, a.label,
-  a.source_ref as ref_a, b.source_ref as ref_b, a.half + b.half as tol
+  a.source_ref as ref_a, b.source_ref as ref_b,
+  case when abs(a.half - b.half) < 1e-12 then 0 else a.half + b.half end as tol
 from firsts f
 join money a on a.report_id = f.report_id and a.statement_no = f.first_no
 join money b on b.report_id = f.report_id and b.topic = f.topic and b.label = f.label and b.kind = f.kind
   and b.period = f.period and b.statement_no > f.first_no
-where abs(a.wan - b.wan) > a.half + b.half + {EPSILON}"""
+where abs(a.wan - b.wan) > case when abs(a.half - b.half) < 1e-12 then 0 else a.half + b.half end + {EPSILON}"""
 
 
 @rule("narrative.repeat", "同一数字在情况说明中前后一致", "The same figure stated twice in the narrative agrees",
