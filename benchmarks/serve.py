@@ -1,0 +1,197 @@
+"""Benchmark: the real server (`opendata serve`) on 127.0.0.1 under a bounded load.
+
+Starts `opendata serve` over a built database (or builds a synthetic corpus of --rows expenditure
+rows first), then sends a fixed number of requests per page from a few concurrent clients,
+loopback only, and prints p50/p99 latency and requests/s per page beside the server's floor
+(a plain `select * from amounts limit 50` JSON request). Stops the server when done.
+
+    .venv/bin/python benchmarks/serve.py --rows 1e5                # build, then measure
+    .venv/bin/python benchmarks/serve.py --db build/bench-1e6.db   # an existing database
+    .venv/bin/python benchmarks/serve.py --db ... --soak 300       # + a 5-minute soak: errors and server RSS
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import random
+import shutil
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def pages(db: Path) -> dict[str, list[str]]:
+    """Paths of the pages people use, with parameters drawn from the database."""
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        reports = [r[0] for r in conn.execute("select report_id from reports order by random() limit 20")]
+    rng = random.Random(0)
+
+    def rid() -> str:
+        return rng.choice(reports)
+
+    words = ["行政运行", "科技", "接待", "信息化建设", "公务用车", "社区", "项目延期", "2010301"]
+    n = 40
+    return {
+        "floor: select ... limit 50": ["/opendata.json?sql=select+*+from+amounts+limit+50&_shape=array"] * n,
+        "table JSON (amounts)": ["/opendata/amounts.json?_shape=array"] * n,
+        "table JSON, one report": [f"/opendata/amounts.json?report_id={rid()}&_shape=array" for _ in range(n)],
+        "facet page, one report": [f"/opendata/amounts.json?report_id={rid()}&_facet=table_no&_facet=measure"
+                                   f"&_facet=side" for _ in range(n)],
+        "facet page, all rows (metadata facets)": ["/opendata/amounts.json?_size=0"] * (n // 4),
+        "search (_search on search_index)": [f"/opendata/search.json?q={rng.choice(words)}&_shape=array"
+                                             for _ in range(n)],
+        "named query report_overview": [f"/opendata/report_overview.json?report_id={rid()}&_shape=array"
+                                        for _ in range(n)],
+        "landing API calls (8 per report)": [
+            p for _ in range(n // 8) for r in [rid()] for p in (
+                f"/opendata/report_overview.json?report_id={r}&_shape=array",
+                f"/opendata/by_class.json?report_id={r}&_shape=array",
+                f"/opendata/budget_vs_actual.json?report_id={r}&_shape=array",
+                f"/opendata/report_table7.json?report_id={r}&_shape=array",
+                f"/opendata/changes.json?report_id={r}&_shape=array",
+                f"/opendata/findings.json?report_id={r}&_sort=severity&_size=50&_shape=array",
+                "/opendata/standard_tables.json?_sort=table_no&_shape=array",
+                f"/opendata/report_tables.json?report_id={r}&_size=20&_shape=array")],
+        "landing page (HTML)": ["/"] * (n // 4),
+    }
+
+
+async def run_page(client: httpx.AsyncClient, paths: list[str], concurrency: int) -> dict:
+    queue = list(paths)
+    latencies: list[float] = []
+    errors: list[str] = []
+
+    async def worker() -> None:
+        while queue:
+            path = queue.pop()
+            t = time.perf_counter()
+            try:
+                r = await client.get(path)
+                if r.status_code != 200:
+                    errors.append(f"{r.status_code} {path}")
+            except httpx.HTTPError as exc:
+                errors.append(f"{type(exc).__name__} {path}")
+            latencies.append(time.perf_counter() - t)
+
+    start = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    wall = time.perf_counter() - start
+    latencies.sort()
+    return {"n": len(latencies), "p50": statistics.median(latencies) * 1000,
+            "p99": latencies[min(len(latencies) - 1, math.ceil(0.99 * len(latencies)) - 1)] * 1000,
+            "rps": len(latencies) / wall, "errors": errors}
+
+
+async def measure(base: str, db: Path, concurrency: int, soak: float, server_pid: int) -> int:
+    limits = httpx.Limits(max_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as client:
+        plan = pages(db)
+        for paths in plan.values():  # warm up: one of each
+            await client.get(paths[0])
+        results = {name: await run_page(client, paths, concurrency) for name, paths in plan.items()}
+        floor = results["floor: select ... limit 50"]
+        print(f"{'page':42} {'n':>4} {'p50 ms':>7} {'p99 ms':>7} {'req/s':>6} {'p99/floor':>9} errors")
+        bad = 0
+        for name, r in results.items():
+            print(f"{name:42} {r['n']:>4} {r['p50']:>7.1f} {r['p99']:>7.1f} {r['rps']:>6.1f} "
+                  f"{r['p99'] / floor['p99']:>9.1f} {len(r['errors'])}")
+            bad += len(r["errors"])
+            for e in r["errors"][:3]:
+                print(f"    {e}")
+        if soak:
+            print(f"\nsoak: {soak:.0f}s of the same mix, {concurrency} clients; server RSS every ~10s")
+            mix = [p for paths in plan.values() for p in paths]
+            end, samples, total, errors = time.monotonic() + soak, [rss_mb(server_pid)], 0, []
+            while time.monotonic() < end:
+                r = await run_page(client, random.sample(mix, min(len(mix), 100)), concurrency)
+                total += r["n"]
+                errors += r["errors"]
+                if time.monotonic() - 10 > getattr(measure, "_last", 0):
+                    measure._last = time.monotonic()  # type: ignore[attr-defined]
+                    samples.append(rss_mb(server_pid))
+            print(f"requests {total}, errors {len(errors)}, server RSS MB: "
+                  + " ".join(f"{s:.0f}" for s in samples))
+            bad += len(errors)
+        return bad
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--db", help="an existing database built by `opendata build`")
+    parser.add_argument("--rows", default="1e5", help="without --db: expenditure rows of the corpus to build")
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--soak", type=float, default=0, help="seconds of soak after the measurements (max 900)")
+    args = parser.parse_args()
+    soak = min(args.soak, 900)
+
+    work = None
+    if args.db:
+        db = Path(args.db)
+    else:
+        from opendata.build import build
+        from opendata.synth import rows_per_report, write_corpus
+
+        work = Path(tempfile.mkdtemp(prefix="opendata-serve-bench-"))
+        rows = int(float(args.rows))
+        write_corpus(work / "package", math.ceil(rows / (rows_per_report() * 3)), 3, 0.02, 1)
+        db = work / "opendata.db"
+        t = time.perf_counter()
+        result = build(work / "package", db)
+        print(f"built {db}: {result.rows['amounts']:,} amounts rows in {time.perf_counter() - t:.1f}s")
+
+    port = free_port()
+    cmd = [sys.executable, "-m", "opendata.cli", "serve", str(db), "--host", HOST, "--port", str(port),
+           "--metadata", str(ROOT / "metadata.yml"), "--package", str(ROOT / "datapackage")]
+    server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://{HOST}:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(base + "/-/versions.json", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        else:
+            raise SystemExit("the server did not start")
+        print(f"server pid {server.pid} on {base}, RSS {rss_mb(server.pid):.0f} MB; "
+              f"{args.concurrency} concurrent clients")
+        bad = asyncio.run(measure(base, db, args.concurrency, soak, server.pid))
+        print(f"server RSS at the end {rss_mb(server.pid):.0f} MB")
+    finally:
+        server.terminate()
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        if work is not None:
+            shutil.rmtree(work, ignore_errors=True)
+    sys.exit(1 if bad else 0)
+
+
+if __name__ == "__main__":
+    main()

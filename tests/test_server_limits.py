@@ -1,0 +1,115 @@
+"""The server is read-only and immutable, limits SQL time and rows, refuses writes and file access,
+cuts off pathological queries and keeps answering others."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from opendata.build import build
+from opendata.site.app import SETTINGS, make_app
+from opendata.synth import write_corpus
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    base = tmp_path_factory.mktemp("server")
+    write_corpus(base / "package", departments=3, years=1, error_share=0.0, seed=7)
+    build(base / "package", base / "opendata.db")
+    return base / "opendata.db"
+
+
+@pytest.fixture
+def ds(db: Path):
+    # A short time limit keeps the test quick; the shipped limit is checked separately.
+    return make_app(db, settings={"sql_time_limit_ms": 200, "max_returned_rows": 100})
+
+
+def test_shipped_settings_are_bounded() -> None:
+    assert 0 < SETTINGS["sql_time_limit_ms"] <= 1000
+    assert 0 < SETTINGS["max_returned_rows"] <= 1000
+    assert SETTINGS["suggest_facets"] is False
+
+
+async def _sql(ds, sql: str):
+    return await ds.client.get("/opendata.json", params={"sql": sql, "_shape": "objects"})
+
+
+async def test_database_is_immutable(ds, db: Path) -> None:
+    before = db.read_bytes()
+    database = ds.get_database("opendata")
+    assert database.is_mutable is False and database.is_memory is False
+    r = await ds.client.get("/opendata/amounts.json?_size=1")
+    assert r.status_code == 200
+    assert db.read_bytes() == before
+
+
+@pytest.mark.parametrize("sql", [
+    "delete from amounts",
+    "update amounts set amount = 0",
+    "insert into departments (department_id, name) values ('x', 'y')",
+    "drop table amounts",
+    "create table t (x)",
+    "attach database '/tmp/evil.db' as evil",
+    "pragma writable_schema = on",
+    "vacuum into '/tmp/copy.db'",
+])
+async def test_writes_are_refused(ds, db: Path, sql: str) -> None:
+    before = db.read_bytes()
+    r = await _sql(ds, sql)
+    assert r.status_code in (400, 403), (sql, r.status_code)
+    assert db.read_bytes() == before
+    assert not Path("/tmp/copy.db").exists() or sql != "vacuum into '/tmp/copy.db'"
+
+
+@pytest.mark.parametrize("sql", [
+    "select readfile('/etc/passwd')",
+    "select load_extension('/tmp/x.so')",
+    "select * from fts5vocab('search_index_fts', 'row')",
+    "select edit('x')",
+    "select writefile('/tmp/x', 'y')",
+])
+async def test_no_file_access(ds, sql: str) -> None:
+    r = await _sql(ds, sql)
+    assert r.status_code == 400, (sql, r.status_code, r.text[:200])
+
+
+async def test_row_cap(ds) -> None:
+    r = await ds.client.get("/opendata.json", params={"sql": "select * from amounts", "_shape": "objects"})
+    data = r.json()
+    assert r.status_code == 200 and len(data["rows"]) == 100 and data["truncated"] is True
+
+
+PATHOLOGICAL = [
+    "with recursive r(i) as (select 1 union all select i + 1 from r) select count(*) from r",
+    "select count(*) from amounts a, amounts b, amounts c",
+    "select length(group_concat(a.item || b.item)) from amounts a cross join amounts b",
+]
+
+
+@pytest.mark.parametrize("sql", PATHOLOGICAL)
+async def test_pathological_query_is_cut_off(ds, sql: str) -> None:
+    r = await _sql(ds, sql)
+    assert r.status_code == 400
+    assert "too long" in r.text.lower() or "interrupted" in r.text.lower()
+
+
+async def test_server_keeps_answering_during_pathological_queries(ds) -> None:
+    async def bad():
+        return await _sql(ds, PATHOLOGICAL[0])
+
+    async def good():
+        return await ds.client.get("/opendata/reports.json?_shape=array")
+
+    results = await asyncio.gather(bad(), good(), bad(), good(), good())
+    assert [r.status_code for r in results] == [400, 200, 400, 200, 200]
+    assert results[1].json()  # real rows
+    # and afterwards
+    assert (await good()).status_code == 200
+
+
+async def test_canned_and_search_queries_work_under_the_limits(ds) -> None:
+    r = await _sql(ds, "select count(*) as n from search_index_fts where search_index_fts match zh_query('行政')")
+    assert r.status_code == 200 and r.json()["rows"][0]["n"] > 0
