@@ -427,3 +427,13 @@ async def test_putuo_tables_as_published(ds, putuo_report):
     assert {r["table_no"]: r["status"] for r in status}[8] == "empty"
     soup = soup_of(await ds.client.get(f"/{DB}/report_tables?report_id={putuo_report}"))
     assert "空表" in soup.get_text()
+
+
+async def test_database_page_lists_tables_and_queries_in_chinese(ds):
+    soup = soup_of(await ds.client.get(f"/{DB}"))
+    assert soup.h1.get_text(strip=True) == "部门决算数据库"
+    text = soup.get_text(" ")
+    assert "数据表" in text and "查询" in text and "视图" in text
+    titles = [a.get_text(strip=True) for a in soup.select(".db-table h3 a")]
+    assert "决算表数据（万元）" in titles and "校验结果" in titles
+    assert soup.find("a", string="表 5 一般公共预算财政拨款支出决算表（万元）")
