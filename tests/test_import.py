@@ -88,3 +88,16 @@ def test_non_report_fails(package, tmp_path, content):
 def test_department_slug_falls_back_to_hash():
     assert department_slug("株洲市芦淞区科技和工业信息化局") == "zhuzhou-lusong-kjgxj"
     assert department_slug("某某县某局").startswith("dept-")
+
+
+def test_putuo_table1_class_lines_carry_the_code_their_name_has_in_the_report():
+    """表1 prints its 类 lines by name only; the importer links them to the code tables 2-5 print."""
+    import csv
+
+    with (Path(__file__).resolve().parent.parent / "datapackage" / "data" / "amounts.csv").open(encoding="utf-8") as fh:
+        rows = [r for r in csv.DictReader(fh)
+                if r["report_id"] == "shanghai-putuo-czj-2024-final" and r["table_no"] == "1" and r["side"] == "支出"]
+    coded = {r["item"]: (r["code"], r["code_certainty"], r["amount"]) for r in rows if r["code"]}
+    assert coded["社会保障和就业支出"] == ("208", "high", "326.71")
+    assert coded["一般公共服务支出"] == ("201", "high", "2106.66")
+    assert set(coded) == {"一般公共服务支出", "社会保障和就业支出", "卫生健康支出", "住房保障支出"}

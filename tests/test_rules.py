@@ -220,7 +220,10 @@ def findings_of(pkg: Path):
 #:   add up to 100.07, so this is no rounding adjustment).
 SEED_FINDINGS = {("ratio.execution_rate", ERROR, SEED, 3.9428, 4.1), ("ratio.share", WARNING, SEED, 6.4777, 6.4)}
 PUTUO = "shanghai-putuo-czj-2024-final"
-PUTUO_FINDINGS = {("narrative.table", ERROR, PUTUO, 2961.68, 0.3), ("ratio.share", ERROR, PUTUO, 71.6539, 71.73)}
+PUTUO_FINDINGS = {("narrative.table", ERROR, PUTUO, 2961.68, 0.3), ("ratio.share", ERROR, PUTUO, 71.6539, 71.73),
+                  # 社会保障和就业支出 is printed 326.71 in tables 1 and 4 but 326.72 in tables 3 and 5.
+                  ("cross.t1_t3_classes", ERROR, PUTUO, 326.72, 326.71),
+                  ("cross.t4_t5_classes", ERROR, PUTUO, 326.72, 326.71)}
 
 
 def _keys(findings):

@@ -47,6 +47,11 @@ def warnings_only(package_copy) -> Path:
     for report_id, no, value in FIXES:
         if report_id in _reports(package_copy):
             mutate(package_copy, "statements", {"report_id": report_id, "statement_no": no}, "value", value)
+    if PUTUO in _reports(package_copy):
+        # 社会保障和就业支出: tables 1 and 4 print 326.71, tables 3 and 5 print 326.72.
+        for table_no, measure in ((1, "决算数"), (4, "合计"), (4, "一般公共预算财政拨款")):
+            mutate(package_copy, "amounts", {"report_id": PUTUO, "table_no": table_no, "line_key": "208",
+                                             "measure": measure}, "amount", 326.72)
     return package_copy
 
 

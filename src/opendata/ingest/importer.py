@@ -198,6 +198,21 @@ def _load_pdf_tables() -> Any | None:
         return None
 
 
+def _code_class_lines(amounts: list[dict], classification: list[dict]) -> None:
+    """Give tables 1 and 4's 类 lines (printed by name only) the code the report's own tables print.
+
+    The code is then certain by name, not printed on that line: code_certainty is "high". Lines whose
+    name matches no 类 of the report keep no code.
+    """
+    by_name = {c["name"]: c["code"] for c in classification
+               if c.get("level") == "类" and c.get("scheme") == "支出功能分类"}
+    for row in amounts:
+        if row["table_no"] in (1, 4) and row["side"] == "支出" and not row.get("code"):
+            code = by_name.get(row["item"])
+            if code:
+                row.update(code=code, line_key=code, code_certainty="high")
+
+
 def import_report(source: Path, package_dir: Path, *, report_id: str | None = None) -> ImportSummary:
     """Import one report file (UTF-8/GB18030 text or PDF) into the package at package_dir.
 
@@ -276,6 +291,8 @@ def import_report(source: Path, package_dir: Path, *, report_id: str | None = No
     report_tables = [by_no[k] for k in sorted(by_no)]
 
     # amounts: report id, line order, classification id.
+    _code_class_lines(amounts, classification)
+
     # A line keeps one line_no for all its measures: the table's own, else the order in which the
     # narrative first names the line, after the table's lines.
     line_no = {(r["table_no"], r["side"], r["line_key"]): r["line_no"] for r in amounts if r.get("line_no") is not None}

@@ -161,6 +161,8 @@ def identity_findings(db: sqlite_utils.Database, rule_id: str, total: Sel, terms
         refs_sql.append(f"coalesce(t{i}.source_ref, '')")
         table_sql.append(f"coalesce(t{i}.source_kind = 'table', 1)")
     all_positive = all(t.sign > 0 for t in terms)
+    # One term: the same figure printed twice, rounded the same way, so it must be identical.
+    tol_sql = "0" if len(terms) == 1 else "(n_present + 1) * half"
     sql = f"""with {', '.join(ctes)},
 checked as (
   select t0.report_id, t0.side, t0.line_key, t0.amount as stated,
@@ -170,8 +172,8 @@ checked as (
     prec.half as half,
     t0.source_ref || '; ' || {" || '; ' || ".join(refs_sql)} as refs
   from t0 {' '.join(joins)} join prec on prec.report_id = t0.report_id)
-select *, (n_present + 1) * half as tol from checked
-where n_present > 0 and abs(stated - expected) > (n_present + 1) * half + {EPSILON}
+select *, {tol_sql} as tol from checked
+where n_present > 0 and abs(stated - expected) > {tol_sql} + {EPSILON}
   and (n_present = {len(terms)} or all_table or ({int(all_positive)} and expected > stated))"""
     for row in db.query(sql, params):
         tol = row["tol"]
