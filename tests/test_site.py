@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 METADATA = ROOT / "metadata.yml"
 
 DB = "opendata"
-API_DOC = ROOT / "docs" / "api.md"
+API_DOC = ROOT / "README.md"
 STANDARD_QUERIES = ["report_table1", "report_table2", "report_table3", "report_table4",
                     "report_table5", "report_table6", "report_table7",
                     "report_table8", "report_table9"]
@@ -358,10 +358,10 @@ async def test_read_only_and_limited(ds):
     assert databases[0]["is_mutable"] is False
 
 
-# -------------------------------------------------------------- the README examples (docs/api.md)
+# -------------------------------------------------------------- the README's API examples
 
 def api_examples() -> list[str]:
-    """The URL of every curl command in docs/api.md's sh blocks (after the variables' line)."""
+    """The URL of every curl command in README.md's sh blocks (after the variables' line)."""
     text = API_DOC.read_text(encoding="utf-8")
     urls = []
     for block in re.findall(r"```sh\n(.*?)```", text, flags=re.S):
