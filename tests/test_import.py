@@ -101,3 +101,53 @@ def test_putuo_table1_class_lines_carry_the_code_their_name_has_in_the_report():
     assert coded["社会保障和就业支出"] == ("208", "high", "326.71")
     assert coded["一般公共服务支出"] == ("201", "high", "2106.66")
     assert set(coded) == {"一般公共服务支出", "社会保障和就业支出", "卫生健康支出", "住房保障支出"}
+
+
+PUTUO = Path("/work/shared/reports/shanghai-putuo-finance-bureau-2024-final-accounts.pdf")
+
+
+@needs_seed
+def test_import_runs_the_validation_and_reports_its_findings(package):
+    summary = import_report(SEED, package)
+    assert summary.validated and not summary.schema_problems
+    rules = {(f["severity"], f["rule_id"], f["source_ref"]) for f in summary.findings}
+    assert ("error", "ratio.execution_rate", "第三部分 五（三）3") in rules
+    assert all(f["message"] for f in summary.findings)
+    text = format_summary(summary)
+    assert "validation findings about this report: 1 error, 1 warning" in text
+    assert "error ratio.execution_rate:" in text and "[第三部分 五（三）3]" in text
+
+
+@pytest.mark.skipif(not PUTUO.exists(), reason="Putuo report not available")
+def test_putuo_import_lists_the_narrative_vs_table_finding(package):
+    summary = import_report(PUTUO, package)
+    assert summary.report_id == "shanghai-putuo-czj-2024-final"
+    table = [f for f in summary.findings if f["rule_id"] == "narrative.table"]
+    assert table and "0.30" in table[0]["message"] and table[0]["severity"] == "error"
+    # only this report's findings (the seed's findings stay out of it)
+    assert not any(f["rule_id"] == "ratio.execution_rate" for f in summary.findings)
+    assert "narrative.table" in format_summary(summary)
+
+
+@needs_seed
+def test_cli_import_exits_0_with_findings(package):
+    from click.testing import CliRunner
+
+    from opendata.cli import cli
+
+    result = CliRunner().invoke(cli, ["import", str(SEED), "--package", str(package)])
+    assert result.exit_code == 0, result.output
+    assert "ratio.execution_rate" in result.output
+
+
+def test_cli_import_refuses_a_file_that_is_not_a_report(package, tmp_path):
+    from click.testing import CliRunner
+
+    from opendata.cli import cli
+
+    src = tmp_path / "letter.txt"
+    src.write_text("这是一封信，没有年度，也没有部门。", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["import", str(src), "--package", str(package)])
+    assert result.exit_code != 0
+    assert "not a 部门决算/预算 report" in result.output
+    assert "Traceback" not in result.output

@@ -75,6 +75,17 @@ class ImportSummary:
     #: Numbers without a unit that were not taken as figures ("number in: sentence").
     skipped_numbers: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: Findings of the validator (``opendata.validate.validate_package``, run after the rows are
+    #: written) about this report: dicts with severity, rule_id, message, source_ref.
+    findings: list[dict[str, Any]] = field(default_factory=list)
+    #: Schema problems of the package after the import (the rules do not run when there are any).
+    schema_problems: list[str] = field(default_factory=list)
+    #: Whether the validation ran (False: it failed, the reason is in ``warnings``).
+    validated: bool = False
+
+    @property
+    def errors(self) -> list[dict[str, Any]]:
+        return [f for f in self.findings if f["severity"] == "error"]
 
 
 # --------------------------------------------------------------------------------- reading
@@ -342,7 +353,7 @@ def import_report(source: Path, package_dir: Path, *, report_id: str | None = No
     _ensure_csvs(package_dir)
     written = replace_report_rows(package_dir, report_id, rows,
                                   keyed={"departments": "department_id", "classification": "classification_id"})
-    return ImportSummary(
+    summary = ImportSummary(
         report_id=report_id, department=res.department, department_id=department_id, year=res.year,
         kind=res.kind, source_file=source.name, tables_attached=tables_attached,
         tables_found={r["table_no"]: r["status"] for r in report_tables if r["status"] != "not_attached"},
@@ -351,6 +362,33 @@ def import_report(source: Path, package_dir: Path, *, report_id: str | None = No
         not_understood=res.not_understood, unmapped_paths=sorted(set(res.unmapped_paths)),
         skipped_numbers=res.skipped, warnings=warnings,
     )
+    _validate(package_dir, summary)
+    return summary
+
+
+def _validate(package_dir: Path, summary: ImportSummary) -> None:
+    """Run the validator over the package and keep its findings about the imported report.
+
+    A report with findings is still imported: the findings are data too. The validator sits after
+    ingest in the flow (ingest -> package -> validate), so it is imported here, at the call.
+    """
+    try:
+        from ..validate import validate_package
+
+        result = validate_package(package_dir)
+    except OpenDataError as exc:
+        summary.warnings.append(f"validation could not run: {exc}")
+        return
+    summary.validated = True
+    summary.schema_problems = list(result.schema_problems)
+    for f in result.findings:
+        if f.report_id not in (summary.report_id, None):
+            continue
+        summary.findings.append({
+            "severity": f.severity, "rule_id": f.rule_id, "message": f.message_en,
+            "message_zh": f.message_zh, "source_ref": f.source_ref,
+        })
+    summary.findings.sort(key=lambda f: (f["severity"] != "error", f["rule_id"]))
 
 
 def _license(text: str) -> str:
@@ -385,6 +423,18 @@ def format_summary(summary: ImportSummary) -> str:
     if s.warnings:
         lines.append(f"  warnings ({len(s.warnings)}):")
         lines += [f"    - {w}" for w in s.warnings]
+    if s.schema_problems:
+        lines.append(f"  validation: the package breaks its schema ({len(s.schema_problems)} problems; rules not run):")
+        lines += [f"    - {p}" for p in s.schema_problems]
+    elif s.validated:
+        errors = sum(1 for f in s.findings if f["severity"] == "error")
+        warns = len(s.findings) - errors
+        lines.append(f"  validation findings about this report: {errors} error{'s' * (errors != 1)}, "
+                     f"{warns} warning{'s' * (warns != 1)}"
+                     + (" (the report is imported; the findings are data too)" if s.findings else ""))
+        for f in s.findings:
+            where = f" [{f['source_ref']}]" if f.get("source_ref") else ""
+            lines.append(f"    - {f['severity']} {f['rule_id']}: {f['message']}{where}")
     return "\n".join(lines)
 
 
