@@ -321,8 +321,9 @@ class _Keys:
 class PackageReader:
     """Reads every resource of a package in order, checking its schema as it streams."""
 
-    def __init__(self, package: Package, log: ProblemLog | None = None) -> None:
+    def __init__(self, package: Package, log: ProblemLog | None = None, *, pk_in_sink: bool = False) -> None:
         self.package = package
+        self.pk_in_sink = pk_in_sink
         self.log = log or ProblemLog()
         names = [r.name for r in package.resources]
         # Referenced (resource, fields) -> set of keys, filled as the resource is read.
@@ -342,7 +343,7 @@ class PackageReader:
         names = [f.name for f in schema.fields]
         place = str(resource.path)
         pk_idx = [names.index(n) for n in schema.primary_key if n in names]
-        pk_get = _getter(pk_idx) if pk_idx else None
+        pk_get = _getter(pk_idx) if pk_idx and not self.pk_in_sink else None
         pk_seen, pk_suspects = _Keys(), []
         unique = [(i, f.name, _Keys()) for i, f in enumerate(schema.fields) if (f.constraints or {}).get("unique")]
         collect = [(self.ref_keys[key], _getter([names.index(n) for n in key[1]]))
@@ -397,6 +398,20 @@ class PackageReader:
         if pk_suspects:
             self._verify_duplicates(resource, names, pk_idx, pk_suspects)
         self.read.add(resource.name)
+
+    def check_primary_key(self, resource: Resource) -> None:
+        """A pass of its own over one resource for duplicate keys (after the sink found some)."""
+        names = [f.name for f in resource.schema.fields]
+        pk_idx = [names.index(n) for n in resource.schema.primary_key if n in names]
+        get, seen, suspects = _getter(pk_idx), _Keys(), []
+        source = self._typed_fast(resource, names, log=False) if _supported(resource) else \
+            self._typed_frictionless(resource, log=False)
+        for row_no, vals, _ok in source:
+            key = get(vals)
+            if None not in key and not seen.add(key):
+                suspects.append((row_no, key))
+        if suspects:
+            self._verify_duplicates(resource, names, pk_idx, suspects)
 
     def _fk_problem(self, place: str, row_no: int, fields: tuple[str, ...], key: tuple, target: str,
                     ref_fields: tuple[str, ...]) -> None:
@@ -532,22 +547,33 @@ class PackageReader:
             add(place, None, None, "source-error", str(exc))
 
 
-def read_package(package: Package, sink: Callable[[Resource, Iterator[tuple]], Any] | None = None) -> ProblemLog:
+def read_package(package: Package, sink: Callable[[Resource, Iterator[tuple]], int | None] | None = None, *,
+                 pk_in_sink: bool = False) -> ProblemLog:
     """Stream every resource once, checking the schema; ``sink(resource, rows)`` consumes the rows
-    (typed tuples in field order, rows with problems left out). Returns the problems."""
-    reader = PackageReader(package)
+    (typed tuples in field order, rows with problems left out). Returns the problems.
+
+    With ``pk_in_sink`` the sink enforces primary keys itself (SQLite's PRIMARY KEY with
+    INSERT OR IGNORE) and returns how many rows it kept: memory stays flat however many keys there
+    are, and only when rows were dropped is the resource read again to name the duplicates.
+    """
+    reader = PackageReader(package, pk_in_sink=pk_in_sink)
     for resource in package.resources:
         if not resource.schema or not resource.schema.fields:
             reader.log.add(str(resource.path), None, None, "schema-error", f"resource {resource.name} has no schema fields")
             continue
-        rows = reader.rows(resource)
-        if sink is None:
-            for _ in rows:
-                pass
-        else:
-            sink(resource, rows)
-            for _ in rows:  # whatever the sink left unread
-                pass
+        counter = [0]
+
+        def counted(rows: Iterator[tuple], counter: list[int] = counter) -> Iterator[tuple]:
+            for row in rows:
+                counter[0] += 1
+                yield row
+
+        rows = counted(reader.rows(resource))
+        kept = sink(resource, rows) if sink is not None else None
+        for _ in rows:  # whatever the sink left unread
+            pass
+        if pk_in_sink and kept is not None and kept < counter[0]:
+            reader.check_primary_key(resource)
     reader.finish()
     return reader.log
 
