@@ -242,6 +242,14 @@ def import_report(source: Path, package_dir: Path, *, report_id: str | None = No
 
     warnings = list(res.warnings)
     amounts = [dict(r) for r in res.amounts]
+    unit = _report_unit(res)
+    if res.kind == "预算":
+        # The standard tables (and their measures) are the 部门决算 template's: a 部门预算's figures
+        # are kept as statements, not put on 决算 table lines.
+        if amounts:
+            warnings.append(f"{len(amounts)} figures of this 部门预算 kept as statements only: the standard "
+                            "tables are those of the 部门决算 template")
+        amounts = []
     report_tables: list[dict] = []
     classification = classification_rows(res.paths, res.year)
     mismatches: list[str] = []
@@ -254,6 +262,10 @@ def import_report(source: Path, package_dir: Path, *, report_id: str | None = No
         else:
             tables = module.read_pdf_tables(source, report_id=report_id, edition=res.year)
             warnings.extend(tables.warnings)
+            printed_units = [u for u in tables.units.values() if u in ("万元", "元")]
+            if printed_units:
+                unit = max(set(printed_units), key=printed_units.count)
+            _to_unit(amounts, unit)
             table_rows = [dict(r) for r in tables.amounts]
             tables_attached = bool(table_rows or any(t.get("status") == "attached" for t in tables.report_tables))
             by_key = {(r["table_no"], r["side"], r["line_key"], r["measure"]): r for r in table_rows}
@@ -301,6 +313,8 @@ def import_report(source: Path, package_dir: Path, *, report_id: str | None = No
         })
     report_tables = [by_no[k] for k in sorted(by_no)]
 
+    _to_unit(amounts, unit)
+
     # amounts: report id, line order, classification id.
     _code_class_lines(amounts, classification)
 
@@ -329,13 +343,15 @@ def import_report(source: Path, package_dir: Path, *, report_id: str | None = No
     for s in res.statements:
         s = {k: v for k, v in s.items() if not k.startswith("_")}
         s["report_id"] = report_id
+        if res.kind == "预算":
+            s.update(table_no=None, line_key=None, measure=None)
         statements.append(s)
     projects = [{**p, "report_id": report_id} for p in res.projects]
     units = [{**u, "report_id": report_id, "unit_no": i} for i, u in enumerate(res.units, start=1)]
 
     report = {
         "report_id": report_id, "department_id": department_id, "year": res.year, "kind": res.kind,
-        "title": res.title, "unit": "万元", "source_file": source.name,
+        "title": res.title, "unit": unit, "source_file": source.name,
         "source_sha256": hashlib.sha256(data).hexdigest(), "source_url": None,
         "tables_attached": tables_attached, "license": _license(text),
         "notes": None if tables_attached else "附表未包含在来源文件中：表中数字仅取自情况说明的文字。",
@@ -389,6 +405,31 @@ def _validate(package_dir: Path, summary: ImportSummary) -> None:
             "message_zh": f.message_zh, "source_ref": f.source_ref,
         })
     summary.findings.sort(key=lambda f: (f["severity"] != "error", f["rule_id"]))
+
+
+_TO_YUAN = {"元": Decimal(1), "万元": Decimal(10000), "亿元": Decimal(100000000)}
+
+
+def _to_unit(amounts: list[dict], unit: str) -> None:
+    """Narrative figures in the report's unit (exact: 元, 万元, 亿元 are powers of ten apart)."""
+    for row in amounts:
+        printed = row.pop("_unit", None)
+        if printed and printed != unit and row.get("amount") is not None and printed in _TO_YUAN:
+            row["amount"] = _rescale(Decimal(str(row["amount"])) * _TO_YUAN[printed] / _TO_YUAN[unit])
+
+
+def _rescale(value: Decimal) -> Decimal:
+    """A converted figure without trailing zeros beyond its cents (12345.600 -> 12345.6)."""
+    value = value.normalize()
+    return value.quantize(Decimal(1)) if value == value.to_integral() else value
+
+
+def _report_unit(res: NarrativeResult) -> str:
+    """万元 or 元: the unit most of the narrative's table figures are printed in (万元 when none)."""
+    units = [r.get("_unit") for r in res.amounts if r.get("_unit") in ("万元", "元")]
+    if units and units.count("元") > units.count("万元"):
+        return "元"
+    return "万元"
 
 
 def _license(text: str) -> str:

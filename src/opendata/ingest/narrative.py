@@ -99,6 +99,9 @@ SUBJECTS: list[tuple[str, str]] = [
     (r"年初结转和结余|上年结转和结余", "income.opening_balance"),
     (r"年末结转和结余", "expenditure.closing_balance"),
     (r"本年收入合计", "income.total"),
+    # 部门预算: "2021年收入预算X万元，支出预算X万元" (not "公务接待费支出预算为...": a clause's start only)
+    (r"(?<![^，；：。年度\d])收入预算(?:总计|合计)?", "income.total"),
+    (r"(?<![^，；：。年度\d])支出预算(?:总计|合计)?", "expenditure.total"),
     (r"财政拨款收入", "income.fiscal"),
     (r"上级补助收入", "income.higher_subsidy"),
     (r"事业收入", "income.business"),
@@ -116,7 +119,7 @@ SUBJECTS: list[tuple[str, str]] = [
     (r"一般公共预算财政拨款基本支出", "gpb.basic"),
     (r"人员经费", "gpb.basic.personnel"),
     (r"公用经费", "gpb.basic.public"),
-    (r"[“\"]?三公[”\"]?经费", "three_public.total"),
+    (r"[“”\"‘’']?三公[“”\"‘’']?经费", "three_public.total"),
     (r"因公出国（境）费", "three_public.abroad"),
     (r"公务用车购置费?及运行维?护?费", "three_public.vehicle"),
     (r"公务用车购置(?:费|支出)", "three_public.vehicle_purchase"),
@@ -223,6 +226,13 @@ class Section:
     h3: str | None = None
     title1: str = ""
     title2: str = ""
+    #: What the part holds, from its title when the title says it ("…情况说明" narrative, "…表"
+    #: tables, "名词解释" glossary); None: the template's numbering decides (三 narrative, 五 附件).
+    holds: str | None = None
+
+    @property
+    def narrative(self) -> bool:
+        return self.holds == "narrative" or (self.holds is None and self.part == 3)
 
     def ref(self) -> str:
         cn = "零一二三四五六七八九十"
@@ -240,7 +250,7 @@ class Section:
     def context(self) -> str:
         """What the section is about, from its part and heading titles."""
         t1, t2 = self.title1, self.title2
-        if self.part == 3:
+        if self.narrative:
             if "三公" in t1:
                 return "three_public"
             if "政府性基金" in t1:
@@ -255,13 +265,14 @@ class Section:
                 if "具体" in t2:
                     return "gpb_detail"
                 return "gpb_total"
-            if "财政拨款收入支出" in t1:
+            # 决算 reports say 收入支出决算, 预算 reports 收支预算 / 收入预算 / 支出预算.
+            if re.search(r"财政拨款收(?:入)?、?支(?:出)?", t1):
                 return "fiscal"
-            if "收入支出决算总体" in t1:
+            if re.search(r"收(?:入)?、?支(?:出)?(?:决算|预算)?总体|收(?:入)?、?支(?:出)?总表", t1):
                 return "total"
-            if "收入决算" in t1:
+            if re.search(r"收入(?:决算|预算)", t1):
                 return "income"
-            if "支出决算" in t1:
+            if re.search(r"支出(?:决算|预算)", t1):
                 return "expenditure"
             if "绩效" in t1:
                 return "performance_mgmt"
@@ -340,6 +351,7 @@ def _title(paras: list[str]) -> tuple[str | None, str | None, int | None, str | 
         year = m.group("y1") or m.group("y2") or m.group("y3")
         dept = m.group("dept")
         dept = re.sub(r"^(?:(?:19|20)\d{2})?年度?", "", dept).strip()
+        dept = re.sub(r"^关于", "", dept)
         if not dept:
             continue
         kind = m.group("kind")
@@ -390,6 +402,7 @@ def parse_narrative(text: str, *, edition: int | None = None, has_tables: bool =
     unbudgeted = False
     units_seen: set[tuple[str, str]] = set()
     first_part_seen = 0
+    last_money_unit = "万元"
 
     for para, page in paras:
         m = PART.match(para)
@@ -397,14 +410,17 @@ def parse_narrative(text: str, *, edition: int | None = None, has_tables: bool =
             part = cn_number(m.group("part"))
             if part == 1:
                 first_part_seen += 1
-            sec = Section(part=part)
+            sec = Section(part=part, holds=_part_holds(para[m.end():]))
             res.parts_found.add(part)
             subject = item_ctx = None
             continue
         nm = NUMBERING.match(para)
         if nm:
             body = para[nm.end():]
-            if nm.group("cn"):
+            if not nm.group("num") and _PATH.match(body) and sec.context() in ("gpb_detail", "fund", "soe"):
+                # An item numbered （一） or 一、 instead of 1、: a 项 of the section, not a heading.
+                sec.h3 = str(cn_number(nm.group("cn") or nm.group("paren")))
+            elif nm.group("cn"):
                 sec.h1, sec.h2, sec.h3, sec.title1, sec.title2 = cn_number(nm.group("cn")), None, None, body[:40], ""
                 item_ctx = None
             elif nm.group("paren"):
@@ -414,7 +430,7 @@ def parse_narrative(text: str, *, edition: int | None = None, has_tables: bool =
                 sec.h3 = nm.group("num")
             subject = None
         ctx = sec.context()
-        if sec.part in (0, 2, 4):
+        if sec.holds in ("tables", "glossary") or (sec.holds is None and sec.part in (0, 2, 4)):
             continue  # cover/contents, attached tables, glossary
         ref = sec.ref()
         body = para[nm.end():] if nm else para
@@ -441,13 +457,20 @@ def parse_narrative(text: str, *, edition: int | None = None, has_tables: bool =
             body_rest = body[pm.end():]
         else:
             body_rest = body
-        if sec.part not in (1, 3, 5):
+        if not (sec.part in (1, 5) or sec.narrative):
             continue
 
         head = None  # first subject of the paragraph: what a bare "与上年相比，增加X" is about
+        said_before = ""  # the paragraph's sentences before this one
         for sentence in _sentences(body_rest):
             figs = _figures(sentence, res.skipped)
+            money = [f.unit for f in figs if f.unit in _MONEY]
+            if money:
+                last_money_unit = money[-1]
             if not figs:
+                stmt_no = _level_statements(res, sentence, ctx, ref, page, head or subject, last_money_unit, stmt_no,
+                                            said_before)
+                said_before += sentence
                 continue
             prev_end = 0
             period = None
@@ -517,6 +540,9 @@ def parse_narrative(text: str, *, edition: int | None = None, has_tables: bool =
                             amounts[key]["explanation"] = row["explanation"]
                         continue
                     amounts[key] = row
+            stmt_no = _level_statements(res, sentence, ctx, ref, page, head or subject, last_money_unit, stmt_no,
+                                        said_before)
+            said_before += sentence
             if ctx == "projects" and "未列入年初预算" in sentence:
                 unbudgeted = True
         if ctx == "projects" and "未列入年初预算" in body_rest:
@@ -539,6 +565,66 @@ def parse_narrative(text: str, *, edition: int | None = None, has_tables: bool =
             if line not in res.not_understood:
                 res.not_understood.append(line)
     return res
+
+
+def _part_holds(title: str) -> str | None:
+    """What a part holds, from its printed title (None when the title does not say)."""
+    if "名词解释" in title:
+        return "glossary"
+    if "说明" in title:
+        return "narrative"
+    if re.search(r"表$|附表", title):
+        return "tables"
+    return None
+
+
+#: A stated zero change: "与上年持平", "与上年相比持平", "与2023年度持平", "较上年持平", "同比持平", or
+#: "XX持平" after "与上年相比，". "基本持平" (about the same) is not a zero and is not recorded.
+_LEVEL = re.compile(r"(?<!基本)持平")
+_LEVEL_VS_LAST_YEAR = re.compile(r"(?:与|较|比|同)(?:上年|上一年|(?:19|20)\d{2}年)|同比")
+_LEVEL_VS_BUDGET = re.compile(r"(?:与|较|比)(?:年初)?预算")
+
+
+def _level_statements(res: NarrativeResult, sentence: str, ctx: str, ref: str, page: int | None,
+                      fallback: tuple | None, unit: str, stmt_no: int, said_before: str = "") -> int:
+    """Change statements of 0 (period 上年) for the clauses of a sentence that state a figure is
+    unchanged on last year ("与上年持平"). Only template subjects with amounts (万元/元) are recorded;
+    a comparison with the budget ("决算数与预算数持平") states no new figure and is skipped."""
+    if ctx not in _TEMPLATE_CONTEXTS or "持平" not in sentence:
+        return stmt_no
+    pos = 0
+    for clause in re.split(r"(?<=[，；：。])", sentence):
+        start, pos = pos, pos + len(clause)
+        if not _LEVEL.search(clause) or _LEVEL_VS_BUDGET.search(clause):
+            continue
+        before = sentence[:start]
+        # "…与2023年度持平。其中：因公出国（境）费支出决算持平；…": the 其中 sentence goes on comparing
+        # with last year.
+        follows_level = sentence.startswith("其中") and re.search(r"(?:与|较|比)(?:上年|(?:19|20)\d{2}年)[^。]*?(?<!基本)持平。?$",
+                                                                said_before)
+        if not (_LEVEL_VS_LAST_YEAR.search(clause) or _LEVEL_VS_LAST_YEAR.search(before) or follows_level):
+            continue
+        if "预算" in clause and "决算数" in clause and not _LEVEL_VS_LAST_YEAR.search(clause):
+            continue
+        found = _find_subject(_strip_comparisons(clause[: _LEVEL.search(clause).start()]))
+        if found is None:
+            found = _find_subject(_strip_comparisons(before))
+        if found is not None:
+            base, printed = _remap(found[0], ctx), found[1]
+        elif fallback is not None and fallback[0] == "subject":
+            base, printed = _remap(fallback[2], ctx), fallback[1]
+        else:
+            continue
+        if base.startswith(_COUNT_SUBJECTS) or base.startswith(("performance", "projects")):
+            continue
+        stmt_no += 1
+        res.statements.append({
+            "section": ref, "topic": base + ".change", "label": printed + _LABEL["change"], "value": Decimal(0),
+            "unit": unit, "kind": "change", "period": "上年", "table_no": None, "line_key": None, "measure": None,
+            "sentence": sentence.strip(), "source_page": page, "source_ref": ref, "statement_no": stmt_no,
+            "_understood": True,
+        })
+    return stmt_no
 
 
 def _sentences(text: str) -> list[str]:
@@ -695,6 +781,8 @@ def _statement(res: NarrativeResult, fig: Figure, current: tuple | None, mtext: 
             m = "合计" if measure == "final" else "年初预算数"
             amount_rows.append(_amount(5, EXPENDITURE, _item_line_key(assignment, path), code,
                                        assignment[-1].certainty if code else None, path[-1], m, fig.value, ref, page))
+    for row in amount_rows:
+        row["_unit"] = fig.unit  # the unit the figure is printed in (the importer converts)
     if amount_rows:
         first = amount_rows[0]
         table_ref = (first["table_no"], first["line_key"], first["measure"])

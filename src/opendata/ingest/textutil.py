@@ -41,7 +41,7 @@ def fold(text: str) -> str:
     text = text.replace("\u3000", " ").replace("\xa0", " ")
     # A half-width comma between digits is a thousands separator: keep it as ","; any other
     # comma is a clause separator.
-    text = re.sub(r"(?<=\d),(?=(?:[ \t]*\n?[ \t\n]*\d){3}(?![ \t\n]*\d))", "\x01", text)
+    text = re.sub(r"(?<=\d),(?=(?:[ \t]*\n?[ \t\n\f]*\d){3}(?![ \t\n\f]*\d))", "\x01", text)
     text = "".join(_KEEP_FULLWIDTH.get(ch, ch) for ch in text)
     text = text.replace("\x01", ",")
     text = text.replace("．", ".")
@@ -57,9 +57,10 @@ def squeeze_spaces(line: str) -> str:
     return _SPACE_IN_LINE.sub("", line.strip())
 
 
-#: Numbering at the start of a heading: 一、 （一） 1. 1、 1．
+#: Numbering at the start of a heading: 一、 一. （一） 1. 1、 1． (． is folded to .)
 NUMBERING = re.compile(
-    r"^(?:(?P<cn>[一二三四五六七八九十]+)、|（(?P<paren>[一二三四五六七八九十]+)）|(?P<num>\d{1,2})(?:[.、](?!\d)))"
+    r"^(?:(?P<cn>[一二三四五六七八九十]+)(?:、|\.(?!\d))|（(?P<paren>[一二三四五六七八九十]+)）"
+    r"|(?P<num>\d{1,2})(?:[.、](?!\d)))"
 )
 PART = re.compile(r"^第(?P<part>[一二三四五六七八九十])部分")
 _TERMINAL = "。！？；"
@@ -75,6 +76,25 @@ def _is_heading(line: str) -> bool:
     ) or line in ("目录",)
 
 
+#: A page number printed alone at the top or bottom of a page: "12", "- 12 -", "—12—", "第12页",
+#: "第 12 页 共 30 页", "12/30".
+_PAGE_NUMBER = re.compile(
+    r"^(?:[-—–－~\s]*\d{1,3}[-—–－~\s]*|第\s*\d{1,4}\s*页(?:\s*[，,/]?\s*共\s*\d{1,4}\s*页)?|\d{1,4}\s*/\s*\d{1,4})$"
+)
+
+
+def _page_lines(chunk: str, paged: bool) -> list[str]:
+    """The lines of one page without the page number printed at its top or bottom (a page number
+    would otherwise be joined into a sentence broken over the page, even inside a number)."""
+    lines = [ln for ln in chunk.splitlines() if ln.strip()]
+    if paged:
+        while lines and _PAGE_NUMBER.match(lines[-1].strip()):
+            lines.pop()
+        while lines and _PAGE_NUMBER.match(lines[0].strip()):
+            lines.pop(0)
+    return lines
+
+
 def paragraphs_with_pages(text: str) -> list[tuple[str, int | None]]:
     """Rebuild paragraphs from extracted lines, with the page (1-based) each starts on.
 
@@ -87,6 +107,10 @@ def paragraphs_with_pages(text: str) -> list[tuple[str, int | None]]:
     paged = "\f" in text
     page = 1 if paged else None
     current, current_page = "", page
+    # Page numbers go before folding: a number broken over a page ("2,0" / "- 12 -" / "50.00万元")
+    # is one number again only without them.
+    text = "\f".join("\n".join(_page_lines(chunk, paged))
+                     for chunk in unicodedata.normalize("NFKC", text).split("\f"))
     for chunk_no, chunk in enumerate(fold(text).split("\f")):
         if paged:
             page = chunk_no + 1
