@@ -505,3 +505,65 @@ def test_variant_table7_lines_as_rows(variant: PdfTables) -> None:
         ("公务用车运行维护费", "预算数"): 2.0, ("公务用车运行维护费", "决算数"): 1.5,
         ("公务接待费", "预算数"): 1.0, ("公务接待费", "决算数"): 1.0,
     }
+
+
+# Table 7 with its lines as columns and one row per measure (预算数, 决算数); table 3 with a label
+# wrapped over a page break (the rest of the label alone on the next page's first row).
+LAYOUT2_HTML = """<html><head><meta charset="utf-8"><style>
+body{font-family:"Noto Serif CJK SC";font-size:12px} table{border-collapse:collapse} td,th{border:1px solid #000;padding:3px 6px}
+.pb{page-break-after:always} h3{text-align:center}
+</style></head><body>
+<div class="pb"><h3>财政拨款“三公”经费支出决算表</h3><p style="text-align:right">单位：万元</p>
+<table><tr><th rowspan=2>项目</th><th rowspan=2>合计</th><th rowspan=2>因公出国（境）费</th><th colspan=3>公务用车购置及运行维护费</th><th rowspan=2>公务接待费</th></tr>
+<tr><th>小计</th><th>公务用车购置费</th><th>公务用车运行维护费</th></tr>
+<tr><td>预算数</td><td>3.00</td><td>0.00</td><td>2.00</td><td></td><td>2.00</td><td>1.00</td></tr>
+<tr><td>决算数</td><td>2.50</td><td>0.00</td><td>1.50</td><td></td><td>1.50</td><td>1.00</td></tr></table></div>
+<div class="pb"><h3>支出决算表</h3><p style="text-align:right">单位：万元</p>
+<table><tr><th>科目编码</th><th>科目名称</th><th>本年支出合计</th><th>基本支出</th><th>项目支出</th></tr>
+<tr><td>201</td><td>一般公共服务支出</td><td>150.00</td><td>100.00</td><td>50.00</td></tr>
+<tr><td>20103</td><td>政府办公厅（室）及相关机构事务</td><td>150.00</td><td>100.00</td><td>50.00</td></tr>
+<tr><td>2010301</td><td>行政运行</td><td>100.00</td><td>100.00</td><td></td></tr>
+<tr><td>2010399</td><td>其他政府办公厅（室）及相关机构事</td><td>50.00</td><td></td><td>50.00</td></tr>
+</table></div>
+<div><h3>支出决算表（续）</h3><p style="text-align:right">单位：万元</p>
+<table><tr><th>科目编码</th><th>科目名称</th><th>本年支出合计</th><th>基本支出</th><th>项目支出</th></tr>
+<tr><td></td><td>务支出</td><td></td><td></td><td></td></tr>
+<tr><td colspan=2>合计</td><td>150.00</td><td>100.00</td><td>50.00</td></tr>
+</table></div>
+</body></html>
+"""
+
+
+@pytest.fixture(scope="module")
+def layout2(tmp_path_factory: pytest.TempPathFactory) -> PdfTables:
+    if not CHROMIUM:
+        pytest.skip("chromium not installed (apt-get install chromium)")
+    d = tmp_path_factory.mktemp("layout2")
+    (d / "layout2.html").write_text(LAYOUT2_HTML, encoding="utf-8")
+    subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                    "--disable-component-update", "--no-pdf-header-footer", f"--print-to-pdf={d / 'layout2.pdf'}",
+                    str(d / "layout2.html")], check=True, capture_output=True, timeout=120)
+    return read_pdf_tables(d / "layout2.pdf", report_id="layout2", edition=2023)
+
+
+def test_table7_budget_and_final_rows_both_read(layout2: PdfTables) -> None:
+    got = {(r["line_key"], r["measure"]): r["amount"] for r in layout2.amounts if r["table_no"] == 7}
+    assert got == {
+        ("合计", "预算数"): 3.0, ("合计", "决算数"): 2.5,
+        ("因公出国（境）费", "预算数"): 0.0, ("因公出国（境）费", "决算数"): 0.0,
+        ("公务用车购置及运行维护费", "预算数"): 2.0, ("公务用车购置及运行维护费", "决算数"): 1.5,
+        ("公务用车运行维护费", "预算数"): 2.0, ("公务用车运行维护费", "决算数"): 1.5,
+        ("公务接待费", "预算数"): 1.0, ("公务接待费", "决算数"): 1.0,
+    }
+    assert not [w for w in layout2.warnings if "表7" in w]
+
+
+def test_label_wrapped_over_a_page_break_is_one_line(layout2: PdfTables) -> None:
+    rows = [r for r in layout2.amounts if r["table_no"] == 3]
+    line = {r["measure"]: r for r in rows if r["line_key"] == "2010399"}
+    assert line["本年支出合计"]["item"] == "其他政府办公厅（室）及相关机构事务支出"
+    assert line["本年支出合计"]["amount"] == 50.0
+    assert {r["line_key"] for r in rows} == {"201", "20103", "2010301", "2010399", "合计"}
+    assert [r["line_no"] for r in rows if r["line_key"] == "合计"][0] == 5
+    cls = {c["code"]: c["name"] for c in layout2.classification}
+    assert cls["2010399"] == "其他政府办公厅（室）及相关机构事务支出"

@@ -24,7 +24,11 @@ module only interprets the grid pdfplumber returns:
   only when the parent code is printed too).
 * **Table 7** ("三公" 经费) is printed as columns (合计, 因公出国（境）费, 小计, 购置费, 运行费,
   接待费) × a row of 预算数/决算数 headers; each column is mapped to the template line
-  (``template.THREE_PUBLIC_LINES``), and the figure row below gives the amounts.
+  (``template.THREE_PUBLIC_LINES``), and the figure row below gives the amounts. Printed with its
+  lines as columns and one figure row per measure (first column 预算数 / 决算数), both rows are
+  read; printed with its lines as rows, the generic reader reads it.
+* **Page breaks.** In a table of coded lines, a label wrapped over a page break (its rest alone,
+  without code or figures, as the first row of the next page) is joined to the line above.
 
 **Blank cells.** In these tables a blank amount cell means the publisher printed no figure for
 that line and column, which by the template's convention means zero/none. We record *what is
@@ -511,6 +515,12 @@ def _match_measure(pieces: list[str], measures: list[str]) -> str | None:
     return max(hits, key=len) if hits else None
 
 
+#: A label that starts a line of its own (numbered, 其中, a total), never the rest of a wrapped one.
+_NEW_LINE = re.compile(r"^(?:[一二三四五六七八九十]+[、.]|\d+[.、]|[（(][一二三四五六七八九十\d]+[）)]|其中)")
+_TOTAL_LABELS = {T.TOTAL, T.GRAND_TOTAL, T.INCOME_TOTAL, T.EXPENDITURE_TOTAL, T.OPENING_BALANCE,
+                 T.CLOSING_BALANCE, "小计", T.PERSONNEL_TOTAL, T.PUBLIC_TOTAL}
+
+
 class _Builder:
     def __init__(self, file_name: str, report_id: str, edition: str, out: PdfTables) -> None:
         self.file, self.report_id, self.edition, self.out = file_name, report_id, edition, out
@@ -667,6 +677,27 @@ class _Builder:
             self._emit(no, side, lines)
 
     def _block_lines(self, no: int, b: _Block, cols: list[_Column], rows: list[tuple[int, list[_Cell]]]) -> Iterator[dict[str, Any]]:
+        """The lines of one block; in a table of coded lines, a label wrapped over a page break (the
+        rest of the label alone, without code or figures, as the first row of the next page) is
+        joined to its line."""
+        out: list[dict[str, Any]] = []
+        prev_page = None
+        for line, page_no in self._raw_block_lines(no, b, cols, rows):
+            first_on_page = prev_page is not None and page_no != prev_page
+            prev_page = page_no
+            # Only in tables of coded lines: there every line but the totals has a code, so a label
+            # without code or figures right after a page break is the rest of the line above.
+            if (first_on_page and b.code_cols and out and out[-1]["code"] and not line["code"]
+                    and not line["values"] and line["item"] and not _NEW_LINE.match(line["raw_label"])
+                    and line["item"] not in _TOTAL_LABELS):
+                out[-1]["item"] += line["item"]
+                continue
+            out.append(line)
+        for line in out:
+            line.pop("raw_label", None)
+            yield line
+
+    def _raw_block_lines(self, no: int, b: _Block, cols: list[_Column], rows: list[tuple[int, list[_Cell]]]) -> Iterator[tuple[dict[str, Any], int]]:
         for page_no, row in rows:
             parts = [row[j] for j in b.code_cols]
             code_digits = [c.text for c in parts if c.origin and c.text.isdigit()]
@@ -704,7 +735,8 @@ class _Builder:
             if not item and not code:
                 self.out.warnings.append(f"{self.file} 表{no} p.{page_no}: figures {list(v[1] for v in values.values())} on a line without a label; not read")
                 continue
-            yield {"page": page_no, "code": code or None, "item": item or code, "values": values}
+            yield {"page": page_no, "code": code or None, "item": item or code, "values": values,
+                   "raw_label": _norm(label)}, page_no
 
     def _emit(self, no: int, side: str, lines: list[dict[str, Any]]) -> None:
         keys: set[str] = set()
@@ -731,6 +763,48 @@ class _Builder:
             for measure, (value, _) in line["values"].items():
                 self._amount_row(no, side, n, key, code, item, measure, value, line["page"], ref)
 
+    # ---- table 7 printed as columns (lines) × rows (预算数, 决算数)
+    def _three_public_measure_rows(self, no: int, seg: _Segment) -> bool:
+        """Table 7 with its lines as columns and one figure row per measure, labelled 预算数 / 决算数
+        in the first column. Both rows are read. False when the table is not laid out this way."""
+        grid = seg.rows
+        labels = {"预算数": "预算数", "年初预算数": "预算数", "预算": "预算数", "全年预算数": "预算数",
+                  "决算数": "决算数", "决算": "决算数", "实际支出数": "决算数"}
+        mrows = [(i, labels[r[0].text]) for i, r in enumerate(grid) if r and r[0].origin and r[0].text in labels]
+        if not mrows:
+            return False
+        first = mrows[0][0]
+        side = next(iter(T.MEASURES[no]))
+        lines: dict[str, tuple[str, int]] = {}
+        for j in range(1, len(grid[0])):
+            pieces = _header_pieces(grid, first, j)
+            pieces = [p for p in pieces if "三公" not in p or _three_public_key(p) == "合计"]
+            if not pieces:
+                continue
+            key = _three_public_key(pieces[-1], pieces[-2] if len(pieces) > 1 else "")
+            if key is None:
+                self.out.warnings.append(f"{self.file} 表7 p.{seg.page_no}: column {'/'.join(pieces)} is not a \"三公\" line; not read")
+                continue
+            leaf = pieces[-1]
+            item = T.clean_item((pieces[-2] + leaf) if leaf == "小计" and len(pieces) > 1 else leaf)
+            lines.setdefault(key, (item, j))
+        if not lines:
+            return False
+        for n, (key, (item, j)) in enumerate(lines.items(), start=1):
+            for i, measure in mrows:
+                c = grid[i][j]
+                if not c.origin:
+                    continue
+                try:
+                    v = _amount(c.text)
+                except ValueError:
+                    self.out.warnings.append(f"{self.file} 表7 p.{seg.page_no}: {item} {measure}: unreadable figure {c.text!r}; not read")
+                    continue
+                if v is not None:
+                    ref = f"表7 第{n}栏 {item} {measure} (p.{seg.page_no})"
+                    self._amount_row(no, side, n, key, None, item, measure, v, seg.page_no, ref)
+        return True
+
     # ---- table 7 printed as columns × (预算数, 决算数)
     def _three_public(self, no: int, info: dict[str, Any]) -> bool:
         seg = info["segments"][0]
@@ -742,7 +816,7 @@ class _Builder:
                 mrow = i
                 break
         if mrow is None:
-            return False  # lines printed as rows: the generic reader handles it
+            return self._three_public_measure_rows(no, seg)  # else lines as rows: the generic reader
         side = next(iter(T.MEASURES[no]))
         ncols = len(grid[0])
         lines: dict[str, dict[str, Any]] = {}
