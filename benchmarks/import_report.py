@@ -18,7 +18,7 @@ import pdfplumber
 
 from opendata.ingest.pdf_tables import read_pdf_tables
 
-DEFAULT = Path("/work/shared/reports/shanghai-putuo-finance-bureau-2024-final-accounts.pdf")
+DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "reports" / "shanghai-putuo-finance-bureau-2024-final-accounts.pdf"
 
 
 def baseline(path: Path) -> int:

@@ -3,7 +3,7 @@
 `site_package` / `site_db`: the data package the site tests serve, and its SQLite build (built once
 per session). When the shipped package in `datapackage/` holds reports, it is used as it is; while it
 is still empty, a copy is filled with figures of the seed report (株洲市芦淞区科技和工业信息化局
-2020 决算, /work/shared/seeds/000_a04efb588eb58bab.txt), so the site tests always run against the
+2020 决算, ../shared/seeds/000_a04efb588eb58bab.txt), so the site tests always run against the
 same numbers that report states.
 """
 

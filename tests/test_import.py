@@ -13,7 +13,9 @@ from opendata.ingest.importer import department_slug, format_summary, import_rep
 from opendata.package import check_schema, load_package
 
 ROOT = Path(__file__).resolve().parent.parent
-SEED = Path("/work/shared/seeds/000_a04efb588eb58bab.txt")
+#: The shared sources sit beside the repository (../shared), in CI as here.
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+SEED = SHARED / "seeds/000_a04efb588eb58bab.txt"
 needs_seed = pytest.mark.skipif(not SEED.exists(), reason="seed report not available")
 
 
@@ -103,7 +105,7 @@ def test_putuo_table1_class_lines_carry_the_code_their_name_has_in_the_report():
     assert set(coded) == {"一般公共服务支出", "社会保障和就业支出", "卫生健康支出", "住房保障支出"}
 
 
-PUTUO = Path("/work/shared/reports/shanghai-putuo-finance-bureau-2024-final-accounts.pdf")
+PUTUO = SHARED / "reports/shanghai-putuo-finance-bureau-2024-final-accounts.pdf"
 
 
 @needs_seed
@@ -151,3 +153,19 @@ def test_cli_import_refuses_a_file_that_is_not_a_report(package, tmp_path):
     assert result.exit_code != 0
     assert "not a 部门决算/预算 report" in result.output
     assert "Traceback" not in result.output
+
+
+def test_rewriting_a_resource_keeps_every_figure_as_stated(tmp_path):
+    """Importing one report rewrites the others' rows: their figures must survive byte for byte."""
+    import csv
+
+    pkg = tmp_path / "pkg"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "datapackage", pkg)
+    before = (pkg / "data" / "statements.csv").read_text(encoding="utf-8")
+    assert "64.0637" in before  # 第五部分 四（三）: 清欠账款共计 64.0637 万元
+    from opendata.ingest.importer import import_report
+
+    import_report(SEED, pkg)
+    with (pkg / "data" / "statements.csv").open(encoding="utf-8") as fh:
+        values = {r["value"] for r in csv.DictReader(fh) if r["report_id"] == "zhuzhou-lusong-kjgxj-2020-final"}
+    assert "64.0637" in values and "2186.42" in values

@@ -11,8 +11,10 @@ from opendata.ingest.classify import classification_rows, classify_path
 from opendata.ingest.narrative import parse_narrative
 from opendata.ingest.textutil import decode_bytes, paragraphs
 
-SEED = Path("/work/shared/seeds/000_a04efb588eb58bab.txt")
-PUTUO = Path("/work/shared/reports/shanghai-putuo-finance-bureau-2024-final-accounts.pdf")
+#: The shared sources sit beside the repository (../shared), in CI as here.
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+SEED = SHARED / "seeds/000_a04efb588eb58bab.txt"
+PUTUO = SHARED / "reports/shanghai-putuo-finance-bureau-2024-final-accounts.pdf"
 needs_seed = pytest.mark.skipif(not SEED.exists(), reason="seed report not available")
 
 

@@ -18,7 +18,9 @@ from opendata import template as T
 from opendata.errors import ImportError_
 from opendata.ingest.pdf_tables import PdfTables, _amount, _line_key, read_pdf_tables, table_no_from_title
 
-REPORTS = Path("/work/shared/reports")
+#: The shared sources sit beside the repository (../shared), in CI as here.
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+REPORTS = SHARED / "reports"
 PUTUO = REPORTS / "shanghai-putuo-finance-bureau-2024-final-accounts.pdf"
 BLANK = REPORTS / "national-template-final-accounts-blank.pdf"
 DESCRIPTOR = Path(__file__).resolve().parents[1] / "datapackage" / "datapackage.json"

@@ -31,7 +31,7 @@ DOMAIN_SOURCE = "budget-domain.md section 3: code of the seed's item (confidence
 DERIVED_SOURCE = "parent of {child}: code prefix of a mapped 项; name as in budget-domain.md or as printed"
 
 #: Codes seen in the attached tables of real reports (F functional, E economic), copied from
-#: /work/shared/reference/observed_codes.csv. Not the complete official list. Columns:
+#: ../shared/reference/observed_codes.csv. Not the complete official list. Columns:
 #: scheme, code, name, alternative spelling seen.
 _OBSERVED_CSV = """\
 F,201,一般公共服务支出,
