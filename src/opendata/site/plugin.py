@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -41,8 +42,37 @@ PERCENT_COLUMNS = {"execution_rate_pct", "growth_rate", "执行率（%）", "占
 
 
 def format_amount(value: float) -> str:
-    """2540.24 -> '2,540.24' (amounts are stated to two decimals)."""
-    return f"{value:,.2f}"
+    """2540.24 -> '2,540.24'; a figure stated with more decimals keeps them (64.0637)."""
+    return f"{value:,.2f}" if round(value, 2) == value else f"{value:,}"
+
+
+_PAIR = re.compile(r"(\w+)=([^\s,()]+)")
+
+
+def rows_links(datasette, database: str, resource: str, report_id: str | None, row_ref: str) -> Markup:
+    """A finding's row_ref as links to the rows it names: the rows concerned, one click away.
+
+    ``statement_no=14 -> amounts table_no=4 side=收入 line_key=总计 measure=决算数`` links the
+    statement and the amounts row; ``(from statement_no=21, 20)`` links the figures a ratio uses.
+    """
+    parts = []
+    main, _, target = row_ref.partition(" -> ")
+    main, _, sources = main.partition(" (from ")
+    segments = [(resource, main)]
+    if target:
+        name, _, rest = target.partition(" ")
+        segments.append((name, rest))
+    for name, text in segments:
+        params = {"report_id": report_id} if report_id else {}
+        params.update((k, v) for k, v in _PAIR.findall(text) if k != "topic")
+        url = datasette.urls.table(database, name) + "?" + urlencode(params)
+        parts.append(f'<a href="{escape(url)}">{escape(name)}: {escape(text.strip())}</a>')
+    if sources:
+        numbers = re.findall(r"\d+", sources)
+        params = {"report_id": report_id, "statement_no__in": ",".join(numbers)} if report_id else {}
+        url = datasette.urls.table(database, "statements") + "?" + urlencode(params)
+        parts.append(f'<a href="{escape(url)}">依据 statements {escape(", ".join(numbers))}</a>')
+    return Markup("<br>".join(parts))
 
 
 @hookimpl
@@ -54,6 +84,11 @@ def prepare_connection(conn) -> None:
 @hookimpl
 def render_cell(row, value, column, table, database, datasette):
     """Money with its unit (万元), rates with %; other cells as Datasette shows them."""
+    if table == "findings" and column == "row_ref" and isinstance(value, str):
+        report_id = _get(row, "report_id")
+        if isinstance(report_id, dict):  # a label-expanded foreign key
+            report_id = report_id.get("value")
+        return rows_links(datasette, database, _get(row, "resource") or "amounts", report_id, value)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     if column in PERCENT_COLUMNS:
