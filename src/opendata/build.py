@@ -295,7 +295,8 @@ def build(package_path: str | os.PathLike[str], db_path: str | os.PathLike[str])
                 step("findings and views")
                 _search_index(db)
                 step("search index")
-            db.conn.execute("pragma analysis_limit = 1000")
+            # Full statistics (0.7 s at 10^6 rows): with sampled ones (analysis_limit) the planner
+            # sorted a million rows for the table page instead of walking the primary key.
             db.conn.execute("analyze")
             db.conn.commit()
             db.conn.execute("pragma journal_mode = delete")
