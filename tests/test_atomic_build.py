@@ -55,7 +55,7 @@ def test_build_writes_database_and_inspect_file(built) -> None:
 
 
 #: Steps of the build that a failure is injected into, in order.
-STEPS = ["_create_tables", "_load_rows", "_indexes", "run_rules", "_findings_table", "_create_views",
+STEPS = ["_create_tables", "_load_rows", "_indexes", "run_rules", "_findings_table", "create_views",
          "_table_views", "_search_index", "_inspect_data", "_sha256", "_fsync"]
 
 

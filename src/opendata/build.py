@@ -27,6 +27,7 @@ from . import template
 from .errors import BuildError, OpenDataError, PackageError
 from .package import load_package, read_package
 from .rules import Finding, run_rules
+from .rules.views import create_views
 from .zh_search import tokens
 
 SQL_TYPES = {"string": str, "integer": int, "number": float, "boolean": int, "year": int}
@@ -228,17 +229,6 @@ def load_database(db: sqlite_utils.Database, package: Package) -> dict[str, int]
     return counts
 
 
-def _create_views(db: sqlite_utils.Database) -> None:
-    """Views of the rules module (implied_last_year ...), when it provides them."""
-    try:
-        from .rules import views
-    except ImportError:  # the module lands separately
-        return
-    create = getattr(views, "create_views", None)
-    if create is not None:
-        create(db)
-
-
 #: Steps of the last build with their seconds (read by benchmarks/build.py).
 LAST_TIMINGS: dict[str, float] = {}
 
@@ -289,7 +279,7 @@ def build(package_path: str | os.PathLike[str], db_path: str | os.PathLike[str])
                 findings = run_rules(db)
                 step("rules")
                 _findings_table(db, findings)
-                _create_views(db)
+                create_views(db)
                 _indexes(db)
                 _table_views(db)
                 step("findings and views")
