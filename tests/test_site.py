@@ -124,8 +124,8 @@ DEFAULT_FACETS = {
     "findings": ["report_id", "rule_id", "severity"],
     "statements": ["report_id", "kind", "period", "unit"],
     "classification": ["level", "scheme", "edition", "certainty"],
-    "budget_execution": ["department", "year", "level"],
-    "table5_gpb_expenditure": ["department", "year", "side"],
+    "budget_execution": ["department", "year", "class_name", "level"],
+    "table5_gpb_expenditure": ["department", "year", "side", "class_name"],
     "search_index": ["kind", "report_id"],
 }
 
@@ -257,8 +257,9 @@ ROW_FIELDS = {
                 "measure", "amount", "code_certainty", "explanation", "source_kind", "source_page", "source_ref"],
     "statements": ["report_id", "statement_no", "section", "topic", "label", "value", "unit", "kind", "period",
                    "table_no", "line_key", "measure", "sentence", "source_page", "source_ref"],
-    "budget_execution": ["report_id", "department", "year", "code", "item", "level", "initial_budget",
-                         "final_amount", "execution_rate_pct", "explanation"],
+    "budget_execution": ["report_id", "department_id", "department", "year", "code", "item", "class_code",
+                         "class_name", "section_code", "level", "initial_budget", "final_amount",
+                         "execution_rate_pct", "explanation"],
     "findings": ["id", "rule_id", "severity", "report_id", "message_zh", "message_en", "resource", "row_ref",
                  "fields", "expected", "stated", "difference", "tolerance", "source_ref"],
 }
@@ -462,3 +463,10 @@ async def test_ratio_findings_link_to_the_figures_they_use(ds):
     used = next(h for h in hrefs if "statement_no__in=" in h)
     rows = await get_json(ds, used.replace(f"/{DB}/statements?", f"/{DB}/statements.json?_shape=array&"))
     assert sorted(r["value"] for r in rows) == [12.05, 305.62]  # 行政运行 (2060101): 决算数 and 年初预算数
+
+
+async def test_class_facet_groups_lines_under_their_class(ds, seed_report):
+    """类 as a facet: the seed's 科学技术支出 has its 类 line and eight 项 lines (五（三）3-10) in 表5."""
+    data = await get_json(ds, f"/{DB}/table5_gpb_expenditure.json?report_id={seed_report}&_facet=class_name")
+    counts = {r["value"]: r["count"] for r in data["facet_results"]["class_name"]["results"]}
+    assert counts["科学技术支出"] == 9 and counts["一般公共服务支出"] == 3

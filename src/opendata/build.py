@@ -37,7 +37,7 @@ INDEXES: dict[str, list[tuple[str, ...]]] = {
     "reports": [("department_id",), ("year",), ("kind",)],
     "report_tables": [("table_no",), ("status",)],
     "classification": [("code",), ("edition",), ("level",), ("scheme",), ("parent_id",)],
-    "amounts": [("table_no", "side"), ("classification_id",), ("code",), ("measure",), ("source_kind",), ("code_certainty",)],
+    "amounts": [("table_no", "side", "line_key", "measure"), ("classification_id",), ("code",), ("measure",), ("source_kind",), ("code_certainty",)],
     "statements": [("topic",), ("kind",), ("section",), ("period",)],
     "findings": [("report_id",), ("rule_id",), ("severity",)],
 }
@@ -105,6 +105,11 @@ def _load_rows(db: sqlite_utils.Database, package: Package) -> dict[str, int]:
     return counts
 
 
+#: The 类 (and 款) a coded line belongs to, for facets: its first 3 (5) digits and the 类's name.
+_CLASS_COLUMNS = ("substr(a.code, 1, 3) as class_code, k.name as class_name, "
+                  "case when length(a.code) >= 5 then substr(a.code, 1, 5) end as section_code")
+
+
 def _table_views(db: sqlite_utils.Database) -> None:
     # report_id comes from amounts, the GROUP BY column, so SQLite pushes `where report_id = ?`
     # into the grouping: one report's layout reads that report's rows only (0.4 s -> 1 ms at 10^6).
@@ -113,15 +118,18 @@ def _table_views(db: sqlite_utils.Database) -> None:
         pivots = ",\n  ".join(
             f"max(case when a.measure = '{m}' then a.amount end) as [{m}]" for m in measures)
         db.create_view(name, f"""
-select a.report_id, d.name as department, r.year, a.side, a.line_no, a.code, a.item,
+select a.report_id, r.department_id, d.name as department, r.year, a.side, a.line_no, a.code, a.item,
+  {_CLASS_COLUMNS},
   {pivots}
 from amounts a join reports r on r.report_id = a.report_id
   join departments d on d.department_id = r.department_id
+  left join classification k on k.classification_id = substr(a.code, 1, 3) || '@' || r.year
 where a.table_no = {table_no}
 group by a.report_id, a.side, a.line_key
 order by a.report_id, a.side, a.line_no""", replace=True)
-    db.create_view("budget_execution", """
-select a.report_id, d.name as department, r.year, a.code, a.item,
+    db.create_view("budget_execution", f"""
+select a.report_id, r.department_id, d.name as department, r.year, a.code, a.item,
+  {_CLASS_COLUMNS},
   c.level, max(case when a.measure = '年初预算数' then a.amount end) as initial_budget,
   max(case when a.measure = '合计' then a.amount end) as final_amount,
   round(100.0 * max(case when a.measure = '合计' then a.amount end)
@@ -130,6 +138,7 @@ select a.report_id, d.name as department, r.year, a.code, a.item,
 from amounts a join reports r on r.report_id = a.report_id
   join departments d on d.department_id = r.department_id
   left join classification c on c.classification_id = a.classification_id
+  left join classification k on k.classification_id = substr(a.code, 1, 3) || '@' || r.year
 where a.table_no = 5
 group by a.report_id, a.line_key
 order by a.report_id, min(a.line_no)""", replace=True)

@@ -73,7 +73,18 @@ def _load_rule_modules() -> None:
 def run_rules(db: sqlite_utils.Database) -> list[Finding]:
     """Every registered rule over every report in the database."""
     _load_rule_modules()
+    _drop_temp_tables(db)
     findings: list[Finding] = []
-    for r in REGISTRY.values():
-        findings.extend(r.check(db))
+    try:
+        for r in REGISTRY.values():
+            findings.extend(r.check(db))
+    finally:
+        _drop_temp_tables(db)
     return findings
+
+
+def _drop_temp_tables(db: sqlite_utils.Database) -> None:
+    """Rules may share work through TEMP tables within one run; no run sees another's."""
+    names = [r[0] for r in db.execute("select name from temp.sqlite_master where type = 'table'").fetchall()]
+    for name in names:
+        db.execute(f"drop table temp.[{name}]")

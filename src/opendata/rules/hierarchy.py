@@ -15,43 +15,56 @@ import sqlite_utils
 from . import ERROR, WARNING, Finding, rule
 from .tolerance import EPSILON, PRECISION_CTE, fmt, join_refs, row_ref
 
-_SQL = f"""with {PRECISION_CTE},
+#: Every coded line with its nearest disclosed parent, computed once per rules run for the three
+#: levels (run_rules drops it first, so a new run never sees an old one).
+_TEMP = "_hierarchy_parented"
+
+# Parents are looked up in amounts through its primary key (report_id, table_no, side, line_key,
+# measure): a coded line's line_key is its code, so each lookup is one index probe.
+_PARENTED_SQL = f"""create temp table {_TEMP} as with
 coded as (
   select report_id, table_no, side, measure, line_key, code, amount, source_ref, source_kind
   from amounts where amount is not null and (code is not null
-    -- tables 1 and 4 often print their 类 lines by name only: they still add up to 本年支出合计
+    -- tables 1 and 4 may print their 类 lines by name only: they still add up to 本年支出合计
     or (table_no in (1, 4) and side = '支出'
-        and line_key not in ('本年支出合计', '结余分配', '年末结转和结余', '总计', '合计')))),
+        and line_key not in ('本年支出合计', '结余分配', '年末结转和结余', '总计', '合计')))
+),
 parented as (
   select c.*,
     case
-      when length(c.code) = 7 and k.code is not null then k.line_key
-      when length(c.code) >= 5 and l.code is not null then l.line_key
+      when length(c.code) = 7 and k.amount is not null then k.line_key
+      when length(c.code) >= 5 and l.amount is not null then l.line_key
       when c.table_no in (1, 4) then '本年支出合计'
       when c.table_no = 6 then case when substr(c.code, 1, 3) in ('301', '303') then '人员经费合计'
                                     else '公用经费合计' end
       else '合计' end as parent_key,
     case
-      when length(c.code) = 7 and k.code is not null then '款'
-      when length(c.code) >= 5 and l.code is not null then '类'
+      when length(c.code) = 7 and k.amount is not null then '款'
+      when length(c.code) >= 5 and l.amount is not null then '类'
       else 'total' end as parent_level
   from coded c
-  left join coded k on length(c.code) = 7 and k.report_id = c.report_id and k.table_no = c.table_no
-    and k.side = c.side and k.measure = c.measure and k.code = substr(c.code, 1, 5)
-  left join coded l on length(c.code) >= 5 and l.report_id = c.report_id and l.table_no = c.table_no
-    and l.side = c.side and l.measure = c.measure and l.code = substr(c.code, 1, 3)),
+  left join amounts k on length(c.code) = 7 and k.report_id = c.report_id and k.table_no = c.table_no
+    and k.side = c.side and k.line_key = substr(c.code, 1, 5) and k.measure = c.measure
+  left join amounts l on length(c.code) >= 5 and l.report_id = c.report_id and l.table_no = c.table_no
+    and l.side = c.side and l.line_key = substr(c.code, 1, 3) and l.measure = c.measure)
+select * from parented"""
+
+_SQL = f"""with {PRECISION_CTE},
 sums as (
-  select report_id, table_no, side, measure, parent_key, parent_level, sum(amount) as expected,
-    count(*) as n, min(source_kind = 'table') as all_table, group_concat(distinct source_ref) as refs,
-    group_concat(line_key, ',') as children
-  from parented where parent_level = :level group by report_id, table_no, side, measure, parent_key)
+  select report_id, table_no, side, measure, parent_key, sum(amount) as expected,
+    count(*) as n, min(source_kind = 'table') as all_table
+  from temp.{_TEMP} where parent_level = :level group by report_id, table_no, side, measure, parent_key)
 select s.*, p.amount as stated, p.source_kind = 'table' and s.all_table as tables_only,
   p.source_ref as parent_ref, (s.n + 1) * prec.half as tol
 from sums s
 join amounts p on p.report_id = s.report_id and p.table_no = s.table_no and p.side = s.side
-  and p.measure = s.measure and p.line_key = s.parent_key and p.amount is not null
+  and p.line_key = s.parent_key and p.measure = s.measure and p.amount is not null
 join prec on prec.report_id = s.report_id
 where abs(p.amount - s.expected) > (s.n + 1) * prec.half + {EPSILON}"""
+
+_CHILDREN_SQL = f"""select group_concat(distinct source_ref) as refs, group_concat(line_key, ',') as children
+from temp.{_TEMP} where parent_level = :level and report_id = :report_id and table_no = :table_no
+  and side = :side and measure = :measure and parent_key = :parent_key"""
 
 _LEVEL_NAMES = {"total": ("合计", "total"), "类": ("类", "class (类)"), "款": ("款", "section (款)")}
 _CHILD_NAMES = {"total": ("类", "classes"), "类": ("款（或项）", "sections or items"), "款": ("项", "items")}
@@ -60,7 +73,12 @@ _CHILD_NAMES = {"total": ("类", "classes"), "类": ("款（或项）", "section
 def hierarchy_findings(db: sqlite_utils.Database, rule_id: str, level: str) -> Iterator[Finding]:
     zh_parent, en_parent = _LEVEL_NAMES[level]
     zh_child, en_child = _CHILD_NAMES[level]
-    for row in db.query(_SQL, {"level": level}):
+    if not db.execute(f"select 1 from temp.sqlite_master where name = '{_TEMP}'").fetchone():
+        db.execute(_PARENTED_SQL)
+        db.execute(f"create index temp.{_TEMP}_level on {_TEMP}(parent_level)")
+    for found in list(db.query(_SQL, {"level": level})):
+        # The children's names and sources, for the few sums that fail only.
+        row = {**found, **next(db.query(_CHILDREN_SQL, {**found, "level": level}))}
         over = row["expected"] > row["stated"]
         # A narrative may leave a line unlisted: a shortfall is then a warning, an excess is not.
         severity = ERROR if (over or row["tables_only"]) else WARNING

@@ -26,12 +26,11 @@ EPSILON = 1e-7
 #: SQL: half unit of the last printed decimal of each report's amounts, as a CTE ``prec``.
 PRECISION_CTE = """prec(report_id, half) as (
   select r.report_id,
-    case when r.unit = '元' and coalesce(max(case
-      when a.amount is null then 0
-      when abs(a.amount - round(a.amount)) < 1e-9 then 0 else 2 end), 0) = 0 then 0.5
+    case when r.unit = '元' and not exists (
+      select 1 from amounts a where a.report_id = r.report_id and a.amount is not null
+        and abs(a.amount - round(a.amount)) >= 1e-9) then 0.5
     else 0.005 end
-  from reports r left join amounts a on a.report_id = r.report_id
-  group by r.report_id)"""
+  from reports r)"""
 
 #: SQL expression: decimals a percentage is printed with in its sentence (``s`` aliases statements).
 PERCENT_DECIMALS_SQL = """(case
