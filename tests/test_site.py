@@ -119,7 +119,7 @@ async def test_label_columns_in_json(ds, seed_report):
 
 
 DEFAULT_FACETS = {
-    "amounts": ["report_id", "table_no", "side", "measure", "source_kind"],
+    "amounts": ["report_id", "table_no", "measure", "source_kind"],
     "reports": ["department_id", "year", "kind", "tables_attached"],
     "findings": ["report_id", "rule_id", "severity"],
     "statements": ["report_id", "kind", "period", "unit"],
