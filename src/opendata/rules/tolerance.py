@@ -187,9 +187,11 @@ where n_present > 0 and abs(stated - expected) > {tol_sql} + {EPSILON}
             difference=round(row["stated"] - row["expected"], 6), tolerance=round(tol, 6),
             source_ref=join_refs(*row["refs"].split("; ")),
             message_zh=f"{name_zh}：表{total.table_no} {row['line_key']} {total.measure} 为 {fmt(row['stated'])}，"
-                       f"各项之和为 {fmt(row['expected'])}{missing}",
+                       + (f"表{terms[0].table_no} 同一数字为 {fmt(row['expected'])}" if len(terms) == 1 else
+                          f"各项之和为 {fmt(row['expected'])}{missing}"),
             message_en=f"{name_en}: table {total.table_no} {row['line_key']} {total.measure} is {fmt(row['stated'])}, "
-                       f"its terms add up to {fmt(row['expected'])}{missing_en}",
+                       + (f"table {terms[0].table_no} prints the same figure as {fmt(row['expected'])}" if len(terms) == 1
+                          else f"its terms add up to {fmt(row['expected'])}{missing_en}"),
         )
 
 
