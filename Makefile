@@ -7,7 +7,7 @@ DB := build/opendata.db
 HOST ?= 127.0.0.1
 PORT ?= 8001
 
-.PHONY: install validate build serve test bench clean
+.PHONY: install validate build serve lint test bench clean
 
 $(BIN)/opendata: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,10 @@ build: $(DB)
 serve: validate build
 	$(BIN)/opendata serve $(DB) --host $(HOST) --port $(PORT)
 
-test: install
+lint: install
+	$(BIN)/ruff check src tests benchmarks
+
+test: install lint
 	$(BIN)/python -m pytest -q
 
 bench: install

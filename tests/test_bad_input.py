@@ -14,6 +14,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from pdf_samples import tiny_pdf
 from click.testing import CliRunner
 
 from opendata.build import build
@@ -322,30 +323,11 @@ def test_library_raises_package_error_not_internal_errors(pkg: Path, tmp_path: P
 
 # --- Import -----------------------------------------------------------------------------------
 
-def _tiny_pdf(encrypt: bool = False) -> bytes:
-    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>"]
-    if encrypt:
-        objs.append(b"<< /Filter /Standard /V 1 /R 2 /O <" + b"11" * 32 + b"> /U <" + b"22" * 32 + b"> /P -4 >>")
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for i, obj in enumerate(objs, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % i + obj + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
-    for off in offsets:
-        out += b"%010d 00000 n \n" % off
-    trailer = b"<< /Size %d /Root 1 0 R" % (len(objs) + 1)
-    if encrypt:
-        trailer += b" /Encrypt 4 0 R /ID [<" + b"ab" * 16 + b"> <" + b"ab" * 16 + b">]"
-    out += b"trailer\n" + trailer + b" >>\nstartxref\n%d\n%%%%EOF\n" % xref
-    return bytes(out)
 
 
 @pytest.mark.parametrize("name, content", [
-    ("blank.pdf", _tiny_pdf()),
-    ("encrypted.pdf", _tiny_pdf(encrypt=True)),
+    ("blank.pdf", tiny_pdf()),
+    ("encrypted.pdf", tiny_pdf(encrypt=True)),
     ("corrupt.pdf", b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R"),
     ("not-a-pdf.pdf", "部门决算 这不是PDF".encode()),
     ("binary.txt", bytes(range(256)) * 4),

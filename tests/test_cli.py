@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 import sqlite3
 from pathlib import Path
 
-import pytest
-from click.testing import CliRunner
 
 from opendata import __version__
 from opendata.cli import cli
@@ -19,18 +16,6 @@ from opendata.report import validation_json
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "datapackage"
 SEED_REPORT = "zhuzhou-lusong-kjgxj-2020-final"
-
-
-@pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
-
-
-@pytest.fixture
-def package_copy(tmp_path: Path) -> Path:
-    dest = tmp_path / "pkg"
-    shutil.copytree(PACKAGE, dest)
-    return dest
 
 
 def test_version(runner):

@@ -13,6 +13,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+from pdf_samples import tiny_pdf
 
 from opendata import template as T
 from opendata.errors import ImportError_
@@ -311,31 +312,11 @@ def test_blank_template_gives_no_figures() -> None:
     assert cl["2050205"]["parent_id"] == "20502@2024" and cl["30101"]["parent_id"] == "301@2024"
 
 
-def _tiny_pdf(encrypt: bool = False) -> bytes:
-    """A valid one-page PDF; with ``encrypt`` it has a standard security handler whose password is unknown."""
-    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>"]
-    if encrypt:
-        objs.append(b"<< /Filter /Standard /V 1 /R 2 /O <" + b"11" * 32 + b"> /U <" + b"22" * 32 + b"> /P -4 >>")
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for i, obj in enumerate(objs, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % i + obj + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
-    for off in offsets:
-        out += b"%010d 00000 n \n" % off
-    trailer = b"<< /Size %d /Root 1 0 R" % (len(objs) + 1)
-    if encrypt:
-        trailer += b" /Encrypt 4 0 R /ID [<" + b"ab" * 16 + b"> <" + b"ab" * 16 + b">]"
-    out += b"trailer\n" + trailer + b" >>\nstartxref\n%d\n%%%%EOF\n" % xref
-    return bytes(out)
 
 
 def test_pdf_without_tables_reads_with_warning(tmp_path: Path) -> None:
     p = tmp_path / "plain.pdf"
-    p.write_bytes(_tiny_pdf())
+    p.write_bytes(tiny_pdf())
     res = read_pdf_tables(p, report_id="x", edition=2024)
     assert res.amounts == [] and res.report_tables == [] and len(res.pages) == 1
     assert any("no attached table" in w for w in res.warnings)
@@ -370,7 +351,7 @@ def test_garbage_after_header_raises(tmp_path: Path) -> None:
 
 def test_encrypted_pdf_raises(tmp_path: Path) -> None:
     p = tmp_path / "locked.pdf"
-    p.write_bytes(_tiny_pdf(encrypt=True))
+    p.write_bytes(tiny_pdf(encrypt=True))
     with pytest.raises(ImportError_, match=r"locked\.pdf: the PDF is encrypted"):
         read_pdf_tables(p, report_id="x", edition=2024)
 

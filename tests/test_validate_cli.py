@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
 import unicodedata
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from opendata.build import build
 from opendata.cli import cli
@@ -24,18 +22,6 @@ FIXES = [
     (PUTUO, {"section": "第三部分 四", "topic": "fiscal.total"}, 2961.68),  # 0.3 -> table 4 总计
     (PUTUO, {"topic": "gpb.class.share", "value": "71.73"}, 71.65),  # 占71.73% -> 2106.66 / 2940.05
 ]
-
-
-@pytest.fixture
-def runner() -> CliRunner:
-    return CliRunner()
-
-
-@pytest.fixture
-def package_copy(tmp_path: Path) -> Path:
-    dest = tmp_path / "pkg"
-    shutil.copytree(SHIPPED, dest)
-    return dest
 
 
 def _reports(pkg: Path) -> str:

@@ -393,7 +393,6 @@ def parse_narrative(text: str, *, edition: int | None = None, has_tables: bool =
     res.title, res.department, res.year, res.kind = _title(plain)
     edition = edition or res.year
     sec = Section()
-    started = False  # the table of contents repeats the part headings: wait for 第一部分 twice or content
     subject: tuple | None = None   # carried subject: (key, printed, extra)
     item_ctx: tuple | None = None  # current 类(款)(项) path in 五（三）
     stmt_no = 0

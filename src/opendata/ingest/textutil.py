@@ -49,7 +49,7 @@ def fold(text: str) -> str:
 
 
 _CJK = r"\u3400-\u9fff\uf900-\ufaff"
-_SPACE_IN_LINE = re.compile(rf"(?<=[^A-Za-z0-9])\s+|\s+(?=[^A-Za-z0-9\s])")
+_SPACE_IN_LINE = re.compile(r"(?<=[^A-Za-z0-9])\s+|\s+(?=[^A-Za-z0-9\s])")
 
 
 def squeeze_spaces(line: str) -> str:
