@@ -270,7 +270,7 @@ QUERY_FIELDS = {
     "by_class": ["科目编码", "科目名称", "决算数", "占比"],
     "budget_vs_actual": ["科目编码", "科目名称", "年初预算数", "决算数", "执行率（%）", "原因说明"],
     "changes": ["指标", "本年数", "上年数", "增减额", "增减率（%）", "上年数来源", "章节", "原文"],
-    "search": ["来源", "标题", "内容", "报告", "report_id", "位置"],
+    "search": ["来源", "类别", "标题", "内容", "报告", "report_id", "位置"],
     "compare_totals": ["report_id", "部门", "年度", "一般公共预算财政拨款支出", "年初预算数", "基本支出", "项目支出", "三公经费决算数"],
     "compare_item": ["部门", "年度", "科目编码", "科目名称", "年初预算数", "决算数", "执行率（%）", "report_id"],
     "compare_shares": ["部门", "年度", "科目编码", "科目名称", "决算数", "占比（%）", "report_id"],
@@ -470,3 +470,24 @@ async def test_class_facet_groups_lines_under_their_class(ds, seed_report):
     data = await get_json(ds, f"/{DB}/table5_gpb_expenditure.json?report_id={seed_report}&_facet=class_name")
     counts = {r["value"]: r["count"] for r in data["facet_results"]["class_name"]["results"]}
     assert counts["科学技术支出"] == 9 and counts["一般公共服务支出"] == 3
+
+
+async def test_row_page_is_chinese_and_lists_the_rows_that_point_to_it(ds, seed_report):
+    soup = soup_of(await ds.client.get(f"/{DB}/reports/{seed_report}"))
+    assert soup.h1.get_text(strip=True).startswith("报告")
+    text = soup.get_text()
+    assert "本行数据" in text and "This data as" not in text
+    assert "引用本行的数据" in text and "amounts 表中" in text
+
+
+async def test_search_names_each_source_in_chinese(ds):
+    rows = await get_json(ds, f"/{DB}/search.json?_shape=array&q=行政运行")
+    assert {r["类别"] for r in rows} >= {"决算表", "科目"}
+    assert all(r["类别"] for r in rows)
+
+
+async def test_filter_description_is_chinese(ds):
+    soup = soup_of(await ds.client.get(f"/{DB}/amounts?table_no=5&item__contains=行政&_sort_desc=amount"))
+    heading = soup.select_one("h3").get_text(" ", strip=True)
+    assert "筛选条件" in heading and "包含" in heading and "降序排列" in heading
+    assert "where" not in heading and "sorted by" not in heading

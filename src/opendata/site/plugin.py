@@ -134,6 +134,34 @@ async def landing_page(datasette, request):
     return Response.html(html)
 
 
+#: Datasette's English description of a table's filters and sort, phrase by phrase in Chinese.
+_ZH_PHRASES = [
+    (re.compile(r"sorted by (.+?) descending"), r"按 \1 降序排列"),
+    (re.compile(r"sorted by (.+)"), r"按 \1 排列"),
+    (re.compile(r"^where "), "筛选条件："),
+    (re.compile(r" contains "), " 包含 "),
+    (re.compile(r" starts with "), " 开头为 "),
+    (re.compile(r" ends with "), " 结尾为 "),
+    (re.compile(r" is not blank"), " 不为空"),
+    (re.compile(r" is blank"), " 为空"),
+    (re.compile(r" is null"), " 为空值"),
+    (re.compile(r" is not null"), " 不为空值"),
+    (re.compile(r" and "), " 且 "),
+]
+
+
+def zh_description(text: str) -> str:
+    """'where table_no = 5 sorted by year descending' -> '筛选条件：table_no = 5 按 year 降序排列'."""
+    for pattern, repl in _ZH_PHRASES:
+        text = pattern.sub(repl, text)
+    return text
+
+
+@hookimpl
+def prepare_jinja2_environment(env, datasette):
+    env.filters["zh_description"] = zh_description
+
+
 @hookimpl
 def register_routes(datasette):
     return [(r"^/$", landing_page)]
