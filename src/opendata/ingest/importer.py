@@ -449,21 +449,16 @@ def format_summary(summary: ImportSummary) -> str:
         f"  narrative figures: {s.figures}, understood by a template pattern: {s.figures_understood}, "
         f"repeating a table figure: {s.figures_matched}",
     ]
-    if s.table_mismatches:
-        lines.append(f"  narrative figures that differ from the attached tables ({len(s.table_mismatches)}):")
-        lines += [f"    - {m}" for m in s.table_mismatches]
-    if s.unmapped_paths:
-        lines.append(f"  classification paths without a code (left null) ({len(s.unmapped_paths)}):")
-        lines += [f"    - {p}" for p in s.unmapped_paths]
-    if s.not_understood:
-        lines.append(f"  sentences with numbers no template pattern understood ({len(s.not_understood)}):")
-        lines += [f"    - {t}" for t in s.not_understood]
-    if s.skipped_numbers:
-        lines.append(f"  numbers without a unit, not taken as figures ({len(s.skipped_numbers)}):")
-        lines += [f"    - {t}" for t in s.skipped_numbers]
-    if s.warnings:
-        lines.append(f"  warnings ({len(s.warnings)}):")
-        lines += [f"    - {w}" for w in s.warnings]
+    for heading, items in [
+        ("narrative figures that differ from the attached tables", s.table_mismatches),
+        ("classification paths without a code (left null)", s.unmapped_paths),
+        ("sentences with numbers no template pattern understood", s.not_understood),
+        ("numbers without a unit, not taken as figures", s.skipped_numbers),
+        ("warnings", s.warnings),
+    ]:
+        if items:
+            lines.append(f"  {heading} ({len(items)}):")
+            lines += [f"    - {item}" for item in items]
     if s.schema_problems:
         lines.append(f"  validation: the package breaks its schema ({len(s.schema_problems)} problems; rules not run):")
         lines += [f"    - {p}" for p in s.schema_problems]
