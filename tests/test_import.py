@@ -169,3 +169,17 @@ def test_rewriting_a_resource_keeps_every_figure_as_stated(tmp_path):
     with (pkg / "data" / "statements.csv").open(encoding="utf-8") as fh:
         values = {r["value"] for r in csv.DictReader(fh) if r["report_id"] == "zhuzhou-lusong-kjgxj-2020-final"}
     assert "64.0637" in values and "2186.42" in values
+
+
+def test_the_blank_national_template_is_refused(tmp_path, runner):
+    """The template's placeholders (上海市 XX 局) are not a department: nothing is imported."""
+    from opendata.cli import cli
+
+    pkg = tmp_path / "pkg"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "datapackage", pkg)
+    before = {p.name: p.read_bytes() for p in (pkg / "data").iterdir()}
+    result = runner.invoke(cli, ["import", str(SHARED / "reports/national-template-final-accounts-blank.pdf"),
+                                 "--package", str(pkg)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "national-template-final-accounts-blank.pdf: a blank template" in result.output
+    assert {p.name: p.read_bytes() for p in (pkg / "data").iterdir()} == before

@@ -200,6 +200,13 @@ def _require_report(res: NarrativeResult, name: str) -> None:
         missing.append("the template's sections (第三部分 情况说明)")
     if missing:
         raise ImportError_(f"{name}: not a 部门决算/预算 report: found no {', no '.join(missing)}")
+    if _PLACEHOLDER.search(res.department):
+        raise ImportError_(f"{name}: a blank template, not a report: the department is the placeholder "
+                           f"{res.department!r}; fill in the template or import the published report")
+
+
+#: The national template's placeholders (上海市 XX 局, XXX 万元).
+_PLACEHOLDER = re.compile(r"X{2,}|Ｘ{2,}")
 
 
 def _load_pdf_tables() -> Any | None:
