@@ -15,7 +15,7 @@ import os
 import sqlite3
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ from frictionless import Package, Resource
 
 from . import template
 from .errors import BuildError, OpenDataError, PackageError
-from .package import load_package, read_package
+from .package import check_loaded, load_checked, load_package, read_package
 from .rules import Finding, run_rules
 from .rules.views import create_views
 from .zh_search import tokens
@@ -80,11 +80,30 @@ def _create_tables(db: sqlite_utils.Database, package: Package) -> None:
                                  foreign_keys=fks, not_null=not_null)
 
 
-def _load_rows(db: sqlite_utils.Database, package: Package) -> dict[str, int]:
-    """Stream every resource once: check its schema and insert its rows (executemany, one transaction).
+def _load_rows(db: sqlite_utils.Database, package: Package,
+               step: Callable[[str], None] | None = None) -> dict[str, int]:
+    """Load every resource, checking its schema: set-based in SQLite when the package is well formed
+    (``package.load_checked``), else streamed through the checking reader (executemany, one transaction).
 
     Raises PackageError naming file, row, field and rule when any row breaks the schema."""
-    counts: dict[str, int] = {}
+    counts = load_checked(db.conn, package)
+    if counts is not None:
+        if step:
+            step("read and load")
+        _indexes(db)
+        if step:
+            step("indexes")
+        ok = check_loaded(db.conn, package)
+        if step:
+            step("schema checks")
+        if ok:
+            return counts
+    # Something may be wrong (or the package is not one the set-based load handles): start again
+    # with the streaming reader, which names every problem.
+    for resource in package.resources:
+        if resource.name in db.table_names():
+            db.conn.execute(f"delete from [{resource.name}]")
+    counts = {}
     conn = db.conn
 
     def sink(resource: Resource, rows: Iterator[tuple]) -> int:
@@ -102,6 +121,11 @@ def _load_rows(db: sqlite_utils.Database, package: Package) -> dict[str, int]:
     if log.count:
         raise PackageError(f"{package.basepath}: the data package breaks its schema "
                            f"({log.count} problem{'s' if log.count > 1 else ''})", log.lines())
+    if step:
+        step("read, check and load (streaming)")
+    _indexes(db)
+    if step:
+        step("indexes")
     return counts
 
 
@@ -281,10 +305,7 @@ def build(package_path: str | os.PathLike[str], db_path: str | os.PathLike[str])
             db.conn.execute("pragma cache_size = -32768")
             with db.conn:
                 _create_tables(db, package)
-                counts = _load_rows(db, package)
-                step("read, check and load")
-                _indexes(db)
-                step("indexes")
+                counts = _load_rows(db, package, step)  # reports its own steps
                 findings = run_rules(db)
                 step("rules")
                 _findings_table(db, findings)
