@@ -29,24 +29,30 @@ coded as (
     or (table_no in (1, 4) and side = '支出'
         and line_key not in ('本年支出合计', '结余分配', '年末结转和结余', '总计', '合计')))
 ),
-parented as (
+probed as (
+  -- A parent is probed only when needed (a 项 whose 款 is disclosed needs no 类 probe).
   select c.*,
     case
-      when length(c.code) = 7 and k.amount is not null then k.line_key
-      when length(c.code) >= 5 and l.amount is not null then l.line_key
-      when c.table_no in (1, 4) then '本年支出合计'
-      when c.table_no = 6 then case when substr(c.code, 1, 3) in ('301', '303') then '人员经费合计'
-                                    else '公用经费合计' end
-      else '合计' end as parent_key,
-    case
-      when length(c.code) = 7 and k.amount is not null then '款'
-      when length(c.code) >= 5 and l.amount is not null then '类'
+      when length(c.code) = 7 and exists (select 1 from amounts k where k.report_id = c.report_id
+        and k.table_no = c.table_no and k.side = c.side and k.line_key = substr(c.code, 1, 5)
+        and k.measure = c.measure and k.amount is not null) then '款'
+      when length(c.code) >= 5 and exists (select 1 from amounts l where l.report_id = c.report_id
+        and l.table_no = c.table_no and l.side = c.side and l.line_key = substr(c.code, 1, 3)
+        and l.measure = c.measure and l.amount is not null) then '类'
       else 'total' end as parent_level
-  from coded c
-  left join amounts k on length(c.code) = 7 and k.report_id = c.report_id and k.table_no = c.table_no
-    and k.side = c.side and k.line_key = substr(c.code, 1, 5) and k.measure = c.measure
-  left join amounts l on length(c.code) >= 5 and l.report_id = c.report_id and l.table_no = c.table_no
-    and l.side = c.side and l.line_key = substr(c.code, 1, 3) and l.measure = c.measure)
+  from coded c),
+parented as (
+  select report_id, table_no, side, measure, line_key, code, amount, source_ref, source_kind,
+    case parent_level
+      when '款' then substr(code, 1, 5)
+      when '类' then substr(code, 1, 3)
+      when 'total' then case
+        when table_no in (1, 4) then '本年支出合计'
+        when table_no = 6 then case when substr(code, 1, 3) in ('301', '303') then '人员经费合计'
+                                    else '公用经费合计' end
+        else '合计' end end as parent_key,
+    parent_level
+  from probed)
 select * from parented"""
 
 _SQL = f"""with {PRECISION_CTE},
@@ -75,7 +81,9 @@ def hierarchy_findings(db: sqlite_utils.Database, rule_id: str, level: str) -> I
     zh_child, en_child = _CHILD_NAMES[level]
     if not db.execute(f"select 1 from temp.sqlite_master where name = '{_TEMP}'").fetchone():
         db.execute(_PARENTED_SQL)
-        db.execute(f"create index temp.{_TEMP}_level on {_TEMP}(parent_level)")
+        # Sums group in this order without sorting; a failing sum's children are one probe away.
+        db.execute(f"create index temp.{_TEMP}_level on {_TEMP}"
+                   "(parent_level, report_id, table_no, side, measure, parent_key)")
     for found in list(db.query(_SQL, {"level": level})):
         # The children's names and sources, for the few sums that fail only.
         row = {**found, **next(db.query(_CHILDREN_SQL, {**found, "level": level}))}
