@@ -1,7 +1,9 @@
 """Build SQLite from a data package: typed tables, keys, indexes, views, search.
 
-One streaming pass reads each CSV, checks every row against its Table Schema and inserts it
-(executemany in one transaction); the accounting rules then run as SQL over the loaded tables.
+Each CSV is loaded with executemany in one transaction, its cells cast by SQL expressions, and
+every Table Schema constraint and reference is then checked as a set operation in SQLite; when
+anything is doubtful the package is read again by the streaming reader, which checks every row and
+names each problem (file, row, field, rule). The accounting rules then run as SQL over the tables.
 
 The build writes to a temporary file beside the target and renames it into place only when
 everything succeeded, so a failed build never touches the previous database.
