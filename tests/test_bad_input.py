@@ -20,7 +20,8 @@ from click.testing import CliRunner
 from opendata.build import build
 from opendata.cli import cli
 from opendata.errors import OpenDataError, PackageError
-from opendata.package import load_package, read_package, schema_problems
+from opendata.package import load_package, schema_problems
+from opendata.schema_stream import read_package
 from opendata.synth import write_corpus
 
 

@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from opendata.errors import OpenDataError
-from opendata.package import load_package, read_package, schema_problems
+from opendata.package import load_package, schema_problems
+from opendata.schema_stream import read_package
 from opendata.zh_search import fts_query, tokens
 
 FAST = settings(max_examples=300, deadline=None)

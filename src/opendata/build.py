@@ -27,7 +27,9 @@ from frictionless import Package, Resource
 
 from . import template
 from .errors import BuildError, OpenDataError, PackageError
-from .package import check_loaded, load_checked, load_package, read_package
+from .package import load_package
+from .schema_sql import check_loaded, load_checked
+from .schema_stream import read_package
 from .rules import Finding, run_rules
 from .rules.views import create_views
 from .zh_search import tokens
@@ -85,7 +87,7 @@ def _create_tables(db: sqlite_utils.Database, package: Package) -> None:
 def _load_rows(db: sqlite_utils.Database, package: Package,
                step: Callable[[str], None] | None = None) -> dict[str, int]:
     """Load every resource, checking its schema: set-based in SQLite when the package is well formed
-    (``package.load_checked``), else streamed through the checking reader (executemany, one transaction).
+    (``schema_sql.load_checked``), else streamed through the checking reader (executemany, one transaction).
 
     Raises PackageError naming file, row, field and rule when any row breaks the schema."""
     counts = load_checked(db.conn, package)
@@ -260,7 +262,7 @@ def _fsync(path: Path) -> None:
 def load_database(db: sqlite_utils.Database, package: Package) -> dict[str, int]:
     """Create and fill one table per resource, with keys and indexes.
 
-    Rows are checked against the Table Schema as they stream in (see ``package.read_package``);
+    Rows are checked against the Table Schema as they stream in (see ``schema_stream.read_package``);
     a package that breaks its schema raises PackageError naming file, row, field and rule.
     """
     _create_tables(db, package)

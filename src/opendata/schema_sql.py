@@ -1,0 +1,256 @@
+"""Set-based load: cast in SQL while loading, check constraints as set operations afterwards."""
+
+from __future__ import annotations
+
+import csv
+import re
+import sqlite3
+from collections.abc import Iterator
+from typing import Any
+
+from frictionless import Package, Resource
+
+from .schema_stream import ABSURD, BALANCE_LINES, _Bad, _caster, _resource_file, _supported, python_encoding
+
+# --- Set-based load: cast and check in SQLite ------------------------------------------------------
+#
+# The streaming reader above spends ~9 µs of Python per row. A package that is well formed (the
+# usual case) is loaded faster by handing csv.reader's cells straight to executemany, with the
+# casts written as SQL expressions, and by checking the constraints afterwards as set operations
+# (one scan per table, foreign keys as anti-joins). Cells SQL cannot cast exactly as the reader
+# would (non-canonical integers, numbers with exponents or more than 4 decimals, ...) are stored as
+# text and cast afterwards by the reader's own casters. Whenever anything looks wrong (a row with
+# the wrong number of cells, a duplicate key, a constraint or reference broken, a cell the casters
+# refuse) the load gives up and the caller reads the package with the streaming reader, which
+# names every problem (file, row, field, rule) exactly as before: the set-based path only ever
+# says "nothing wrong".
+
+#: Prefix of a cell SQL left to the Python casters (stored as text in a typed column).
+_RAW = "raw:"
+
+
+def _sql_quote(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _fast_field(field: Any, j: int) -> tuple[str, list[str]] | None:
+    """SQL expression casting parameter ?j like ``_caster`` would, and SQL predicates (over the
+    column) true for a broken value; None when this path does not handle the field."""
+    desc = field.to_descriptor()
+    cons = dict(field.constraints or {})
+    cons.pop("required", None)
+    if "pattern" in cons and (field.type != "string" or not isinstance(cons["pattern"], str)):
+        return None  # NOT NULL with INSERT OR IGNORE: the row is dropped, counts differ
+    if field.has_defined("missing_values") and list(field.missing_values) != [""]:
+        return None
+    p, col = f"?{j}", f"[{field.name}]"
+    checks: list[str] = []
+    if field.type == "string":
+        if field.format not in (None, "default"):
+            return None
+        expr = f"nullif({p}, '')"
+        for name in ("enum", "pattern", "minLength", "maxLength"):
+            if name not in cons:
+                continue
+            value = cons.pop(name)
+            if name == "enum":
+                if not all(isinstance(v, str) for v in value):
+                    return None
+                checks.append(f"{col} not in ({', '.join(_sql_quote(v) for v in value)})")
+            elif name == "pattern":
+                pass  # on the distinct values (``_distinct_patterns``), not per row
+            elif name == "minLength":
+                checks.append(f"length({col}) < {int(value)}")
+            else:
+                checks.append(f"length({col}) > {int(value)}")
+    elif field.type == "integer":
+        expr = (f"case when {p} = '' then null when cast(cast({p} as integer) as text) = {p} "
+                f"then cast({p} as integer) else '{_RAW}' || {p} end")
+    elif field.type == "number":
+        if {"groupChar", "decimalChar"} & desc.keys():
+            return None
+        # Plain decimals only (sign, digits, at most 4 decimals, 14 characters): SQLite reads those
+        # to the same double as Python's float(); anything else goes to the Python caster.
+        expr = (f"case when {p} = '' then null when {p} glob '*[^-0-9.]*' or {p} glob '*.?????*' "
+                f"or not {p} glob '[-0-9]*' or not {p} glob '*[0-9]' or {p} glob '-0*' "
+                f"or length({p}) > 14 then '{_RAW}' || {p} else {p} end")
+        checks.append(f"not (abs({col}) < {ABSURD!r})")
+    elif field.type == "boolean":
+        whens = [f"when {_sql_quote(v)} then 1" for v in field.true_values if v != ""]
+        whens += [f"when {_sql_quote(v)} then 0" for v in field.false_values if v != ""]
+        expr = f"case {p} when '' then null {' '.join(whens)} else '{_RAW}' || {p} end"
+    else:
+        return None
+    for name, op in (("minimum", "<"), ("maximum", ">")):
+        if name in cons:
+            bound = cons.pop(name)
+            if field.type not in ("integer", "number") or isinstance(bound, (str, bool)):
+                return None
+            checks.append(f"{col} {op} {bound!r}")
+    if cons:  # enum on numbers, unique, ...: the streaming reader handles them
+        return None
+    return expr, checks
+
+
+class _GiveUp(Exception):
+    """The set-based load cannot vouch for the package: read it with the streaming reader."""
+
+
+def load_checked(conn: Any, package: Package) -> dict[str, int] | None:
+    """Load every resource into its (empty) table, casting each cell in SQLite as the streaming
+    reader would. Returns the rows loaded per resource, or None when a resource is not one this
+    path handles or when a row may break the schema (wrong number of cells, duplicate key, required
+    cell empty, a cell no caster accepts): the caller then empties the tables and reads the package
+    with ``read_package``, which names each problem. The constraints are checked afterwards by
+    ``check_loaded`` (after the indexes are built, which makes its distinct-value scans cheap).
+    """
+    counts: dict[str, int] = {}
+    try:
+        plans = _plans(package)
+        if plans is None:
+            return None
+        for resource, planned in plans:
+            counts[resource.name] = _load_resource(conn, resource, planned)
+        for resource, _planned in plans:
+            _cast_leftovers(conn, resource)
+    except _GiveUp:
+        return None
+    return counts
+
+
+def check_loaded(conn: Any, package: Package) -> bool:
+    """True when the rows ``load_checked`` loaded keep every constraint and reference of the schema
+    (enum, pattern, lengths, minimum/maximum, number-range, amount-nonnegative, foreign keys)."""
+    plans = _plans(package)
+    if plans is None:
+        return False
+    try:
+        for resource, planned in plans:
+            _check_resource(conn, resource, planned)
+    except _GiveUp:
+        return False
+    return True
+
+
+def _plans(package: Package) -> list[tuple[Resource, list[tuple[str, list[str]]]]] | None:
+    names_in_package = {r.name for r in package.resources}
+    plans = []
+    for resource in package.resources:
+        if not resource.schema or not resource.schema.fields or not _supported(resource):
+            return None
+        if set(resource.schema.missing_values) != {""}:
+            return None
+        planned = [_fast_field(f, j) for j, f in enumerate(resource.schema.fields, start=1)]
+        if any(p is None for p in planned):
+            return None
+        for fk in resource.schema.foreign_keys:
+            if (fk["reference"].get("resource") or resource.name) not in names_in_package:
+                return None
+        plans.append((resource, planned))
+    return plans
+
+
+def _load_resource(conn: Any, resource: Resource, planned: list[tuple[str, list[str]]]) -> int:
+    names = [f.name for f in resource.schema.fields]
+    path = _resource_file(resource)
+    try:
+        enc = python_encoding(resource.encoding)
+    except LookupError:
+        raise _GiveUp from None
+    dialect = resource.to_descriptor().get("dialect", {})
+    opts = {"delimiter": dialect.get("delimiter", ","), "quotechar": dialect.get("quoteChar", '"')}
+    with open(path, "rb") as fb:
+        head = fb.read(8192)
+    if not head or b"\x00" in head or head.startswith(b"%PDF"):
+        raise _GiveUp
+    sql = (f"insert or ignore into [{resource.name}] ({', '.join(f'[{n}]' for n in names)}) "
+           f"values ({', '.join(expr for expr, _ in planned)})")
+    read = [0]
+
+    def counted(reader: Iterator[list[str]]) -> Iterator[list[str]]:
+        n = 0
+        for n, cells in enumerate(reader, start=1):  # noqa: B007
+            yield cells
+        read[0] = n
+
+    before = conn.total_changes
+    try:
+        with open(path, encoding=enc, newline="", errors="strict") as fh:
+            reader = csv.reader(fh, **opts)
+            if next(reader, None) != names:
+                raise _GiveUp
+            # A row with missing or extra cells (or a blank row) has the wrong number of bindings.
+            conn.executemany(sql, counted(reader))
+    except (UnicodeDecodeError, csv.Error, sqlite3.ProgrammingError, sqlite3.IntegrityError):
+        raise _GiveUp from None
+    loaded = conn.total_changes - before
+    if loaded != read[0]:  # a duplicate key or a required cell left empty: the row was ignored
+        raise _GiveUp
+    return loaded
+
+
+def _cast_leftovers(conn: Any, resource: Resource) -> None:
+    typed = [f for f in resource.schema.fields if f.type != "string"]
+    if typed:
+        raw = " or ".join(f"typeof([{f.name}]) = 'text'" for f in typed)
+        suspects = conn.execute(f"select rowid, {', '.join(f'[{f.name}]' for f in typed)} "
+                                f"from [{resource.name}] where {raw}").fetchall()
+        if suspects:
+            _cast_in_python(conn, resource, typed, suspects)
+
+
+def _check_resource(conn: Any, resource: Resource, planned: list[tuple[str, list[str]]]) -> None:
+    table = f"[{resource.name}]"
+    fields = resource.schema.fields
+    checks = [c for _, cs in planned for c in cs]
+    names = [f.name for f in fields]
+    if resource.name in ("amounts", "projects") and "amount" in names:
+        balance = ", ".join(_sql_quote(v) for v in sorted(BALANCE_LINES))
+        line = "coalesce([line_key], '') not in (" + balance + ")" if "line_key" in names else "1"
+        checks.append(f"([amount] < 0 and {line})")
+    if checks:
+        if conn.execute(f"select 1 from {table} where {' or '.join(f'({c})' for c in checks)} limit 1").fetchone():
+            raise _GiveUp
+    for f in fields:
+        pattern = (f.constraints or {}).get("pattern")
+        if pattern:
+            match = re.compile("^{0}$".format(pattern)).match
+            # Distinct values: an index scan when the column has an index of its own.
+            for (value,) in conn.execute(f"select distinct [{f.name}] from {table} where [{f.name}] is not null"):
+                if not isinstance(value, str) or match(value) is None:
+                    raise _GiveUp
+    for fk in resource.schema.foreign_keys:
+        target = fk["reference"].get("resource") or resource.name
+        pairs = list(zip(fk["fields"], fk["reference"]["fields"]))
+        if len(pairs) == 1:
+            (c, r), = pairs
+            sql = (f"select 1 from (select distinct [{c}] as v from {table} where [{c}] is not null) "
+                   f"where v not in (select [{r}] from [{target}] where [{r}] is not null) limit 1")
+        else:
+            present = " and ".join(f"c.[{c}] is not null" for c, _ in pairs)
+            match = " and ".join(f"p.[{r}] = c.[{c}]" for c, r in pairs)
+            sql = (f"select 1 from {table} c where {present} and not exists "
+                   f"(select 1 from [{target}] p where {match}) limit 1")
+        if conn.execute(sql).fetchone():
+            raise _GiveUp
+
+
+def _cast_in_python(conn: Any, resource: Resource, typed: list[Any], suspects: list[tuple]) -> None:
+    """Cast the cells SQL left as text with the streaming reader's casters (or give up)."""
+    missing = set(resource.schema.missing_values)
+    casts = [_caster(f, missing) for f in typed]
+    table = f"[{resource.name}]"
+    for rowid, *values in suspects:
+        changes = {}
+        for f, cast, value in zip(typed, casts, values):
+            if isinstance(value, str):
+                text = value[len(_RAW):] if value.startswith(_RAW) else value
+                try:
+                    changes[f.name] = cast(text)
+                except _Bad:
+                    raise _GiveUp from None
+        try:
+            conn.execute(f"update {table} set {', '.join(f'[{n}] = ?' for n in changes)} where rowid = ?",
+                         [*changes.values(), rowid])
+        except sqlite3.IntegrityError:  # two keys that read the same, e.g. 01 and 1
+            raise _GiveUp from None
