@@ -173,11 +173,11 @@ order by a.report_id, min(a.line_no)""", replace=True)
 
 
 def _search_index(db: sqlite_utils.Database) -> None:
-    """One searchable document per line item, narrative sentence, project, unit and code."""
+    """One searchable document per line item of a report (whatever tables print it), narrative
+    sentence, project, unit and code."""
     docs = db.conn.execute("""
-select 'amounts' as kind, report_id, table_no || ':' || side || ':' || line_key as ref,
-  item as title, group_concat(distinct explanation) as body
-  from amounts group by report_id, table_no, side, line_key
+select 'amounts' as kind, report_id, line_key as ref, item as title, group_concat(distinct explanation) as body
+  from amounts group by report_id, line_key, item
 union all
 select 'statements', report_id, min(statement_no), section, sentence
   from statements group by report_id, sentence
