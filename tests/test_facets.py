@@ -1,0 +1,242 @@
+"""Default facets of whole tables read from the build's ``_facet_counts`` (opendata.site.facets).
+
+Every comparison is against Datasette's own ColumnFacet on the same database without the stored
+counts (``plain``), request by request: JSON facet results (values, labels, counts, order,
+``truncated``, toggle URLs, ``selected``) and the HTML facet block must be identical. A copy whose
+stored counts are falsified (``forged``) shows which pages read them: the unfiltered ones only.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+import yaml
+from bs4 import BeautifulSoup
+from datasette.app import Datasette
+
+from opendata.build import FACET_COUNTS, build
+from opendata.site.app import make_app
+from opendata.site.facets import FACET_COUNTS_TABLE
+from opendata.synth import write_corpus
+
+ROOT = Path(__file__).resolve().parent.parent
+METADATA = ROOT / "metadata.yml"
+DB = "opendata"
+FORGED = 1000  # added to every stored count in the forged copy
+
+
+def copy_db(src: Path, dest_dir: Path, sql: str) -> Path:
+    """A copy of the database (and its inspect file) named opendata.db in dest_dir, changed by ``sql``."""
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    dest = dest_dir / "opendata.db"
+    with sqlite3.connect(src) as a, sqlite3.connect(dest) as b:
+        a.backup(b)
+        b.executescript(sql)
+    inspect = json.loads(src.with_suffix(".inspect.json").read_text(encoding="utf-8"))
+    inspect[DB]["file"] = str(dest)
+    dest.with_suffix(".inspect.json").write_text(json.dumps(inspect), encoding="utf-8")
+    return dest
+
+
+def sites(db: Path, work: Path) -> tuple[Datasette, Datasette, Datasette]:
+    """The site as built, the same without stored counts, the same with falsified counts."""
+    plain = copy_db(db, work / "plain", f"drop table {FACET_COUNTS_TABLE};")
+    forged = copy_db(db, work / "forged", f"update {FACET_COUNTS_TABLE} set count = count + {FORGED};")
+    return tuple(make_app(p, metadata=METADATA) for p in (db, plain, forged))
+
+
+@pytest.fixture(scope="module")
+def shipped(site_db, tmp_path_factory):
+    return sites(site_db, tmp_path_factory.mktemp("facets-shipped"))
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory):
+    work = tmp_path_factory.mktemp("facets-synth")
+    write_corpus(work / "pkg", departments=4, years=2, error_share=0.0, seed=3)
+    build(work / "pkg", work / "db" / "opendata.db")
+    return sites(work / "db" / "opendata.db", work)
+
+
+async def get_json(ds: Datasette, path: str) -> dict:
+    response = await ds.client.get(path)
+    assert response.status_code == 200, (path, response.text[:500])
+    return response.json()
+
+
+async def facet_html(ds: Datasette, path: str) -> str:
+    response = await ds.client.get(path)
+    assert response.status_code == 200, (path, response.text[:500])
+    block = BeautifulSoup(response.text, "html.parser").select_one(".facet-results")
+    assert block is not None, path
+    return str(block)
+
+
+def metadata_facets() -> dict[str, list[str]]:
+    tables = yaml.safe_load(METADATA.read_text(encoding="utf-8"))["databases"][DB]["tables"]
+    return {name: t["facets"] for name, t in tables.items() if "facets" in t}
+
+
+#: Unfiltered pages: every one reads the stored counts for its cached columns.
+UNFILTERED = [
+    "/{db}/{table}.json",
+    "/{db}/{table}.json?_size=0",
+    "/{db}/{table}.json?_facet_size=max",
+    "/{db}/{table}.json?_facet_size=2",
+    "/{db}/{table}.json?_sort_desc=report_id&_size=3",
+    "/{db}/{table}.json?_facet=report_id",  # asked again in the URL: Datasette lists it twice, so do we
+]
+
+
+def all_unfiltered_urls():
+    return [(t, u) for t in FACET_COUNTS for u in UNFILTERED]
+
+
+async def assert_same_facets(built: Datasette, plain: Datasette, path: str) -> dict:
+    ours, theirs = await get_json(built, path), await get_json(plain, path)
+    assert ours["facet_results"] == theirs["facet_results"], path
+    assert ours["filtered_table_rows_count"] == theirs["filtered_table_rows_count"], path
+    return ours
+
+
+# ------------------------------------------------------------------------------------------ build
+
+def test_facet_count_columns_are_the_metadata_default_facets():
+    facets = metadata_facets()
+    for table, columns in FACET_COUNTS.items():
+        assert list(columns) == facets[table], table
+
+
+def test_stored_counts_are_the_group_by(site_db):
+    with sqlite3.connect(site_db) as conn:
+        for table, columns in FACET_COUNTS.items():
+            for column in columns:
+                stored = conn.execute(f"select value, count from {FACET_COUNTS_TABLE} where [table] = ? and "
+                                      "[column] = ? order by value", (table, column)).fetchall()
+                live = conn.execute(f"select [{column}], count(*) from [{table}] where [{column}] is not null "
+                                    f"group by [{column}] order by [{column}]").fetchall()
+                assert stored == live and stored, (table, column)
+                assert [type(v) for v, _ in stored] == [type(v) for v, _ in live]
+
+
+async def test_the_counts_table_is_hidden(shipped):
+    built, _, _ = shipped
+    tables = {t["name"]: t for t in (await get_json(built, f"/{DB}.json"))["tables"]}
+    assert tables[FACET_COUNTS_TABLE]["hidden"] is True
+
+
+# ------------------------------------------------------------------------ same results as Datasette
+
+@pytest.mark.parametrize("table,url", all_unfiltered_urls())
+async def test_unfiltered_facets_equal_column_facet(shipped, table, url):
+    built, plain, forged = shipped
+    path = url.format(db=DB, table=table)
+    ours = await assert_same_facets(built, plain, path)
+    for column in FACET_COUNTS[table]:
+        assert ours["facet_results"][column]["results"], (path, column)
+        assert ours["facet_results"][column]["type"] == "column"
+    # ... and the counts came from the stored table: the forged copy shows the forged counts.
+    forged_facets = (await get_json(forged, path))["facet_results"]
+    for column in FACET_COUNTS[table]:
+        counts = [r["count"] for r in ours["facet_results"][column]["results"]]
+        assert [r["count"] for r in forged_facets[column]["results"]] == [c + FORGED for c in counts]
+
+
+@pytest.mark.parametrize("table", sorted(FACET_COUNTS))
+async def test_unfiltered_facet_html_equals_column_facet(shipped, table):
+    built, plain, _ = shipped
+    for path in (f"/{DB}/{table}", f"/{DB}/{table}?_facet_size=max"):
+        assert await facet_html(built, path) == await facet_html(plain, path), path
+
+
+async def test_labels_and_toggles(shipped):
+    built, _, _ = shipped
+    data = await get_json(built, f"/{DB}/amounts.json?_facet_size=max")
+    reports = data["facet_results"]["report_id"]["results"]
+    with sqlite3.connect(built.databases[DB].path) as conn:
+        titles = dict(conn.execute("select report_id, title from reports"))
+    assert len(reports) == len(titles) and not data["facet_results"]["report_id"]["truncated"]
+    for r in reports:
+        assert r["label"] == titles[r["value"]] and r["selected"] is False
+    # Following a value's toggle filters the table: that value selected, with the count shown before.
+    first = reports[0]
+    toggled = await get_json(built, first["toggle_url"].replace("http://localhost", ""))
+    selected = [r for r in toggled["facet_results"]["report_id"]["results"] if r["selected"]]
+    assert [(r["value"], r["count"]) for r in selected] == [(first["value"], first["count"])]
+    assert toggled["filtered_table_rows_count"] == first["count"]
+    soup = BeautifulSoup((await built.client.get(f"/{DB}/amounts")).text, "html.parser")
+    assert titles[first["value"]] in soup.select_one("#facet-report_id").get_text()
+
+
+# -------------------------------------------------------------------- filtered pages: live GROUP BY
+
+FILTERED = [
+    "/{db}/amounts.json?report_id={report}",
+    "/{db}/amounts.json?table_no=5&_facet=side",
+    "/{db}/amounts.json?table_no__gte=0",  # matches every row, still a filter: counted live
+    "/{db}/amounts.json?_where=1",
+    "/{db}/amounts.json?source_kind__not=nothing&_facet_size=max",
+    "/{db}/search_index.json?_search=科技",
+    "/{db}/search_index.json?kind=amounts",
+]
+
+
+@pytest.mark.parametrize("url", FILTERED)
+async def test_filtered_pages_count_live(shipped, seed_report, url):
+    built, plain, forged = shipped
+    path = url.format(db=DB, report=seed_report)
+    ours = await assert_same_facets(built, plain, path)
+    assert ours["facet_results"]
+    assert (await get_json(forged, path))["facet_results"] == ours["facet_results"], "stored counts read for a filter"
+
+
+async def test_next_page_counts_live(shipped):
+    # Datasette counts a ?_next= page's facets over the rows after the cursor (a where clause): so do we.
+    built, plain, forged = shipped
+    first = await get_json(built, f"/{DB}/amounts.json?_size=5")
+    path = f"/{DB}/amounts.json?_size=5&_next={first['next']}"
+    ours = await assert_same_facets(built, plain, path)
+    assert (await get_json(forged, path))["facet_results"] == ours["facet_results"]
+
+
+async def test_whole_table_filter_gives_the_stored_counts(shipped):
+    built, _, _ = shipped
+    whole = (await get_json(built, f"/{DB}/amounts.json?_facet_size=max"))["facet_results"]
+    live = (await get_json(built, f"/{DB}/amounts.json?_facet_size=max&table_no__gte=0"))["facet_results"]
+    for column in FACET_COUNTS["amounts"]:
+        assert ([(r["value"], r["label"], r["count"]) for r in whole[column]["results"]]
+                == [(r["value"], r["label"], r["count"]) for r in live[column]["results"]]), column
+
+
+async def test_mutable_database_counts_live(shipped):
+    # A database served mutable may have changed since the build: its stored counts are never read.
+    _, plain, forged = shipped
+    ds = Datasette(files=[str(forged.databases[DB].path)], metadata=yaml.safe_load(METADATA.read_text("utf-8")),
+                   settings={"suggest_facets": False})
+    ours = (await get_json(ds, f"/{DB}/amounts.json?_size=0"))["facet_results"]
+    theirs = (await get_json(plain, f"/{DB}/amounts.json?_size=0"))["facet_results"]
+    for column in FACET_COUNTS["amounts"]:
+        assert ([(r["value"], r["count"]) for r in ours[column]["results"]]
+                == [(r["value"], r["count"]) for r in theirs[column]["results"]]), column
+
+
+# -------------------------------------------------------------------------------- synthetic corpus
+
+@pytest.mark.parametrize("table,url", all_unfiltered_urls())
+async def test_synthetic_corpus_facets_equal_column_facet(synthetic, table, url):
+    built, plain, forged = synthetic
+    path = url.format(db=DB, table=table)
+    ours = await assert_same_facets(built, plain, path)
+    assert (await get_json(forged, path))["facet_results"] != ours["facet_results"]
+    for column in FACET_COUNTS[table]:
+        assert ours["facet_results"][column]["results"], (path, column)
+
+
+async def test_synthetic_corpus_html(synthetic):
+    built, plain, _ = synthetic
+    for table in FACET_COUNTS:
+        path = f"/{DB}/{table}?_facet_size=max"
+        assert await facet_html(built, path) == await facet_html(plain, path), path
