@@ -28,6 +28,7 @@ SCHEME_ECONOMIC = "支出经济分类"
 
 OBSERVED_SOURCE = "observed_codes.csv: code and name printed in a real report's table (Putuo 2024-era reports)"
 DOMAIN_SOURCE = "budget-domain.md section 3: code of the seed's item (confidence {conf})"
+STATED_SOURCE = "code printed beside this name path in the report's own attached table"
 DERIVED_SOURCE = "parent of {child}: code prefix of a mapped 项; name as in budget-domain.md or as printed"
 
 #: Codes seen in the attached tables of real reports (F functional, E economic), copied from
@@ -329,11 +330,39 @@ def _domain_name(code: str, level_index: int) -> str | None:
     return None
 
 
-def classify_path(path: Sequence[str], edition: int | str) -> list[Assignment]:
-    """Codes for a 类[, 款[, 项]] name path in one edition; unmapped levels get code None."""
+def stated_paths(rows: Iterable[dict]) -> dict[tuple[str, ...], str | None]:
+    """Name path (类[, 款[, 项]], compared without spaces) -> code, from the functional codes a report's
+    own tables print (classification rows with the printed names). A path printed with two codes
+    maps to None (ambiguous: not used)."""
+    names = {r["code"]: r["name"] for r in rows if r.get("scheme") == SCHEME_FUNCTIONAL and r.get("code") and r.get("name")}
+    out: dict[tuple[str, ...], str | None] = {}
+    for code, _ in sorted(names.items()):
+        chain = [code[:n] for n in (3, 5, 7) if n <= len(code)]
+        if any(c not in names for c in chain):
+            continue  # a level's name is not printed: the path cannot be matched whole
+        key = tuple(_key(names[c]) for c in chain)
+        out[key] = code if out.get(key, code) == code else None
+    return out
+
+
+def classify_path(path: Sequence[str], edition: int | str,
+                  stated: dict[tuple[str, ...], str | None] | None = None) -> list[Assignment]:
+    """Codes for a 类[, 款[, 项]] name path in one edition; unmapped levels get code None.
+
+    ``stated`` (``stated_paths`` of the report's attached tables) comes first: a path whose every
+    level the report's tables print by the same names takes the printed codes. Its certainty is
+    high, not stated: the code is certain by name, but not printed on the narrative's line (the
+    classification row itself is the table's, certainty stated).
+    """
     edition = int(edition)
     path = [p.strip() for p in path]
     levels = ["类", "款", "项"][: len(path)]
+    if stated:
+        keys = [_key(p) for p in path]
+        codes = [stated.get(tuple(keys[: i + 1])) for i in range(len(path))]
+        if all(codes):
+            return [Assignment(levels[i], printed, codes[i], "high", printed, STATED_SOURCE)
+                    for i, printed in enumerate(path)]
     domain = _domain_match(path, edition) if len(path) == 3 else None
     out: list[Assignment] = []
     if domain:

@@ -26,9 +26,9 @@ from typing import Any
 from ..errors import ImportError_, OpenDataError
 from ..package import descriptor_path, replace_report_rows
 from ..template import classification_id
-from .classify import classification_rows
+from .classify import classification_rows, stated_paths
 from .narrative import NarrativeResult, parse_narrative
-from .textutil import decode_bytes
+from .textutil import decode_bytes, radical_glyphs
 
 #: Places whose slug is known: name -> (slug, level, province). Others fall back to a hash.
 PLACES: dict[str, tuple[str, str, str | None]] = {
@@ -93,7 +93,7 @@ class ImportSummary:
 def _pdf_text(path: Path) -> str:
     """Page texts joined by form feeds. Digits set in another font sit a few points lower in some
     PDFs (Putuo 2024), so a page whose text has lines of bare numbers is re-read with a larger
-    vertical tolerance."""
+    vertical tolerance. Radical glyphs (部⻔, as chromium prints 门) become the ordinary characters."""
     import pdfplumber
 
     bare = re.compile(r"^[\d.,%\s]+$")
@@ -107,7 +107,7 @@ def _pdf_text(path: Path) -> str:
                     if sum(1 for line in wider.splitlines() if bare.match(line)) < \
                             sum(1 for line in text.splitlines() if bare.match(line)):
                         text = wider
-                pages.append(text)
+                pages.append(radical_glyphs(text))
     except Exception as exc:  # pdfminer raises many kinds
         raise ImportError_(f"{path.name}: not a readable PDF ({type(exc).__name__}: {exc})") from None
     return "\f".join(pages)
@@ -247,6 +247,16 @@ def import_report(source: Path, package_dir: Path, *, report_id: str | None = No
     if not re.fullmatch(r"[a-z0-9-]+", report_id):
         raise ImportError_(f"{source.name}: report id {report_id!r} must be lowercase ASCII letters, digits and '-'")
 
+    tables = None
+    if is_pdf:
+        module = _load_pdf_tables()
+        if module is not None:
+            tables = module.read_pdf_tables(source, report_id=report_id, edition=res.year)
+            stated = stated_paths(tables.classification)
+            if stated:
+                # The narrative's 类(款)(项) paths take the codes the report's own tables print.
+                res = parse_narrative(text, stated_codes=stated)
+
     warnings = list(res.warnings)
     amounts = [dict(r) for r in res.amounts]
     unit = _report_unit(res)
@@ -263,11 +273,9 @@ def import_report(source: Path, package_dir: Path, *, report_id: str | None = No
     tables_attached = False
 
     if is_pdf:
-        module = _load_pdf_tables()
-        if module is None:
+        if tables is None:
             warnings.append("pdf_tables module not available: attached tables not read")
         else:
-            tables = module.read_pdf_tables(source, report_id=report_id, edition=res.year)
             warnings.extend(tables.warnings)
             printed_units = [u for u in tables.units.values() if u in ("万元", "元")]
             if printed_units:

@@ -117,6 +117,7 @@ SUBJECTS: list[tuple[str, str]] = [
     (r"对附属单位补助支出", "expenditure.to_affiliated"),
     (r"一般公共预算财政拨款支出", "gpb.expenditure"),
     (r"一般公共预算财政拨款基本支出", "gpb.basic"),
+    (r"政府性基金预算财政拨款支出", "fund.expenditure"),
     (r"人员经费", "gpb.basic.personnel"),
     (r"公用经费", "gpb.basic.public"),
     (r"[“”\"‘’']?三公[“”\"‘’']?经费", "three_public.total"),
@@ -193,6 +194,7 @@ AMOUNT_TARGETS: dict[str, list[tuple[int, str, str, str, str | None]]] = {
                           (3, EXPENDITURE, TOTAL, EXPENDITURE_TOTAL, None)],
     "fiscal.total": [(4, INCOME, GRAND_TOTAL, "决算数", None), (4, EXPENDITURE, GRAND_TOTAL, "合计", None)],
     "gpb.expenditure": [(5, EXPENDITURE, TOTAL, "合计", "年初预算数")],
+    "fund.expenditure": [(8, EXPENDITURE, TOTAL, "本年支出合计", None)],
     "gpb.basic": [(6, EXPENDITURE, TOTAL, "决算数", None), (5, EXPENDITURE, TOTAL, "基本支出", None)],
     "gpb.basic.personnel": [(6, EXPENDITURE, PERSONNEL_TOTAL, "决算数", None)],
     "gpb.basic.public": [(6, EXPENDITURE, PUBLIC_TOTAL, "决算数", None)],
@@ -328,6 +330,8 @@ class NarrativeResult:
     projects: list[dict] = field(default_factory=list)
     units: list[dict] = field(default_factory=list)
     empty_tables: dict[int, tuple[str, str, int | None]] = field(default_factory=dict)
+    #: Name paths -> codes the report's attached tables print (``classify.stated_paths``).
+    stated_codes: dict[tuple[str, ...], str | None] = field(default_factory=dict)
     paths: list[list[Assignment]] = field(default_factory=list)
     unmapped_paths: list[str] = field(default_factory=list)
     not_understood: list[str] = field(default_factory=list)
@@ -385,9 +389,14 @@ def _period_of(text: str) -> str | None:
     return None
 
 
-def parse_narrative(text: str, *, edition: int | None = None, has_tables: bool = False) -> NarrativeResult:
-    """Rows of every figure in a report's text (pages separated by form feeds)."""
-    res = NarrativeResult()
+def parse_narrative(text: str, *, edition: int | None = None, has_tables: bool = False,
+                    stated_codes: dict[tuple[str, ...], str | None] | None = None) -> NarrativeResult:
+    """Rows of every figure in a report's text (pages separated by form feeds).
+
+    ``stated_codes``: name paths -> codes printed in the report's attached tables; a 类(款)(项) path
+    the tables print takes their codes before any other mapping (``classify.classify_path``).
+    """
+    res = NarrativeResult(stated_codes=dict(stated_codes or {}))
     paras = paragraphs_with_pages(text)
     plain = [p for p, _ in paras]
     res.title, res.department, res.year, res.kind = _title(plain)
@@ -447,7 +456,7 @@ def parse_narrative(text: str, *, edition: int | None = None, has_tables: bool =
         pm = _PATH.match(body)
         if pm and ctx in ("gpb_detail", "fund", "soe"):
             path = [pm.group("lei"), pm.group("kuan"), pm.group("xiang")]
-            assignment = classify_path(path, edition) if edition else []
+            assignment = classify_path(path, edition, res.stated_codes) if edition else []
             res.paths.append(assignment)
             if not assignment or assignment[-1].code is None:
                 res.unmapped_paths.append("（类）".join(path[:1]) + "（类）" + path[1] + "（款）" + path[2] + "（项）")
@@ -461,7 +470,9 @@ def parse_narrative(text: str, *, edition: int | None = None, has_tables: bool =
 
         head = None  # first subject of the paragraph: what a bare "与上年相比，增加X" is about
         said_before = ""  # the paragraph's sentences before this one
-        for sentence in _sentences(body_rest):
+        # Where the current subject was named: (sentence number, end of its mention in the sentence).
+        subject_at: tuple[int, int] | None = None
+        for sentence_no, sentence in enumerate(_sentences(body_rest)):
             figs = _figures(sentence, res.skipped)
             money = [f.unit for f in figs if f.unit in _MONEY]
             if money:
@@ -478,7 +489,7 @@ def parse_narrative(text: str, *, edition: int | None = None, has_tables: bool =
                 nxt = figs[i + 1].start if i + 1 < len(figs) else len(sentence)
                 follow = sentence[fig.end:nxt]
                 follow_local = re.split(r"[，；：。]", follow, maxsplit=1)[0]
-                prev_end = fig.end
+                lead_start, prev_end = prev_end, fig.end
                 p = _period_of(lead)
                 if p:
                     period = p
@@ -488,6 +499,7 @@ def parse_narrative(text: str, *, edition: int | None = None, has_tables: bool =
                 follow_found = _find_subject(follow_local)
                 new_subject = None
                 mtext = lead
+                mention = fig.start
                 threshold = bool(re.match(r"（含）以上|以上", follow))
                 if threshold and follow_found:
                     new_subject = ("subject", follow_found[1], follow_found[0])
@@ -500,17 +512,27 @@ def parse_narrative(text: str, *, edition: int | None = None, has_tables: bool =
                 elif found and found[3] > cut:
                     new_subject = ("subject", found[1], found[0])
                     mtext = lead[found[3]:]
+                    mention = lead_start + found[3]
                 elif follow_found and not (found and ctx in ("targets", "results")):
                     new_subject = ("subject", follow_found[1], follow_found[0])
                     mtext = lead
+                    mention = fig.end + follow_found[3]
                 elif found:
                     new_subject = ("subject", found[1], found[0])
                     mtext = lead[found[3]:]
-                if new_subject is None and head is not None and re.search(
+                    mention = lead_start + found[3]
+                # A bare "与上年相比，增加X" is about the paragraph's first subject, unless the current
+                # subject was named in the same clause ("公务接待费支出决算为X万元，比上年减少Y万元"):
+                # no ；, 。 or closing bracket between its mention and the figure.
+                same_clause = (subject_at is not None and subject_at[0] == sentence_no
+                               and not re.search(r"[；。）]", sentence[subject_at[1]:fig.start]))
+                if new_subject is None and head is not None and not same_clause and re.search(
                         r"与(?:上年|\d{4}年)|比(?:上年|年初|预算|\d{4}年)", lead):
                     new_subject = head
+                    mention = fig.start
                 if new_subject is not None and not threshold:
                     subject = new_subject
+                    subject_at = (sentence_no, mention)
                     head = head or new_subject
                 current = new_subject if threshold else (subject or item_ctx)
                 if current is None and item_ctx is not None:
@@ -757,7 +779,7 @@ def _statement(res: NarrativeResult, fig: Figure, current: tuple | None, mtext: 
                 topic = base + ".budget_amount"
     elif what == "class":
         name = current[2]
-        assignment = classify_path([name], edition_of(res)) if edition_of(res) else []
+        assignment = classify_path([name], edition_of(res), res.stated_codes) if edition_of(res) else []
         code = assignment[0].code if assignment else None
         if assignment:
             res.paths.append(assignment)

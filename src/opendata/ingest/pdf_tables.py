@@ -53,7 +53,6 @@ label as printed (numbering removed).
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -64,6 +63,7 @@ import pdfplumber
 
 from .. import template as T
 from ..errors import ImportError_
+from .textutil import RADICALS, radical_glyphs
 
 __all__ = ["PdfTables", "read_pdf_tables", "table_no_from_title"]
 
@@ -92,17 +92,8 @@ _PLACEHOLDER = re.compile(r"^(?:[-—–－―…\.。·]+|X+|x+|XX+.*)$")
 _LEVEL_WORDS = {"类", "款", "项"}
 
 
-# CJK Radicals Supplement glyphs some PDF producers emit for ordinary characters; NFKC already
-# maps the Kangxi radicals (⼀ U+2F00 -> 一), not these.
-_RADICALS = str.maketrans({"⻔": "门", "⻓": "长", "⻚": "页", "⻛": "风", "⻜": "飞", "⻝": "食",
-                           "⻢": "马", "⻥": "鱼", "⻦": "鸟", "⻩": "黄", "⻬": "齐", "⻮": "齿",
-                           "⻰": "龙", "⻳": "龟", "⻆": "角", "⻅": "见", "⻉": "贝", "⻋": "车"})
-
-
-def _glyphs(text: str) -> str:
-    """Radical glyphs replaced by the ordinary characters, punctuation left as printed."""
-    text = text.translate(_RADICALS)
-    return re.sub(r"[\u2f00-\u2fdf]", lambda m: unicodedata.normalize("NFKC", m.group()), text)
+_RADICALS = RADICALS
+_glyphs = radical_glyphs
 
 
 def _text(text: str | None) -> str:
@@ -496,7 +487,8 @@ def _header_pieces(grid: list[list[_Cell]], upto: int, j: int) -> list[str]:
 
 
 def _match_measure(pieces: list[str], measures: list[str]) -> str | None:
-    parts = [p for p in pieces if p not in ("收入", "支出", "项目")]
+    # 上年结转和结余 (表8/表9 columns of many provinces) is the template's 年初结转和结余
+    parts = [_BALANCE_ALIASES.get(p, p) for p in pieces if p not in ("收入", "支出", "项目")]
     if not parts:
         return None
     last = parts[-1]

@@ -35,6 +35,19 @@ def decode_bytes(data: bytes) -> str | None:
     return None
 
 
+# CJK Radicals Supplement glyphs some PDF producers (chromium's Skia among them) emit for ordinary
+# characters (部⻔ for 部门); NFKC already maps the Kangxi radicals (⼀ U+2F00 -> 一), not these.
+RADICALS = str.maketrans({"⻔": "门", "⻓": "长", "⻚": "页", "⻛": "风", "⻜": "飞", "⻝": "食",
+                          "⻢": "马", "⻥": "鱼", "⻦": "鸟", "⻩": "黄", "⻬": "齐", "⻮": "齿",
+                          "⻰": "龙", "⻳": "龟", "⻆": "角", "⻅": "见", "⻉": "贝", "⻋": "车"})
+
+
+def radical_glyphs(text: str) -> str:
+    """Radical glyphs replaced by the ordinary characters (Kangxi radicals by NFKC), the rest as is."""
+    text = text.translate(RADICALS)
+    return re.sub(r"[\u2f00-\u2fdf]", lambda m: unicodedata.normalize("NFKC", m.group()), text)
+
+
 def fold(text: str) -> str:
     """One spelling of punctuation and digits: NFKC, then （）：，；！？ full-width, "1,234" kept."""
     text = unicodedata.normalize("NFKC", text)
