@@ -62,7 +62,10 @@ def pages(db: Path) -> dict[str, list[str]]:
         "table JSON, one report": [f"/opendata/amounts.json?report_id={rid()}&_shape=array" for _ in range(n)],
         "facet page, one report": [f"/opendata/amounts.json?report_id={rid()}&_facet=table_no&_facet=measure"
                                    f"&_facet=side" for _ in range(n)],
-        "facet page, all rows (metadata facets)": ["/opendata/amounts.json?_size=0"] * (n // 4),
+        "facet page, all rows (metadata facets)": ["/opendata/amounts.json?_size=0"] * n,
+        "table page HTML, all rows (50 rows)": ["/opendata/amounts"] * n,
+        "table page HTML, one report (50 rows)": [f"/opendata/amounts?report_id={rid()}" for _ in range(n)],
+        "search_index facet page, all rows": ["/opendata/search_index.json?_size=0"] * n,
         "search (_search on search_index)": [f"/opendata/search.json?q={rng.choice(words)}&_shape=array"
                                              for _ in range(n)],
         "named query report_overview": [f"/opendata/report_overview.json?report_id={rid()}&_shape=array"
