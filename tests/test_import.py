@@ -183,3 +183,21 @@ def test_the_blank_national_template_is_refused(tmp_path, runner):
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert "national-template-final-accounts-blank.pdf: a blank template" in result.output
     assert {p.name: p.read_bytes() for p in (pkg / "data").iterdir()} == before
+
+
+def test_the_descriptor_lists_each_imported_source_once(tmp_path):
+    """datapackage.json `sources`: one entry per report (title, file, sha256, terms), replaced on re-import."""
+    import json
+
+    from opendata.ingest.importer import import_report
+
+    pkg = tmp_path / "pkg"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "datapackage", pkg)
+    import_report(SEED, pkg)
+    import_report(SEED, pkg)
+    sources = json.loads((pkg / "datapackage.json").read_text(encoding="utf-8"))["sources"]
+    seed = [s for s in sources if s["report_id"] == "zhuzhou-lusong-kjgxj-2020-final"]
+    assert len(seed) == 1
+    assert seed[0]["title"] == "2020年度株洲市芦淞区科技和工业信息化局部门决算"
+    assert "bf2cc57872bed27d421e88401a4c628db2a52e55c5d53092a74543d268f7a504" in seed[0]["description"]
+    assert {s["report_id"] for s in sources} == {"zhuzhou-lusong-kjgxj-2020-final", "shanghai-putuo-czj-2024-final"}

@@ -196,3 +196,17 @@ def replace_report_rows(package_dir: str | os.PathLike[str], report_id: str,
         write_resource(Path(package.basepath), resource, rows)
         written[name] = len(new_rows)
     return written
+
+
+def record_source(package_dir: str | os.PathLike[str], source: dict[str, Any]) -> None:
+    """Add (or replace, by its ``report_id``) a source document in the descriptor's ``sources``."""
+    path = descriptor_path(package_dir)
+    descriptor = json.loads(path.read_text(encoding="utf-8-sig"))
+    sources = [s for s in descriptor.get("sources", []) if s.get("report_id") != source["report_id"]]
+    sources.append(source)
+    descriptor["sources"] = sorted(sources, key=lambda s: s["report_id"])
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(descriptor, fh, ensure_ascii=False, indent=2)
+        fh.write("\n")
+    os.replace(tmp, path)
