@@ -3,7 +3,8 @@
 Each coded line is summed into its nearest *disclosed* ancestor: a 项 whose 款 the report does not
 state (a narrative often names only 类 and 项) counts towards its 类, and a 类 towards the table's
 total line (合计; 本年支出合计 in tables 1 and 4, whose 类 lines may carry a name and no code; in table 6 人员经费合计 for 301/303 and 公用经费合计 for the
-other economic classes). One GROUP BY over the whole amounts table, whatever the number of reports.
+other economic classes). Three GROUP BYs over the whole amounts table (项 by 款, then by 类, then by
+total), whatever the number of reports, with one probe per group rather than per line.
 """
 
 from __future__ import annotations
@@ -15,62 +16,115 @@ import sqlite_utils
 from . import ERROR, WARNING, Finding, rule
 from .tolerance import EPSILON, PRECISION_CTE, fmt, join_refs, row_ref
 
-#: Every coded line with its nearest disclosed parent, computed once per rules run for the three
+#: Every failing-or-not parent's sum of its children, computed once per rules run for the three
 #: levels (run_rules drops it first, so a new run never sees an old one).
-_TEMP = "_hierarchy_parented"
+_TEMP = "_hierarchy_sums"
 
-# Parents are looked up in amounts through its primary key (report_id, table_no, side, line_key,
-# measure): a coded line's line_key is its code, so each lookup is one index probe.
-_PARENTED_SQL = f"""create temp table {_TEMP} as with
-coded as (
-  select report_id, table_no, side, measure, line_key, code, amount, source_ref, source_kind
-  from amounts where amount is not null and (code is not null
+#: SQL: the amount line ``{key}`` states in the same report, table, side and measure as ``{t}``
+#: (null when the report does not disclose it). One probe of the primary key
+#: (report_id, table_no, side, line_key, measure).
+_STATED = """(select d.amount from amounts d where d.report_id = {t}.report_id and d.table_no = {t}.table_no
+  and d.side = {t}.side and d.line_key = {key} and d.measure = {t}.measure and d.amount is not null)"""
+_DISCLOSED = "(" + _STATED + " is not null)"
+
+#: SQL: the total line a line with 类 code prefix ``{k3}`` adds up to when no 类 or 款 of it is disclosed.
+_TOTAL_KEY = """case
+  when table_no in (1, 4) then '本年支出合计'
+  when table_no = 6 then case when {k3} in ('301', '303') then '人员经费合计' else '公用经费合计' end
+  else '合计' end"""
+
+#: SQL condition: a line that sums into the table total directly (a 类 code, or in tables 1 and 4 a
+#: 类 line printed by name only); coded lines of 5 or more characters go to their 类 or 款 first.
+_DIRECT = """(code is not null and length(code) < 5) or (code is null
     -- tables 1 and 4 may print their 类 lines by name only: they still add up to 本年支出合计
-    or (table_no in (1, 4) and side = '支出'
-        and line_key not in ('本年支出合计', '结余分配', '年末结转和结余', '总计', '合计')))
-),
-probed as (
-  -- A parent is probed only when needed (a 项 whose 款 is disclosed needs no 类 probe).
-  select c.*,
-    case
-      when length(c.code) = 7 and exists (select 1 from amounts k where k.report_id = c.report_id
-        and k.table_no = c.table_no and k.side = c.side and k.line_key = substr(c.code, 1, 5)
-        and k.measure = c.measure and k.amount is not null) then '款'
-      when length(c.code) >= 5 and exists (select 1 from amounts l where l.report_id = c.report_id
-        and l.table_no = c.table_no and l.side = c.side and l.line_key = substr(c.code, 1, 3)
-        and l.measure = c.measure and l.amount is not null) then '类'
-      else 'total' end as parent_level
-  from coded c),
+    and table_no in (1, 4) and side = '支出'
+    and line_key not in ('本年支出合计', '结余分配', '年末结转和结余', '总计', '合计'))"""
+
+# The definition, line by line (used to list a failing sum's children): a coded line goes to its
+# 款 when disclosed (7-character codes), else to its 类 when disclosed (5 characters or more), else
+# to the total line.
+_PARENTED_CTE = f"""coded as (
+  select rowid as rid, report_id, table_no, side, measure, line_key, code, source_ref
+  from amounts where report_id = :report_id and table_no = :table_no and side = :side
+    and measure = :measure and amount is not null and (code is not null or ({_DIRECT}))),
 parented as (
-  select report_id, table_no, side, measure, line_key, code, amount, source_ref, source_kind,
-    case parent_level
-      when '款' then substr(code, 1, 5)
-      when '类' then substr(code, 1, 3)
-      when 'total' then case
-        when table_no in (1, 4) then '本年支出合计'
-        when table_no = 6 then case when substr(code, 1, 3) in ('301', '303') then '人员经费合计'
-                                    else '公用经费合计' end
-        else '合计' end end as parent_key,
-    parent_level
-  from probed)
-select * from parented"""
+  select rid, line_key, source_ref,
+    case
+      when length(code) = 7 and {_DISCLOSED.format(t="c", key="substr(c.code, 1, 5)")} then '款'
+      when length(code) >= 5 and {_DISCLOSED.format(t="c", key="substr(c.code, 1, 3)")} then '类'
+      else 'total' end as parent_level,
+    case
+      when length(code) = 7 and {_DISCLOSED.format(t="c", key="substr(c.code, 1, 5)")} then substr(code, 1, 5)
+      when length(code) >= 5 and {_DISCLOSED.format(t="c", key="substr(c.code, 1, 3)")} then substr(code, 1, 3)
+      else {_TOTAL_KEY.format(k3="substr(code, 1, 3)")} end as parent_key
+  from coded c)"""
 
-_SQL = f"""with {PRECISION_CTE},
-sums as (
-  select report_id, table_no, side, measure, parent_key, sum(amount) as expected,
+# The same, for every line at once and without a probe per line: the lines are grouped by their
+# 款 (7-character codes) and the 款 probed once per group; the groups whose 款 is not disclosed
+# join the other lines of their 类 (5 characters or more), probed once per 类; what is left joins
+# the lines that add up to the total directly.
+_SUMS_SQL = f"""create temp table {_TEMP} as with
+items as (
+  select report_id, table_no, side, measure, substr(code, 1, 5) as k5, sum(amount) as expected,
     count(*) as n, min(source_kind = 'table') as all_table
-  from temp.{_TEMP} where parent_level = :level group by report_id, table_no, side, measure, parent_key)
-select s.*, p.amount as stated, p.source_kind = 'table' and s.all_table as tables_only,
-  p.source_ref as parent_ref, (s.n + 1) * prec.half as tol
-from sums s
-join amounts p on p.report_id = s.report_id and p.table_no = s.table_no and p.side = s.side
-  and p.line_key = s.parent_key and p.measure = s.measure and p.amount is not null
-join prec on prec.report_id = s.report_id
-where abs(p.amount - s.expected) > (s.n + 1) * prec.half + {EPSILON}"""
+  from amounts where amount is not null and length(code) = 7
+  group by report_id, table_no, side, measure, k5),
+items_p as materialized (
+  select i.*, {_STATED.format(t="i", key="i.k5")} as stated from items i),
+sections as (
+  select report_id, table_no, side, measure, substr(code, 1, 3) as k3, sum(expected) as expected,
+    sum(n) as n, min(all_table) as all_table
+  from (select report_id, table_no, side, measure, code, amount as expected, 1 as n,
+          source_kind = 'table' as all_table
+        from amounts where amount is not null and length(code) >= 5 and length(code) <> 7
+        union all
+        select report_id, table_no, side, measure, k5, expected, n, all_table
+        from items_p where stated is null)
+  group by report_id, table_no, side, measure, k3),
+sections_p as materialized (
+  select s.*, {_STATED.format(t="s", key="s.k3")} as stated from sections s),
+classes as (
+  select report_id, table_no, side, measure, {_TOTAL_KEY.format(k3="k3")} as parent_key,
+    sum(expected) as expected, sum(n) as n, min(all_table) as all_table
+  from (select report_id, table_no, side, measure, substr(code, 1, 3) as k3, amount as expected,
+          1 as n, source_kind = 'table' as all_table
+        from amounts where amount is not null and ({_DIRECT})
+        union all
+        select report_id, table_no, side, measure, k3, expected, n, all_table
+        from sections_p where stated is null)
+  group by report_id, table_no, side, measure, parent_key),
+classes_p as (
+  select c.*, {_STATED.format(t="c", key="c.parent_key")} as stated from classes c)
+select '款' as parent_level, report_id, table_no, side, measure, k5 as parent_key, expected, n, all_table,
+    stated
+  from items_p where stated is not null
+union all
+select '类', report_id, table_no, side, measure, k3, expected, n, all_table, stated
+  from sections_p where stated is not null
+union all
+select 'total', report_id, table_no, side, measure, parent_key, expected, n, all_table, stated
+  from classes_p where stated is not null"""
 
-_CHILDREN_SQL = f"""select group_concat(distinct source_ref) as refs, group_concat(line_key, ',') as children
-from temp.{_TEMP} where parent_level = :level and report_id = :report_id and table_no = :table_no
-  and side = :side and measure = :measure and parent_key = :parent_key"""
+# Each sum already carries its parent's amount: the parent line is read again for the failing ones only.
+_SQL = f"""with {PRECISION_CTE},
+failing as materialized (
+  select s.report_id, s.table_no, s.side, s.measure, s.parent_key, s.expected, s.n, s.all_table,
+    s.stated, (s.n + 1) * prec.half as tol
+  from temp.{_TEMP} s join prec on prec.report_id = s.report_id
+  where s.parent_level = :level and abs(s.stated - s.expected) > (s.n + 1) * prec.half + {EPSILON})
+select f.report_id, f.table_no, f.side, f.measure, f.parent_key, f.expected, f.n, f.all_table,
+  p.amount as stated, p.source_kind = 'table' and f.all_table as tables_only,
+  p.source_ref as parent_ref, f.tol
+from failing f
+join amounts p on p.report_id = f.report_id and p.table_no = f.table_no and p.side = f.side
+  and p.line_key = f.parent_key and p.measure = f.measure and p.amount is not null
+order by f.report_id, f.table_no, f.side, f.measure, f.parent_key"""
+
+# A failing sum's children in the order of amounts, as printed.
+_CHILDREN_SQL = f"""with {_PARENTED_CTE}
+select group_concat(distinct source_ref) as refs, group_concat(line_key, ',') as children
+from (select line_key, source_ref from parented
+      where parent_level = :level and parent_key = :parent_key order by rid)"""
 
 _LEVEL_NAMES = {"total": ("合计", "total"), "类": ("类", "class (类)"), "款": ("款", "section (款)")}
 _CHILD_NAMES = {"total": ("类", "classes"), "类": ("款（或项）", "sections or items"), "款": ("项", "items")}
@@ -80,10 +134,7 @@ def hierarchy_findings(db: sqlite_utils.Database, rule_id: str, level: str) -> I
     zh_parent, en_parent = _LEVEL_NAMES[level]
     zh_child, en_child = _CHILD_NAMES[level]
     if not db.execute(f"select 1 from temp.sqlite_master where name = '{_TEMP}'").fetchone():
-        db.execute(_PARENTED_SQL)
-        # Sums group in this order without sorting; a failing sum's children are one probe away.
-        db.execute(f"create index temp.{_TEMP}_level on {_TEMP}"
-                   "(parent_level, report_id, table_no, side, measure, parent_key)")
+        db.execute(_SUMS_SQL)
     for found in list(db.query(_SQL, {"level": level})):
         # The children's names and sources, for the few sums that fail only.
         row = {**found, **next(db.query(_CHILDREN_SQL, {**found, "level": level}))}
