@@ -280,16 +280,15 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
-def load_database(db: sqlite_utils.Database, package: Package) -> dict[str, int]:
-    """Create and fill one table per resource, with keys and indexes.
+def load_database(db: sqlite_utils.Database, package: Package,
+                  step: Callable[[str], None] | None = None) -> dict[str, int]:
+    """Create and fill one table per resource, with keys and indexes (``_load_rows`` indexes them).
 
-    Rows are checked against the Table Schema as they stream in (see ``schema_stream.read_package``);
-    a package that breaks its schema raises PackageError naming file, row, field and rule.
+    Every row is checked against the Table Schema (see ``_load_rows``); a package that breaks its
+    schema raises PackageError naming file, row, field and rule.
     """
     _create_tables(db, package)
-    counts = _load_rows(db, package)
-    _indexes(db)
-    return counts
+    return _load_rows(db, package, step)
 
 
 #: Steps of the last build with their seconds (read by benchmarks/build.py).
@@ -334,13 +333,12 @@ def build(package_path: str | os.PathLike[str], db_path: str | os.PathLike[str])
             db.conn.execute("pragma synchronous = off")
             db.conn.execute("pragma cache_size = -32768")
             with db.conn:
-                _create_tables(db, package)
-                counts = _load_rows(db, package, step)  # reports its own steps
+                counts = load_database(db, package, step)  # reports its own steps
                 findings = run_rules(db)
                 step("rules")
                 _findings_table(db, findings)
                 create_views(db)
-                _indexes(db)
+                _indexes(db)  # the findings table's
                 _table_views(db)
                 step("findings and views")
                 _search_index(db)
