@@ -28,13 +28,12 @@ from frictionless import Package, Resource
 from . import template
 from .errors import BuildError, OpenDataError, PackageError
 from .package import load_package
-from .schema_sql import check_loaded, load_checked
+from . import parallel
+from .schema_sql import check_loaded, create_table, load_checked, merge_part, split_point
 from .schema_stream import read_package
-from .rules import Finding, run_rules
+from .rules import Finding, in_registry_order, run_rules
 from .rules.views import create_views
-from .zh_search import tokens
-
-SQL_TYPES = {"string": str, "integer": int, "number": float, "boolean": int, "year": int}
+from .search_index import search_documents, write_search_index
 
 #: Columns people filter and facet on, per table.
 INDEXES: dict[str, list[tuple[str, ...]]] = {
@@ -45,6 +44,9 @@ INDEXES: dict[str, list[tuple[str, ...]]] = {
     "statements": [("topic",), ("kind",), ("section",), ("period",)],
     "findings": [("report_id",), ("rule_id",), ("severity",)],
 }
+
+#: The indexes the accounting rules read through (built before the rules start, see _fill_parallel).
+RULE_INDEXES: list[tuple[str, tuple[str, ...]]] = [("amounts", ("table_no", "side", "line_key", "measure"))]
 
 #: Default facet columns (metadata.yml ``facets:``) of the tables too large for a GROUP BY per page
 #: view: their value counts over all rows go into ``_facet_counts`` for the site's unfiltered pages
@@ -79,17 +81,7 @@ class BuildResult:
 
 def _create_tables(db: sqlite_utils.Database, package: Package) -> None:
     for resource in package.resources:
-        schema = resource.schema
-        columns = {f.name: SQL_TYPES.get(f.type, str) for f in schema.fields}
-        fks = []
-        for fk in schema.foreign_keys:
-            ref = fk["reference"]
-            if len(fk["fields"]) == 1:
-                fks.append((fk["fields"][0], ref["resource"] or resource.name, ref["fields"][0]))
-        not_null = {f.name for f in schema.fields if f.constraints.get("required")}
-        pk = schema.primary_key
-        db[resource.name].create(columns, pk=pk[0] if len(pk) == 1 else tuple(pk),
-                                 foreign_keys=fks, not_null=not_null)
+        create_table(db, resource)
 
 
 def _load_rows(db: sqlite_utils.Database, package: Package,
@@ -180,38 +172,10 @@ group by a.report_id, a.line_key
 order by a.report_id, min(a.line_no)""", replace=True)
 
 
-def _search_index(db: sqlite_utils.Database) -> None:
-    """One searchable document per line item of a report (whatever tables print it), narrative
-    sentence, project, unit and code."""
-    docs = db.conn.execute("""
-select 'amounts' as kind, report_id, line_key as ref, item as title, group_concat(distinct explanation) as body
-  from amounts group by report_id, line_key, item
-union all
-select 'statements', report_id, min(statement_no), section, sentence
-  from statements group by report_id, sentence
-union all
-select 'projects', report_id, project_no, name, null from projects
-union all
-select 'report_units', report_id, unit_no, name, kind from report_units
-union all
-select 'classification', null, classification_id, code || ' ' || name, scheme || ' ' || level from classification
-""")
-    cache: dict[str, str] = {}
-
-    def tok(text: str) -> str:
-        t = cache.get(text)
-        if t is None:
-            t = tokens(text)
-            if len(cache) < 100_000:
-                cache[text] = t
-        return t
-
-    db["search_index"].create({"id": int, "kind": str, "report_id": str, "ref": str, "title": str, "body": str,
-                               "tokens": str}, pk="id")
-    db.conn.executemany(
-        "insert into search_index (kind, report_id, ref, title, body, tokens) values (?, ?, ?, ?, ?, ?)",
-        ((d[0], d[1], d[2], d[3], d[4], tok(f"{d[3] or ''} {d[4] or ''}")) for d in docs))
-    db["search_index"].enable_fts(["tokens"], fts_version="FTS5", tokenize="unicode61", create_triggers=False)
+def _search_index(db: sqlite_utils.Database, docs: Path | None = None) -> None:
+    """The ``search_index`` table and its full-text index, from the file of documents ``docs``
+    (``search_index.save_documents``) or, when None, from the tables of ``db``."""
+    write_search_index(db, search_documents(db.conn) if docs is None else docs)
 
 
 def _facet_counts(db: sqlite_utils.Database) -> None:
@@ -294,14 +258,133 @@ def load_database(db: sqlite_utils.Database, package: Package,
 #: Steps of the last build with their seconds (read by benchmarks/build.py).
 LAST_TIMINGS: dict[str, float] = {}
 
+#: A package whose largest CSV is at least this large is built by two processes when the machine
+#: has two cores or more (below it, starting the second process costs more than it saves).
+PARALLEL_MIN_BYTES = 24 << 20
 
-def build(package_path: str | os.PathLike[str], db_path: str | os.PathLike[str]) -> BuildResult:
+#: Share of the largest CSV the build's own process loads (the rest: the second process); a little
+#: below half, as this process also loads the other resources.
+FIRST_PART = 0.48
+
+
+def parallel_jobs(package: Package, jobs: int | None) -> int:
+    """How many processes build ``package``: ``jobs`` when given (1 or 2), else 2 for a large
+    package on a machine with two cores or more, else 1."""
+    if jobs is not None:
+        if jobs < 1:
+            raise BuildError(f"jobs must be 1 or more, not {jobs}")
+        return min(jobs, 2)
+    largest = max((_resource_size(r) for r in package.resources), default=0)
+    return 2 if largest >= PARALLEL_MIN_BYTES and (os.cpu_count() or 1) >= 2 else 1
+
+
+def _resource_size(resource: Resource) -> int:
+    try:
+        return (Path(resource.basepath or ".") / resource.path).stat().st_size
+    except (OSError, TypeError):
+        return 0
+
+
+def _fill_serial(db: sqlite_utils.Database, package: Package,
+                 step: Callable[[str], None]) -> tuple[dict[str, int], list[Finding]]:
+    """Load, check, run the rules and build everything else, one step after the other."""
+    counts = load_database(db, package, step)  # reports its own steps
+    findings = run_rules(db)
+    step("rules")
+    _findings_table(db, findings)
+    create_views(db)
+    _indexes(db)  # the findings table's
+    _table_views(db)
+    step("findings and views")
+    _search_index(db)
+    step("search index")
+    _facet_counts(db)
+    step("facet counts")
+    # Full statistics (0.7 s at 10^6 rows): with sampled ones (analysis_limit) the planner
+    # sorted a million rows for the table page instead of walking the primary key.
+    db.conn.execute("analyze")
+    step("analyze")
+    return counts, findings
+
+
+def _fill_parallel(db: sqlite_utils.Database, package: Package, tmp: Path,
+                   step: Callable[[str], None]) -> tuple[dict[str, int], list[Finding]] | None:
+    """The same as ``_fill_serial`` with a second process (``opendata.parallel``): it loads the second
+    half of the largest CSV, then runs the rules while this one builds indexes, views and search.
+
+    None when the set-based load cannot vouch for the package: the caller then builds it with one
+    process, whose streaming reader names every problem."""
+    largest = max(package.resources, key=_resource_size)
+    cut = split_point(largest, FIRST_PART)
+    if cut is None:
+        return _fill_serial(db, package, step)
+    part_db, docs_db = tmp.with_name(tmp.name + ".part"), tmp.with_name(tmp.name + ".docs")
+    worker = parallel.Worker()
+    try:
+        worker.submit(parallel.load_second_part, str(package.basepath), largest.name, cut, str(part_db))
+        _create_tables(db, package)
+        counts = load_checked(db.conn, package, stop={largest.name: cut})
+        step("read and load (first part)")
+        rows = worker.result()
+        step("read and load (waiting for the second part)")
+        if counts is None or rows is None:
+            return None
+        if not merge_part(db.conn, part_db, largest.name, rows):
+            return None
+        counts[largest.name] += rows
+        part_db.unlink()
+        db.conn.commit()
+        step("join the parts")
+        # The second process reads the new database while this one writes to it: with a write-ahead
+        # log it sees the rows as loaded, and each index once it is committed. It reads the search
+        # documents and runs the rules that read the primary key only first, then the rules that
+        # need the index on table and line (built first, below).
+        db.conn.execute("pragma journal_mode = wal")
+        worker.submit(parallel.search_documents_on, str(tmp), str(docs_db))
+        worker.submit(parallel.rules_on, str(tmp), True)
+        worker.submit(parallel.rules_on, str(tmp), False)
+        for table, columns in RULE_INDEXES:
+            db[table].create_index(list(columns), if_not_exists=True)
+        db.conn.commit()
+        step("rule indexes")
+        _indexes(db)
+        step("indexes")
+        if not check_loaded(db.conn, package):
+            return None
+        step("schema checks")
+        create_views(db)
+        _table_views(db)
+        worker.result()
+        _search_index(db, docs_db)
+        docs_db.unlink()
+        step("views and search index")
+        _facet_counts(db)
+        step("facet counts")
+        db.conn.execute("analyze")
+        db.conn.commit()
+        step("analyze")
+        findings = in_registry_order(worker.result() + worker.result())
+        step("waiting for the rules")
+        _findings_table(db, findings)
+        _indexes(db)  # the findings table's
+        db.conn.execute("analyze findings")
+        step("findings")
+        return counts, findings
+    finally:
+        worker.close()
+        part_db.unlink(missing_ok=True)
+        docs_db.unlink(missing_ok=True)
+
+
+def build(package_path: str | os.PathLike[str], db_path: str | os.PathLike[str],
+          jobs: int | None = None) -> BuildResult:
     """Check the package's schema while loading it, then put the database atomically at ``db_path``.
 
     A package that breaks its schema raises PackageError; findings of the accounting rules are
     stored in the ``findings`` table and never stop the build. Whatever fails, and at whatever
     point, the previous database (and its .inspect.json) is left in place byte for byte: the
     build writes a temporary file beside it and renames it into place only at the end.
+    ``jobs`` is the number of processes (see ``parallel_jobs``); the database is the same either way.
     """
     LAST_TIMINGS.clear()
     clock = time.perf_counter()
@@ -313,6 +396,7 @@ def build(package_path: str | os.PathLike[str], db_path: str | os.PathLike[str])
         clock = now
 
     package = load_package(package_path)
+    jobs = parallel_jobs(package, jobs)
     target = Path(db_path)
     if target.exists() and not target.is_file():
         raise BuildError(f"{target}: not a file; give the path of the database to write")
@@ -324,36 +408,31 @@ def build(package_path: str | os.PathLike[str], db_path: str | os.PathLike[str])
     os.close(fd)
     tmp = Path(tmp_name)
     inspect_tmp = tmp.with_suffix(".inspect.tmp")
+    side_files = [tmp.with_name(tmp.name + suffix) for suffix in ("-wal", "-shm", "-journal", ".part", ".docs")]
     try:
-        tmp.unlink()
-        db = sqlite_utils.Database(tmp)
-        try:
-            # A private temporary file: journalling buys nothing, the rename is what makes it safe.
-            db.conn.execute("pragma journal_mode = off")
-            db.conn.execute("pragma synchronous = off")
-            db.conn.execute("pragma cache_size = -32768")
-            with db.conn:
-                counts = load_database(db, package, step)  # reports its own steps
-                findings = run_rules(db)
-                step("rules")
-                _findings_table(db, findings)
-                create_views(db)
-                _indexes(db)  # the findings table's
-                _table_views(db)
-                step("findings and views")
-                _search_index(db)
-                step("search index")
-                _facet_counts(db)
-                step("facet counts")
-            # Full statistics (0.7 s at 10^6 rows): with sampled ones (analysis_limit) the planner
-            # sorted a million rows for the table page instead of walking the primary key.
-            db.conn.execute("analyze")
-            db.conn.commit()
-            db.conn.execute("pragma journal_mode = delete")
-            inspect = _inspect_data(db.conn, target)
-            step("analyze and counts")
-        finally:
-            db.close()
+        filled = None
+        while filled is None:
+            for leftover in (tmp, *side_files):
+                leftover.unlink(missing_ok=True)
+            db = sqlite_utils.Database(tmp)
+            try:
+                # A private temporary file: journalling buys nothing, the rename is what makes it safe.
+                db.conn.execute("pragma journal_mode = off")
+                db.conn.execute("pragma synchronous = off")
+                db.conn.execute("pragma cache_size = -32768")
+                with db.conn:
+                    filled = (_fill_parallel(db, package, tmp, step) if jobs > 1
+                              else _fill_serial(db, package, step))
+                if filled is None:  # the set-based load had a doubt: one process, streaming reader
+                    jobs = 1
+                    continue
+                db.conn.commit()
+                db.conn.execute("pragma journal_mode = delete")
+                inspect = _inspect_data(db.conn, target)
+                step("counts")
+            finally:
+                db.close()
+        counts, findings = filled
         entry = inspect[target.stem]
         entry["hash"], entry["size"] = _sha256(tmp), tmp.stat().st_size
         inspect_tmp.write_text(json.dumps(inspect, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -370,7 +449,7 @@ def build(package_path: str | os.PathLike[str], db_path: str | os.PathLike[str])
     except Exception as exc:  # anything else still leaves the old database in place
         raise BuildError(f"{target}: build failed, previous database kept ({type(exc).__name__}: {exc})") from exc
     finally:
-        for leftover in (tmp, inspect_tmp):
+        for leftover in (tmp, inspect_tmp, *side_files):
             if leftover.exists():
                 leftover.unlink()
     return BuildResult(target, counts, findings)

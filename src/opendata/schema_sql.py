@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import csv
+import io
 import re
 import sqlite3
 from collections.abc import Iterator
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO, TextIO
 
+import sqlite_utils
 from frictionless import Package, Resource
 
 from .schema_stream import ABSURD, BALANCE_LINES, _Bad, _caster, _resource_file, _supported, python_encoding
@@ -92,17 +95,40 @@ def _fast_field(field: Any, j: int) -> tuple[str, list[str]] | None:
     return expr, checks
 
 
+#: SQLite column type of each Table Schema type.
+SQL_TYPES = {"string": str, "integer": int, "number": float, "boolean": int, "year": int}
+
+
+def create_table(db: sqlite_utils.Database, resource: Resource, foreign_keys: bool = True) -> None:
+    """The resource's table: typed columns, NOT NULL for required fields, primary key, single-column
+    foreign keys (unless ``foreign_keys`` is False: a table alone in a database of its own)."""
+    schema = resource.schema
+    columns = {f.name: SQL_TYPES.get(f.type, str) for f in schema.fields}
+    fks = []
+    for fk in schema.foreign_keys if foreign_keys else []:
+        ref = fk["reference"]
+        if len(fk["fields"]) == 1:
+            fks.append((fk["fields"][0], ref["resource"] or resource.name, ref["fields"][0]))
+    not_null = {f.name for f in schema.fields if f.constraints.get("required")}
+    pk = schema.primary_key
+    db[resource.name].create(columns, pk=pk[0] if len(pk) == 1 else tuple(pk),
+                             foreign_keys=fks, not_null=not_null)
+
+
 class _GiveUp(Exception):
     """The set-based load cannot vouch for the package: read it with the streaming reader."""
 
 
-def load_checked(conn: Any, package: Package) -> dict[str, int] | None:
+def load_checked(conn: Any, package: Package, stop: dict[str, int] | None = None) -> dict[str, int] | None:
     """Load every resource into its (empty) table, casting each cell in SQLite as the streaming
     reader would. Returns the rows loaded per resource, or None when a resource is not one this
     path handles or when a row may break the schema (wrong number of cells, duplicate key, required
     cell empty, a cell no caster accepts): the caller then empties the tables and reads the package
     with ``read_package``, which names each problem. The constraints are checked afterwards by
     ``check_loaded`` (after the indexes are built, which makes its distinct-value scans cheap).
+
+    ``stop`` ends a resource's file at a byte offset (``split_point``; the rest is loaded by
+    ``load_part`` in another process and joined by ``merge_part``).
     """
     counts: dict[str, int] = {}
     try:
@@ -110,12 +136,42 @@ def load_checked(conn: Any, package: Package) -> dict[str, int] | None:
         if plans is None:
             return None
         for resource, planned in plans:
-            counts[resource.name] = _load_resource(conn, resource, planned)
+            counts[resource.name] = _load_resource(conn, resource, planned, 0, (stop or {}).get(resource.name))
         for resource, _planned in plans:
             _cast_leftovers(conn, resource)
     except _GiveUp:
         return None
     return counts
+
+
+def load_part(conn: Any, package: Package, name: str, start: int) -> int | None:
+    """Load the records of resource ``name`` from byte ``start`` on (a ``split_point``) into its
+    empty table; None when the set-based path cannot vouch for them (see load_checked)."""
+    plans = _plans(package)
+    if plans is None:
+        return None
+    try:
+        resource, planned = next((r, p) for r, p in plans if r.name == name)
+        loaded = _load_resource(conn, resource, planned, start, None)
+        _cast_leftovers(conn, resource)
+    except (_GiveUp, StopIteration):
+        return None
+    return loaded
+
+
+def merge_part(conn: Any, part_db: Path, name: str, rows: int) -> bool:
+    """Append the rows ``load_part`` wrote to ``part_db`` to table ``name`` (same columns, in their
+    order); False when a row was ignored (a key already loaded from the first part)."""
+    conn.commit()  # SQLite attaches outside a transaction only
+    conn.execute("attach database ? as part", (str(part_db),))
+    try:
+        before = conn.total_changes
+        conn.execute(f"insert or ignore into main.[{name}] select * from part.[{name}] order by rowid")
+        merged = conn.total_changes - before
+        conn.commit()
+    finally:
+        conn.execute("detach database part")
+    return merged == rows
 
 
 def check_loaded(conn: Any, package: Package) -> bool:
@@ -150,7 +206,81 @@ def _plans(package: Package) -> list[tuple[Resource, list[tuple[str, list[str]]]
     return plans
 
 
-def _load_resource(conn: Any, resource: Resource, planned: list[tuple[str, list[str]]]) -> int:
+#: Codecs in which a line feed and a quote byte are always those characters (never part of another
+#: character), so a file can be cut at a byte offset.
+_BYTE_SAFE = {"utf-8-sig", "gb18030", "ascii", "latin-1", "iso8859-1", "cp1252"}
+
+
+def split_point(resource: Resource, share: float) -> int | None:
+    """A byte offset near ``share`` of the resource's file where a record starts: just after a line
+    feed outside any quoted cell (an even number of quote characters before it). None when the file
+    cannot be cut this way (an encoding where those bytes may belong to other characters, a quote
+    character of several bytes, no such line feed after the offset)."""
+    try:
+        enc = python_encoding(resource.encoding)
+    except LookupError:
+        return None
+    quote = resource.to_descriptor().get("dialect", {}).get("quoteChar", '"').encode("ascii", "replace")
+    if enc not in _BYTE_SAFE or len(quote) != 1 or quote == b"?":
+        return None
+    path = _resource_file(resource)
+    size = path.stat().st_size
+    quotes, offset = 0, 0
+    with open(path, "rb") as fh:
+        target = int(size * share)
+        while offset < target:  # quote characters before the target offset, a block at a time
+            block = fh.read(min(1 << 22, target - offset))
+            if not block:
+                return None
+            quotes += block.count(quote)
+            offset += len(block)
+        rest = fh.read(1 << 22)
+        pos = 0
+        while True:
+            nl = rest.find(b"\n", pos)
+            if nl < 0:
+                return None  # no record boundary in the next 4 MB: not a file worth cutting
+            quotes += rest.count(quote, pos, nl)
+            if quotes % 2 == 0:
+                return offset + nl + 1 if offset + nl + 1 < size else None
+            pos = nl + 1
+
+
+class _Head(io.RawIOBase):
+    """The first ``left`` bytes of a binary file, as a file of their own."""
+
+    def __init__(self, raw: BinaryIO, left: int) -> None:
+        self.raw, self.left = raw, left
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        self.raw.close()
+        super().close()
+
+    def readinto(self, buffer: Any) -> int:
+        if self.left <= 0:
+            return 0
+        n = self.raw.readinto(memoryview(buffer)[:min(len(buffer), self.left)]) or 0
+        self.left -= n
+        return n
+
+
+def _open_range(path: Path, enc: str, start: int, stop: int | None) -> TextIO:
+    """The text of bytes [start, stop) of a file (a byte-order mark only at its very start)."""
+    raw = open(path, "rb")  # noqa: SIM115 - closed with the text wrapper
+    if start:
+        raw.seek(start)
+        enc = "utf-8" if enc == "utf-8-sig" else enc
+    binary: BinaryIO = raw if stop is None else io.BufferedReader(_Head(raw, stop - start), 1 << 20)
+    return io.TextIOWrapper(binary, encoding=enc, errors="strict", newline="")
+
+
+def _load_resource(conn: Any, resource: Resource, planned: list[tuple[str, list[str]]],
+                   start: int = 0, stop: int | None = None) -> int:
+    """Load the records in bytes [start, stop) of the resource's file (``split_point`` offsets; the
+    header is checked when ``start`` is 0)."""
     names = [f.name for f in resource.schema.fields]
     path = _resource_file(resource)
     try:
@@ -175,9 +305,9 @@ def _load_resource(conn: Any, resource: Resource, planned: list[tuple[str, list[
 
     before = conn.total_changes
     try:
-        with open(path, encoding=enc, newline="", errors="strict") as fh:
+        with _open_range(path, enc, start, stop) as fh:
             reader = csv.reader(fh, **opts)
-            if next(reader, None) != names:
+            if not start and next(reader, None) != names:
                 raise _GiveUp
             # A row with missing or extra cells (or a blank row) has the wrong number of bindings.
             conn.executemany(sql, counted(reader))

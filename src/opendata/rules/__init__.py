@@ -70,17 +70,29 @@ def _load_rule_modules() -> None:
         import_module(f"{__name__}.{info.name}")
 
 
-def run_rules(db: sqlite_utils.Database) -> list[Finding]:
-    """Every registered rule over every report in the database."""
+def run_rules(db: sqlite_utils.Database, select: Callable[[str], bool] | None = None) -> list[Finding]:
+    """Every registered rule (or those whose id ``select`` accepts) over every report in the
+    database, findings in ``in_registry_order``."""
     _load_rule_modules()
     _drop_temp_tables(db)
     findings: list[Finding] = []
     try:
         for r in REGISTRY.values():
-            findings.extend(r.check(db))
+            if select is None or select(r.id):
+                findings.extend(r.check(db))
     finally:
         _drop_temp_tables(db)
-    return findings
+    return in_registry_order(findings)
+
+
+def in_registry_order(findings: Iterable[Finding]) -> list[Finding]:
+    """Findings by rule (in the registry's order), then report, then the rows concerned: the same
+    order whatever indexes the rules' queries found and however the rules were divided between
+    ``run_rules`` calls."""
+    _load_rule_modules()
+    position = {rule_id: i for i, rule_id in enumerate(REGISTRY)}
+    return sorted(findings, key=lambda f: (position[f.rule_id], f.report_id or "", f.row_ref or "",
+                                           f.fields or "", f.message_en))
 
 
 def _drop_temp_tables(db: sqlite_utils.Database) -> None:

@@ -62,12 +62,13 @@ parented as (
 # The same, for every line at once and without a probe per line: the lines are grouped by their
 # 款 (7-character codes) and the 款 probed once per group; the groups whose 款 is not disclosed
 # join the other lines of their 类 (5 characters or more), probed once per 类; what is left joins
-# the lines that add up to the total directly.
+# the lines that add up to the total directly. Each level reads amounts in one plain scan
+# ("not indexed": walking the primary key for its partial order reads the rows in random order).
 _SUMS_SQL = f"""create temp table {_TEMP} as with
 items as (
   select report_id, table_no, side, measure, substr(code, 1, 5) as k5, sum(amount) as expected,
     count(*) as n, min(source_kind = 'table') as all_table
-  from amounts where amount is not null and length(code) = 7
+  from amounts not indexed where amount is not null and length(code) = 7
   group by report_id, table_no, side, measure, k5),
 items_p as materialized (
   select i.*, {_STATED.format(t="i", key="i.k5")} as stated from items i),
@@ -76,7 +77,7 @@ sections as (
     sum(n) as n, min(all_table) as all_table
   from (select report_id, table_no, side, measure, code, amount as expected, 1 as n,
           source_kind = 'table' as all_table
-        from amounts where amount is not null and length(code) >= 5 and length(code) <> 7
+        from amounts not indexed where amount is not null and length(code) >= 5 and length(code) <> 7
         union all
         select report_id, table_no, side, measure, k5, expected, n, all_table
         from items_p where stated is null)
@@ -88,7 +89,7 @@ classes as (
     sum(expected) as expected, sum(n) as n, min(all_table) as all_table
   from (select report_id, table_no, side, measure, substr(code, 1, 3) as k3, amount as expected,
           1 as n, source_kind = 'table' as all_table
-        from amounts where amount is not null and ({_DIRECT})
+        from amounts not indexed where amount is not null and ({_DIRECT})
         union all
         select report_id, table_no, side, measure, k3, expected, n, all_table
         from sections_p where stated is null)

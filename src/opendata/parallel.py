@@ -1,0 +1,149 @@
+"""What a build hands to a second process: half of the largest resource, then the accounting rules.
+
+A large package is built by two processes (``build.build`` decides, see ``build.parallel_jobs``):
+the second loads the second half of the largest CSV into a database of its own while the first loads
+the rest, and the first appends it (``schema_sql.merge_part``); once the rows are in, the second
+runs every accounting rule over the new database (read-only, through SQLite's write-ahead log)
+while the first builds the indexes, views and search index. The functions here run in that second
+process: they take and return plain values and talk through files only. The process is forked where
+the system can (no main module imported again, so a script calling ``build`` needs no
+``if __name__ == "__main__"`` guard), spawned elsewhere.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import queue
+import signal
+import sqlite3
+import threading
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import sqlite_utils
+
+from .package import load_package
+from .rules import Finding, run_rules
+from .search_index import save_documents, search_documents
+from .schema_sql import create_table, load_part
+
+
+class Worker:
+    """A second process that runs the functions it is sent, one at a time, in order.
+
+    Forked where the system can (it never touches the SQLite connections it inherits: it opens its
+    own, by file name). Its replies are received as soon as they are sent, by a thread of this
+    process, so the worker goes on with the next call without waiting for ``result``. A worker
+    that dies makes ``result`` raise instead of waiting; ``close`` stops it at once."""
+
+    def __init__(self) -> None:
+        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        ctx = multiprocessing.get_context(method)
+        self._conn, child = ctx.Pipe()
+        self._process = ctx.Process(target=_serve, args=(child,), daemon=True, name="opendata-build-worker")
+        self._process.start()
+        child.close()
+        self._replies: queue.Queue[tuple[bool, Any]] = queue.Queue()
+        self._receiver = threading.Thread(target=self._receive, daemon=True, name="opendata-build-replies")
+        self._receiver.start()
+
+    def _receive(self) -> None:
+        while True:
+            try:
+                reply = self._conn.recv()
+            except (EOFError, OSError):
+                self._process.join(timeout=5)  # reaped, for its exit code
+                self._replies.put((False, RuntimeError(
+                    f"the second build process ended unexpectedly (exit code {self._process.exitcode})")))
+                return
+            self._replies.put(reply)
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Queue ``fn(*args)`` (a module-level function, plain arguments)."""
+        self._conn.send((fn, args))
+
+    def result(self) -> Any:
+        """The value of the oldest submitted call not yet collected; its exception if it raised."""
+        ok, value = self._replies.get()
+        if not ok:
+            if isinstance(value, RuntimeError) and not self._process.is_alive():
+                self._replies.put((ok, value))  # every later call fails the same way
+            raise value
+        return value
+
+    def close(self) -> None:
+        if self._process.is_alive():
+            self._process.terminate()
+        self._process.join()
+        self._conn.close()
+        self._receiver.join(timeout=5)
+
+
+def _serve(conn: Connection) -> None:
+    # Ctrl-C is the build's own process's to handle: it stops this one (close) and cleans up.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    while True:
+        try:
+            fn, args = conn.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            reply = (True, fn(*args))
+        except BaseException as exc:  # noqa: BLE001 - sent back and raised in the build's process
+            reply = (False, exc)
+        try:
+            conn.send(reply)
+        except Exception as exc:  # an exception or value that cannot be pickled
+            conn.send((False, RuntimeError(f"{type(exc).__name__}: {exc}")))
+
+
+def load_second_part(package_path: str, name: str, start: int, part_db: str) -> int | None:
+    """Load resource ``name`` from its ``start``-th record on into a new database at ``part_db``:
+    the rows loaded, or None when the set-based load cannot vouch for them."""
+    package = load_package(package_path)
+    resource = package.get_resource(name)
+    db = sqlite_utils.Database(part_db)
+    try:
+        db.conn.execute("pragma journal_mode = off")
+        db.conn.execute("pragma synchronous = off")
+        db.conn.execute("pragma cache_size = -32768")
+        create_table(db, resource, foreign_keys=False)
+        with db.conn:
+            return load_part(db.conn, package, name, start)
+    finally:
+        db.close()
+
+
+#: Rules that read amounts through its primary key only: they start while the build's own process
+#: is still adding the index the other rules read through (``build.RULE_INDEXES``).
+PRIMARY_KEY_RULES = ("hierarchy.",)
+
+
+def _read_only(db_path: str) -> sqlite3.Connection:
+    conn = sqlite3.connect(f"file:{quote(str(Path(db_path).resolve()))}?mode=ro", uri=True)
+    conn.execute("pragma cache_size = -32768")
+    return conn
+
+
+def rules_on(db_path: str, primary_key_rules: bool) -> list[Finding]:
+    """The rules of PRIMARY_KEY_RULES (or, when ``primary_key_rules`` is False, all the others) over
+    the database at ``db_path``, opened read-only."""
+    conn = _read_only(db_path)
+    try:
+        return run_rules(sqlite_utils.Database(conn),
+                         select=lambda rule_id: rule_id.startswith(PRIMARY_KEY_RULES) == primary_key_rules)
+    finally:
+        conn.close()
+
+
+def search_documents_on(db_path: str, out_path: str) -> None:
+    """``search_index.search_documents`` of the database at ``db_path`` (opened read-only), saved to
+    a new file at ``out_path``."""
+    conn = _read_only(db_path)
+    try:
+        save_documents(search_documents(conn), Path(out_path))
+    finally:
+        conn.close()

@@ -1,0 +1,255 @@
+"""The two-process build (``opendata build --jobs 2``): the same database as one process, the same
+errors for bad input, the same guarantees when it fails, and a cut of the CSV that never splits a
+record."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+
+import opendata.build as build_module
+import opendata.parallel as parallel
+from opendata.build import LAST_TIMINGS, build
+from opendata.errors import BuildError, PackageError
+from opendata.package import load_package
+from opendata.schema_sql import _open_range, split_point
+from opendata.synth import write_corpus
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("parallel") / "package"
+    info = write_corpus(path, departments=12, years=2, error_share=0.5, seed=11)
+    assert len(info["seeded_errors"]) >= 8
+    return path
+
+
+def _contents(db: Path) -> dict[str, object]:
+    """Every table's rows in rowid order, the schema, and the planner statistics."""
+    with sqlite3.connect(db) as conn:
+        tables = [r[0] for r in conn.execute(
+            "select name from sqlite_master where type = 'table' and name not like 'sqlite_%' order by name")]
+        rowid = {t for t in tables if not conn.execute("select 1 from sqlite_master where name = ? and sql like "
+                                                       "'%without rowid%'", (t,)).fetchone()}
+        # Rows in rowid order (ids included); a WITHOUT ROWID table in its primary key's order.
+        out: dict[str, object] = {t: conn.execute(f"select * from [{t}]{' order by rowid' if t in rowid else ''}")
+                                  .fetchall() for t in tables}
+        out["schema"] = sorted(conn.execute("select type, name, tbl_name, sql from sqlite_master "
+                                            "where name not like 'sqlite_%'").fetchall())
+        out["stat1"] = sorted(conn.execute("select * from sqlite_stat1").fetchall())
+        out["journal_mode"] = conn.execute("pragma journal_mode").fetchone()
+        out["integrity"] = conn.execute("pragma integrity_check").fetchone()
+    return out
+
+
+def test_two_processes_build_the_same_database_as_one(corpus: Path, tmp_path: Path) -> None:
+    one = build(corpus, tmp_path / "one.db", jobs=1)
+    assert "analyze" in LAST_TIMINGS and "join the parts" not in LAST_TIMINGS
+    two = build(corpus, tmp_path / "two.db", jobs=2)
+    assert "join the parts" in LAST_TIMINGS and "waiting for the rules" in LAST_TIMINGS  # the two-process path ran
+    assert two.rows == one.rows and one.rows["amounts"] > 8000
+    assert [f.to_row() for f in two.findings] == [f.to_row() for f in one.findings]
+    seeded = json.loads((corpus / "seeded_errors.json").read_text(encoding="utf-8"))
+    assert {e["report_id"] for e in seeded} <= {f.report_id for f in two.findings}
+    a, b = _contents(tmp_path / "one.db"), _contents(tmp_path / "two.db")
+    assert a["integrity"] == b["integrity"] == ("ok",)
+    assert a["journal_mode"] == b["journal_mode"] == ("delete",)
+    assert a.keys() == b.keys()
+    for key in a:
+        assert a[key] == b[key], key
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["one.db", "one.inspect.json", "two.db", "two.inspect.json"]
+
+
+def test_cli_jobs_option(corpus: Path, tmp_path: Path, runner) -> None:
+    from opendata.cli import cli
+
+    result = runner.invoke(cli, ["build", str(corpus), "-o", str(tmp_path / "x.db"), "--jobs", "2"])
+    assert result.exit_code == 0, result.output
+    assert "join the parts" in LAST_TIMINGS
+    result = runner.invoke(cli, ["build", str(corpus), "-o", str(tmp_path / "x.db"), "--jobs", "3"])
+    assert result.exit_code == 2 and "3 is not in the range 1<=x<=2" in result.output
+
+
+def _cut_row(package: Path) -> tuple[list[list[str]], int]:
+    """The amounts rows (header first) and the index of the first row the second process loads."""
+    resource = load_package(package).get_resource("amounts")
+    cut = split_point(resource, build_module.FIRST_PART)
+    assert cut is not None
+    path = package / "data" / "amounts.csv"
+    with _open_range(path, "utf-8-sig", 0, cut) as fh:
+        first = sum(1 for _ in csv.reader(fh))
+    with open(path, encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    return rows, first
+
+
+def _write_rows(package: Path, rows: list[list[str]]) -> None:
+    with open(package / "data" / "amounts.csv", "w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerows(rows)
+
+
+def _errors(package: Path, db: Path, jobs: int) -> PackageError:
+    with pytest.raises(PackageError) as info:
+        build(package, db, jobs=jobs)
+    return info.value
+
+
+def test_duplicate_key_across_the_cut_is_named_as_with_one_process(corpus: Path, tmp_path: Path) -> None:
+    pkg = tmp_path / "package"
+    shutil.copytree(corpus, pkg)
+    rows, first = _cut_row(pkg)
+    # A row of the first part repeated as the last row: each part alone has no duplicate.
+    rows.append(list(rows[1]))
+    _write_rows(pkg, rows)
+    two, one = _errors(pkg, tmp_path / "two.db", 2), _errors(pkg, tmp_path / "one.db", 1)
+    assert str(two) == str(one) and two.problems == one.problems
+    text = "\n".join(two.problems)
+    assert f"row {len(rows)}" in text and "primary-key" in text and "amounts.csv" in text
+    assert not (tmp_path / "two.db").exists() and sorted(p.name for p in tmp_path.iterdir()) == ["package"]
+
+
+def test_bad_cell_in_the_second_part_is_named_as_with_one_process(corpus: Path, tmp_path: Path) -> None:
+    pkg = tmp_path / "package"
+    shutil.copytree(corpus, pkg)
+    rows, first = _cut_row(pkg)
+    amount = rows[0].index("amount")
+    bad = first + 5  # a row loaded by the second process
+    rows[bad][amount] = "一百"
+    _write_rows(pkg, rows)
+    two, one = _errors(pkg, tmp_path / "two.db", 2), _errors(pkg, tmp_path / "one.db", 1)
+    assert two.problems == one.problems
+    text = "\n".join(two.problems)
+    assert f"row {bad + 1}" in text and "amount" in text and "type-error" in text
+
+
+def test_split_point_never_cuts_a_quoted_line_break(tmp_path: Path) -> None:
+    # Records whose cells hold line breaks and quotes, around every possible cut.
+    rows = [["id", "text"]] + [[str(i), f'第{i}行\n"续"\r\n, 说明' if i % 3 else f"行{i}"] for i in range(400)]
+    for encoding in ("utf-8", "gbk"):
+        folder = tmp_path / encoding
+        (folder / "data").mkdir(parents=True)
+        with open(folder / "data" / "t.csv", "w", encoding=encoding, newline="") as fh:
+            csv.writer(fh, lineterminator="\r\n").writerows(rows)
+        descriptor = {"resources": [{"name": "t", "path": "data/t.csv", "encoding": encoding, "format": "csv",
+                                     "schema": {"fields": [{"name": "id", "type": "integer"},
+                                                           {"name": "text", "type": "string"}]}}]}
+        (folder / "datapackage.json").write_text(json.dumps(descriptor), encoding="utf-8")
+        resource = load_package(folder).get_resource("t")
+        size = (folder / "data" / "t.csv").stat().st_size
+        cuts = set()
+        for share in [i / 50 for i in range(1, 50)]:
+            cut = split_point(resource, share)
+            if cut is None:
+                continue
+            cuts.add(cut)
+            enc = "utf-8-sig" if encoding == "utf-8" else "gb18030"
+            with _open_range(folder / "data" / "t.csv", enc, 0, cut) as fh:
+                head = list(csv.reader(fh))
+            with _open_range(folder / "data" / "t.csv", enc, cut, None) as fh:
+                tail = list(csv.reader(fh))
+            assert head + tail == rows, (encoding, share)
+            assert 0 < cut < size
+        assert len(cuts) > 30, encoding
+
+
+def test_split_point_refuses_what_it_cannot_cut(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "t.csv").write_text("id\n" + "\n".join(map(str, range(100))) + "\n", encoding="big5")
+    descriptor = {"resources": [{"name": "t", "path": "data/t.csv", "encoding": "big5", "format": "csv",
+                                 "schema": {"fields": [{"name": "id", "type": "integer"}]}}]}
+    (tmp_path / "datapackage.json").write_text(json.dumps(descriptor), encoding="utf-8")
+    # Only encodings known to keep line feeds and quotes as single bytes are cut at a byte offset.
+    assert split_point(load_package(tmp_path).get_resource("t"), 0.5) is None
+
+
+def test_package_that_cannot_be_cut_is_built_by_one_process(corpus: Path, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(build_module, "split_point", lambda resource, share: None)
+    result = build(corpus, tmp_path / "t.db", jobs=2)
+    assert "join the parts" not in LAST_TIMINGS and "analyze" in LAST_TIMINGS
+    assert result.rows == build(corpus, tmp_path / "u.db", jobs=1).rows
+
+
+@pytest.fixture
+def built(corpus: Path, tmp_path: Path) -> tuple[Path, Path, dict[str, bytes]]:
+    db = tmp_path / "out" / "opendata.db"
+    build(corpus, db, jobs=2)
+    return corpus, db, {p.name: p.read_bytes() for p in db.parent.iterdir()}
+
+
+def _unchanged(db: Path, files: dict[str, bytes]) -> None:
+    now = {p.name: p.read_bytes() for p in db.parent.iterdir()}
+    assert now.keys() == files.keys(), f"left behind: {set(now) - set(files)}"
+    assert now == files
+
+
+@pytest.mark.parametrize("step", ["_create_tables", "merge_part", "_indexes", "check_loaded", "_table_views",
+                                  "_search_index", "_facet_counts", "in_registry_order", "_findings_table",
+                                  "_inspect_data", "_sha256"])
+@pytest.mark.parametrize("exc", [RuntimeError("boom"), sqlite3.OperationalError("disk I/O error"), KeyboardInterrupt()])
+def test_two_process_build_that_fails_keeps_previous_database(built, monkeypatch: pytest.MonkeyPatch, step: str,
+                                                             exc: BaseException) -> None:
+    pkg, db, files = built
+
+    def fail(*args, **kwargs):
+        raise exc
+
+    monkeypatch.setattr(build_module, step, fail)
+    with pytest.raises(KeyboardInterrupt if isinstance(exc, KeyboardInterrupt) else BuildError):
+        build(pkg, db, jobs=2)
+    _unchanged(db, files)
+
+
+def _die(*args, **kwargs) -> None:
+    os._exit(3)
+
+
+def _raise(*args, **kwargs) -> None:
+    raise sqlite3.OperationalError("database disk image is malformed")
+
+
+@pytest.mark.parametrize("task", ["load_second_part", "search_documents_on", "rules_on"])
+@pytest.mark.parametrize("how", [_die, _raise])
+def test_second_process_that_fails_or_dies_fails_the_build_cleanly(built, monkeypatch: pytest.MonkeyPatch,
+                                                                   task: str, how) -> None:
+    # The worker is forked after the patch, so it runs the patched function.
+    pkg, db, files = built
+    monkeypatch.setattr(parallel, task, how)
+    with pytest.raises(BuildError) as info:
+        build(pkg, db, jobs=2)
+    message = str(info.value)
+    assert "previous database kept" in message
+    assert ("ended unexpectedly (exit code 3)" if how is _die else "malformed") in message
+    _unchanged(db, files)
+
+
+def test_worker_goes_on_before_its_reply_is_collected(tmp_path: Path) -> None:
+    worker = parallel.Worker()
+    try:
+        worker.submit(_big_value)  # larger than a pipe's buffer
+        worker.submit(_touch, str(tmp_path / "second"))
+        # The second call runs although the first call's reply is not collected yet.
+        for _ in range(200):
+            if (tmp_path / "second").exists():
+                break
+            time.sleep(0.05)
+        assert (tmp_path / "second").exists()
+        assert len(worker.result()) == 1 << 20 and worker.result() != os.getpid()
+    finally:
+        worker.close()
+
+
+def _big_value() -> bytes:
+    return b"x" * (1 << 20)
+
+
+def _touch(path: str) -> int:
+    Path(path).touch()
+    return os.getpid()
