@@ -45,20 +45,21 @@ def bare_load(package_dir: Path, db_path: Path) -> dict:
     return {"seconds": time.perf_counter() - start, "rows": rows}
 
 
-def full_build(package_dir: Path, db_path: Path) -> dict:
+def full_build(package_dir: Path, db_path: Path, jobs: int | None) -> dict:
     from opendata.build import LAST_TIMINGS, build
 
     start = time.perf_counter()
-    result = build(package_dir, db_path)
+    result = build(package_dir, db_path, jobs=jobs)
     return {"seconds": time.perf_counter() - start, "rows": sum(result.rows.values()),
             "amounts": result.rows.get("amounts", 0), "findings": len(result.findings),
-            "steps": dict(LAST_TIMINGS)}
+            "steps": dict(LAST_TIMINGS), "jobs": 2 if "join the parts" in LAST_TIMINGS else 1}
 
 
-def child(kind: str, package_dir: Path, db_path: Path) -> dict:
-    """Run one measurement in a fresh process; returns its figures and peak RSS in MB."""
-    proc = subprocess.Popen([sys.executable, __file__, "--child", kind, str(package_dir), str(db_path)],
-                            stdout=subprocess.PIPE, text=True)
+def child(kind: str, package_dir: Path, db_path: Path, jobs: int | None = None) -> dict:
+    """Run one measurement in a fresh process; returns its figures, peak RSS in MB (the largest of
+    the process and the processes it started) and CPU seconds (all of them)."""
+    proc = subprocess.Popen([sys.executable, __file__, "--child", kind, str(package_dir), str(db_path)]
+                            + (["--jobs", str(jobs)] if jobs else []), stdout=subprocess.PIPE, text=True)
     out = proc.stdout.read()
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -66,6 +67,7 @@ def child(kind: str, package_dir: Path, db_path: Path) -> dict:
         raise SystemExit(f"{kind} build failed (exit {proc.returncode})")
     figures = json.loads(out)
     figures["peak_mb"] = usage.ru_maxrss / 1024  # KiB on Linux
+    figures["cpu_s"] = usage.ru_utime + usage.ru_stime
     return figures
 
 
@@ -76,19 +78,22 @@ def main() -> None:
     parser.add_argument("--error-share", type=float, default=0.02)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workdir", default=None, help="where corpora go (default: a temporary folder)")
+    parser.add_argument("--jobs", type=int, default=None,
+                        help="processes of the full build (default: as `opendata build` decides)")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         kind, package_dir, db_path = args.child
-        fn = full_build if kind == "full" else bare_load
-        print(json.dumps(fn(Path(package_dir), Path(db_path))))
+        figures = (full_build(Path(package_dir), Path(db_path), args.jobs) if kind == "full"
+                   else bare_load(Path(package_dir), Path(db_path)))
+        print(json.dumps(figures))
         return
 
     from opendata.synth import rows_per_report, write_corpus
 
     work = Path(args.workdir or tempfile.mkdtemp(prefix="opendata-bench-"))
     work.mkdir(parents=True, exist_ok=True)
-    print(f"{'amounts rows':>12} {'all rows':>9} | {'full s':>7} {'full rows/s':>11} {'peak MB':>7} | "
+    print(f"{'amounts rows':>12} {'all rows':>9} | {'full s':>7} {'CPU s':>6} {'full rows/s':>11} {'peak MB':>7} | "
           f"{'bare s':>6} {'bare rows/s':>11} {'peak MB':>7} | {'ratio':>5} | findings (seeded)")
     try:
         for size in (int(float(s)) for s in args.sizes.split(",")):
@@ -98,15 +103,15 @@ def main() -> None:
             t = time.perf_counter()
             info = write_corpus(corpus, departments, args.years, args.error_share, args.seed)
             gen = time.perf_counter() - t
-            full = child("full", corpus, work / f"full-{size}.db")
+            full = child("full", corpus, work / f"full-{size}.db", args.jobs)
             bare = child("bare", corpus, work / f"bare-{size}.db")
             full_rps, bare_rps = full["rows"] / full["seconds"], bare["rows"] / bare["seconds"]
-            print(f"{full['amounts']:>12,} {full['rows']:>9,} | {full['seconds']:>7.2f} {full_rps:>11,.0f} "
+            print(f"{full['amounts']:>12,} {full['rows']:>9,} | {full['seconds']:>7.2f} {full['cpu_s']:>6.1f} {full_rps:>11,.0f} "
                   f"{full['peak_mb']:>7.0f} | {bare['seconds']:>6.2f} {bare_rps:>11,.0f} {bare['peak_mb']:>7.0f} | "
                   f"{full_rps / bare_rps:>5.2f} | {full['findings']} ({len(info['seeded_errors'])})")
             steps = ", ".join(f"{k} {v:.2f}s" for k, v in full["steps"].items())
             print(f"{'':>12}   corpus of {departments} departments x {args.years} years written in {gen:.1f}s; "
-                  f"full build steps: {steps}", flush=True)
+                  f"full build ({full['jobs']} process{'es' if full['jobs'] > 1 else ''}) steps: {steps}", flush=True)
             for f in (work / f"full-{size}.db", work / f"bare-{size}.db", work / f"full-{size}.inspect.json"):
                 f.unlink(missing_ok=True)
     finally:
