@@ -66,6 +66,8 @@ def pages(db: Path) -> dict[str, list[str]]:
         "table page HTML, all rows (50 rows)": ["/opendata/amounts"] * n,
         "table page HTML, one report (50 rows)": [f"/opendata/amounts?report_id={rid()}" for _ in range(n)],
         "search_index facet page, all rows": ["/opendata/search_index.json?_size=0"] * n,
+        "layout view JSON, all reports (表5, 4 facets)": ["/opendata/table5_gpb_expenditure.json"] * n,
+        "layout view HTML, all reports (budget_execution)": ["/opendata/budget_execution"] * n,
         "search (_search on search_index)": [f"/opendata/search.json?q={rng.choice(words)}&_shape=array"
                                              for _ in range(n)],
         "named query report_overview": [f"/opendata/report_overview.json?report_id={rid()}&_shape=array"

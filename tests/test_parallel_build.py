@@ -53,7 +53,7 @@ def test_two_processes_build_the_same_database_as_one(corpus: Path, tmp_path: Pa
     one = build(corpus, tmp_path / "one.db", jobs=1)
     assert "analyze" in LAST_TIMINGS and "join the parts" not in LAST_TIMINGS
     two = build(corpus, tmp_path / "two.db", jobs=2)
-    assert "join the parts" in LAST_TIMINGS and "waiting for the rules" in LAST_TIMINGS  # the two-process path ran
+    assert "join the parts" in LAST_TIMINGS and "waiting for the rules and schema checks" in LAST_TIMINGS  # the two-process path ran
     assert two.rows == one.rows and one.rows["amounts"] > 8000
     assert [f.to_row() for f in two.findings] == [f.to_row() for f in one.findings]
     seeded = json.loads((corpus / "seeded_errors.json").read_text(encoding="utf-8"))
@@ -129,6 +129,21 @@ def test_bad_cell_in_the_second_part_is_named_as_with_one_process(corpus: Path, 
     assert f"row {bad + 1}" in text and "amount" in text and "type-error" in text
 
 
+def test_broken_constraint_found_by_the_second_process_is_named_as_with_one_process(corpus: Path,
+                                                                                    tmp_path: Path) -> None:
+    # Loaded without complaint (any text fits the column); the enum check after the load finds it.
+    pkg = tmp_path / "package"
+    shutil.copytree(corpus, pkg)
+    rows, first = _cut_row(pkg)
+    bad = first + 7
+    rows[bad][rows[0].index("side")] = "结余"
+    _write_rows(pkg, rows)
+    two, one = _errors(pkg, tmp_path / "two.db", 2), _errors(pkg, tmp_path / "one.db", 1)
+    assert two.problems == one.problems
+    text = "\n".join(two.problems)
+    assert f"row {bad + 1}" in text and "side" in text and "enum" in text
+
+
 def test_split_point_never_cuts_a_quoted_line_break(tmp_path: Path) -> None:
     # Records whose cells hold line breaks and quotes, around every possible cut.
     rows = [["id", "text"]] + [[str(i), f'第{i}行\n"续"\r\n, 说明' if i % 3 else f"行{i}"] for i in range(400)]
@@ -190,7 +205,7 @@ def _unchanged(db: Path, files: dict[str, bytes]) -> None:
     assert now == files
 
 
-@pytest.mark.parametrize("step", ["_create_tables", "merge_part", "_indexes", "check_loaded", "_table_views",
+@pytest.mark.parametrize("step", ["_create_tables", "merge_part", "_indexes", "create_views", "_table_views",
                                   "_search_index", "_facet_counts", "in_registry_order", "_findings_table",
                                   "_inspect_data", "_sha256"])
 @pytest.mark.parametrize("exc", [RuntimeError("boom"), sqlite3.OperationalError("disk I/O error"), KeyboardInterrupt()])
@@ -215,7 +230,7 @@ def _raise(*args, **kwargs) -> None:
     raise sqlite3.OperationalError("database disk image is malformed")
 
 
-@pytest.mark.parametrize("task", ["load_second_part", "search_documents_on", "rules_on"])
+@pytest.mark.parametrize("task", ["load_second_part", "search_documents_on", "rules_on", "check_on"])
 @pytest.mark.parametrize("how", [_die, _raise])
 def test_second_process_that_fails_or_dies_fails_the_build_cleanly(built, monkeypatch: pytest.MonkeyPatch,
                                                                    task: str, how) -> None:

@@ -491,3 +491,25 @@ async def test_filter_description_is_chinese(ds):
     heading = soup.select_one("h3").get_text(" ", strip=True)
     assert "筛选条件" in heading and "包含" in heading and "降序排列" in heading
     assert "where" not in heading and "sorted by" not in heading
+
+
+def test_layout_views_read_tables_built_once_in_printed_order(site_db: Path) -> None:
+    from opendata.build import TABLE_VIEWS, _layout_queries, layout_table
+
+    with sqlite3.connect(site_db) as conn:
+        for view, sql in _layout_queries():
+            # A page of the view reads its table of lines, not amounts (1-3 s at 10^6 rows before).
+            plan = " ".join(r[3] for r in conn.execute(f"explain query plan select * from [{view}] limit 51"))
+            assert "amounts" not in plan and layout_table(view) in plan, (view, plan)
+            # The same rows, in the same order, as the GROUP BY over amounts.
+            assert conn.execute(f"select * from [{view}]").fetchall() == conn.execute(sql).fetchall(), view
+        assert len(TABLE_VIEWS) == 9
+        putuo = "shanghai-putuo-czj-2024-final"
+        lines = conn.execute("select side, line_no, code, [合计] from table5_gpb_expenditure where report_id = ?",
+                             (putuo,)).fetchall()
+        assert [r[:2] for r in lines] == sorted(r[:2] for r in lines) and len(lines) > 10
+        # Putuo's 表5 in line order: 201 一般公共服务支出 2106.66 first, 合计 2940.05 on line 20.
+        assert lines[:3] == [("支出", 1, "201", 2106.66), ("支出", 2, "20106", 2106.66), ("支出", 3, "2010601", 1511.89)]
+        assert lines[-1] == ("支出", 20, None, 2940.05)
+        assert conn.execute("select item, initial_budget, final_amount from budget_execution "
+                            "where report_id = ? and code = '2010601'", (putuo,)).fetchall() == [("行政运行", 1560.05, 1511.89)]

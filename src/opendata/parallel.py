@@ -3,8 +3,9 @@
 A large package is built by two processes (``build.build`` decides, see ``build.parallel_jobs``):
 the second loads the second half of the largest CSV into a database of its own while the first loads
 the rest, and the first appends it (``schema_sql.merge_part``); once the rows are in, the second
-runs every accounting rule over the new database (read-only, through SQLite's write-ahead log)
-while the first builds the indexes, views and search index. The functions here run in that second
+reads the search documents, runs every accounting rule and checks the schema's constraints over
+the new database (read-only, through SQLite's write-ahead log) while the first builds the indexes,
+layout tables and search index. The functions here run in that second
 process: they take and return plain values and talk through files only. The process is forked where
 the system can (no main module imported again, so a script calling ``build`` needs no
 ``if __name__ == "__main__"`` guard), spawned elsewhere.
@@ -28,7 +29,7 @@ import sqlite_utils
 from .package import load_package
 from .rules import Finding, run_rules
 from .search_index import save_documents, search_documents
-from .schema_sql import create_table, load_part
+from .schema_sql import check_loaded, create_table, load_part
 
 
 class Worker:
@@ -135,6 +136,32 @@ def rules_on(db_path: str, primary_key_rules: bool) -> list[Finding]:
     try:
         return run_rules(sqlite_utils.Database(conn),
                          select=lambda rule_id: rule_id.startswith(PRIMARY_KEY_RULES) == primary_key_rules)
+    finally:
+        conn.close()
+
+
+def check_on(db_path: str, package_path: str) -> bool:
+    """``schema_sql.check_loaded`` over the database at ``db_path`` (opened read-only)."""
+    conn = _read_only(db_path)
+    try:
+        return check_loaded(conn, load_package(package_path))
+    finally:
+        conn.close()
+
+
+def layouts_on(db_path: str, names: list[str], out_path: str) -> None:
+    """The layout tables ``names`` (``build._layout_queries``) of the database at ``db_path``
+    (opened read-only), each as a table of that name in a new file at ``out_path``."""
+    from .build import _layout_queries
+
+    conn = _read_only(db_path)
+    try:
+        conn.execute("attach database ? as out", (out_path,))
+        conn.execute("pragma out.journal_mode = off")
+        for name, sql in _layout_queries():
+            if name in names:
+                conn.execute(f"create table out.[{name}] as {sql}")
+        conn.commit()
     finally:
         conn.close()
 
