@@ -57,6 +57,12 @@ RULE_INDEXES: list[tuple[str, tuple[str, ...]]] = [("amounts", ("table_no", "sid
 FACET_COUNTS: dict[str, tuple[str, ...]] = {
     "amounts": ("report_id", "table_no", "measure", "source_kind"),
     "search_index": ("kind", "report_id"),
+    # The layout views (over tables of 10^4-10^5 lines at national scale: 20-40 ms per facet).
+    "budget_execution": ("department", "year", "class_name", "level"),
+    **{view: ("department", "year", "side", "class_name") for view in (
+        "table1_income_expenditure_summary", "table2_income", "table3_expenditure", "table4_fiscal_summary",
+        "table5_gpb_expenditure", "table6_gpb_basic_expenditure", "table7_three_public",
+        "table8_government_funds", "table9_state_capital")},
 }
 
 #: View name and Chinese title of each standard table's layout.
