@@ -46,7 +46,7 @@ INDEXES: dict[str, list[tuple[str, ...]]] = {
 }
 
 #: Layout tables (``_layout_queries``) the second process computes in a two-process build, to share the work.
-WORKER_LAYOUTS: tuple[str, ...] = ("table2_income",)
+WORKER_LAYOUTS: tuple[str, ...] = ("table2_income", "budget_execution")
 
 #: The indexes the accounting rules read through (built before the rules start, see _fill_parallel).
 RULE_INDEXES: list[tuple[str, tuple[str, ...]]] = [("amounts", ("table_no", "side", "line_key", "measure"))]
@@ -303,6 +303,10 @@ LAST_TIMINGS: dict[str, float] = {}
 #: has two cores or more (below it, starting the second process costs more than it saves).
 PARALLEL_MIN_BYTES = 24 << 20
 
+#: SQLite page cache of each connection of a build, in KiB. It also bounds the memory of each sort
+#: (GROUP BY, CREATE INDEX) before it spills to a temporary file.
+CACHE_KIB = 32768
+
 #: Share of the largest CSV the build's own process loads (the rest: the second process); a little
 #: below half, as this process also loads the other resources.
 FIRST_PART = 0.48
@@ -466,7 +470,7 @@ def build(package_path: str | os.PathLike[str], db_path: str | os.PathLike[str],
                 # A private temporary file: journalling buys nothing, the rename is what makes it safe.
                 db.conn.execute("pragma journal_mode = off")
                 db.conn.execute("pragma synchronous = off")
-                db.conn.execute("pragma cache_size = -32768")
+                db.conn.execute(f"pragma cache_size = -{CACHE_KIB}")
                 with db.conn:
                     filled = (_fill_parallel(db, package, tmp, step) if jobs > 1
                               else _fill_serial(db, package, step))

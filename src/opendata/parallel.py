@@ -110,7 +110,7 @@ def load_second_part(package_path: str, name: str, start: int, part_db: str) -> 
     try:
         db.conn.execute("pragma journal_mode = off")
         db.conn.execute("pragma synchronous = off")
-        db.conn.execute("pragma cache_size = -32768")
+        db.conn.execute(f"pragma cache_size = -{cache_kib()}")
         create_table(db, resource, foreign_keys=False)
         with db.conn:
             return load_part(db.conn, package, name, start)
@@ -123,9 +123,21 @@ def load_second_part(package_path: str, name: str, start: int, part_db: str) -> 
 PRIMARY_KEY_RULES = ("hierarchy.",)
 
 
+def cache_kib() -> int:
+    from .build import CACHE_KIB
+
+    return CACHE_KIB
+
+
+#: Page cache (KiB) of the read-only connections (rules, search documents, layouts, checks): a
+#: larger one makes their sorts hold more memory and them no faster (measured: hierarchy rules at
+#: 10^6 rows 4.9 s with 32 MB and 153 MB peak, 4.8 s with 2 MB and 46 MB).
+READ_CACHE_KIB = 8192
+
+
 def _read_only(db_path: str) -> sqlite3.Connection:
     conn = sqlite3.connect(f"file:{quote(str(Path(db_path).resolve()))}?mode=ro", uri=True)
-    conn.execute("pragma cache_size = -32768")
+    conn.execute(f"pragma cache_size = -{READ_CACHE_KIB}")
     return conn
 
 
