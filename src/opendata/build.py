@@ -300,8 +300,9 @@ def load_database(db: sqlite_utils.Database, package: Package,
 LAST_TIMINGS: dict[str, float] = {}
 
 #: A package whose largest CSV is at least this large is built by two processes when the machine
-#: has two cores or more (below it, starting the second process costs more than it saves).
-PARALLEL_MIN_BYTES = 24 << 20
+#: has two cores or more (below it, about 30,000 figures, starting the second process and joining
+#: the parts cost about what they save).
+PARALLEL_MIN_BYTES = 4 << 20
 
 #: SQLite page cache of each connection of a build, in KiB. It also bounds the memory of each sort
 #: (GROUP BY, CREATE INDEX) before it spills to a temporary file.
@@ -334,7 +335,10 @@ def _fill_serial(db: sqlite_utils.Database, package: Package,
                  step: Callable[[str], None]) -> tuple[dict[str, int], list[Finding]]:
     """Load, check, run the rules and build everything else, one step after the other."""
     counts = load_database(db, package, step)  # reports its own steps
+    # The rules' sorts hold as much memory as the page cache allows, and run no faster with more.
+    db.conn.execute(f"pragma cache_size = -{parallel.READ_CACHE_KIB}")
     findings = run_rules(db)
+    db.conn.execute(f"pragma cache_size = -{CACHE_KIB}")
     step("rules")
     _findings_table(db, findings)
     create_views(db)
