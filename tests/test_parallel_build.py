@@ -268,3 +268,23 @@ def _big_value() -> bytes:
 def _touch(path: str) -> int:
     Path(path).touch()
     return os.getpid()
+
+
+def test_default_processes(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    package = load_package(corpus)
+    size = (corpus / "data" / "amounts.csv").stat().st_size
+    monkeypatch.setattr(build_module.threading, "active_count", lambda: 1)  # whatever else the test run started
+    assert size < build_module.PARALLEL_MIN_BYTES and build_module.parallel_jobs(package, None) == 1
+    monkeypatch.setattr(build_module, "PARALLEL_MIN_BYTES", size)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert build_module.parallel_jobs(package, None) == 2
+    assert build_module.parallel_jobs(package, 1) == 1 and build_module.parallel_jobs(package, 5) == 2
+    with pytest.raises(BuildError):
+        build_module.parallel_jobs(package, 0)
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    assert build_module.parallel_jobs(package, None) == 1
+    # A caller with threads of its own is not forked unless it asks.
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(build_module.threading, "active_count", lambda: 3)
+    assert build_module.parallel_jobs(package, None) == 1
+    assert build_module.parallel_jobs(package, 2) == 2

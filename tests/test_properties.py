@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import importlib
 import json
 import sqlite3
@@ -145,3 +146,38 @@ def test_pdf_reader_raises_only_clear_errors(data: bytes) -> None:
         pdf_tables.read_pdf_tables(path, report_id="x", edition=2024)
     except OpenDataError as exc:
         assert "x.pdf" in str(exc)
+
+
+cell = st.text(alphabet=st.sampled_from(list('ab,"\n\r 行政运行；，“”')), max_size=8)
+
+
+@FILES
+@given(st.lists(st.lists(cell, min_size=2, max_size=2), min_size=1, max_size=40),
+       st.floats(min_value=0.01, max_value=0.99), st.sampled_from(["utf-8", "gbk"]),
+       st.sampled_from(["\n", "\r\n"]))
+def test_split_point_cuts_between_records(tmp_path_factory, rows, share, encoding, terminator):
+    """Wherever the cut falls, the records before it and after it are the file's records."""
+    from opendata.package import load_package
+    from opendata.schema_sql import _open_range, split_point
+
+    folder = tmp_path_factory.mktemp("cut")
+    (folder / "data").mkdir()
+    rows = [["a", "b"], *rows]
+    with open(folder / "data" / "t.csv", "w", encoding=encoding, newline="") as fh:
+        csv.writer(fh, lineterminator=terminator).writerows(rows)
+    descriptor = {"resources": [{"name": "t", "path": "data/t.csv", "encoding": encoding, "format": "csv",
+                                 "schema": {"fields": [{"name": "a", "type": "string"},
+                                                       {"name": "b", "type": "string"}]}}]}
+    (folder / "datapackage.json").write_text(json.dumps(descriptor), encoding="utf-8")
+    cut = split_point(load_package(folder).get_resource("t"), share)
+    path = folder / "data" / "t.csv"
+    with open(path, encoding=encoding, newline="") as fh:
+        expected = list(csv.reader(fh))
+    if cut is None:
+        return
+    enc = "utf-8-sig" if encoding == "utf-8" else "gb18030"
+    with _open_range(path, enc, 0, cut) as fh:
+        head = list(csv.reader(fh))
+    with _open_range(path, enc, cut, None) as fh:
+        tail = list(csv.reader(fh))
+    assert head and tail and head + tail == expected

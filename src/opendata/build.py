@@ -16,6 +16,7 @@ import json
 import os
 import sqlite3
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -315,13 +316,16 @@ FIRST_PART = 0.48
 
 def parallel_jobs(package: Package, jobs: int | None) -> int:
     """How many processes build ``package``: ``jobs`` when given (1 or 2), else 2 for a large
-    package on a machine with two cores or more, else 1."""
+    package on a machine with two cores or more (and a caller without threads of its own), else 1."""
     if jobs is not None:
         if jobs < 1:
             raise BuildError(f"jobs must be 1 or more, not {jobs}")
         return min(jobs, 2)
     largest = max((_resource_size(r) for r in package.resources), default=0)
-    return 2 if largest >= PARALLEL_MIN_BYTES and (os.cpu_count() or 1) >= 2 else 1
+    # Forking a process that runs other threads can copy a lock one of them holds: a program with
+    # threads of its own (a server calling build, say) gets one process unless it asks for two.
+    alone = threading.active_count() == 1
+    return 2 if largest >= PARALLEL_MIN_BYTES and (os.cpu_count() or 1) >= 2 and alone else 1
 
 
 def _resource_size(resource: Resource) -> int:
