@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import csv
 import os
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import sqlite_utils
 
 from .build import load_database
-from .package import load_package, schema_problems
+from .package import load_package, schema_problems, write_subset
+from .schema_stream import _resource_file, python_encoding
 from .rules import ERROR, WARNING, Finding, run_rules
 
 
@@ -44,4 +48,30 @@ def validate_package(path: str | os.PathLike[str]) -> ValidationResult:
     db = sqlite_utils.Database(memory=True)
     load_database(db, package)
     result.findings = run_rules(db)
+    return result
+
+
+def department_reports(path: str | os.PathLike[str], report_id: str) -> set[str]:
+    """``report_id`` and every other report of its department in the package (the rules compare a
+    report with its department's report of the year before)."""
+    package = load_package(path)
+    reports = package.get_resource("reports")
+    with open(_resource_file(reports), encoding=python_encoding(reports.encoding), newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    department = next((r.get("department_id") for r in rows if r.get("report_id") == report_id), None)
+    return {report_id} | {r["report_id"] for r in rows if department and r.get("department_id") == department}
+
+
+def validate_reports(path: str | os.PathLike[str], report_ids: set[str]) -> ValidationResult:
+    """``validate_package`` of the rows of ``report_ids`` only (with every row of the resources
+    without report_id: departments, classification, standard tables), as an import needs it: in a
+    package of thousands of reports it takes the time of those reports, not of all. When those
+    rows break the schema, the whole package is validated, so that each problem names its file and
+    row as they are (the copy's row numbers would not)."""
+    package = load_package(path)
+    with tempfile.TemporaryDirectory(prefix="opendata-validate-") as tmp:
+        result = validate_package(write_subset(package, report_ids, Path(tmp)))
+    if result.schema_problems:
+        return validate_package(path)
+    result.package = str(path)
     return result

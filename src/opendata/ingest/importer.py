@@ -402,15 +402,16 @@ def import_report(source: Path, package_dir: Path, *, report_id: str | None = No
 
 
 def _validate(package_dir: Path, summary: ImportSummary) -> None:
-    """Run the validator over the package and keep its findings about the imported report.
+    """Run the validator over the imported report and its department's other reports (the rules
+    compare a report with the year before) and keep its findings about the imported report.
 
     A report with findings is still imported: the findings are data too. The validator sits after
     ingest in the flow (ingest -> package -> validate), so it is imported here, at the call.
     """
     try:
-        from ..validate import validate_package
+        from ..validate import department_reports, validate_reports
 
-        result = validate_package(package_dir)
+        result = validate_reports(package_dir, department_reports(package_dir, summary.report_id))
     except OpenDataError as exc:
         summary.warnings.append(f"validation could not run: {exc}")
         return

@@ -1,0 +1,117 @@
+"""Importing into a large package: the rows of other reports are streamed through untouched, and
+the validation reads the imported report and its department's other reports only, with the same
+findings as a validation of the whole package."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from opendata.ingest.importer import import_report
+from opendata.package import load_package, replace_report_rows
+from opendata.synth import write_corpus
+from opendata.validate import department_reports, validate_package, validate_reports
+
+SEED = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "000_a04efb588eb58bab.txt"
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("scale") / "package"
+    write_corpus(path, departments=8, years=3, error_share=0.6, seed=21)
+    return path
+
+
+def _rows(package: Path, name: str) -> list[list[str]]:
+    with open(package / "data" / f"{name}.csv", encoding="utf-8", newline="") as fh:
+        return list(csv.reader(fh))
+
+
+def _key(f) -> tuple:
+    return (f.rule_id, f.report_id, f.row_ref, f.message_en)
+
+
+def test_department_reports(corpus: Path) -> None:
+    reports = _rows(corpus, "reports")
+    header = reports[0]
+    rid, dep = header.index("report_id"), header.index("department_id")
+    first = reports[1]
+    expected = {r[rid] for r in reports[1:] if r[dep] == first[dep]}
+    assert len(expected) == 3 and department_reports(corpus, first[rid]) == expected
+
+
+def test_validating_a_department_finds_what_the_whole_package_finds_about_it(corpus: Path) -> None:
+    whole = validate_package(corpus)
+    seeded = json.loads((corpus / "seeded_errors.json").read_text(encoding="utf-8"))
+    assert seeded and whole.findings
+    departments = {frozenset(department_reports(corpus, e["report_id"])) for e in seeded}
+    assert len(departments) >= 3
+    for reports in departments:
+        part = validate_reports(corpus, set(reports))
+        assert part.package == str(corpus) and not part.schema_problems
+        assert sorted(map(_key, part.findings)) == sorted(_key(f) for f in whole.findings if f.report_id in reports)
+        assert part.findings
+
+
+def test_rows_of_a_report_that_break_the_schema_are_named_in_the_package_itself(corpus: Path, tmp_path: Path) -> None:
+    pkg = tmp_path / "package"
+    shutil.copytree(corpus, pkg)
+    rows = _rows(pkg, "amounts")
+    header = rows[0]
+    target = rows[-1][header.index("report_id")]
+    rows[-1][header.index("amount")] = "一百"
+    with open(pkg / "data" / "amounts.csv", "w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerows(rows)
+    result = validate_reports(pkg, {target})
+    text = "\n".join(result.schema_problems)
+    # The row number and file are those of the package, not of the copy validated first.
+    assert f"row {len(rows)}" in text and "data/amounts.csv" in text and "amount" in text
+    assert "opendata-validate-" not in text
+
+
+def test_replacing_a_report_streams_the_other_rows_through(corpus: Path, tmp_path: Path) -> None:
+    pkg = tmp_path / "package"
+    shutil.copytree(corpus, pkg)
+    before = _rows(pkg, "amounts")
+    header = before[0]
+    at = header.index("report_id")
+    ids = sorted({r[at] for r in before[1:]})
+    middle = ids[len(ids) // 2]
+    old = [r for r in before[1:] if r[at] == middle]
+    package = load_package(pkg)
+    fields = [f.name for f in package.get_resource("amounts").schema.fields]
+    new = [dict(zip(fields, r)) for r in old[:5]]
+    for row in new:
+        row["amount"] = 1.5
+    replace_report_rows(pkg, middle, {"amounts": new})
+    after = _rows(pkg, "amounts")
+    others = [r for r in before[1:] if r[at] != middle]
+    assert [r for r in after[1:] if r[at] != middle] == others  # every other row, as it was
+    mine = [i for i, r in enumerate(after) if r[at] == middle]
+    assert len(mine) == 5 and mine == list(range(mine[0], mine[0] + 5))  # together, in report order
+    assert after[mine[0] - 1][at] < middle < after[mine[-1] + 1][at]
+    assert {r[header.index("amount")] for r in (after[i] for i in mine)} == {"1.5"}
+    # A report id after every other one goes at the end.
+    replace_report_rows(pkg, "zzz-last", {"amounts": [{**new[0], "report_id": "zzz-last"}]})
+    assert _rows(pkg, "amounts")[-1][at] == "zzz-last"
+
+
+def test_import_into_a_large_package_keeps_every_other_row_byte_for_byte(corpus: Path, tmp_path: Path) -> None:
+    pkg = tmp_path / "package"
+    shutil.copytree(corpus, pkg)
+    before = {p.name: p.read_bytes() for p in (pkg / "data").iterdir()}
+    summary = import_report(SEED, pkg)
+    assert summary.validated and not summary.schema_problems
+    # The seed's two findings (4.1% stated vs 12.05 / 305.62; 6.4% vs 164.55 / 2540.24), as in the shipped package.
+    assert sorted(f["rule_id"] for f in summary.findings) == ["ratio.execution_rate", "ratio.share"]
+    rid = summary.report_id
+    for name in ("amounts", "statements", "projects"):
+        after = (pkg / "data" / f"{name}.csv").read_bytes()
+        kept = [line for line in after.split(b"\n") if not line.startswith(rid.encode())]
+        assert hashlib.sha256(b"\n".join(kept)).hexdigest() == hashlib.sha256(before[f"{name}.csv"]).hexdigest(), name
+    assert sum(1 for r in _rows(pkg, "amounts") if r[0] == rid) == 71
