@@ -364,10 +364,11 @@ def _fill_serial(db: sqlite_utils.Database, package: Package,
     return counts, findings
 
 
-def _fill_parallel(db: sqlite_utils.Database, package: Package, tmp: Path,
+def _fill_parallel(db: sqlite_utils.Database, package: Package, tmp: Path, worker: parallel.Worker,
                    step: Callable[[str], None]) -> tuple[dict[str, int], list[Finding]] | None:
-    """The same as ``_fill_serial`` with a second process (``opendata.parallel``): it loads the second
-    half of the largest CSV, then runs the rules while this one builds indexes, views and search.
+    """The same as ``_fill_serial`` with a second process (``worker``, see ``opendata.parallel``):
+    it loads the second half of the largest CSV, then runs the rules while this one builds indexes,
+    views and search.
 
     None when the set-based load cannot vouch for the package: the caller then builds it with one
     process, whose streaming reader names every problem."""
@@ -376,7 +377,6 @@ def _fill_parallel(db: sqlite_utils.Database, package: Package, tmp: Path,
     if cut is None:
         return _fill_serial(db, package, step)
     part_db, docs_db, layouts_db = (tmp.with_name(tmp.name + suffix) for suffix in (".part", ".docs", ".layouts"))
-    worker = parallel.Worker()
     try:
         worker.submit(parallel.load_second_part, str(package.basepath), largest.name, cut, str(part_db))
         _create_tables(db, package)
@@ -434,7 +434,6 @@ def _fill_parallel(db: sqlite_utils.Database, package: Package, tmp: Path,
         step("findings")
         return counts, findings
     finally:
-        worker.close()
         for side_file in (part_db, docs_db, layouts_db):
             side_file.unlink(missing_ok=True)
 
@@ -472,7 +471,10 @@ def build(package_path: str | os.PathLike[str], db_path: str | os.PathLike[str],
     tmp = Path(tmp_name)
     inspect_tmp = tmp.with_suffix(".inspect.tmp")
     side_files = [tmp.with_name(tmp.name + suffix) for suffix in ("-wal", "-shm", "-journal", ".part", ".docs", ".layouts")]
+    worker = None
     try:
+        # The second process starts before any connection to the new database is open: it inherits none.
+        worker = parallel.Worker() if jobs > 1 else None
         filled = None
         while filled is None:
             for leftover in (tmp, *side_files):
@@ -484,10 +486,11 @@ def build(package_path: str | os.PathLike[str], db_path: str | os.PathLike[str],
                 db.conn.execute("pragma synchronous = off")
                 db.conn.execute(f"pragma cache_size = -{CACHE_KIB}")
                 with db.conn:
-                    filled = (_fill_parallel(db, package, tmp, step) if jobs > 1
+                    filled = (_fill_parallel(db, package, tmp, worker, step) if worker
                               else _fill_serial(db, package, step))
                 if filled is None:  # the set-based load had a doubt: one process, streaming reader
-                    jobs = 1
+                    worker.close()
+                    worker = None
                     continue
                 db.conn.commit()
                 db.conn.execute("pragma journal_mode = delete")
@@ -512,6 +515,8 @@ def build(package_path: str | os.PathLike[str], db_path: str | os.PathLike[str],
     except Exception as exc:  # anything else still leaves the old database in place
         raise BuildError(f"{target}: build failed, previous database kept ({type(exc).__name__}: {exc})") from exc
     finally:
+        if worker:
+            worker.close()
         for leftover in (tmp, inspect_tmp, *side_files):
             if leftover.exists():
                 leftover.unlink()
