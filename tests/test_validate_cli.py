@@ -101,3 +101,19 @@ def test_findings_do_not_stop_the_build_and_land_in_a_table(tmp_path):
     # facet columns are indexed
     indexed = {r[0] for r in conn.execute("select name from sqlite_master where type='index' and tbl_name='findings'")}
     assert indexed
+
+
+def test_validation_without_room_for_its_temporary_database_is_a_clear_error(tmp_path, monkeypatch, runner) -> None:
+    import sqlite3
+
+    import opendata.validate as validate_module
+    from opendata.cli import cli
+
+    def full(*args, **kwargs):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(validate_module, "load_database", full)
+    result = runner.invoke(cli, ["validate", str(Path(__file__).resolve().parents[1] / "datapackage")])
+    assert result.exit_code == 2
+    assert "validation could not run (OperationalError: database or disk is full)" in result.output
+    assert "TMPDIR" in result.output and "Traceback" not in result.output

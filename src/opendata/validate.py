@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+import sqlite3
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,7 +12,8 @@ from pathlib import Path
 import sqlite_utils
 
 from .build import load_database
-from .package import load_package, schema_problems, write_subset
+from .errors import OpenDataError, PackageError
+from .package import load_package, write_subset
 from .schema_stream import _resource_file, python_encoding
 from .rules import ERROR, WARNING, Finding, run_rules
 
@@ -40,14 +42,37 @@ class ValidationResult:
 
 
 def validate_package(path: str | os.PathLike[str]) -> ValidationResult:
-    """Validate a package: raises PackageError when it cannot be read at all."""
+    """Validate a package: raises PackageError when it cannot be read at all.
+
+    The rows are loaded as the build loads them (``build.load_database``: cast and checked in
+    SQL, or read by the streaming reader, which names every problem, when anything is doubtful)
+    into a temporary database file, not memory: a national package takes ~100 MB, not ~500."""
     package = load_package(path)
-    result = ValidationResult(str(path), schema_problems(package))
-    if result.schema_problems:
-        return result
-    db = sqlite_utils.Database(memory=True)
-    load_database(db, package)
-    result.findings = run_rules(db)
+    try:
+        return _validate_loaded(path, package)
+    except (sqlite3.Error, OSError) as exc:  # e.g. no room for the temporary database
+        raise OpenDataError(f"{path}: validation could not run ({type(exc).__name__}: {exc}); "
+                            f"the temporary database goes to {tempfile.gettempdir()} (set TMPDIR)") from None
+
+
+def _validate_loaded(path: str | os.PathLike[str], package) -> ValidationResult:
+    result = ValidationResult(str(path))
+    with tempfile.TemporaryDirectory(prefix="opendata-validate-") as tmp:
+        db = sqlite_utils.Database(Path(tmp) / "validate.db")
+        try:
+            db.conn.execute("pragma journal_mode = off")
+            db.conn.execute("pragma synchronous = off")
+            try:
+                with db.conn:
+                    load_database(db, package)
+            except PackageError as exc:
+                if not exc.problems:
+                    raise
+                result.schema_problems = list(exc.problems)
+                return result
+            result.findings = run_rules(db)
+        finally:
+            db.close()
     return result
 
 
