@@ -288,3 +288,15 @@ def test_default_processes(corpus: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr(build_module.threading, "active_count", lambda: 3)
     assert build_module.parallel_jobs(package, None) == 1
     assert build_module.parallel_jobs(package, 2) == 2
+
+
+def test_without_a_write_ahead_log_one_process_builds_it(corpus: Path, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    one = build(corpus, tmp_path / "one.db", jobs=1)
+    monkeypatch.setattr(build_module, "_write_ahead_log", lambda conn: False)
+    two = build(corpus, tmp_path / "two.db", jobs=2)
+    assert "two processes given up: one process from the start" in LAST_TIMINGS and "analyze" in LAST_TIMINGS
+    assert "waiting for the rules and schema checks" not in LAST_TIMINGS
+    assert two.rows == one.rows and [f.to_row() for f in two.findings] == [f.to_row() for f in one.findings]
+    assert _contents(tmp_path / "one.db") == _contents(tmp_path / "two.db")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["one.db", "one.inspect.json", "two.db", "two.inspect.json"]

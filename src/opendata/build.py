@@ -364,6 +364,12 @@ def _fill_serial(db: sqlite_utils.Database, package: Package,
     return counts, findings
 
 
+def _write_ahead_log(conn: sqlite3.Connection) -> bool:
+    """Switch the new database to a write-ahead log (readers see committed rows while this process
+    writes); False when SQLite could not (it then keeps the journal mode it had)."""
+    return conn.execute("pragma journal_mode = wal").fetchone()[0] == "wal"
+
+
 def _fill_parallel(db: sqlite_utils.Database, package: Package, tmp: Path, worker: parallel.Worker,
                    step: Callable[[str], None]) -> tuple[dict[str, int], list[Finding]] | None:
     """The same as ``_fill_serial`` with a second process (``worker``, see ``opendata.parallel``):
@@ -397,7 +403,8 @@ def _fill_parallel(db: sqlite_utils.Database, package: Package, tmp: Path, worke
         # documents and runs the rules that read the primary key only first, then the rules that
         # need the index on table and line (built first, below), then the schema checks (which
         # read the other indexes).
-        db.conn.execute("pragma journal_mode = wal")
+        if not _write_ahead_log(db.conn):  # e.g. a file system without shared memory: one process
+            return None
         worker.submit(parallel.search_documents_on, str(tmp), str(docs_db))
         worker.submit(parallel.layouts_on, str(tmp), list(WORKER_LAYOUTS), str(layouts_db))
         worker.submit(parallel.rules_on, str(tmp), True)
@@ -489,6 +496,7 @@ def build(package_path: str | os.PathLike[str], db_path: str | os.PathLike[str],
                     filled = (_fill_parallel(db, package, tmp, worker, step) if worker
                               else _fill_serial(db, package, step))
                 if filled is None:  # the set-based load had a doubt: one process, streaming reader
+                    step("two processes given up: one process from the start")
                     worker.close()
                     worker = None
                     continue
