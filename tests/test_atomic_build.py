@@ -56,7 +56,7 @@ def test_build_writes_database_and_inspect_file(built) -> None:
 
 #: Steps of the build that a failure is injected into, in order.
 STEPS = ["_create_tables", "_load_rows", "_indexes", "run_rules", "_findings_table", "create_views",
-         "_table_views", "_search_index", "_inspect_data", "_sha256", "_fsync"]
+         "create_layout_views", "_search_index", "_inspect_data", "_sha256", "_fsync"]
 
 
 @pytest.mark.parametrize("step", STEPS)

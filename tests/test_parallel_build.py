@@ -205,7 +205,7 @@ def _unchanged(db: Path, files: dict[str, bytes]) -> None:
     assert now == files
 
 
-@pytest.mark.parametrize("step", ["_create_tables", "merge_part", "_indexes", "create_views", "_table_views",
+@pytest.mark.parametrize("step", ["_create_tables", "merge_part", "_indexes", "create_views", "create_layout_views",
                                   "_search_index", "_facet_counts", "in_registry_order", "_findings_table",
                                   "_inspect_data", "_sha256"])
 @pytest.mark.parametrize("exc", [RuntimeError("boom"), sqlite3.OperationalError("disk I/O error"), KeyboardInterrupt()])

@@ -494,10 +494,10 @@ async def test_filter_description_is_chinese(ds):
 
 
 def test_layout_views_read_tables_built_once_in_printed_order(site_db: Path) -> None:
-    from opendata.build import TABLE_VIEWS, _layout_queries, layout_table
+    from opendata.layouts import TABLE_VIEWS, layout_queries, layout_table
 
     with sqlite3.connect(site_db) as conn:
-        for view, sql in _layout_queries():
+        for view, sql in layout_queries():
             # A page of the view reads its table of lines, not amounts (1-3 s at 10^6 rows before).
             plan = " ".join(r[3] for r in conn.execute(f"explain query plan select * from [{view}] limit 51"))
             assert "amounts" not in plan and layout_table(view) in plan, (view, plan)

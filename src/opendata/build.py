@@ -26,8 +26,8 @@ from typing import Any
 import sqlite_utils
 from frictionless import Package, Resource
 
-from . import template
 from .errors import BuildError, OpenDataError, PackageError
+from .layouts import TABLE_VIEWS, create_layout_views, layout_queries
 from .package import load_package
 from . import parallel
 from .schema_sql import check_loaded, create_table, load_checked, merge_part, split_point
@@ -46,11 +46,12 @@ INDEXES: dict[str, list[tuple[str, ...]]] = {
     "findings": [("report_id",), ("rule_id",), ("severity",)],
 }
 
-#: Layout tables (``_layout_queries``) the second process computes in a two-process build, to share the work.
+#: Layout tables (``layouts.layout_queries``) the second process computes in a two-process build,
+#: to share the work.
 WORKER_LAYOUTS: tuple[str, ...] = ("table2_income", "budget_execution")
 
-#: The indexes the accounting rules read through (built before the rules start, see _fill_parallel).
-RULE_INDEXES: list[tuple[str, tuple[str, ...]]] = [("amounts", ("table_no", "side", "line_key", "measure"))]
+#: The index the accounting rules read through, built first in a two-process build (_fill_parallel).
+RULE_INDEX = ("amounts", INDEXES["amounts"][0])
 
 #: Default facet columns (metadata.yml ``facets:``) of the tables too large for a GROUP BY per page
 #: view: their value counts over all rows go into ``_facet_counts`` for the site's unfiltered pages
@@ -60,24 +61,9 @@ FACET_COUNTS: dict[str, tuple[str, ...]] = {
     "search_index": ("kind", "report_id"),
     # The layout views (over tables of 10^4-10^5 lines at national scale: 20-40 ms per facet).
     "budget_execution": ("department", "year", "class_name", "level"),
-    **{view: ("department", "year", "side", "class_name") for view in (
-        "table1_income_expenditure_summary", "table2_income", "table3_expenditure", "table4_fiscal_summary",
-        "table5_gpb_expenditure", "table6_gpb_basic_expenditure", "table7_three_public",
-        "table8_government_funds", "table9_state_capital")},
+    **{view: ("department", "year", "side", "class_name") for view in TABLE_VIEWS.values()},
 }
 
-#: View name and Chinese title of each standard table's layout.
-TABLE_VIEWS = {
-    1: "table1_income_expenditure_summary",
-    2: "table2_income",
-    3: "table3_expenditure",
-    4: "table4_fiscal_summary",
-    5: "table5_gpb_expenditure",
-    6: "table6_gpb_basic_expenditure",
-    7: "table7_three_public",
-    8: "table8_government_funds",
-    9: "table9_state_capital",
-}
 
 
 @dataclass
@@ -141,81 +127,6 @@ def _load_rows(db: sqlite_utils.Database, package: Package,
     if step:
         step("indexes")
     return counts
-
-
-#: The 类 (and 款) a coded line belongs to, for facets: its first 3 (5) digits and the 类's name.
-_CLASS_COLUMNS = ("substr(a.code, 1, 3) as class_code, k.name as class_name, "
-                  "case when length(a.code) >= 5 then substr(a.code, 1, 5) end as section_code")
-
-
-def _layout_queries() -> Iterator[tuple[str, str]]:
-    """(view name, SQL) of each standard table's layout and of budget_execution: one row per line
-    of a report's table, its measures as columns, in printed order. The lines are grouped first and
-    joined to their report, department and class after (one lookup per line, not per figure)."""
-    for table_no, name in TABLE_VIEWS.items():
-        measures = list(dict.fromkeys(m for side in template.MEASURES[table_no].values() for m in side))
-        pivots = ",\n    ".join(f"max(case when measure = '{m}' then amount end) as [{m}]" for m in measures)
-        yield name, f"""
-select a.report_id, r.department_id, d.name as department, r.year, a.side, a.line_no, a.code, a.item,
-  {_CLASS_COLUMNS}, {", ".join(f"a.[{m}]" for m in measures)}
-from (select report_id, side, line_key, line_no, code, item,
-    {pivots}
-  from amounts where table_no = {table_no} group by report_id, side, line_key) a
-  join reports r on r.report_id = a.report_id
-  join departments d on d.department_id = r.department_id
-  left join classification k on k.classification_id = substr(a.code, 1, 3) || '@' || r.year
-order by a.report_id, a.side, a.line_no"""
-    yield "budget_execution", f"""
-select a.report_id, r.department_id, d.name as department, r.year, a.code, a.item,
-  {_CLASS_COLUMNS},
-  c.level, a.initial_budget, a.final_amount,
-  round(100.0 * a.final_amount / nullif(a.initial_budget, 0), 1) as execution_rate_pct, a.explanation
-from (select report_id, line_key, min(line_no) as line_no, code, item, classification_id,
-    max(case when measure = '年初预算数' then amount end) as initial_budget,
-    max(case when measure = '合计' then amount end) as final_amount, max(explanation) as explanation
-  from amounts where table_no = 5 group by report_id, line_key) a
-  join reports r on r.report_id = a.report_id
-  join departments d on d.department_id = r.department_id
-  left join classification c on c.classification_id = a.classification_id
-  left join classification k on k.classification_id = substr(a.code, 1, 3) || '@' || r.year
-order by a.report_id, a.line_no"""
-
-
-def layout_table(view: str) -> str:
-    """The hidden table a layout view reads (``_table_views``)."""
-    return f"_{view}"
-
-
-def _table_views(db: sqlite_utils.Database, only: tuple[str, ...] | None = None,
-                 built: Path | None = None) -> None:
-    """Each layout (``_layout_queries``, or those in ``only``) as a view over a table the build
-    fills once, in printed order, with an index on report_id; the tables in the file ``built``
-    (``parallel.layouts_on``) are copied from it. A page of a view then reads a table of lines,
-    whatever it asks (the first 50 lines of every report, their count, facets, one report's
-    lines): at 10^6 amounts rows the GROUP BY over amounts for each such page took 1-3 s, past the
-    time limit."""
-    if built is not None:
-        db.conn.commit()  # SQLite attaches outside a transaction only
-        db.conn.execute("attach database ? as built", (str(built),))
-    try:
-        for name, sql in _layout_queries():
-            if only is not None and name not in only:
-                continue
-            table = layout_table(name)
-            db.conn.execute(f"drop view if exists main.[{name}]")
-            db.conn.execute(f"drop table if exists main.[{table}]")
-            db.conn.execute(f"create table [{table}] as "
-                            + (sql if built is None else f"select * from built.[{name}] order by rowid"))
-            db[table].create_index(["report_id"])
-            # No ORDER BY: a scan of the table gives its rows in rowid order, the printed order
-            # (through the report_id index too, for one report), and SQLite flattens the view into
-            # the queries over it: a facet's GROUP BY over it takes as long as over the table
-            # (with "order by rowid" here, 7x longer: the view was materialized first).
-            db.create_view(name, f"select * from [{table}]")
-    finally:
-        if built is not None:
-            db.conn.commit()
-            db.conn.execute("detach database built")
 
 
 def _search_index(db: sqlite_utils.Database, docs: Path | None = None) -> None:
@@ -351,7 +262,7 @@ def _fill_serial(db: sqlite_utils.Database, package: Package,
     _findings_table(db, findings)
     create_views(db)
     _indexes(db)  # the findings table's
-    _table_views(db)
+    create_layout_views(db)
     step("findings and views")
     _search_index(db)
     step("search index")
@@ -362,6 +273,15 @@ def _fill_serial(db: sqlite_utils.Database, package: Package,
     db.conn.execute("analyze")
     step("analyze")
     return counts, findings
+
+
+#: Files the second process writes beside the new database (its part of the largest CSV, the
+#: search documents, its layout tables): suffixes of the new database's name.
+_WORKER_FILES = (".part", ".docs", ".layouts")
+
+
+def _side_file(tmp: Path, suffix: str) -> Path:
+    return tmp.with_name(tmp.name + suffix)
 
 
 def _write_ahead_log(conn: sqlite3.Connection) -> bool:
@@ -382,9 +302,9 @@ def _fill_parallel(db: sqlite_utils.Database, package: Package, tmp: Path, worke
     cut = split_point(largest, FIRST_PART)
     if cut is None:
         return _fill_serial(db, package, step)
-    part_db, docs_db, layouts_db = (tmp.with_name(tmp.name + suffix) for suffix in (".part", ".docs", ".layouts"))
+    part_db, docs_db, layouts_db = (_side_file(tmp, suffix) for suffix in _WORKER_FILES)
     try:
-        worker.submit(parallel.load_second_part, str(package.basepath), largest.name, cut, str(part_db))
+        worker.submit(parallel.load_second_part, str(package.basepath), largest.name, cut, str(part_db), CACHE_KIB)
         _create_tables(db, package)
         counts = load_checked(db.conn, package, stop={largest.name: cut})
         step("read and load (first part)")
@@ -410,20 +330,19 @@ def _fill_parallel(db: sqlite_utils.Database, package: Package, tmp: Path, worke
         worker.submit(parallel.rules_on, str(tmp), True)
         worker.submit(parallel.rules_on, str(tmp), False)
         worker.submit(parallel.check_on, str(tmp), str(package.basepath))
-        for table, columns in RULE_INDEXES:
-            db[table].create_index(list(columns), if_not_exists=True)
+        db[RULE_INDEX[0]].create_index(list(RULE_INDEX[1]), if_not_exists=True)
         db.conn.commit()
         step("rule indexes")
         _indexes(db)
         step("indexes")
         create_views(db)
-        _table_views(db, only=tuple(n for n, _ in _layout_queries() if n not in WORKER_LAYOUTS))
+        create_layout_views(db, only=tuple(n for n, _ in layout_queries() if n not in WORKER_LAYOUTS))
         step("layout tables")
         worker.result()
         _search_index(db, docs_db)
         docs_db.unlink()
         worker.result()
-        _table_views(db, only=WORKER_LAYOUTS, built=layouts_db)
+        create_layout_views(db, only=WORKER_LAYOUTS, built=layouts_db)
         layouts_db.unlink()
         step("search index and the second process's layout tables")
         _facet_counts(db)
@@ -477,7 +396,7 @@ def build(package_path: str | os.PathLike[str], db_path: str | os.PathLike[str],
     os.close(fd)
     tmp = Path(tmp_name)
     inspect_tmp = tmp.with_suffix(".inspect.tmp")
-    side_files = [tmp.with_name(tmp.name + suffix) for suffix in ("-wal", "-shm", "-journal", ".part", ".docs", ".layouts")]
+    side_files = [_side_file(tmp, suffix) for suffix in ("-wal", "-shm", "-journal", *_WORKER_FILES)]
     worker = None
     try:
         # The second process starts before any connection to the new database is open: it inherits none.

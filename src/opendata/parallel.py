@@ -26,6 +26,7 @@ from urllib.parse import quote
 
 import sqlite_utils
 
+from .layouts import layout_queries
 from .package import load_package
 from .rules import Finding, run_rules
 from .search_index import save_documents, search_documents
@@ -101,16 +102,17 @@ def _serve(conn: Connection) -> None:
             conn.send((False, RuntimeError(f"{type(exc).__name__}: {exc}")))
 
 
-def load_second_part(package_path: str, name: str, start: int, part_db: str) -> int | None:
-    """Load resource ``name`` from its ``start``-th record on into a new database at ``part_db``:
-    the rows loaded, or None when the set-based load cannot vouch for them."""
+def load_second_part(package_path: str, name: str, start: int, part_db: str, cache_kib: int) -> int | None:
+    """Load resource ``name`` from byte ``start`` on (``schema_sql.split_point``) into a new database
+    at ``part_db`` (page cache ``cache_kib``): the rows loaded, or None when the set-based load
+    cannot vouch for them."""
     package = load_package(package_path)
     resource = package.get_resource(name)
     db = sqlite_utils.Database(part_db)
     try:
         db.conn.execute("pragma journal_mode = off")
         db.conn.execute("pragma synchronous = off")
-        db.conn.execute(f"pragma cache_size = -{cache_kib()}")
+        db.conn.execute(f"pragma cache_size = -{cache_kib}")
         create_table(db, resource, foreign_keys=False)
         with db.conn:
             return load_part(db.conn, package, name, start)
@@ -119,14 +121,8 @@ def load_second_part(package_path: str, name: str, start: int, part_db: str) -> 
 
 
 #: Rules that read amounts through its primary key only: they start while the build's own process
-#: is still adding the index the other rules read through (``build.RULE_INDEXES``).
+#: is still adding the index the other rules read through (``build.RULE_INDEX``).
 PRIMARY_KEY_RULES = ("hierarchy.",)
-
-
-def cache_kib() -> int:
-    from .build import CACHE_KIB
-
-    return CACHE_KIB
 
 
 #: Page cache (KiB) of the read-only connections (rules, search documents, layouts, checks): a
@@ -162,15 +158,13 @@ def check_on(db_path: str, package_path: str) -> bool:
 
 
 def layouts_on(db_path: str, names: list[str], out_path: str) -> None:
-    """The layout tables ``names`` (``build._layout_queries``) of the database at ``db_path``
+    """The layout tables ``names`` (``layouts.layout_queries``) of the database at ``db_path``
     (opened read-only), each as a table of that name in a new file at ``out_path``."""
-    from .build import _layout_queries
-
     conn = _read_only(db_path)
     try:
         conn.execute("attach database ? as out", (out_path,))
         conn.execute("pragma out.journal_mode = off")
-        for name, sql in _layout_queries():
+        for name, sql in layout_queries():
             if name in names:
                 conn.execute(f"create table out.[{name}] as {sql}")
         conn.commit()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import os
 import sqlite3
 import tempfile
@@ -10,11 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlite_utils
+from frictionless import Package
 
 from .build import load_database
 from .errors import OpenDataError, PackageError
-from .package import load_package, write_subset
-from .schema_stream import _resource_file, python_encoding
+from .package import load_package, resource_rows, write_subset
 from .rules import ERROR, WARNING, Finding, run_rules
 
 
@@ -55,7 +54,7 @@ def validate_package(path: str | os.PathLike[str]) -> ValidationResult:
                             f"the temporary database goes to {tempfile.gettempdir()} (set TMPDIR)") from None
 
 
-def _validate_loaded(path: str | os.PathLike[str], package) -> ValidationResult:
+def _validate_loaded(path: str | os.PathLike[str], package: Package) -> ValidationResult:
     result = ValidationResult(str(path))
     with tempfile.TemporaryDirectory(prefix="opendata-validate-") as tmp:
         db = sqlite_utils.Database(Path(tmp) / "validate.db")
@@ -79,12 +78,9 @@ def _validate_loaded(path: str | os.PathLike[str], package) -> ValidationResult:
 def department_reports(path: str | os.PathLike[str], report_id: str) -> set[str]:
     """``report_id`` and every other report of its department in the package (the rules compare a
     report with its department's report of the year before)."""
-    package = load_package(path)
-    reports = package.get_resource("reports")
-    with open(_resource_file(reports), encoding=python_encoding(reports.encoding), newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    department = next((r.get("department_id") for r in rows if r.get("report_id") == report_id), None)
-    return {report_id} | {r["report_id"] for r in rows if department and r.get("department_id") == department}
+    reports = resource_rows(load_package(path), "reports")
+    department = next((r["department_id"] for r in reports if r["report_id"] == report_id), None)
+    return {report_id} | {r["report_id"] for r in reports if department and r["department_id"] == department}
 
 
 def validate_reports(path: str | os.PathLike[str], report_ids: set[str]) -> ValidationResult:
