@@ -115,6 +115,36 @@ def test_duplicate_key_across_the_cut_is_named_as_with_one_process(corpus: Path,
     assert not (tmp_path / "two.db").exists() and sorted(p.name for p in tmp_path.iterdir()) == ["package"]
 
 
+def test_duplicate_key_inside_the_second_part_is_named_as_with_one_process(corpus: Path, tmp_path: Path) -> None:
+    # The second process's table has no key of its own: the join into the whole table finds it.
+    pkg = tmp_path / "package"
+    shutil.copytree(corpus, pkg)
+    rows, first = _cut_row(pkg)
+    rows.insert(first + 12, list(rows[first + 3]))
+    _write_rows(pkg, rows)
+    two = _errors(pkg, tmp_path / "two.db", 2)
+    # Both parts loaded; the join gave up and one process named the problem.
+    assert "read and load (first part)" in LAST_TIMINGS and "join the parts" not in LAST_TIMINGS
+    assert "two processes given up: one process from the start" in LAST_TIMINGS
+    one = _errors(pkg, tmp_path / "one.db", 1)
+    assert str(two) == str(one) and two.problems == one.problems
+    text = "\n".join(two.problems)
+    assert f"row {first + 13}" in text and "primary-key" in text
+
+
+def test_empty_required_cell_in_the_second_part_is_named_as_with_one_process(corpus: Path, tmp_path: Path) -> None:
+    pkg = tmp_path / "package"
+    shutil.copytree(corpus, pkg)
+    rows, first = _cut_row(pkg)
+    bad = first + 9
+    rows[bad][rows[0].index("source_ref")] = ""
+    _write_rows(pkg, rows)
+    two, one = _errors(pkg, tmp_path / "two.db", 2), _errors(pkg, tmp_path / "one.db", 1)
+    assert two.problems == one.problems
+    text = "\n".join(two.problems)
+    assert f"row {bad + 1}" in text and "source_ref" in text and "constraint-error" in text
+
+
 def test_bad_cell_in_the_second_part_is_named_as_with_one_process(corpus: Path, tmp_path: Path) -> None:
     pkg = tmp_path / "package"
     shutil.copytree(corpus, pkg)

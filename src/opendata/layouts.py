@@ -38,13 +38,13 @@ def layout_queries() -> Iterator[tuple[str, str]]:
     joined to their report, department and class after (one lookup per line, not per figure)."""
     for table_no, name in TABLE_VIEWS.items():
         measures = list(dict.fromkeys(m for side in template.MEASURES[table_no].values() for m in side))
-        pivots = ",\n    ".join(f"max(case when measure = '{m}' then amount end) as [{m}]" for m in measures)
+        pivots = ",\n    ".join(f"max(amount) filter (where measure = '{m}') as [{m}]" for m in measures)
         yield name, f"""
 select a.report_id, r.department_id, d.name as department, r.year, a.side, a.line_no, a.code, a.item,
   {_CLASS_COLUMNS}, {", ".join(f"a.[{m}]" for m in measures)}
 from (select report_id, side, line_key, line_no, code, item,
     {pivots}
-  from amounts where table_no = {table_no} group by report_id, side, line_key) a
+  from amounts not indexed where table_no = {table_no} group by report_id, side, line_key) a
   join reports r on r.report_id = a.report_id
   join departments d on d.department_id = r.department_id
   left join classification k on k.classification_id = substr(a.code, 1, 3) || '@' || r.year
@@ -55,9 +55,9 @@ select a.report_id, r.department_id, d.name as department, r.year, a.code, a.ite
   c.level, a.initial_budget, a.final_amount,
   round(100.0 * a.final_amount / nullif(a.initial_budget, 0), 1) as execution_rate_pct, a.explanation
 from (select report_id, line_key, min(line_no) as line_no, code, item, classification_id,
-    max(case when measure = '年初预算数' then amount end) as initial_budget,
-    max(case when measure = '合计' then amount end) as final_amount, max(explanation) as explanation
-  from amounts where table_no = 5 group by report_id, line_key) a
+    max(amount) filter (where measure = '年初预算数') as initial_budget,
+    max(amount) filter (where measure = '合计') as final_amount, max(explanation) as explanation
+  from amounts not indexed where table_no = 5 group by report_id, line_key) a
   join reports r on r.report_id = a.report_id
   join departments d on d.department_id = r.department_id
   left join classification c on c.classification_id = a.classification_id

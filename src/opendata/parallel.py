@@ -113,7 +113,7 @@ def load_second_part(package_path: str, name: str, start: int, part_db: str, cac
         db.conn.execute("pragma journal_mode = off")
         db.conn.execute("pragma synchronous = off")
         db.conn.execute(f"pragma cache_size = -{cache_kib}")
-        create_table(db, resource, foreign_keys=False)
+        create_table(db, resource, keys=False)
         with db.conn:
             return load_part(db.conn, package, name, start)
     finally:

@@ -99,19 +99,20 @@ def _fast_field(field: Any, j: int) -> tuple[str, list[str]] | None:
 SQL_TYPES = {"string": str, "integer": int, "number": float, "boolean": int, "year": int}
 
 
-def create_table(db: sqlite_utils.Database, resource: Resource, foreign_keys: bool = True) -> None:
-    """The resource's table: typed columns, NOT NULL for required fields, primary key, single-column
-    foreign keys (unless ``foreign_keys`` is False: a table alone in a database of its own)."""
+def create_table(db: sqlite_utils.Database, resource: Resource, keys: bool = True) -> None:
+    """The resource's table: typed columns, NOT NULL for required fields, primary key and
+    single-column foreign keys (unless ``keys`` is False: a part of the table in a database of its
+    own, ``load_part``, whose duplicate keys the join into the whole table finds, ``merge_part``)."""
     schema = resource.schema
     columns = {f.name: SQL_TYPES.get(f.type, str) for f in schema.fields}
     fks = []
-    for fk in schema.foreign_keys if foreign_keys else []:
+    for fk in schema.foreign_keys if keys else []:
         ref = fk["reference"]
         if len(fk["fields"]) == 1:
             fks.append((fk["fields"][0], ref["resource"] or resource.name, ref["fields"][0]))
     not_null = {f.name for f in schema.fields if f.constraints.get("required")}
-    pk = schema.primary_key
-    db[resource.name].create(columns, pk=pk[0] if len(pk) == 1 else tuple(pk),
+    pk = schema.primary_key if keys else []
+    db[resource.name].create(columns, pk=(pk[0] if len(pk) == 1 else tuple(pk)) or None,
                              foreign_keys=fks, not_null=not_null)
 
 
@@ -146,7 +147,8 @@ def load_checked(conn: Any, package: Package, stop: dict[str, int] | None = None
 
 def load_part(conn: Any, package: Package, name: str, start: int) -> int | None:
     """Load the records of resource ``name`` from byte ``start`` on (a ``split_point``) into its
-    empty table; None when the set-based path cannot vouch for them (see load_checked)."""
+    empty table (made with ``create_table(..., keys=False)``: ``merge_part`` finds duplicate keys);
+    None when the set-based path cannot vouch for them (see load_checked)."""
     plans = _plans(package)
     if plans is None:
         return None
@@ -161,7 +163,8 @@ def load_part(conn: Any, package: Package, name: str, start: int) -> int | None:
 
 def merge_part(conn: Any, part_db: Path, name: str, rows: int) -> bool:
     """Append the rows ``load_part`` wrote to ``part_db`` to table ``name`` (same columns, in their
-    order); False when a row was ignored (a key already loaded from the first part)."""
+    order); False when a row was ignored: its key was loaded already (from the first part, or twice
+    in this one) or a required cell is empty."""
     conn.commit()  # SQLite attaches outside a transaction only
     conn.execute("attach database ? as part", (str(part_db),))
     try:
