@@ -51,9 +51,9 @@ def _contents(db: Path) -> dict[str, object]:
 
 def test_two_processes_build_the_same_database_as_one(corpus: Path, tmp_path: Path) -> None:
     one = build(corpus, tmp_path / "one.db", jobs=1)
-    assert "analyze" in LAST_TIMINGS and "join the parts" not in LAST_TIMINGS
+    assert "analyze" in LAST_TIMINGS and "join part 3" not in LAST_TIMINGS
     two = build(corpus, tmp_path / "two.db", jobs=2)
-    assert "join the parts" in LAST_TIMINGS and "waiting for the rules and schema checks" in LAST_TIMINGS  # the two-process path ran
+    assert "join part 3" in LAST_TIMINGS and "waiting for the rules and schema checks" in LAST_TIMINGS  # the two-process path ran
     assert two.rows == one.rows and one.rows["amounts"] > 8000
     assert [f.to_row() for f in two.findings] == [f.to_row() for f in one.findings]
     seeded = json.loads((corpus / "seeded_errors.json").read_text(encoding="utf-8"))
@@ -72,15 +72,16 @@ def test_cli_jobs_option(corpus: Path, tmp_path: Path, runner) -> None:
 
     result = runner.invoke(cli, ["build", str(corpus), "-o", str(tmp_path / "x.db"), "--jobs", "2"])
     assert result.exit_code == 0, result.output
-    assert "join the parts" in LAST_TIMINGS
+    assert "join part 3" in LAST_TIMINGS
     result = runner.invoke(cli, ["build", str(corpus), "-o", str(tmp_path / "x.db"), "--jobs", "3"])
     assert result.exit_code == 2 and "3 is not in the range 1<=x<=2" in result.output
 
 
-def _cut_row(package: Path) -> tuple[list[list[str]], int]:
-    """The amounts rows (header first) and the index of the first row the second process loads."""
+def _cut_row(package: Path, part: int = 2) -> tuple[list[list[str]], int]:
+    """The amounts rows (header first) and the index of the first row of ``part`` (2 or 3: the
+    parts the second process loads)."""
     resource = load_package(package).get_resource("amounts")
-    cut = split_point(resource, build_module.FIRST_PART)
+    cut = split_point(resource, build_module.PARTS[part - 2])
     assert cut is not None
     path = package / "data" / "amounts.csv"
     with _open_range(path, "utf-8-sig", 0, cut) as fh:
@@ -124,7 +125,7 @@ def test_duplicate_key_inside_the_second_part_is_named_as_with_one_process(corpu
     _write_rows(pkg, rows)
     two = _errors(pkg, tmp_path / "two.db", 2)
     # Both parts loaded; the join gave up and one process named the problem.
-    assert "read and load (first part)" in LAST_TIMINGS and "join the parts" not in LAST_TIMINGS
+    assert "read and load (first part)" in LAST_TIMINGS and "join part 2" not in LAST_TIMINGS
     assert "two processes given up: one process from the start" in LAST_TIMINGS
     one = _errors(pkg, tmp_path / "one.db", 1)
     assert str(two) == str(one) and two.problems == one.problems
@@ -145,10 +146,11 @@ def test_empty_required_cell_in_the_second_part_is_named_as_with_one_process(cor
     assert f"row {bad + 1}" in text and "source_ref" in text and "constraint-error" in text
 
 
-def test_bad_cell_in_the_second_part_is_named_as_with_one_process(corpus: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("part", [2, 3])
+def test_bad_cell_in_the_second_part_is_named_as_with_one_process(corpus: Path, tmp_path: Path, part: int) -> None:
     pkg = tmp_path / "package"
     shutil.copytree(corpus, pkg)
-    rows, first = _cut_row(pkg)
+    rows, first = _cut_row(pkg, part)
     amount = rows[0].index("amount")
     bad = first + 5  # a row loaded by the second process
     rows[bad][amount] = "一百"
@@ -218,7 +220,7 @@ def test_package_that_cannot_be_cut_is_built_by_one_process(corpus: Path, tmp_pa
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(build_module, "split_point", lambda resource, share: None)
     result = build(corpus, tmp_path / "t.db", jobs=2)
-    assert "join the parts" not in LAST_TIMINGS and "analyze" in LAST_TIMINGS
+    assert "join part 3" not in LAST_TIMINGS and "analyze" in LAST_TIMINGS
     assert result.rows == build(corpus, tmp_path / "u.db", jobs=1).rows
 
 
@@ -260,7 +262,7 @@ def _raise(*args, **kwargs) -> None:
     raise sqlite3.OperationalError("database disk image is malformed")
 
 
-@pytest.mark.parametrize("task", ["load_second_part", "search_documents_on", "rules_on", "check_on"])
+@pytest.mark.parametrize("task", ["load_part_of", "search_documents_on", "rules_on", "check_on"])
 @pytest.mark.parametrize("how", [_die, _raise])
 def test_second_process_that_fails_or_dies_fails_the_build_cleanly(built, monkeypatch: pytest.MonkeyPatch,
                                                                    task: str, how) -> None:

@@ -49,7 +49,7 @@ INDEXES: dict[str, list[tuple[str, ...]]] = {
 
 #: Layout tables (``layouts.layout_queries``) the second process computes in a two-process build,
 #: to share the work.
-WORKER_LAYOUTS: tuple[str, ...] = ("table2_income",)
+WORKER_LAYOUTS: tuple[str, ...] = ("table2_income", "budget_execution")
 
 #: The index the accounting rules read through, built first in a two-process build (_fill_parallel).
 RULE_INDEX = ("amounts", INDEXES["amounts"][0])
@@ -225,9 +225,14 @@ PARALLEL_MIN_BYTES = 4 << 20
 #: (GROUP BY, CREATE INDEX) before it spills to a temporary file.
 CACHE_KIB = 32768
 
-#: Share of the largest CSV the build's own process loads (the rest: the second process); a little
-#: below half, as this process also loads the other resources.
-FIRST_PART = 0.45
+#: Where the largest CSV is cut, as shares of its bytes: the build's own process loads the part
+#: before the first cut (and the other resources), the second process the two parts after it, one
+#: after the other. The first process joins the second part while the second process loads the
+#: third, then joins the third: the smaller the last part, the less of the join waits on nothing
+#: else (0.9 s at 10^6 rows when the second process loaded all its rows as one part). The shares
+#: balance what each process does (measured at 10^6 rows: loading 1 % of the CSV costs this process
+#: 0.08 s, the second 0.065 s, joining it 0.016 s).
+PARTS = (0.39, 0.88)
 
 
 def parallel_jobs(package: Package, jobs: int | None) -> int:
@@ -278,7 +283,7 @@ def _fill_serial(db: sqlite_utils.Database, package: Package,
 
 #: Files the second process writes beside the new database (its part of the largest CSV, the
 #: search documents, its layout tables): suffixes of the new database's name.
-_WORKER_FILES = (".part", ".docs", ".layouts")
+_WORKER_FILES = (".part2", ".part3", ".docs", ".layouts")
 
 
 def _side_file(tmp: Path, suffix: str) -> Path:
@@ -300,25 +305,30 @@ def _fill_parallel(db: sqlite_utils.Database, package: Package, tmp: Path, worke
     None when the set-based load cannot vouch for the package: the caller then builds it with one
     process, whose streaming reader names every problem."""
     largest = max(package.resources, key=_resource_size)
-    cut = split_point(largest, FIRST_PART)
-    if cut is None:
+    cuts = [split_point(largest, share) for share in PARTS]
+    if None in cuts or cuts != sorted(set(cuts)):  # cannot be cut (or too small to cut twice)
         return _fill_serial(db, package, step)
-    part_db, docs_db, layouts_db = (_side_file(tmp, suffix) for suffix in _WORKER_FILES)
+    parts = list(zip(cuts, [*cuts[1:], None]))
+    part_dbs = [_side_file(tmp, suffix) for suffix in _WORKER_FILES[:len(parts)]]
+    docs_db, layouts_db = (_side_file(tmp, suffix) for suffix in _WORKER_FILES[len(parts):])
     try:
-        worker.submit(parallel.load_second_part, str(package.basepath), largest.name, cut, str(part_db), CACHE_KIB)
+        for (start, stop), part_db in zip(parts, part_dbs):
+            worker.submit(parallel.load_part_of, str(package.basepath), largest.name, start, stop, str(part_db),
+                          CACHE_KIB)
         _create_tables(db, package)
-        counts = load_checked(db.conn, package, stop={largest.name: cut})
+        counts = load_checked(db.conn, package, stop={largest.name: cuts[0]})
         step("read and load (first part)")
-        rows = worker.result()
-        step("read and load (waiting for the second part)")
-        if counts is None or rows is None:
+        if counts is None:
             return None
-        if not merge_part(db.conn, part_db, largest.name, rows):
-            return None
-        counts[largest.name] += rows
-        part_db.unlink()
+        for number, part_db in enumerate(part_dbs, start=2):
+            rows = worker.result()
+            step(f"read and load (waiting for part {number})")
+            if rows is None or not merge_part(db.conn, part_db, largest.name, rows):
+                return None
+            counts[largest.name] += rows
+            part_db.unlink()
+            step(f"join part {number}")
         db.conn.commit()
-        step("join the parts")
         # The second process reads the new database while this one writes to it: with a write-ahead
         # log it sees the rows as loaded, and each index once it is committed. It reads the search
         # documents and runs the rules that read the primary key only first, then the rules that
@@ -361,7 +371,7 @@ def _fill_parallel(db: sqlite_utils.Database, package: Package, tmp: Path, worke
         step("findings")
         return counts, findings
     finally:
-        for side_file in (part_db, docs_db, layouts_db):
+        for side_file in (*part_dbs, docs_db, layouts_db):
             side_file.unlink(missing_ok=True)
 
 

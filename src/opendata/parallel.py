@@ -1,12 +1,12 @@
-"""What a build hands to a second process: half of the largest resource, then the accounting rules.
+"""What a build hands to a second process: most of the largest resource, then the accounting rules.
 
 A large package is built by two processes (``build.build`` decides, see ``build.parallel_jobs``):
-the second loads the second half of the largest CSV into a database of its own while the first loads
-the rest, and the first appends it (``schema_sql.merge_part``); once the rows are in, the second
+the second loads most of the largest CSV, in two parts, into databases of its own while the first
+loads the rest and then appends them (``schema_sql.merge_part``); once the rows are in, the second
 reads the search documents, runs every accounting rule and checks the schema's constraints over
 the new database (read-only, through SQLite's write-ahead log) while the first builds the indexes,
-layout tables and search index. The functions here run in that second
-process: they take and return plain values and talk through files only. The process is forked where
+layout tables and search index. The functions here run in that second process: they take and
+return plain values and talk through files only. The process is forked where
 the system can (no main module imported again, so a script calling ``build`` needs no
 ``if __name__ == "__main__"`` guard), spawned elsewhere.
 """
@@ -102,10 +102,10 @@ def _serve(conn: Connection) -> None:
             conn.send((False, RuntimeError(f"{type(exc).__name__}: {exc}")))
 
 
-def load_second_part(package_path: str, name: str, start: int, part_db: str, cache_kib: int) -> int | None:
-    """Load resource ``name`` from byte ``start`` on (``schema_sql.split_point``) into a new database
-    at ``part_db`` (page cache ``cache_kib``): the rows loaded, or None when the set-based load
-    cannot vouch for them."""
+def load_part_of(package_path: str, name: str, start: int, stop: int | None, part_db: str, cache_kib: int) -> int | None:
+    """Load the records in bytes [``start``, ``stop``) of resource ``name`` (``schema_sql.split_point``
+    offsets; ``stop`` None: to the end) into a new database at ``part_db`` (page cache ``cache_kib``):
+    the rows loaded, or None when the set-based load cannot vouch for them."""
     package = load_package(package_path)
     resource = package.get_resource(name)
     db = sqlite_utils.Database(part_db)
@@ -115,7 +115,7 @@ def load_second_part(package_path: str, name: str, start: int, part_db: str, cac
         db.conn.execute(f"pragma cache_size = -{cache_kib}")
         create_table(db, resource, keys=False)
         with db.conn:
-            return load_part(db.conn, package, name, start)
+            return load_part(db.conn, package, name, start, stop)
     finally:
         db.close()
 

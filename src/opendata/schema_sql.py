@@ -145,16 +145,17 @@ def load_checked(conn: Any, package: Package, stop: dict[str, int] | None = None
     return counts
 
 
-def load_part(conn: Any, package: Package, name: str, start: int) -> int | None:
-    """Load the records of resource ``name`` from byte ``start`` on (a ``split_point``) into its
-    empty table (made with ``create_table(..., keys=False)``: ``merge_part`` finds duplicate keys);
-    None when the set-based path cannot vouch for them (see load_checked)."""
+def load_part(conn: Any, package: Package, name: str, start: int, stop: int | None = None) -> int | None:
+    """Load the records of resource ``name`` in bytes [``start``, ``stop``) (``split_point`` offsets;
+    ``stop`` None: to the end) into its empty table (made with ``create_table(..., keys=False)``:
+    ``merge_part`` finds duplicate keys); None when the set-based path cannot vouch for them (see
+    load_checked)."""
     plans = _plans(package)
     if plans is None:
         return None
     try:
         resource, planned = next((r, p) for r, p in plans if r.name == name)
-        loaded = _load_resource(conn, resource, planned, start, None)
+        loaded = _load_resource(conn, resource, planned, start, stop)
         _cast_leftovers(conn, resource)
     except (_GiveUp, StopIteration):
         return None
