@@ -5,20 +5,24 @@ from __future__ import annotations
 from . import ERROR, WARNING, Finding, rule
 from .tolerance import EPSILON, PRECISION_CTE, fmt, join_refs, row_ref
 
-#: The 项目支出 total: table 3 (all funds) when the report has it, else table 5 (general budget).
+#: The 项目支出 total: table 3 (all funds) when the report has it, else table 5 (general budget), on
+#: their expenditure side (the only side they have). One primary-key probe per report with projects:
+#: joining every listed report to every total line instead had SQLite scan one list per line
+#: (quadratic: 0.33 s at 10^6 amounts rows, 57 times what it took at 10^5).
 _SQL = f"""with {PRECISION_CTE},
 listed as (
   select report_id, sum(amount) as expected, count(amount) as n, group_concat(distinct source_ref) as refs
   from projects where amount is not null group by report_id),
-total as (
-  select report_id, table_no, amount, source_ref, source_kind,
-    row_number() over (partition by report_id order by table_no) as pick
-  from amounts where table_no in (3, 5) and line_key = '合计' and measure = '项目支出' and amount is not null)
-select l.*, t.table_no, t.amount as stated, t.source_ref as total_ref, t.source_kind,
-  (l.n + 1) * prec.half as tol
-from listed l join total t on t.report_id = l.report_id and t.pick = 1
-join prec on prec.report_id = l.report_id
-where abs(t.amount - l.expected) > (l.n + 1) * prec.half + {EPSILON}"""
+picked as (
+  select l.*, (select a.rowid from amounts a where a.report_id = l.report_id and a.table_no in (3, 5)
+      and a.side = '支出' and a.line_key = '合计' and a.measure = '项目支出' and a.amount is not null
+      order by a.table_no limit 1) as total_rowid
+  from listed l)
+select p.report_id, p.expected, p.n, p.refs, t.table_no, t.amount as stated, t.source_ref as total_ref,
+  t.source_kind, (p.n + 1) * prec.half as tol
+from picked p join amounts t on t.rowid = p.total_rowid
+join prec on prec.report_id = p.report_id
+where abs(t.amount - p.expected) > (p.n + 1) * prec.half + {EPSILON}"""
 
 
 @rule("projects.total", "所列项目支出之和 = 项目支出合计", "Listed projects add up to the project expenditure total",
