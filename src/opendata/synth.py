@@ -67,7 +67,8 @@ PROJECTS = ["信息化建设项目", "城市环境综合整治", "科技创新�
 REASONS = ["主要原因是年中追加项目经费", "主要原因是人员变动", "主要原因是厉行节约压减一般性支出", "主要原因是项目延期实施",
            "主要原因是上年结转资金在本年使用"]
 THREE_PUBLIC = template.THREE_PUBLIC_LINES  # 合计, 出国, 公务用车小计, 购置费, 运行维护费, 接待费
-ERROR_KINDS = ("table5_row_sum", "table1_income_total", "three_public_total", "statement_vs_table")
+ERROR_KINDS = ("table5_row_sum", "table1_income_total", "three_public_total", "statement_vs_table",
+               "last_year_change")
 
 
 def _parse(codes: str) -> dict[str, str]:
@@ -164,7 +165,10 @@ def _coded_table(rep: _Report, table_no: int, side: str, tree: dict[str, dict[st
     return total
 
 
-def _report(rng: random.Random, report_id: str, year: int) -> tuple[_Report, list[list[Any]], int]:
+def _report(rng: random.Random, report_id: str, year: int, last: dict[str, int] | None = None
+            ) -> tuple[_Report, list[list[Any]], int]:
+    """One report's amounts and narrative; ``last``: the figures of YOY_FIGURES the department's
+    report of the year before published (None: no such report in the corpus)."""
     rep = _Report(report_id, year)
     E, I = template.EXPENDITURE, template.INCOME
     leis = [c for c in FUNCTIONAL if len(c) == 3]
@@ -280,7 +284,110 @@ def _report(rng: random.Random, report_id: str, year: int) -> tuple[_Report, lis
         [report_id, 3, "第三部分 三", "expenditure.total", "本年支出合计", spend_total, "万元", "amount", "本年", 1,
          template.EXPENDITURE_TOTAL, "决算数", f"{year}年度本年支出合计{_money(spend_total)}万元。", 31, "第三部分 三"],
     ]
+    statements += _narrative(report_id, year, rep, tree, t5, last)
     return rep, statements, tot3["项目支出"]
+
+
+#: Figures the narrative compares with the year before ("与上年相比"), and the table line each is:
+#: (table_no, side, line_key, measure).
+YOY_FIGURES = {
+    "total": (1, template.INCOME, template.GRAND_TOTAL, "决算数"),
+    "gpb.expenditure": (5, template.EXPENDITURE, template.TOTAL, "合计"),
+    "three_public.total": (7, template.EXPENDITURE, template.TOTAL, "决算数"),
+}
+_YOY_LABELS = {"total": "收入支出总计", "gpb.expenditure": "一般公共预算财政拨款支出", "three_public.total": "“三公”经费"}
+
+
+def published(rep: _Report) -> dict[str, int]:
+    """The report's figures of YOY_FIGURES as published (seeded errors included), in cents: what
+    the next year's narrative compares with."""
+    where = {v: k for k, v in YOY_FIGURES.items()}
+    return {where[(r[1], r[2], r[4], r[8])]: r[9] for r in rep.amounts if (r[1], r[2], r[4], r[8]) in where}
+
+
+def _pct(numerator: int, denominator: int) -> float:
+    return round(100 * numerator / denominator, 2)
+
+
+def _narrative(report_id: str, year: int, rep: _Report, tree: dict[str, dict[str, list[str]]],
+               t5: dict[str, dict[str, int]], last: dict[str, int] | None) -> list[list[Any]]:
+    """The rest of the 情况说明 as the national template words it (statement 4 on): totals against
+    the year before, the general budget's execution (total and every 项), 三公 against its budget.
+    Figures are the tables' (identities hold); last year's are those of the department's report
+    of the year before, or, for a first year, made up (there is no report to compare with)."""
+    now = published(rep)
+    if last is None:  # a first year: last year's figures are not in the corpus
+        made_up = random.Random(report_id)
+        last = {k: v * made_up.randint(80, 120) // 100 for k, v in now.items()}
+    rows: list[list[Any]] = []
+
+    def add(section: str, topic: str, label: str, value: Any, unit: str, kind: str, period: str,
+            line: tuple[int, str, str, str] | None, sentence: str) -> None:
+        table_no, _side, line_key, measure = line or ("", "", "", "")
+        rows.append([report_id, 4 + len(rows), section, topic, label, value, unit, kind, period, table_no, line_key,
+                     measure, sentence, 30, section])
+
+    def versus_last_year(section: str, stem: str) -> None:
+        label, cur, before = _YOY_LABELS[stem], now[stem], last[stem]
+        change = cur - before
+        if change == 0:
+            add(section, f"{stem}.change", f"{label}（增减额）", 0, "万元", "change", "上年", None,
+                f"与{year - 1}年度相比，{label}持平。")
+            return
+        verb, rate_verb = ("增加", "增长") if change > 0 else ("减少", "下降")
+        text = f"与{year - 1}年度相比，{label}{verb}{_money(abs(change))}万元"
+        if before > 0:
+            rate = _pct(change, before)
+            text += f"，{rate_verb}{abs(rate):.2f}%"
+        add(section, f"{stem}.change", f"{label}（增减额）", change, "万元", "change", "上年", None, text + "。")
+        if before > 0:
+            add(section, f"{stem}.growth_rate", f"{label}（增减率）", rate, "%", "growth_rate", "上年", None, text + "。")
+
+    add("第三部分 一", "total", "收入支出总计", now["total"], "万元", "amount", "本年", YOY_FIGURES["total"],
+        f"{year}年度收入支出总计{_money(now['total'])}万元。")
+    versus_last_year("第三部分 一", "total")
+
+    gpb, budget = now["gpb.expenditure"], rep_value(rep, 5, template.TOTAL, "年初预算数")
+    add("第三部分 五（一）", "gpb.expenditure", "一般公共预算财政拨款支出", gpb, "万元", "amount", "本年",
+        YOY_FIGURES["gpb.expenditure"], f"{year}年度一般公共预算财政拨款支出{_money(gpb)}万元。")
+    versus_last_year("第三部分 五（一）", "gpb.expenditure")
+    text = f"一般公共预算财政拨款支出年初预算为{_money(budget)}万元，支出决算为{_money(gpb)}万元"
+    text += f"，完成年初预算的{_pct(gpb, budget):.2f}%。" if budget else "。"
+    add("第三部分 五（三）", "gpb.expenditure.budget", "一般公共预算财政拨款支出（预算数）", budget, "万元", "amount", "本年",
+        (5, template.EXPENDITURE, template.TOTAL, "年初预算数"), text)
+    add("第三部分 五（三）", "gpb.expenditure", "一般公共预算财政拨款支出", gpb, "万元", "amount", "本年",
+        YOY_FIGURES["gpb.expenditure"], text)
+    if budget:
+        add("第三部分 五（三）", "gpb.expenditure.execution_rate", "一般公共预算财政拨款支出（完成预算）",
+            _pct(gpb, budget), "%", "execution_rate", "预算", None, text)
+    items = [(lei, kuan, x) for lei, kuans in tree.items() for kuan, xs in kuans.items() for x in xs]
+    for n, (lei, kuan, x) in enumerate(items, start=1):
+        name = f"{FUNCTIONAL[lei]}（类）{FUNCTIONAL[kuan]}（款）{FUNCTIONAL[x]}（项）"
+        section = f"第三部分 五（三）{n}"
+        item_budget, item_final = t5[x]["年初预算数"], t5[x]["合计"]
+        text = f"年初预算为{_money(item_budget)}万元，支出决算为{_money(item_final)}万元。"
+        add(section, "gpb.item.budget", f"{name}（预算数）", item_budget, "万元", "amount", "本年",
+            (5, template.EXPENDITURE, x, "年初预算数"), text)
+        add(section, "gpb.item", name, item_final, "万元", "amount", "本年", (5, template.EXPENDITURE, x, "合计"), text)
+
+    final, budget = now["three_public.total"], rep_value(rep, 7, template.TOTAL, "预算数")
+    text = f"“三公”经费财政拨款支出年初预算为{_money(budget)}万元，支出决算为{_money(final)}万元"
+    text += f"，完成预算的{_pct(final, budget):.2f}%。" if budget else "。"
+    add("第三部分 七（一）", "three_public.total.budget", "“三公”经费（预算数）", budget, "万元", "amount", "本年",
+        (7, template.EXPENDITURE, template.TOTAL, "预算数"), text)
+    add("第三部分 七（一）", "three_public.total", "“三公”经费", final, "万元", "amount", "本年",
+        YOY_FIGURES["three_public.total"], text)
+    if budget:
+        add("第三部分 七（一）", "three_public.total.execution_rate", "“三公”经费（完成预算）", _pct(final, budget),
+            "%", "execution_rate", "预算", None, text)
+    versus_last_year("第三部分 七（一）", "three_public.total")
+    return rows
+
+
+def rep_value(rep: _Report, table_no: int, line_key: str, measure: str) -> int:
+    """A figure of the report's expenditure side, in cents."""
+    return next(r[9] for r in rep.amounts if r[1] == table_no and r[2] == template.EXPENDITURE
+                and r[4] == line_key and r[8] == measure)
 
 
 def _seed_error(rng: random.Random, rep: _Report, statements: list[list[Any]]) -> dict[str, Any]:
@@ -291,6 +398,15 @@ def _seed_error(rng: random.Random, rep: _Report, statements: list[list[Any]]) -
         statements[0][5] += delta
         return {"report_id": rep.report_id, "kind": kind, "resource": "statements", "statement_no": 1,
                 "delta": delta / 100}
+    if kind == "last_year_change":
+        # A change against last year that its own growth rate (and last year's report) contradicts:
+        # 100 万元 or more, beyond any rounding of a rate printed to 0.01 %.
+        changes = [row for row, after in zip(statements, statements[1:]) if row[7] == "change"
+                   and after[7] == "growth_rate"]
+        row = rng.choice(changes)
+        row[5] += delta * 100
+        return {"report_id": rep.report_id, "kind": kind, "resource": "statements", "statement_no": row[1],
+                "delta": delta}
     if kind == "table5_row_sum":
         rows = [r for r in rep.amounts if r[1] == 5 and r[8] == "合计" and len(r[6]) == 7]
     elif kind == "table1_income_total":
@@ -362,6 +478,7 @@ def write_corpus(out_dir: str | os.PathLike[str], departments: int, years: int |
             dept_id = f"dept-{d:06d}"
             name = f"{city or province}{county}{agency}（第{d}号）"
             write("departments", [dept_id, name, province, city or "", county, "synthetic"])
+            last: dict[str, int] | None = None
             for year in year_list:
                 report_id = f"{dept_id}-{year}-final"
                 write("reports", [report_id, dept_id, year, "决算", f"{name}{year}年度部门决算", "万元",
@@ -370,9 +487,12 @@ def write_corpus(out_dir: str | os.PathLike[str], departments: int, years: int |
                     status = "empty" if n in (8, 9) else "attached"
                     write("report_tables", [report_id, n, status, "", "本单位没有该项收支" if status == "empty" else "",
                                             "" if status == "empty" else 2 + n, "第二部分"])
-                rep, statements, project_total = _report(rng, report_id, year)
+                rep, statements, project_total = _report(rng, report_id, year, last)
                 if rng.random() < error_share:
                     errors.append(_seed_error(rng, rep, statements))
+                # The next year's narrative compares with what this report published (errors included),
+                # as publishers do; a year missing from the list leaves no report to compare with.
+                last = published(rep) if year + 1 in year_list else None
                 for row in rep.amounts:
                     row[9] = _money(row[9])
                     writers["amounts"].writerow(row)

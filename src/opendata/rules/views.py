@@ -13,6 +13,11 @@ import sqlite_utils
 
 from .tolerance import PERCENT_DECIMALS_SQL, TO_WAN_SQL
 
+# The lookups below name one report; a unary "+" keeps SQLite from reading them through the index of
+# a column shared by every report (year, kind, topic), which it may pick without statistics (as in
+# the build, before ANALYZE): that made the view quadratic, 2.1 s at 10^6 amounts rows for each yoy
+# rule, 61 times its time at 10^5.
+
 _WAN = TO_WAN_SQL
 _WAN_C = TO_WAN_SQL.replace("s.unit", "c.unit")
 _WAN_P = TO_WAN_SQL.replace("s.unit", "p.unit")
@@ -28,11 +33,11 @@ IMPLIED_LAST_YEAR_SQL = f"""with yoy as (
     or (s.kind = 'growth_rate' and s.topic like '%.growth_rate' and s.unit = '%'))),
 cur as (
   select y.*, coalesce(
-      (select n.statement_no from statements n where n.report_id = y.report_id and n.section = y.section
-         and n.kind = 'amount' and n.topic = y.stem and n.statement_no < y.statement_no
+      (select n.statement_no from statements n where n.report_id = y.report_id and +n.section = y.section
+         and +n.kind = 'amount' and +n.topic = y.stem and n.statement_no < y.statement_no
          order by n.statement_no desc limit 1),
-      (select n.statement_no from statements n where n.report_id = y.report_id and n.kind = 'amount'
-         and n.topic = y.stem and coalesce(n.period, '本年') = '本年' order by n.statement_no limit 1)) as current_no
+      (select n.statement_no from statements n where n.report_id = y.report_id and +n.kind = 'amount'
+         and +n.topic = y.stem and coalesce(n.period, '本年') = '本年' order by n.statement_no limit 1)) as current_no
   from yoy y),
 implied as (
   select c0.*, r.department_id, r.year, r.kind as report_kind,
@@ -52,8 +57,8 @@ with_prev as (
       when 100.0 + i.growth_rate <> 0 then i.current_half / abs(1.0 + i.growth_rate / 100.0)
         + abs(i.current_value) * (i.pct_half / 100.0) / ((1.0 + i.growth_rate / 100.0) * (1.0 + i.growth_rate / 100.0))
       end as implied_tolerance,
-    (select p.report_id from reports p where p.department_id = i.department_id and p.year = i.year - 1
-       and p.kind = i.report_kind) as last_year_report_id
+    (select p.report_id from reports p where p.department_id = i.department_id and +p.year = i.year - 1
+       and +p.kind = i.report_kind) as last_year_report_id
   from implied i)
 select w.report_id, w.department_id, w.year, w.statement_no, w.section, w.topic, w.stem, w.label, w.kind,
   w.current_value, w.change_value, w.growth_rate, w.decimals, w.pct_half,
@@ -63,14 +68,14 @@ select w.report_id, w.department_id, w.year, w.statement_no, w.section, w.topic,
     (select a.amount * case pr.unit when '元' then 0.0001 else 1.0 end from amounts a
        join reports pr on pr.report_id = a.report_id
      where a.report_id = w.last_year_report_id and a.table_no = w.table_no and a.line_key = w.line_key
-       and a.measure = w.measure and a.amount is not null),
-    (select p.value * {_WAN_P} from statements p where p.report_id = w.last_year_report_id and p.kind = 'amount'
-       and coalesce(p.period, '本年') = '本年' and p.topic = w.stem and p.label = w.current_label
+       and +a.measure = w.measure and a.amount is not null),
+    (select p.value * {_WAN_P} from statements p where p.report_id = w.last_year_report_id and +p.kind = 'amount'
+       and coalesce(p.period, '本年') = '本年' and +p.topic = w.stem and +p.label = w.current_label
        order by p.statement_no limit 1),
-    (select p.value * {_WAN_P} from statements p where p.report_id = w.last_year_report_id and p.kind = 'amount'
-       and coalesce(p.period, '本年') = '本年' and p.topic = w.stem
+    (select p.value * {_WAN_P} from statements p where p.report_id = w.last_year_report_id and +p.kind = 'amount'
+       and coalesce(p.period, '本年') = '本年' and +p.topic = w.stem
        and (select count(distinct q.label) from statements q where q.report_id = w.last_year_report_id
-            and q.kind = 'amount' and q.topic = w.stem) = 1
+            and +q.kind = 'amount' and +q.topic = w.stem) = 1
        order by p.statement_no limit 1)) as last_year_value,
   w.source_ref
 from with_prev w"""
