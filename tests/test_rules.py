@@ -437,10 +437,15 @@ def test_synthetic_corpus_seeded_errors_found_and_nothing_else(tmp_path):
     seeded = corpus["seeded_errors"]
     assert seeded
     expected_rule = {"three_public_total": "three_public.total", "statement_vs_table": "narrative.table",
-                     "table5_row_sum": "rowsum.basic_project", "table1_income_total": "total.income_side"}
+                     "table5_row_sum": "rowsum.basic_project", "table1_income_total": "total.income_side",
+                     "last_year_change": "ratio.growth_rate"}
+    assert "last_year_change" in {s["kind"] for s in seeded}
     for s in seeded:
         # A one-cent error in a sum of several printed figures is within their rounding: not a finding;
         # the same figure printed twice at the same precision must be identical.
         if s["delta"] > 0.01 or s["kind"] == "statement_vs_table":
             assert expected_rule[s["kind"]] in found.get(s["report_id"], set()), s
+        # A wrong change against last year also contradicts last year's report, when the corpus has it.
+        if s["kind"] == "last_year_change" and not s["report_id"].endswith("-2021-final"):
+            assert "yoy.change" in found[s["report_id"]], s
     assert set(found) <= {s["report_id"] for s in seeded}
