@@ -80,8 +80,8 @@ def test_cli_jobs_option(corpus: Path, tmp_path: Path, runner) -> None:
 def _cut_row(package: Path, part: int = 2) -> tuple[list[list[str]], int]:
     """The amounts rows (header first) and the index of the first row of ``part`` (2 or 3: the
     parts the second process loads)."""
-    resource = load_package(package).get_resource("amounts")
-    cut = split_point(resource, build_module.PARTS[part - 2])
+    pkg = load_package(package)
+    cut = build_module.part_cuts(pkg, pkg.get_resource("amounts"))[part - 2]
     assert cut is not None
     path = package / "data" / "amounts.csv"
     with _open_range(path, "utf-8-sig", 0, cut) as fh:
@@ -262,7 +262,7 @@ def _raise(*args, **kwargs) -> None:
     raise sqlite3.OperationalError("database disk image is malformed")
 
 
-@pytest.mark.parametrize("task", ["load_part_of", "search_documents_on", "rules_on", "check_on"])
+@pytest.mark.parametrize("task", ["load_part_of", "search_documents_on", "rules_on", "claimed_rules_on", "check_on"])
 @pytest.mark.parametrize("how", [_die, _raise])
 def test_second_process_that_fails_or_dies_fails_the_build_cleanly(built, monkeypatch: pytest.MonkeyPatch,
                                                                    task: str, how) -> None:
@@ -332,3 +332,34 @@ def test_without_a_write_ahead_log_one_process_builds_it(corpus: Path, tmp_path:
     assert two.rows == one.rows and [f.to_row() for f in two.findings] == [f.to_row() for f in one.findings]
     assert _contents(tmp_path / "one.db") == _contents(tmp_path / "two.db")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["one.db", "one.inspect.json", "two.db", "two.inspect.json"]
+
+
+def _claim_some(n: int) -> list[int]:
+    return [parallel._take(parallel._CLAIMS) for _ in range(n)]
+
+
+def test_claims_are_shared_between_the_processes() -> None:
+    # Each index of the shared list is taken once, by one process or the other.
+    worker = parallel.Worker()
+    try:
+        mine = [worker.claim() for _ in range(3)]
+        worker.submit(_claim_some, 4)
+        theirs = worker.result()
+        mine += [worker.claim() for _ in range(2)]
+        assert sorted(mine + theirs) == list(range(9)) and theirs == [3, 4, 5, 6]
+    finally:
+        worker.close()
+
+
+def _claim_nothing(db_path: str, rule_ids: list[str]) -> list:
+    return []
+
+
+def test_rules_the_second_process_leaves_are_run_by_the_first(corpus: Path, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    one = build(corpus, tmp_path / "one.db", jobs=1)
+    monkeypatch.setattr(parallel, "claimed_rules_on", _claim_nothing)
+    two = build(corpus, tmp_path / "two.db", jobs=2)
+    assert "rules taken from the second process" in LAST_TIMINGS
+    assert [f.to_row() for f in two.findings] == [f.to_row() for f in one.findings]
+    assert {f.rule_id for f in two.findings} - {"hierarchy.total", "hierarchy.class", "hierarchy.section"}

@@ -3,9 +3,9 @@
 A large package is built by two processes (``build.build`` decides, see ``build.parallel_jobs``):
 the second loads most of the largest CSV, in two parts, into databases of its own while the first
 loads the rest and then appends them (``schema_sql.merge_part``); once the rows are in, the second
-reads the search documents, runs every accounting rule and checks the schema's constraints over
+reads the search documents, runs the accounting rules and checks the schema's constraints over
 the new database (read-only, through SQLite's write-ahead log) while the first builds the indexes,
-layout tables and search index. The functions here run in that second process: they take and
+layout tables and search index; the last rules go to whichever process is free first (``claim``). The functions here run in that second process: they take and
 return plain values and talk through files only. The process is forked where
 the system can (no main module imported again, so a script calling ``build`` needs no
 ``if __name__ == "__main__"`` guard), spawned elsewhere.
@@ -28,7 +28,7 @@ import sqlite_utils
 
 from .layouts import layout_queries
 from .package import load_package
-from .rules import Finding, run_rules
+from .rules import Finding, rule_ids, run_rules
 from .search_index import save_documents, search_documents
 from .schema_sql import check_loaded, create_table, load_part
 
@@ -45,7 +45,10 @@ class Worker:
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
         ctx = multiprocessing.get_context(method)
         self._conn, child = ctx.Pipe()
-        self._process = ctx.Process(target=_serve, args=(child,), daemon=True, name="opendata-build-worker")
+        # Tasks both processes take from one list (``claim``): the next index to take, shared.
+        self._claims = ctx.Value("i", 0)
+        self._process = ctx.Process(target=_serve, args=(child, self._claims), daemon=True,
+                                    name="opendata-build-worker")
         self._process.start()
         child.close()
         self._replies: queue.Queue[tuple[bool, Any]] = queue.Queue()
@@ -76,6 +79,10 @@ class Worker:
             raise value
         return value
 
+    def claim(self) -> int:
+        """The index of the next task of the shared list (see ``run_claimed``), taken by this process."""
+        return _take(self._claims)
+
     def close(self) -> None:
         if self._process.is_alive():
             self._process.terminate()
@@ -84,7 +91,20 @@ class Worker:
         self._receiver.join(timeout=5)
 
 
-def _serve(conn: Connection) -> None:
+#: In the second process, the shared counter of ``Worker.claim``.
+_CLAIMS: Any = None
+
+
+def _take(counter: Any) -> int:
+    with counter.get_lock():
+        taken = counter.value
+        counter.value = taken + 1
+    return taken
+
+
+def _serve(conn: Connection, claims: Any) -> None:
+    global _CLAIMS
+    _CLAIMS = claims
     # Ctrl-C is the build's own process's to handle: it stops this one (close) and cleans up.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     while True:
@@ -144,6 +164,31 @@ def rules_on(db_path: str, primary_key_rules: bool) -> list[Finding]:
     try:
         return run_rules(sqlite_utils.Database(conn),
                          select=lambda rule_id: rule_id.startswith(PRIMARY_KEY_RULES) == primary_key_rules)
+    finally:
+        conn.close()
+
+
+def shared_rule_ids() -> list[str]:
+    """The rules both processes take from (``run_claimed``): all but PRIMARY_KEY_RULES (which share
+    a temporary table and run as one task), in the registry's order."""
+    return [rule_id for rule_id in rule_ids() if not rule_id.startswith(PRIMARY_KEY_RULES)]
+
+
+def run_claimed(db: sqlite_utils.Database, rule_ids: list[str], claim: Callable[[], int]) -> list[Finding]:
+    """Run the rules of ``rule_ids`` this process claims (``claim`` gives the index of the next one
+    not yet taken by either process) until none is left: whichever process is free takes the next
+    rule, so neither waits long for the other whatever the machine's load."""
+    findings: list[Finding] = []
+    while (i := claim()) < len(rule_ids):
+        findings.extend(run_rules(db, select=rule_ids[i].__eq__))
+    return findings
+
+
+def claimed_rules_on(db_path: str, rule_ids: list[str]) -> list[Finding]:
+    """``run_claimed`` in the second process, over the database at ``db_path`` opened read-only."""
+    conn = _read_only(db_path)
+    try:
+        return run_claimed(sqlite_utils.Database(conn), rule_ids, lambda: _take(_CLAIMS))
     finally:
         conn.close()
 

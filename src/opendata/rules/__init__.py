@@ -85,6 +85,12 @@ def run_rules(db: sqlite_utils.Database, select: Callable[[str], bool] | None = 
     return in_registry_order(findings)
 
 
+def rule_ids() -> list[str]:
+    """Every registered rule id, in the registry's order."""
+    _load_rule_modules()
+    return list(REGISTRY)
+
+
 def in_registry_order(findings: Iterable[Finding]) -> list[Finding]:
     """Findings by rule (in the registry's order), then report, then the rows concerned: the same
     order whatever indexes the rules' queries found and however the rules were divided between
