@@ -366,6 +366,9 @@ def _fill_parallel(db: sqlite_utils.Database, package: Package, tmp: Path, worke
         create_views(db)
         create_layout_views(db, only=tuple(n for n, _ in layout_queries() if n not in WORKER_LAYOUTS))
         step("layout tables")
+        # Rules, while the second process is still reading the search documents.
+        own = parallel.run_claimed(db, shared_rules, worker.claim, until=worker.ready)
+        step("rules taken while the second process reads the search documents")
         worker.result()
         _search_index(db, docs_db)
         docs_db.unlink()
@@ -379,7 +382,7 @@ def _fill_parallel(db: sqlite_utils.Database, package: Package, tmp: Path, worke
         db.conn.commit()
         step("analyze")
         # The rules the second process has not taken yet: this process takes them too.
-        own = parallel.run_claimed(db, shared_rules, worker.claim)
+        own += parallel.run_claimed(db, shared_rules, worker.claim)
         db.conn.commit()  # the rules' temporary tables are dropped; nothing of theirs is written
         step("rules taken from the second process")
         primary_key_findings = worker.result()

@@ -79,6 +79,10 @@ class Worker:
             raise value
         return value
 
+    def ready(self) -> bool:
+        """True when ``result`` would return (or raise) without waiting."""
+        return not self._replies.empty()
+
     def claim(self) -> int:
         """The index of the next task of the shared list (see ``run_claimed``), taken by this process."""
         return _take(self._claims)
@@ -174,12 +178,13 @@ def shared_rule_ids() -> list[str]:
     return [rule_id for rule_id in rule_ids() if not rule_id.startswith(PRIMARY_KEY_RULES)]
 
 
-def run_claimed(db: sqlite_utils.Database, rule_ids: list[str], claim: Callable[[], int]) -> list[Finding]:
+def run_claimed(db: sqlite_utils.Database, rule_ids: list[str], claim: Callable[[], int],
+                until: Callable[[], bool] | None = None) -> list[Finding]:
     """Run the rules of ``rule_ids`` this process claims (``claim`` gives the index of the next one
-    not yet taken by either process) until none is left: whichever process is free takes the next
-    rule, so neither waits long for the other whatever the machine's load."""
+    not yet taken by either process) until none is left, or until ``until()`` is true: whichever
+    process is free takes the next rule, so neither waits long for the other whatever the load."""
     findings: list[Finding] = []
-    while (i := claim()) < len(rule_ids):
+    while not (until and until()) and (i := claim()) < len(rule_ids):
         findings.extend(run_rules(db, select=rule_ids[i].__eq__))
     return findings
 

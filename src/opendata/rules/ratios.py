@@ -45,7 +45,10 @@ _PAIRS = f"""ratio as (
     substr(s.topic, 1, length(s.topic) - case s.kind when 'share' then {_SUFFIX_LEN['share']}
       when 'execution_rate' then {_SUFFIX_LEN['execution_rate']} else {_SUFFIX_LEN['growth_rate']} end) as stem
   from statements s
-  where s.unit = '%' and ((s.kind = 'share' and s.topic like '%.share')
+  -- A share's warning looks at the other ratios of its sentence (grouped, below): every kind is
+  -- paired for the shares, only its own for the other kinds.
+  where (:kind = 'share' or s.kind = :kind)
+    and s.unit = '%' and ((s.kind = 'share' and s.topic like '%.share')
     or (s.kind = 'execution_rate' and s.topic like '%.execution_rate')
     or (s.kind = 'growth_rate' and s.topic like '%.growth_rate'))),
 paired as (
