@@ -9,6 +9,7 @@ else the rounding of both (0.005 of the unit each is printed in).
 from __future__ import annotations
 
 from . import ERROR, WARNING, Finding, rule
+from ..template import EXPENDITURE, INCOME
 from .tolerance import EPSILON, PRECISION_CTE, TO_WAN_SQL, fmt, join_refs, row_ref
 
 #: Amounts of the report in 万元 (a 元 report's amounts divided by 10,000).
@@ -26,8 +27,11 @@ select s.report_id, s.statement_no, s.section, s.label, s.value, s.unit, s.sourc
   s.value * {TO_WAN_SQL} as stated_wan, {_AMOUNT_WAN} as table_wan,
   {_TOL} as tol
 from statements s
-join amounts a on a.report_id = s.report_id and a.table_no = s.table_no and a.line_key = s.line_key
-  and a.measure = s.measure and a.amount is not null
+join amounts a on a.report_id = s.report_id and a.table_no = s.table_no
+  -- every side the schema allows (its enum), named so that the primary key finds the line directly
+  -- instead of reading the whole table of the report for each statement (0.8 -> 0.2 s at 10^6 rows)
+  and a.side in ('{INCOME}', '{EXPENDITURE}')
+  and a.line_key = s.line_key and a.measure = s.measure and a.amount is not null
 join reports r on r.report_id = s.report_id
 join prec on prec.report_id = s.report_id
 where s.kind = 'amount' and {TO_WAN_SQL} is not null
