@@ -68,6 +68,7 @@ def pages(db: Path) -> dict[str, list[str]]:
         "search_index facet page, all rows": ["/opendata/search_index.json?_size=0"] * n,
         "layout view JSON, all reports (表5, 4 facets)": ["/opendata/table5_gpb_expenditure.json"] * n,
         "layout view HTML, all reports (budget_execution)": ["/opendata/budget_execution"] * n,
+        "view JSON, all reports (implied_last_year, 2 facets)": ["/opendata/implied_last_year.json"] * n,
         "search (_search on search_index)": [f"/opendata/search.json?q={rng.choice(words)}&_shape=array"
                                              for _ in range(n)],
         "named query report_overview": [f"/opendata/report_overview.json?report_id={rid()}&_shape=array"

@@ -513,3 +513,18 @@ def test_layout_views_read_tables_built_once_in_printed_order(site_db: Path) -> 
         assert lines[-1] == ("支出", 20, None, 2940.05)
         assert conn.execute("select item, initial_budget, final_amount from budget_execution "
                             "where report_id = ? and code = '2010601'", (putuo,)).fetchall() == [("行政运行", 1560.05, 1511.89)]
+
+
+def test_implied_last_year_is_read_from_a_table_built_once(site_db: Path) -> None:
+    from opendata.rules.views import IMPLIED_LAST_YEAR_SQL
+
+    with sqlite3.connect(site_db) as conn:
+        plan = " ".join(r[3] for r in conn.execute("explain query plan select * from implied_last_year"))
+        assert "statements" not in plan and "_implied_last_year" in plan, plan
+        # The rows the rules' query gives, by report and statement.
+        live = conn.execute(f"select * from ({IMPLIED_LAST_YEAR_SQL}) order by report_id, statement_no").fetchall()
+        assert conn.execute("select * from implied_last_year").fetchall() == live and len(live) > 10
+        # The seed's 2020 total implies 1907.73 万元 for 2019, whose report the shipped package lacks.
+        row = conn.execute("select implied_last_year, last_year_value from implied_last_year "
+                           "where report_id = 'zhuzhou-lusong-kjgxj-2020-final' and topic = 'total.change'").fetchone()
+        assert row == (1907.73, None)

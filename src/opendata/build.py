@@ -60,6 +60,7 @@ RULE_INDEX = ("amounts", INDEXES["amounts"][0])
 FACET_COUNTS: dict[str, tuple[str, ...]] = {
     "amounts": ("report_id", "table_no", "measure", "source_kind"),
     "search_index": ("kind", "report_id"),
+    "implied_last_year": ("report_id", "kind"),
     # The layout views (over tables of 10^4-10^5 lines at national scale: 20-40 ms per facet).
     "budget_execution": ("department", "year", "class_name", "level"),
     **{view: ("department", "year", "side", "class_name") for view in TABLE_VIEWS.values()},
@@ -271,7 +272,7 @@ def _fill_serial(db: sqlite_utils.Database, package: Package,
     db.conn.execute(f"pragma cache_size = -{CACHE_KIB}")
     step("rules")
     _findings_table(db, findings)
-    create_views(db)
+    create_views(db, materialized=True)
     _indexes(db)  # the findings table's
     create_layout_views(db)
     step("findings and views")
@@ -363,7 +364,7 @@ def _fill_parallel(db: sqlite_utils.Database, package: Package, tmp: Path, worke
         step("rule indexes")
         _indexes(db)
         step("indexes")
-        create_views(db)
+        create_views(db, materialized=True)
         create_layout_views(db, only=tuple(n for n, _ in layout_queries() if n not in WORKER_LAYOUTS))
         step("layout tables")
         # Rules, while the second process is still reading the search documents.

@@ -66,18 +66,32 @@ order by a.report_id, a.line_no"""
 
 
 def layout_table(view: str) -> str:
-    """The hidden table a layout view reads (``create_layout_views``)."""
+    """The hidden table a materialized view reads (``materialize``)."""
     return f"_{view}"
+
+
+def materialize(db: sqlite_utils.Database, name: str, sql: str) -> None:
+    """View ``name`` over a hidden table (``layout_table(name)``) filled once with ``sql``'s rows in
+    their order, with an index on report_id. A page of the view then reads a table, whatever it asks
+    (the first 50 rows, their count, facets, one report's rows), instead of computing every row again.
+    No ORDER BY in the view: a scan of the table gives its rows in rowid order (through the
+    report_id index too, for one report), and SQLite flattens the view into the queries over it: a
+    facet's GROUP BY over it takes as long as over the table (with "order by rowid" here, 7x longer:
+    the view was materialized first)."""
+    table = layout_table(name)
+    db.conn.execute(f"drop view if exists main.[{name}]")
+    db.conn.execute(f"drop table if exists main.[{table}]")
+    db.conn.execute(f"create table [{table}] as {sql}")
+    db[table].create_index(["report_id"])
+    db.create_view(name, f"select * from [{table}]")
 
 
 def create_layout_views(db: sqlite_utils.Database, only: tuple[str, ...] | None = None,
                         built: Path | None = None) -> None:
     """Each layout (``layout_queries``, or those in ``only``) as a view over a table the build
-    fills once, in printed order, with an index on report_id; the tables in the file ``built``
-    (``parallel.layouts_on``) are copied from it. A page of a view then reads a table of lines,
-    whatever it asks (the first 50 lines of every report, their count, facets, one report's
-    lines): at 10^6 amounts rows the GROUP BY over amounts for each such page took 1-3 s, past the
-    time limit."""
+    fills once, in printed order (``materialize``); the tables in the file ``built``
+    (``parallel.layouts_on``) are copied from it. At 10^6 amounts rows the GROUP BY over amounts
+    for each page of a layout took 1-3 s, past the time limit."""
     if built is not None:
         db.conn.commit()  # SQLite attaches outside a transaction only
         db.conn.execute("attach database ? as built", (str(built),))
@@ -85,17 +99,7 @@ def create_layout_views(db: sqlite_utils.Database, only: tuple[str, ...] | None 
         for name, sql in layout_queries():
             if only is not None and name not in only:
                 continue
-            table = layout_table(name)
-            db.conn.execute(f"drop view if exists main.[{name}]")
-            db.conn.execute(f"drop table if exists main.[{table}]")
-            db.conn.execute(f"create table [{table}] as "
-                            + (sql if built is None else f"select * from built.[{name}] order by rowid"))
-            db[table].create_index(["report_id"])
-            # No ORDER BY: a scan of the table gives its rows in rowid order, the printed order
-            # (through the report_id index too, for one report), and SQLite flattens the view into
-            # the queries over it: a facet's GROUP BY over it takes as long as over the table
-            # (with "order by rowid" here, 7x longer: the view was materialized first).
-            db.create_view(name, f"select * from [{table}]")
+            materialize(db, name, sql if built is None else f"select * from built.[{name}] order by rowid")
     finally:
         if built is not None:
             db.conn.commit()

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import sqlite_utils
 
+from ..layouts import materialize
+
 from .tolerance import PERCENT_DECIMALS_SQL, TO_WAN_SQL
 
 # The lookups below name one report; a unary "+" keeps SQLite from reading them through the index of
@@ -81,6 +83,11 @@ select w.report_id, w.department_id, w.year, w.statement_no, w.section, w.topic,
 from with_prev w"""
 
 
-def create_views(db: sqlite_utils.Database) -> None:
-    """Create (or replace) the views of the rules: ``implied_last_year``."""
-    db.create_view("implied_last_year", IMPLIED_LAST_YEAR_SQL, replace=True)
+def create_views(db: sqlite_utils.Database, materialized: bool = False) -> None:
+    """Create (or replace) the views of the rules: ``implied_last_year``; ``materialized``: as a view
+    over a hidden table filled once, by report and statement (``layouts.materialize``; what a
+    built database serves: its unfiltered page with two facets took 0.4-0.55 s at 10^6 rows)."""
+    if materialized:
+        materialize(db, "implied_last_year", IMPLIED_LAST_YEAR_SQL + "\norder by w.report_id, w.statement_no")
+    else:
+        db.create_view("implied_last_year", IMPLIED_LAST_YEAR_SQL, replace=True)
