@@ -133,47 +133,26 @@ def test_duplicate_key_inside_the_second_part_is_named_as_with_one_process(corpu
     assert f"row {first + 13}" in text and "primary-key" in text
 
 
-def test_empty_required_cell_in_the_second_part_is_named_as_with_one_process(corpus: Path, tmp_path: Path) -> None:
-    pkg = tmp_path / "package"
-    shutil.copytree(corpus, pkg)
-    rows, first = _cut_row(pkg)
-    bad = first + 9
-    rows[bad][rows[0].index("source_ref")] = ""
-    _write_rows(pkg, rows)
-    two, one = _errors(pkg, tmp_path / "two.db", 2), _errors(pkg, tmp_path / "one.db", 1)
-    assert two.problems == one.problems
-    text = "\n".join(two.problems)
-    assert f"row {bad + 1}" in text and "source_ref" in text and "constraint-error" in text
-
-
-@pytest.mark.parametrize("part", [2, 3])
-def test_bad_cell_in_the_second_part_is_named_as_with_one_process(corpus: Path, tmp_path: Path, part: int) -> None:
+@pytest.mark.parametrize("part,offset,column,value,rule", [
+    (2, 9, "source_ref", "", "constraint-error"),  # a required cell left empty
+    (2, 5, "amount", "一百", "type-error"),  # a cell no caster accepts, in each part of the second process
+    (3, 5, "amount", "一百", "type-error"),
+    # Loaded without complaint (any text fits the column); the enum check after the load finds it.
+    (2, 7, "side", "结余", "enum"),
+])
+def test_bad_cell_in_the_second_process_parts_is_named_as_with_one_process(corpus: Path, tmp_path: Path, part: int,
+                                                                          offset: int, column: str, value: str,
+                                                                          rule: str) -> None:
     pkg = tmp_path / "package"
     shutil.copytree(corpus, pkg)
     rows, first = _cut_row(pkg, part)
-    amount = rows[0].index("amount")
-    bad = first + 5  # a row loaded by the second process
-    rows[bad][amount] = "一百"
+    bad = first + offset  # a row loaded by the second process
+    rows[bad][rows[0].index(column)] = value
     _write_rows(pkg, rows)
     two, one = _errors(pkg, tmp_path / "two.db", 2), _errors(pkg, tmp_path / "one.db", 1)
     assert two.problems == one.problems
     text = "\n".join(two.problems)
-    assert f"row {bad + 1}" in text and "amount" in text and "type-error" in text
-
-
-def test_broken_constraint_found_by_the_second_process_is_named_as_with_one_process(corpus: Path,
-                                                                                    tmp_path: Path) -> None:
-    # Loaded without complaint (any text fits the column); the enum check after the load finds it.
-    pkg = tmp_path / "package"
-    shutil.copytree(corpus, pkg)
-    rows, first = _cut_row(pkg)
-    bad = first + 7
-    rows[bad][rows[0].index("side")] = "结余"
-    _write_rows(pkg, rows)
-    two, one = _errors(pkg, tmp_path / "two.db", 2), _errors(pkg, tmp_path / "one.db", 1)
-    assert two.problems == one.problems
-    text = "\n".join(two.problems)
-    assert f"row {bad + 1}" in text and "side" in text and "enum" in text
+    assert f"row {bad + 1}" in text and column in text and rule in text
 
 
 def test_split_point_never_cuts_a_quoted_line_break(tmp_path: Path) -> None:

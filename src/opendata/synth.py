@@ -343,6 +343,17 @@ def _narrative(report_id: str, year: int, rep: _Report, tree: dict[str, dict[str
         if before > 0:
             add(section, f"{stem}.growth_rate", f"{label}（增减率）", rate, "%", "growth_rate", "上年", None, text + "。")
 
+    def executed(section: str, stem: str, label: str, budget: int, final: int,
+                 budget_line: tuple[int, str, str, str], subject: str, of: str) -> None:
+        """Budget and final figure of ``stem`` and the share of the budget spent, in one sentence."""
+        text = f"{subject}年初预算为{_money(budget)}万元，支出决算为{_money(final)}万元"
+        text += f"，完成{of}的{_pct(final, budget):.2f}%。" if budget else "。"
+        add(section, f"{stem}.budget", f"{label}（预算数）", budget, "万元", "amount", "本年", budget_line, text)
+        add(section, stem, label, final, "万元", "amount", "本年", YOY_FIGURES[stem], text)
+        if budget:
+            add(section, f"{stem}.execution_rate", f"{label}（完成预算）", _pct(final, budget), "%", "execution_rate",
+                "预算", None, text)
+
     add("第三部分 一", "total", "收入支出总计", now["total"], "万元", "amount", "本年", YOY_FIGURES["total"],
         f"{year}年度收入支出总计{_money(now['total'])}万元。")
     versus_last_year("第三部分 一", "total")
@@ -351,15 +362,8 @@ def _narrative(report_id: str, year: int, rep: _Report, tree: dict[str, dict[str
     add("第三部分 五（一）", "gpb.expenditure", "一般公共预算财政拨款支出", gpb, "万元", "amount", "本年",
         YOY_FIGURES["gpb.expenditure"], f"{year}年度一般公共预算财政拨款支出{_money(gpb)}万元。")
     versus_last_year("第三部分 五（一）", "gpb.expenditure")
-    text = f"一般公共预算财政拨款支出年初预算为{_money(budget)}万元，支出决算为{_money(gpb)}万元"
-    text += f"，完成年初预算的{_pct(gpb, budget):.2f}%。" if budget else "。"
-    add("第三部分 五（三）", "gpb.expenditure.budget", "一般公共预算财政拨款支出（预算数）", budget, "万元", "amount", "本年",
-        (5, template.EXPENDITURE, template.TOTAL, "年初预算数"), text)
-    add("第三部分 五（三）", "gpb.expenditure", "一般公共预算财政拨款支出", gpb, "万元", "amount", "本年",
-        YOY_FIGURES["gpb.expenditure"], text)
-    if budget:
-        add("第三部分 五（三）", "gpb.expenditure.execution_rate", "一般公共预算财政拨款支出（完成预算）",
-            _pct(gpb, budget), "%", "execution_rate", "预算", None, text)
+    executed("第三部分 五（三）", "gpb.expenditure", "一般公共预算财政拨款支出", budget, gpb,
+             (5, template.EXPENDITURE, template.TOTAL, "年初预算数"), "一般公共预算财政拨款支出", "年初预算")
     items = [(lei, kuan, x) for lei, kuans in tree.items() for kuan, xs in kuans.items() for x in xs]
     for n, (lei, kuan, x) in enumerate(items, start=1):
         name = f"{FUNCTIONAL[lei]}（类）{FUNCTIONAL[kuan]}（款）{FUNCTIONAL[x]}（项）"
@@ -371,15 +375,8 @@ def _narrative(report_id: str, year: int, rep: _Report, tree: dict[str, dict[str
         add(section, "gpb.item", name, item_final, "万元", "amount", "本年", (5, template.EXPENDITURE, x, "合计"), text)
 
     final, budget = now["three_public.total"], rep_value(rep, 7, template.TOTAL, "预算数")
-    text = f"“三公”经费财政拨款支出年初预算为{_money(budget)}万元，支出决算为{_money(final)}万元"
-    text += f"，完成预算的{_pct(final, budget):.2f}%。" if budget else "。"
-    add("第三部分 七（一）", "three_public.total.budget", "“三公”经费（预算数）", budget, "万元", "amount", "本年",
-        (7, template.EXPENDITURE, template.TOTAL, "预算数"), text)
-    add("第三部分 七（一）", "three_public.total", "“三公”经费", final, "万元", "amount", "本年",
-        YOY_FIGURES["three_public.total"], text)
-    if budget:
-        add("第三部分 七（一）", "three_public.total.execution_rate", "“三公”经费（完成预算）", _pct(final, budget),
-            "%", "execution_rate", "预算", None, text)
+    executed("第三部分 七（一）", "three_public.total", "“三公”经费", budget, final,
+             (7, template.EXPENDITURE, template.TOTAL, "预算数"), "“三公”经费财政拨款支出", "预算")
     versus_last_year("第三部分 七（一）", "three_public.total")
     return rows
 
