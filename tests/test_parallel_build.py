@@ -241,7 +241,7 @@ def _raise(*args, **kwargs) -> None:
     raise sqlite3.OperationalError("database disk image is malformed")
 
 
-@pytest.mark.parametrize("task", ["load_part_of", "search_documents_on", "rules_on", "claimed_rules_on", "check_on"])
+@pytest.mark.parametrize("task", ["load_part_of", "search_documents_on", "primary_key_rules_on", "claimed_rules_on", "check_on"])
 @pytest.mark.parametrize("how", [_die, _raise])
 def test_second_process_that_fails_or_dies_fails_the_build_cleanly(built, monkeypatch: pytest.MonkeyPatch,
                                                                    task: str, how) -> None:

@@ -287,8 +287,8 @@ def _fill_serial(db: sqlite_utils.Database, package: Package,
     return counts, findings
 
 
-#: Files the second process writes beside the new database (its part of the largest CSV, the
-#: search documents, its layout tables): suffixes of the new database's name.
+#: Files the second process writes beside the new database (its two parts of the largest CSV,
+#: the search documents, its layout tables): suffixes of the new database's name.
 _WORKER_FILES = (".part2", ".part3", ".docs", ".layouts")
 
 
@@ -347,14 +347,15 @@ def _fill_parallel(db: sqlite_utils.Database, package: Package, tmp: Path, worke
         db.conn.commit()
         # The second process reads the new database while this one writes to it: with a write-ahead
         # log it sees the rows as loaded, and each index once it is committed. It reads the search
-        # documents and runs the rules that read the primary key only first, then the rules that
-        # need the index on table and line (built first, below), then the schema checks (which
-        # read the other indexes).
+        # documents, computes its layout tables and runs the rules that read the primary key only
+        # (the hierarchy) first, then the schema checks (which read the indexes built below), then
+        # takes the other rules (which read the index on table and line, built first) one at a
+        # time, as this process does once its own work is done.
         if not _write_ahead_log(db.conn):  # e.g. a file system without shared memory: one process
             return None
         worker.submit(parallel.search_documents_on, str(tmp), str(docs_db))
         worker.submit(parallel.layouts_on, str(tmp), list(WORKER_LAYOUTS), str(layouts_db))
-        worker.submit(parallel.rules_on, str(tmp), True)
+        worker.submit(parallel.primary_key_rules_on, str(tmp))
         worker.submit(parallel.check_on, str(tmp), str(package.basepath))
         # Last, the rules either process may take: the one that finishes its own work first takes more.
         shared_rules = parallel.shared_rule_ids()

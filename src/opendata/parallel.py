@@ -161,13 +161,11 @@ def _read_only(db_path: str) -> sqlite3.Connection:
     return conn
 
 
-def rules_on(db_path: str, primary_key_rules: bool) -> list[Finding]:
-    """The rules of PRIMARY_KEY_RULES (or, when ``primary_key_rules`` is False, all the others) over
-    the database at ``db_path``, opened read-only."""
+def primary_key_rules_on(db_path: str) -> list[Finding]:
+    """The rules of PRIMARY_KEY_RULES over the database at ``db_path``, opened read-only."""
     conn = _read_only(db_path)
     try:
-        return run_rules(sqlite_utils.Database(conn),
-                         select=lambda rule_id: rule_id.startswith(PRIMARY_KEY_RULES) == primary_key_rules)
+        return run_rules(sqlite_utils.Database(conn), select=lambda rule_id: rule_id.startswith(PRIMARY_KEY_RULES))
     finally:
         conn.close()
 
