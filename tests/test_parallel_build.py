@@ -342,3 +342,16 @@ def test_rules_the_second_process_leaves_are_run_by_the_first(corpus: Path, tmp_
     assert "rules taken from the second process" in LAST_TIMINGS
     assert [f.to_row() for f in two.findings] == [f.to_row() for f in one.findings]
     assert {f.rule_id for f in two.findings} - {"hierarchy.total", "hierarchy.class", "hierarchy.section"}
+
+
+def test_claims_are_shared_with_a_spawned_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Where the system cannot fork, the second process is spawned: the shared counter goes with it.
+    monkeypatch.setattr(parallel.multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    worker = parallel.Worker()
+    try:
+        first = worker.claim()
+        worker.submit(_claim_some, 2)
+        assert (first, worker.result(), worker.claim()) == (0, [1, 2], 3)
+        assert type(worker._process).__name__ == "SpawnProcess"
+    finally:
+        worker.close()
