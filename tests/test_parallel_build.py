@@ -67,6 +67,26 @@ def test_two_processes_build_the_same_database_as_one(corpus: Path, tmp_path: Pa
     assert sorted(p.name for p in tmp_path.iterdir()) == ["one.db", "one.inspect.json", "two.db", "two.inspect.json"]
 
 
+@pytest.mark.parametrize("encoding,declared", [("gbk", "gbk"), ("utf-8-sig", "utf-8")])
+def test_declared_encodings_are_cut_and_read_alike(corpus: Path, tmp_path: Path, encoding: str, declared: str) -> None:
+    # A GBK file its descriptor declares, and UTF-8 with a byte-order mark: cut at byte offsets
+    # (the mark only at the very start), the same database as one process, and as the UTF-8 corpus.
+    pkg = tmp_path / "package"
+    shutil.copytree(corpus, pkg)
+    text = (pkg / "data" / "amounts.csv").read_text(encoding="utf-8")
+    (pkg / "data" / "amounts.csv").write_bytes(text.encode(encoding))
+    descriptor = json.loads((pkg / "datapackage.json").read_text(encoding="utf-8"))
+    next(r for r in descriptor["resources"] if r["name"] == "amounts")["encoding"] = declared
+    (pkg / "datapackage.json").write_text(json.dumps(descriptor, ensure_ascii=False), encoding="utf-8")
+    build(pkg, tmp_path / "two.db", jobs=2)
+    assert "join part 3" in LAST_TIMINGS
+    build(pkg, tmp_path / "one.db", jobs=1)
+    build(corpus, tmp_path / "utf8.db", jobs=1)
+    two, one, utf8 = (_contents(tmp_path / name) for name in ("two.db", "one.db", "utf8.db"))
+    assert two == one
+    assert two["amounts"] == utf8["amounts"] and two["search_index"] == utf8["search_index"]
+
+
 def test_cli_jobs_option(corpus: Path, tmp_path: Path, runner) -> None:
     from opendata.cli import cli
 
