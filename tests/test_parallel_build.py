@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import sqlite3
+import threading
 import time
 from pathlib import Path
 
@@ -373,5 +374,28 @@ def test_claims_are_shared_with_a_spawned_process(monkeypatch: pytest.MonkeyPatc
         worker.submit(_claim_some, 2)
         assert (first, worker.result(), worker.claim()) == (0, [1, 2], 3)
         assert type(worker._process).__name__ == "SpawnProcess"
+    finally:
+        worker.close()
+
+
+def test_a_claim_counter_left_locked_fails_instead_of_hanging(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "CLAIM_TIMEOUT", 0.2)
+    worker = parallel.Worker()
+    try:
+        lock, held, done = worker._claims.get_lock(), threading.Event(), threading.Event()
+
+        def hold() -> None:  # as if a process had died holding it
+            with lock:
+                held.set()
+                done.wait(10)
+
+        holder = threading.Thread(target=hold)
+        holder.start()
+        held.wait(10)
+        with pytest.raises(RuntimeError, match="stayed locked"):
+            worker.claim()
+        done.set()
+        holder.join()
+        assert worker.claim() == 0
     finally:
         worker.close()

@@ -98,11 +98,20 @@ class Worker:
 #: In the second process, the shared counter of ``Worker.claim``.
 _CLAIMS: Any = None
 
+#: Seconds to wait for the shared counter's lock (held for a few instructions at a time).
+CLAIM_TIMEOUT = 30.0
+
 
 def _take(counter: Any) -> int:
-    with counter.get_lock():
+    lock = counter.get_lock()
+    # Held for a few instructions; a process killed while holding it must not hang the other.
+    if not lock.acquire(timeout=CLAIM_TIMEOUT):
+        raise RuntimeError("the build's shared task counter stayed locked (a build process died)")
+    try:
         taken = counter.value
         counter.value = taken + 1
+    finally:
+        lock.release()
     return taken
 
 
