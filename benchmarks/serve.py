@@ -73,6 +73,7 @@ def pages(db: Path) -> dict[str, list[str]]:
                                              for _ in range(n)],
         "named query report_overview": [f"/opendata/report_overview.json?report_id={rid()}&_shape=array"
                                         for _ in range(n)],
+        "named query compare_totals (all reports)": ["/opendata/compare_totals.json?_shape=array"] * (n // 4),
         "landing API calls (8 per report)": [
             p for _ in range(n // 8) for r in [rid()] for p in (
                 f"/opendata/report_overview.json?report_id={r}&_shape=array",
