@@ -421,22 +421,42 @@ def default_descriptor() -> Path:
     return Path(__file__).resolve().parents[2] / "datapackage" / "datapackage.json"
 
 
-def rows_per_report() -> int:
-    """About how many amounts rows one synthetic report has (to size a corpus)."""
-    return 360
+#: Share of the reports whose source has no attached tables (as the first dataset's): their
+#: figures are those the narrative states, as the importer records them.
+NARRATIVE_SHARE = 0.2
+
+
+def rows_per_report(narrative_share: float = NARRATIVE_SHARE) -> int:
+    """About how many amounts rows one synthetic report has, on average (to size a corpus)."""
+    return round(360 * (1 - narrative_share) + 25 * narrative_share)
+
+
+def narrative_only(rep: _Report, statements: list[list[Any]]) -> None:
+    """Keep of ``rep`` only the figures its narrative states, as the importer records those of a
+    report without attached tables: source_kind narrative, the statement's section as source, the
+    code inferred from the name (code_certainty high), no page."""
+    lines = {(r[1], r[4], r[8]): r for r in reversed(rep.amounts)}  # the first side, as statements name none
+    kept: dict[tuple, list[Any]] = {}
+    for st in statements:
+        table_no, line_key, measure = st[9], st[10], st[11]
+        row = lines.get((table_no, line_key, measure)) if st[7] == "amount" and table_no else None
+        if row is not None and (row[1], row[2], row[4], row[8]) not in kept:
+            kept[(row[1], row[2], row[4], row[8])] = [*row[:10], "high" if row[6] else "", "", "narrative", "", st[2]]
+    rep.amounts = list(kept.values())
 
 
 def write_corpus(out_dir: str | os.PathLike[str], departments: int, years: int | Iterable[int] = 3,
-                 error_share: float = 0.02, seed: int = 0, *, descriptor: str | os.PathLike[str] | None = None
-                 ) -> dict[str, Any]:
+                 error_share: float = 0.02, seed: int = 0, *, descriptor: str | os.PathLike[str] | None = None,
+                 narrative_share: float = NARRATIVE_SHARE) -> dict[str, Any]:
     """Write a data package of ``departments`` x ``years`` 决算 reports to ``out_dir``.
 
     ``years`` is a count (years ending 2023) or the years themselves. A share ``error_share`` of
-    the reports carries one seeded error each, listed in ``out_dir/seeded_errors.json``.
-    Streams row by row: memory does not grow with the corpus. Returns rows per resource and the
-    seeded errors.
+    the reports carries one seeded error each, listed in ``out_dir/seeded_errors.json``; a share
+    ``narrative_share`` has no attached tables (``narrative_only``). Streams row by row: memory
+    does not grow with the corpus. Returns rows per resource and the seeded errors.
     """
     rng = random.Random(seed)
+    attached = random.Random(f"attached-{seed}")  # its own draws: the tables' figures stay those of the seed
     out = Path(out_dir)
     (out / "data").mkdir(parents=True, exist_ok=True)
     year_list = list(range(2024 - years, 2024)) if isinstance(years, int) else list(years)
@@ -478,13 +498,21 @@ def write_corpus(out_dir: str | os.PathLike[str], departments: int, years: int |
             last: dict[str, int] | None = None
             for year in year_list:
                 report_id = f"{dept_id}-{year}-final"
+                tables = attached.random() >= narrative_share
                 write("reports", [report_id, dept_id, year, "决算", f"{name}{year}年度部门决算", "万元",
-                                  f"{report_id}.pdf", "", "", "true", "not stated", "synthetic"])
+                                  f"{report_id}.{'pdf' if tables else 'txt'}", "", "", str(tables).lower(),
+                                  "not stated", "synthetic"])
                 for n in range(1, 10):
+                    if not tables:
+                        write("report_tables", [report_id, n, "not_attached", "", "", "",
+                                                "第二部分 部门决算表（文本来源未含附表）"])
+                        continue
                     status = "empty" if n in (8, 9) else "attached"
                     write("report_tables", [report_id, n, status, "", "本单位没有该项收支" if status == "empty" else "",
                                             "" if status == "empty" else 2 + n, "第二部分"])
                 rep, statements, project_total = _report(rng, report_id, year, last)
+                if not tables:
+                    narrative_only(rep, statements)
                 if rng.random() < error_share:
                     errors.append(_seed_error(rng, rep, statements))
                 # The next year's narrative compares with what this report published (errors included),
