@@ -3,9 +3,13 @@
 Every report's figures hold the identities of the template (row sums, 类 = Σ 款 = Σ 项, table 1
 against tables 2 and 3, table 4 against table 5, table 5's 基本支出 against table 6, the 三公
 subtotals, the 总计 balance), computed in integer hundredths of 万元 so nothing is lost to
-rounding. A controlled share of reports gets one seeded error each; ``seeded_errors.json`` beside
-the package lists them. Codes come from the classification resource the corpus writes itself
-(codes seen in real reports, one edition per year).
+rounding. Each report has the 情况说明 the template prescribes (~32 statements: totals and
+general-budget spending against the year before, compared with the department's previous report;
+budget execution of the total and of every 项; 三公 against budget), and a share of the reports has
+no attached tables: their figures are the narrative's (``narrative_only``). A controlled share of
+reports gets one seeded error each; ``seeded_errors.json`` beside the package lists them. Codes
+come from the classification resource the corpus writes itself (codes seen in real reports, one
+edition per year).
 
 Used by the benchmarks and the tests: ``write_corpus(out_dir, departments, years, error_share, seed)``.
 """
