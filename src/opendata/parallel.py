@@ -5,10 +5,10 @@ the second loads most of the largest CSV, in two parts, into databases of its ow
 loads the rest and then appends them (``schema_sql.merge_part``); once the rows are in, the second
 reads the search documents, runs the accounting rules and checks the schema's constraints over
 the new database (read-only, through SQLite's write-ahead log) while the first builds the indexes,
-layout tables and search index; the last rules go to whichever process is free first (``claim``). The functions here run in that second process: they take and
-return plain values and talk through files only. The process is forked where
-the system can (no main module imported again, so a script calling ``build`` needs no
-``if __name__ == "__main__"`` guard), spawned elsewhere.
+layout tables and search index; the last rules go to whichever process is free first (``claim``).
+The functions here run in that second process: they take and return plain values and talk through
+files only. The process is forked where the system can (no main module imported again, so a
+script calling ``build`` needs no ``if __name__ == "__main__"`` guard), spawned elsewhere.
 """
 
 from __future__ import annotations
@@ -135,7 +135,8 @@ def _serve(conn: Connection, claims: Any) -> None:
             conn.send((False, RuntimeError(f"{type(exc).__name__}: {exc}")))
 
 
-def load_part_of(package_path: str, name: str, start: int, stop: int | None, part_db: str, cache_kib: int) -> int | None:
+def load_part_of(package_path: str, name: str, start: int, stop: int | None, part_db: str,
+                 cache_kib: int) -> int | None:
     """Load the records in bytes [``start``, ``stop``) of resource ``name`` (``schema_sql.split_point``
     offsets; ``stop`` None: to the end) into a new database at ``part_db`` (page cache ``cache_kib``):
     the rows loaded, or None when the set-based load cannot vouch for them."""
@@ -174,7 +175,8 @@ def primary_key_rules_on(db_path: str) -> list[Finding]:
     """The rules of PRIMARY_KEY_RULES over the database at ``db_path``, opened read-only."""
     conn = _read_only(db_path)
     try:
-        return run_rules(sqlite_utils.Database(conn), select=lambda rule_id: rule_id.startswith(PRIMARY_KEY_RULES))
+        return run_rules(sqlite_utils.Database(conn),
+                         select=lambda rule_id: rule_id.startswith(PRIMARY_KEY_RULES))
     finally:
         conn.close()
 
@@ -185,22 +187,22 @@ def shared_rule_ids() -> list[str]:
     return [rule_id for rule_id in rule_ids() if not rule_id.startswith(PRIMARY_KEY_RULES)]
 
 
-def run_claimed(db: sqlite_utils.Database, rule_ids: list[str], claim: Callable[[], int],
+def run_claimed(db: sqlite_utils.Database, ids: list[str], claim: Callable[[], int],
                 until: Callable[[], bool] | None = None) -> list[Finding]:
-    """Run the rules of ``rule_ids`` this process claims (``claim`` gives the index of the next one
-    not yet taken by either process) until none is left, or until ``until()`` is true: whichever
+    """Run the rules of ``ids`` this process claims (``claim`` gives the index of the next one not
+    yet taken by either process) until none is left, or until ``until()`` is true: whichever
     process is free takes the next rule, so neither waits long for the other whatever the load."""
     findings: list[Finding] = []
-    while not (until and until()) and (i := claim()) < len(rule_ids):
-        findings.extend(run_rules(db, select=rule_ids[i].__eq__))
+    while not (until and until()) and (i := claim()) < len(ids):
+        findings.extend(run_rules(db, select=ids[i].__eq__))
     return findings
 
 
-def claimed_rules_on(db_path: str, rule_ids: list[str]) -> list[Finding]:
+def claimed_rules_on(db_path: str, ids: list[str]) -> list[Finding]:
     """``run_claimed`` in the second process, over the database at ``db_path`` opened read-only."""
     conn = _read_only(db_path)
     try:
-        return run_claimed(sqlite_utils.Database(conn), rule_ids, lambda: _take(_CLAIMS))
+        return run_claimed(sqlite_utils.Database(conn), ids, lambda: _take(_CLAIMS))
     finally:
         conn.close()
 
