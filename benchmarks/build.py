@@ -52,7 +52,7 @@ def full_build(package_dir: Path, db_path: Path, jobs: int | None) -> dict:
     result = build(package_dir, db_path, jobs=jobs)
     return {"seconds": time.perf_counter() - start, "rows": sum(result.rows.values()),
             "amounts": result.rows.get("amounts", 0), "findings": len(result.findings),
-            "steps": dict(LAST_TIMINGS), "jobs": 2 if "waiting for the rules and schema checks" in LAST_TIMINGS else 1}
+            "steps": dict(LAST_TIMINGS), "jobs": result.processes}
 
 
 def child(kind: str, package_dir: Path, db_path: Path, jobs: int | None = None) -> dict:

@@ -56,6 +56,7 @@ def test_two_processes_build_the_same_database_as_one(corpus: Path, tmp_path: Pa
     two = build(corpus, tmp_path / "two.db", jobs=2)
     assert "join part 3" in LAST_TIMINGS and "waiting for the rules and schema checks" in LAST_TIMINGS  # the two-process path ran
     assert two.rows == one.rows and one.rows["amounts"] > 6000
+    assert (one.processes, two.processes) == (1, 2)
     assert [f.to_row() for f in two.findings] == [f.to_row() for f in one.findings]
     seeded = json.loads((corpus / "seeded_errors.json").read_text(encoding="utf-8"))
     assert {e["report_id"] for e in seeded} <= {f.report_id for f in two.findings}
@@ -204,6 +205,11 @@ def test_split_point_never_cuts_a_quoted_line_break(tmp_path: Path) -> None:
             assert head + tail == rows, (encoding, share)
             assert 0 < cut < size
         assert len(cuts) > 30, encoding
+        # Counting quotes from an earlier cut (where a record starts) finds the same cuts.
+        ordered = sorted(cuts)
+        for earlier, later in zip(ordered, ordered[1:]):
+            share = (later - 1) / size
+            assert split_point(resource, share, after=earlier) == split_point(resource, share), (encoding, earlier)
 
 
 def test_split_point_refuses_what_it_cannot_cut(tmp_path: Path) -> None:
@@ -218,9 +224,9 @@ def test_split_point_refuses_what_it_cannot_cut(tmp_path: Path) -> None:
 
 def test_package_that_cannot_be_cut_is_built_by_one_process(corpus: Path, tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(build_module, "split_point", lambda resource, share: None)
+    monkeypatch.setattr(build_module, "split_point", lambda resource, share, after=0: None)
     result = build(corpus, tmp_path / "t.db", jobs=2)
-    assert "join part 3" not in LAST_TIMINGS and "analyze" in LAST_TIMINGS
+    assert "join part 3" not in LAST_TIMINGS and "analyze" in LAST_TIMINGS and result.processes == 1
     assert result.rows == build(corpus, tmp_path / "u.db", jobs=1).rows
 
 

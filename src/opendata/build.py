@@ -75,6 +75,8 @@ class BuildResult:
     path: Path
     rows: dict[str, int] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
+    #: Processes that built it (2: ``_fill_parallel``; 1: one process, from the start or after a doubt).
+    processes: int = 1
 
 
 def _create_tables(db: sqlite_utils.Database, package: Package) -> None:
@@ -307,23 +309,26 @@ def part_cuts(package: Package, largest: Resource) -> list[int] | None:
     be cut so (``split_point``), or is too small to be cut twice."""
     size = _resource_size(largest)
     others = OTHER_BYTES_WEIGHT * sum(_resource_size(r) for r in package.resources if r is not largest)
-    shares = [(share * (size + others) - others) / size for share in PARTS]
-    cuts = [split_point(largest, share) if 0.05 < share < 1 else None for share in shares]
-    return None if None in cuts or cuts != sorted(set(cuts)) else cuts  # type: ignore[return-value]
+    cuts: list[int] = []
+    for share in PARTS:
+        share = (share * (size + others) - others) / size
+        # Each cut counts quotes from the one before (where a record starts): the file is read once.
+        cut = split_point(largest, share, after=cuts[-1] if cuts else 0) if 0.05 < share < 1 else None
+        if cut is None or (cuts and cut <= cuts[-1]):
+            return None
+        cuts.append(cut)
+    return cuts
 
 
-def _fill_parallel(db: sqlite_utils.Database, package: Package, tmp: Path, worker: parallel.Worker,
+def _fill_parallel(db: sqlite_utils.Database, package: Package, largest: Resource, cuts: list[int], tmp: Path,
+                   worker: parallel.Worker,
                    step: Callable[[str], None]) -> tuple[dict[str, int], list[Finding]] | None:
     """The same as ``_fill_serial`` with a second process (``worker``, see ``opendata.parallel``):
-    it loads the second half of the largest CSV, then runs the rules while this one builds indexes,
-    views and search.
+    it loads the parts of ``largest`` after the first of ``cuts`` (``part_cuts``), then reads the
+    search documents and runs rules while this one builds indexes, layout tables and search.
 
     None when the set-based load cannot vouch for the package: the caller then builds it with one
     process, whose streaming reader names every problem."""
-    largest = max(package.resources, key=_resource_size)
-    cuts = part_cuts(package, largest)
-    if cuts is None:
-        return _fill_serial(db, package, step)
     parts = list(zip(cuts, [*cuts[1:], None]))
     part_dbs = [_side_file(tmp, suffix) for suffix in _WORKER_FILES[:len(parts)]]
     docs_db, layouts_db = (_side_file(tmp, suffix) for suffix in _WORKER_FILES[len(parts):])
@@ -425,7 +430,9 @@ def build(package_path: str | os.PathLike[str], db_path: str | os.PathLike[str],
         clock = now
 
     package = load_package(package_path)
-    jobs = parallel_jobs(package, jobs)
+    largest = max(package.resources, key=_resource_size, default=None)
+    # A largest CSV that cannot be cut (an encoding, too small) is built by one process.
+    cuts = part_cuts(package, largest) if parallel_jobs(package, jobs) > 1 and largest else None
     target = Path(db_path)
     if target.exists() and not target.is_file():
         raise BuildError(f"{target}: not a file; give the path of the database to write")
@@ -441,7 +448,7 @@ def build(package_path: str | os.PathLike[str], db_path: str | os.PathLike[str],
     worker = None
     try:
         # The second process starts before any connection to the new database is open: it inherits none.
-        worker = parallel.Worker() if jobs > 1 else None
+        worker = parallel.Worker() if cuts else None
         filled = None
         while filled is None:
             for leftover in (tmp, *side_files):
@@ -453,7 +460,7 @@ def build(package_path: str | os.PathLike[str], db_path: str | os.PathLike[str],
                 db.conn.execute("pragma synchronous = off")
                 db.conn.execute(f"pragma cache_size = -{CACHE_KIB}")
                 with db.conn:
-                    filled = (_fill_parallel(db, package, tmp, worker, step) if worker
+                    filled = (_fill_parallel(db, package, largest, cuts, tmp, worker, step) if worker
                               else _fill_serial(db, package, step))
                 if filled is None:  # the set-based load had a doubt: one process, streaming reader
                     step("two processes given up: one process from the start")
@@ -492,4 +499,4 @@ def build(package_path: str | os.PathLike[str], db_path: str | os.PathLike[str],
         for leftover in (tmp, inspect_tmp, *side_files):
             if leftover.exists():
                 leftover.unlink()
-    return BuildResult(target, counts, findings)
+    return BuildResult(target, counts, findings, processes=2 if worker else 1)

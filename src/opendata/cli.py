@@ -70,7 +70,7 @@ def validate(package: str, as_json: bool, strict: bool) -> None:
 @click.option("-o", "--output", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False),
               help="The SQLite file to write (replaced only when the build succeeds).")
 @click.option("-j", "--jobs", type=click.IntRange(1, 2), default=None,
-              help="Processes: 2 loads half of the largest CSV and runs the rules in a second process "
+              help="Processes: 2 loads most of the largest CSV and runs rules in a second process "
                    "[default: 2 for a package with a CSV of 4 MB or more on a machine with 2 cores or more, else 1].")
 @_library_errors
 def build(package: str, output: str, jobs: int | None) -> None:

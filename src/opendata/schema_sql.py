@@ -215,11 +215,13 @@ def _plans(package: Package) -> list[tuple[Resource, list[tuple[str, list[str]]]
 _BYTE_SAFE = {"utf-8-sig", "gb18030", "ascii", "latin-1", "iso8859-1", "cp1252"}
 
 
-def split_point(resource: Resource, share: float) -> int | None:
+def split_point(resource: Resource, share: float, after: int = 0) -> int | None:
     """A byte offset near ``share`` of the resource's file where a record starts: just after a line
-    feed outside any quoted cell (an even number of quote characters before it). None when the file
-    cannot be cut this way (an encoding where those bytes may belong to other characters, a quote
-    character of several bytes, no such line feed after the offset)."""
+    feed outside any quoted cell (an even number of quote characters before it). ``after``: an
+    offset where a record starts (an earlier split point), from which the quotes are counted
+    instead of from the start of the file. None when the file cannot be cut this way (an encoding
+    where those bytes may belong to other characters, a quote character of several bytes, no such
+    line feed after the offset)."""
     try:
         enc = python_encoding(resource.encoding)
     except LookupError:
@@ -229,9 +231,10 @@ def split_point(resource: Resource, share: float) -> int | None:
         return None
     path = _resource_file(resource)
     size = path.stat().st_size
-    quotes, offset = 0, 0
+    quotes, offset = 0, after
     with open(path, "rb") as fh:
-        target = int(size * share)
+        fh.seek(after)
+        target = max(int(size * share), after)
         while offset < target:  # quote characters before the target offset, a block at a time
             block = fh.read(min(1 << 22, target - offset))
             if not block:
