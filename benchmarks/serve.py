@@ -8,6 +8,7 @@ loopback only, and prints p50/p99 latency and requests/s per page beside the ser
     .venv/bin/python benchmarks/serve.py --rows 1e5                # build, then measure
     .venv/bin/python benchmarks/serve.py --db build/bench-1e6.db   # an existing database
     .venv/bin/python benchmarks/serve.py --db ... --soak 300       # + a 5-minute soak: errors and server RSS
+    .venv/bin/python benchmarks/serve.py --db ... --workers 2      # opendata serve --workers 2
 """
 
 from __future__ import annotations
@@ -39,13 +40,20 @@ def free_port() -> int:
 
 
 def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+    """Resident memory of the process and all its descendants (the server's worker processes)."""
+    total = 0.0
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1]) / 1024
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            total += sum(rss_mb(int(child)) for child in (task / "children").read_text().split())
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    return total
 
 
-def pages(db: Path) -> dict[str, list[str]]:
+def pages(db: Path, n: int = 40) -> dict[str, list[str]]:
     """Paths of the pages people use, with parameters drawn from the database."""
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
         reports = [r[0] for r in conn.execute("select report_id from reports order by random() limit 20")]
@@ -55,7 +63,6 @@ def pages(db: Path) -> dict[str, list[str]]:
         return rng.choice(reports)
 
     words = ["行政运行", "科技", "接待", "信息化建设", "公务用车", "社区", "项目延期", "2010301"]
-    n = 40
     return {
         "floor: select ... limit 50": ["/opendata.json?sql=select+*+from+amounts+limit+50&_shape=array"] * n,
         "table JSON (amounts)": ["/opendata/amounts.json?_shape=array"] * n,
@@ -69,6 +76,7 @@ def pages(db: Path) -> dict[str, list[str]]:
         "layout view JSON, all reports (表5, 4 facets)": ["/opendata/table5_gpb_expenditure.json"] * n,
         "layout view HTML, all reports (budget_execution)": ["/opendata/budget_execution"] * n,
         "view JSON, all reports (implied_last_year, 2 facets)": ["/opendata/implied_last_year.json"] * n,
+        "view HTML, all reports (report_totals, 3 facets)": ["/opendata/report_totals"] * n,
         "search (_search on search_index)": [f"/opendata/search.json?q={rng.choice(words)}&_shape=array"
                                              for _ in range(n)],
         "named query report_overview": [f"/opendata/report_overview.json?report_id={rid()}&_shape=array"
@@ -114,10 +122,11 @@ async def run_page(client: httpx.AsyncClient, paths: list[str], concurrency: int
             "rps": len(latencies) / wall, "errors": errors}
 
 
-async def measure(base: str, db: Path, concurrency: int, soak: float, server_pid: int) -> int:
-    limits = httpx.Limits(max_connections=concurrency)
+async def measure(base: str, db: Path, concurrency: int, soak: float, server_pid: int, n: int,
+                  keepalive: bool = True) -> int:
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency if keepalive else 0)
     async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as client:
-        plan = pages(db)
+        plan = pages(db, n)
         for paths in plan.values():  # warm up: one of each
             await client.get(paths[0])
         results = {name: await run_page(client, paths, concurrency) for name, paths in plan.items()}
@@ -152,6 +161,11 @@ def main() -> None:
     parser.add_argument("--db", help="an existing database built by `opendata build`")
     parser.add_argument("--rows", default="1e5", help="without --db: expenditure rows of the corpus to build")
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=1, help="server processes (opendata serve --workers)")
+    parser.add_argument("--new-connections", action="store_true",
+                        help="a new connection per request (visitors who come back after the keep-alive timeout), "
+                             "instead of one kept-alive connection per client")
+    parser.add_argument("--requests", type=int, default=40, help="requests per page (a quarter for the slow ones)")
     parser.add_argument("--soak", type=float, default=0, help="seconds of soak after the measurements (max 900)")
     args = parser.parse_args()
     soak = min(args.soak, 900)
@@ -173,7 +187,7 @@ def main() -> None:
 
     port = free_port()
     cmd = [sys.executable, "-m", "opendata.cli", "serve", str(db), "--host", HOST, "--port", str(port),
-           "--metadata", str(ROOT / "metadata.yml"), "--package", str(ROOT / "datapackage")]
+           "--metadata", str(ROOT / "metadata.yml"), "--package", str(ROOT / "datapackage"), "--workers", str(args.workers)]
     server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://{HOST}:{port}"
     try:
@@ -185,9 +199,10 @@ def main() -> None:
                 time.sleep(0.1)
         else:
             raise SystemExit("the server did not start")
-        print(f"server pid {server.pid} on {base}, RSS {rss_mb(server.pid):.0f} MB; "
+        print(f"server pid {server.pid} ({args.workers} worker processes) on {base}, RSS {rss_mb(server.pid):.0f} MB; "
               f"{args.concurrency} concurrent clients")
-        bad = asyncio.run(measure(base, db, args.concurrency, soak, server.pid))
+        bad = asyncio.run(measure(base, db, args.concurrency, soak, server.pid, args.requests,
+                                  keepalive=not args.new_connections))
         print(f"server RSS at the end {rss_mb(server.pid):.0f} MB")
     finally:
         server.terminate()

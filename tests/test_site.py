@@ -247,6 +247,31 @@ async def test_comparison_queries(ds, seed_report):
     assert any(r["项目"] == "公务接待费" and r["决算数"] == 0.12 for r in three)
 
 
+
+async def test_report_totals_one_row_per_report(ds, seed_report):
+    rows = {r["report_id"]: r for r in await get_json(ds, f"/{DB}/report_totals.json?_shape=array")}
+    assert len(rows) == 2
+    # Putuo's tables: 表1 本年支出合计 2940.05, 表5 合计 line (2993.92 budgeted), 表7 合计 0.95 / 0.
+    assert {k: v for k, v in rows["shanghai-putuo-czj-2024-final"].items() if k != "report_id"} == {
+        "department_id": "shanghai-putuo-czj", "department": "上海市普陀区财政局", "year": 2024, "kind": "决算",
+        "total_expenditure": 2940.05, "gpb_expenditure": 2940.05, "gpb_initial_budget": 2993.92,
+        "gpb_basic": 2336.91, "gpb_project": 603.14, "three_public_budget": 0.95, "three_public_final": 0.0}
+    # The seed's narrative: 本年支出合计2540.24万元; 表5's 基本支出 171.68 but not its 项目支出 (the
+    # 2368.56 it states is 表3's, all funds): null, not a figure worked out.
+    seed = rows[seed_report]
+    assert (seed["total_expenditure"], seed["gpb_expenditure"], seed["gpb_initial_budget"], seed["gpb_basic"],
+            seed["gpb_project"], seed["three_public_budget"], seed["three_public_final"]) == (
+        2540.24, 2540.24, 643.62, 171.68, None, 0.5, 0.12)
+    # compare_totals reads the same rows.
+    totals = {r["report_id"]: r for r in await get_json(ds, f"/{DB}/compare_totals.json?_shape=array")}
+    assert totals[seed_report]["基本支出"] == 171.68 and totals[seed_report]["项目支出"] is None
+    # The page citizens open from the landing page: facets by year, kind and department; money in 万元.
+    soup = soup_of(await ds.client.get(f"/{DB}/report_totals"))
+    assert {f.get("data-column") for f in soup.select(".facet-info")} >= {"year", "kind", "department"}
+    assert "2,940.05" in soup.get_text() and "各报告支出总览" in soup.select_one("h1").get_text()
+    landing = soup_of(await ds.client.get("/"))
+    assert landing.select_one(f'a[href="/{DB}/report_totals"]').get_text() == "各报告支出总览"
+
 # ------------------------------------------------------------------------------- the JSON API
 
 #: The fields of each table's rows: changing one breaks clients, so it breaks this test first.
@@ -491,6 +516,12 @@ async def test_filter_description_is_chinese(ds):
     heading = soup.select_one("h3").get_text(" ", strip=True)
     assert "筛选条件" in heading and "包含" in heading and "降序排列" in heading
     assert "where" not in heading and "sorted by" not in heading
+
+
+async def test_no_rows_message_is_chinese(ds):
+    soup = soup_of(await ds.client.get(f"/{DB}/amounts?report_id=no-such-report"))
+    assert soup.select_one(".zero-results").get_text(strip=True) == "没有符合条件的行"
+    assert "0 records" not in soup.get_text()
 
 
 def test_layout_views_read_tables_built_once_in_printed_order(site_db: Path) -> None:

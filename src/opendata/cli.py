@@ -95,8 +95,10 @@ def build(package: str, output: str, jobs: int | None) -> None:
               help="Datasette metadata (titles, descriptions, facets); skipped when missing.")
 @click.option("--package", "package_dir", default=DEFAULT_PACKAGE, show_default=True, type=click.Path(file_okay=False),
               help="Data package offered for download at /datapackage/; skipped when missing.")
+@click.option("-w", "--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Server processes sharing the port (one core each).")
 @_library_errors
-def serve(db: str, host: str, port: int, metadata: str, package_dir: str) -> None:
+def serve(db: str, host: str, port: int, metadata: str, package_dir: str, workers: int) -> None:
     """Serve DB with Datasette (read-only, immutable, CORS on) on http://HOST:PORT."""
     from .site.app import serve as serve_database
 
@@ -105,7 +107,7 @@ def serve(db: str, host: str, port: int, metadata: str, package_dir: str) -> Non
     meta = metadata if Path(metadata).is_file() else None
     pkg = package_dir if Path(package_dir, "datapackage.json").is_file() else None
     click.echo(f"Serving {db} on http://{host}:{port}/ (Ctrl+C stops)")
-    serve_database(db, host=host, port=port, metadata=meta, package_dir=pkg)
+    serve_database(db, host=host, port=port, metadata=meta, package_dir=pkg, workers=workers)
 
 
 @cli.command(name="import")

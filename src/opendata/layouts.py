@@ -1,5 +1,6 @@
 """The standard tables as published: one view per table laying out a report's lines with its
-columns side by side (表1 ... 表9), and budget_execution (年初预算数 against 决算数 per 表5 line).
+columns side by side (表1 ... 表9), budget_execution (年初预算数 against 决算数 per 表5 line) and
+report_totals (one row per report: its totals, to compare departments and years).
 
 Each view reads a hidden table the build fills once from ``amounts`` (``create_layout_views``), in
 printed order: the GROUP BY over every figure runs once, not on every page.
@@ -63,6 +64,32 @@ from (select report_id, line_key, min(line_no) as line_no, code, item, classific
   left join classification c on c.classification_id = a.classification_id
   left join classification k on k.classification_id = substr(a.code, 1, 3) || '@' || r.year
 order by a.report_id, a.line_no"""
+    yield "report_totals", REPORT_TOTALS_SQL
+
+
+def _total(table_no: int, measure: str, line_keys: str = "'合计'") -> str:
+    return (f"max(a.amount) filter (where a.table_no = {table_no} and a.line_key in ({line_keys}) "
+            f"and a.measure = '{measure}')")
+
+
+#: One row per report with the totals its tables (or, without tables, its narrative) give; null
+#: where the report does not give one. Only the total lines are read (a.side named on both sides so
+#: that the primary key finds them: one probe per report and table).
+REPORT_TOTALS_SQL = f"""
+select r.report_id, r.department_id, d.name as department, r.year, r.kind,
+  coalesce({_total(1, '决算数', "'本年支出合计'")}, {_total(3, '本年支出合计', "'合计', '本年支出合计'")})
+    as total_expenditure,
+  {_total(5, '合计')} as gpb_expenditure,
+  {_total(5, '年初预算数')} as gpb_initial_budget,
+  {_total(5, '基本支出')} as gpb_basic,
+  {_total(5, '项目支出')} as gpb_project,
+  {_total(7, '预算数')} as three_public_budget,
+  {_total(7, '决算数')} as three_public_final
+from reports r join departments d on d.department_id = r.department_id
+  left join amounts a on a.report_id = r.report_id and a.table_no in (1, 3, 5, 7)
+    and a.side in ('收入', '支出') and a.line_key in ('合计', '本年支出合计')
+group by r.report_id
+order by d.name, r.year, r.report_id"""
 
 
 def layout_table(view: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -58,10 +59,46 @@ def make_app(db_path: str | os.PathLike[str], *, metadata: str | os.PathLike[str
     )
 
 
+#: Where `serve` passes make_app's arguments to its worker processes (uvicorn starts them afresh).
+WORKER_ARGS = "OPENDATA_SERVE_ARGS"
+
+
+def worker_app() -> Any:
+    """The ASGI app of one worker process of `serve(..., workers=N)`, made from ``WORKER_ARGS``."""
+    args = json.loads(os.environ[WORKER_ARGS])
+    return make_app(args["db_path"], metadata=args["metadata"], package_dir=args["package_dir"]).app()
+
+
 def serve(db_path: str | os.PathLike[str], *, host: str = "127.0.0.1", port: int = 8001,
-          metadata: str | os.PathLike[str] | None = None, package_dir: str | os.PathLike[str] | None = None) -> None:
-    """Serve the database with uvicorn until interrupted."""
+          metadata: str | os.PathLike[str] | None = None, package_dir: str | os.PathLike[str] | None = None,
+          workers: int = 1) -> None:
+    """Serve the database with uvicorn until interrupted, in ``workers`` processes sharing the port
+    (pages are rendered in Python: one process uses one core)."""
     import uvicorn
 
-    ds = make_app(db_path, metadata=metadata, package_dir=package_dir)
-    uvicorn.run(ds.app(), host=host, port=port, log_level="warning")
+    ds = make_app(db_path, metadata=metadata, package_dir=package_dir)  # fails here, before any worker starts
+    if workers <= 1:
+        uvicorn.run(ds.app(), host=host, port=port, log_level="warning")
+        return
+    os.environ[WORKER_ARGS] = json.dumps({
+        "db_path": str(Path(db_path).resolve()),
+        "metadata": str(Path(metadata).resolve()) if metadata else None,
+        "package_dir": str(Path(package_dir).resolve()) if package_dir else None})
+    from uvicorn.supervisors import Multiprocess
+
+    config = uvicorn.Config(f"{__name__}:worker_app", factory=True, workers=workers, host=host, port=port,
+                            log_level="warning")
+    try:
+        Multiprocess(config, sockets=[shared_socket(config)]).run()
+    except KeyboardInterrupt:
+        pass
+
+
+def shared_socket(config: Any) -> socket.socket:
+    """The listening socket uvicorn's worker processes share, with TCP_NODELAY. uvicorn creates it
+    without a protocol number, so asyncio does not set TCP_NODELAY on the connections the workers
+    accept and every response waited ~40 ms for a delayed ACK (p50 48 ms instead of 7 ms for a
+    50-row JSON page); accepted connections inherit the option from the listening socket."""
+    sock = config.bind_socket()
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock

@@ -41,6 +41,8 @@ MONEY_COLUMNS = {
     "上年决算数", "本年决算数", "增减额", "公务用车购置及运行维护费小计", "公务用车购置及运行维护费", "公务用车购置费",
     "公务用车运行维护费", "公务接待费", "因公出国（境）费", "预算数", "本年数", "上年数",
     "current_value", "change_value", "implied_last_year", "implied_tolerance", "last_year_value",
+    "total_expenditure", "gpb_expenditure", "gpb_initial_budget", "gpb_basic", "gpb_project",
+    "three_public_budget", "three_public_final",
 }
 #: Columns whose numbers are percentages.
 PERCENT_COLUMNS = {"execution_rate_pct", "growth_rate", "执行率（%）", "占比", "占比（%）", "增减率（%）"}

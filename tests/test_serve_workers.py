@@ -1,0 +1,114 @@
+"""`opendata serve --workers N`: the real server in N processes sharing one port."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _descendants(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            found += [int(child), *_descendants(int(child))]
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/status").read_text().split("State:")[1].split()[0] != "Z"
+    except (FileNotFoundError, IndexError):
+        return False
+
+
+def test_shared_socket_gives_connections_without_delayed_responses() -> None:
+    """The socket the workers share: accepted connections have TCP_NODELAY (asyncio does not set
+    it on a socket without a protocol number, and each response then waits for a delayed ACK)."""
+    import uvicorn
+
+    from opendata.site.app import shared_socket
+
+    config = uvicorn.Config("opendata.site.app:worker_app", factory=True, host="127.0.0.1", port=0, workers=2)
+    listener = shared_socket(config)
+    try:
+        listener.listen()
+        with socket.create_connection(listener.getsockname()):
+            accepted, _ = listener.accept()
+            with accepted:
+                assert accepted.proto == 0  # what asyncio sees: it would not set the option itself
+                assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+    finally:
+        listener.close()
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs /proc to find the worker processes")
+def test_serve_in_two_processes(site_db, site_package, seed_report) -> None:
+    port = _free_port()
+    opendata = Path(sys.executable).with_name("opendata")
+    proc = subprocess.Popen([str(opendata), "serve", str(site_db), "--port", str(port), "--workers", "2",
+                             "--metadata", str(ROOT / "metadata.yml"), "--package", str(site_package)],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    base = f"http://127.0.0.1:{port}"
+    workers: list[int] = []
+    try:
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(base + "/-/versions.json", timeout=1)
+                break
+            except OSError:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"opendata serve exited: {proc.stdout.read().decode()}")
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("opendata serve --workers 2 did not answer within 20 s")
+        workers = [pid for pid in _descendants(proc.pid)
+                   if "spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")]
+        assert len(workers) == 2, workers
+
+        def get(path: str) -> tuple[int, str | None, str]:
+            try:
+                with urllib.request.urlopen(base + path, timeout=30) as r:
+                    return r.status, r.headers.get("access-control-allow-origin"), r.read().decode()
+            except urllib.error.HTTPError as exc:
+                return exc.code, exc.headers.get("access-control-allow-origin"), exc.read().decode()
+
+        path = f"/opendata/report_totals.json?report_id={seed_report}&_shape=array"
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(get, [path] * 40))
+        # Every worker answers the same, with CORS, metadata and the read-only immutable database.
+        assert {(status, cors) for status, cors, _ in answers} == {(200, "*")}
+        assert len({body for _, _, body in answers}) == 1
+        assert json.loads(answers[0][2])[0]["gpb_expenditure"] == 2540.24
+        status, _, body = get("/opendata.json?sql=insert+into+reports+(report_id)+values+('x')")
+        assert status == 400 and not json.loads(body)["ok"]  # no write
+    finally:
+        proc.send_signal(signal.SIGINT)  # Ctrl+C: the supervisor stops its workers, then itself
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(pid) for pid in workers)
