@@ -17,9 +17,9 @@ import yaml
 from bs4 import BeautifulSoup
 from datasette.app import Datasette
 
-from opendata.build import FACET_COUNTS, build
+from opendata.build import FACET_COUNTS, FACET_FILTERS, build
 from opendata.site.app import make_app
-from opendata.site.facets import FACET_COUNTS_TABLE
+from opendata.site.facets import FACET_COUNTS_TABLE, FILTERED_COUNTS_TABLE
 from opendata.synth import write_corpus
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,8 +46,9 @@ def copy_db(src: Path, dest_dir: Path, sql: str, add_to_counts: int = 0) -> Path
 
 def sites(db: Path, work: Path) -> tuple[Datasette, Datasette, Datasette]:
     """The site as built, the same without stored counts, the same with falsified counts."""
-    plain = copy_db(db, work / "plain", f"drop table {FACET_COUNTS_TABLE};")
-    forged = copy_db(db, work / "forged", f"update {FACET_COUNTS_TABLE} set count = count + {FORGED};", FORGED)
+    plain = copy_db(db, work / "plain", f"drop table {FACET_COUNTS_TABLE}; drop table {FILTERED_COUNTS_TABLE};")
+    forged = copy_db(db, work / "forged", f"update {FACET_COUNTS_TABLE} set count = count + {FORGED}; "
+                                          f"update {FILTERED_COUNTS_TABLE} set count = count + {FORGED};", FORGED)
     return tuple(make_app(p, metadata=METADATA) for p in (db, plain, forged))
 
 
@@ -133,10 +134,29 @@ def test_stored_counts_are_the_group_by(site_db):
                 assert [type(v) for v, _ in stored] == [type(v) for v, _ in live]
 
 
+def test_stored_filtered_counts_are_the_group_by(site_db):
+    with sqlite3.connect(site_db) as conn:
+        for table, filters in FACET_FILTERS.items():
+            for by in filters:
+                values = [v for (v,) in conn.execute(f"select distinct [{by}] from [{table}] where [{by}] is not null")]
+                assert len(values) > 1, (table, by)  # the shipped reports: 7 tables, 2 source kinds, ...
+                for value in values:
+                    for column in FACET_COUNTS[table]:
+                        stored = conn.execute(
+                            f"select value, count from {FILTERED_COUNTS_TABLE} where [table] = ? and filter_column = ? "
+                            "and filter_value = ? and [column] = ? order by value", (table, by, str(value), column)).fetchall()
+                        live = conn.execute(f"select [{column}], count(*) from [{table}] where [{by}] = ? and "
+                                            f"[{column}] is not null group by [{column}] order by [{column}]",
+                                            (value,)).fetchall()
+                        assert stored == live and stored, (table, by, value, column)
+                        assert [type(v) for v, _ in stored] == [type(v) for v, _ in live]
+
+
 async def test_the_counts_table_is_hidden(shipped):
     built, _, _ = shipped
     tables = {t["name"]: t for t in (await get_json(built, f"/{DB}.json"))["tables"]}
     assert tables[FACET_COUNTS_TABLE]["hidden"] is True
+    assert tables[FILTERED_COUNTS_TABLE]["hidden"] is True
 
 
 # ------------------------------------------------------------------------ same results as Datasette
@@ -191,7 +211,11 @@ async def test_labels_and_toggles(shipped):
 
 FILTERED = [
     "/{db}/amounts.json?report_id={report}",
-    "/{db}/amounts.json?table_no=5&_facet=side",
+    "/{db}/amounts.json?table_no=05",  # the same rows as table_no=5, but not the value the build stored
+    "/{db}/amounts.json?measure=没有这个指标",  # no row: not stored either
+    "/{db}/amounts.json?table_no=5&source_kind=table",  # two filters
+    "/{db}/amounts.json?table_no=5&_where=1",
+    "/{db}/amounts.json?table_no__not=5",
     "/{db}/amounts.json?table_no__gte=0",  # matches every row, still a filter: counted live
     "/{db}/amounts.json?_where=1",
     "/{db}/amounts.json?source_kind__not=nothing&_facet_size=max",
@@ -209,6 +233,39 @@ async def test_filtered_pages_count_live(shipped, seed_report, url):
     forged_page = await get_json(forged, path)
     assert forged_page["facet_results"] == ours["facet_results"], "stored counts read for a filter"
     assert forged_page["filtered_table_rows_count"] == ours["filtered_table_rows_count"]
+
+
+#: The pages a facet value's link opens: their facets are read from ``_facet_counts_by``.
+ONE_VALUE = [
+    "/{db}/amounts.json?table_no=5",
+    "/{db}/amounts.json?table_no=5&_facet=side",  # side is not stored: counted live beside the others
+    "/{db}/amounts.json?measure=合计&_facet_size=max",
+    "/{db}/amounts.json?source_kind=narrative",
+    "/{db}/amounts.json?source_kind=table&_size=0",
+    "/{db}/amounts.json?source_kind=table&_facet=report_id",
+]
+
+
+@pytest.mark.parametrize("url", ONE_VALUE)
+async def test_one_value_pages_read_the_stored_counts(shipped, url):
+    built, plain, forged = shipped
+    path = url.format(db=DB)
+    ours = await assert_same_facets(built, plain, path)
+    forged_facets = (await get_json(forged, path))["facet_results"]
+    for key, facet in ours["facet_results"].items():  # report_id_2: report_id asked again in the URL
+        counts = [r["count"] for r in facet["results"]]
+        assert counts, (path, key)
+        stored = facet["name"] in FACET_COUNTS["amounts"]
+        assert [r["count"] for r in forged_facets[key]["results"]] == [c + FORGED * stored for c in counts]
+    # Following a value's link from the whole table's page shows the same counts as a live count.
+    selected = [r for r in ours["facet_results"]["source_kind"]["results"] if r["selected"]]
+    assert len(selected) == ("source_kind=" in path)
+
+
+async def test_one_value_page_html_equals_column_facet(shipped):
+    built, plain, _ = shipped
+    for path in (f"/{DB}/amounts?table_no=5", f"/{DB}/amounts?source_kind=narrative&_facet_size=max"):
+        assert await facet_html(built, path) == await facet_html(plain, path), path
 
 
 async def test_next_page_counts_live(shipped):
@@ -255,6 +312,16 @@ async def test_synthetic_corpus_facets_equal_column_facet(synthetic, table, url)
     assert (await get_json(forged, path))["facet_results"] != ours["facet_results"]
     for column in FACET_COUNTS[table]:
         assert ours["facet_results"][column]["results"] or (table, column) == ("table7_three_public", "class_name")
+
+
+@pytest.mark.parametrize("url", ["/{db}/amounts.json?table_no=5&_facet_size=max", "/{db}/amounts.json?measure=决算数",
+                                 "/{db}/amounts.json?source_kind=narrative&_facet_size=max"])
+async def test_synthetic_corpus_one_value_pages(synthetic, url):
+    built, plain, forged = synthetic
+    path = url.format(db=DB)
+    ours = await assert_same_facets(built, plain, path)
+    assert all(ours["facet_results"][c]["results"] for c in FACET_COUNTS["amounts"])
+    assert (await get_json(forged, path))["facet_results"] != ours["facet_results"]
 
 
 async def test_synthetic_corpus_html(synthetic):

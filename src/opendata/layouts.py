@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import sqlite_utils
 
@@ -92,6 +93,21 @@ group by r.report_id
 order by d.name, r.year, r.report_id"""
 
 
+#: The standard table whose lines a layout reads.
+LAYOUT_TABLE_NO = {**{name: table_no for table_no, name in TABLE_VIEWS.items()}, "budget_execution": 5}
+
+
+def layout_sql(conn: Any, name: str, sql: str) -> str:
+    """The layout's ``sql``, or the same columns with no rows when no report has a line in its table
+    (表8 and 表9 often have none: "本部门无政府性基金收入"): one probe of the index on table_no
+    instead of a scan of every amounts row (0.08 s each at 10^6 rows)."""
+    table_no = LAYOUT_TABLE_NO.get(name)
+    if table_no is not None and conn.execute("select 1 from amounts where table_no = ? limit 1",
+                                             (table_no,)).fetchone() is None:
+        return f"select * from ({sql}) limit 0"
+    return sql
+
+
 def layout_table(view: str) -> str:
     """The hidden table a materialized view reads (``materialize``)."""
     return f"_{view}"
@@ -126,7 +142,8 @@ def create_layout_views(db: sqlite_utils.Database, only: tuple[str, ...] | None 
         for name, sql in layout_queries():
             if only is not None and name not in only:
                 continue
-            materialize(db, name, sql if built is None else f"select * from built.[{name}] order by rowid")
+            materialize(db, name, layout_sql(db.conn, name, sql) if built is None
+                        else f"select * from built.[{name}] order by rowid")
     finally:
         if built is not None:
             db.conn.commit()

@@ -26,7 +26,7 @@ from urllib.parse import quote
 
 import sqlite_utils
 
-from .layouts import layout_queries
+from .layouts import layout_queries, layout_sql
 from .package import load_package
 from .rules import Finding, rule_ids, run_rules
 from .search_index import save_documents, search_documents
@@ -225,7 +225,7 @@ def layouts_on(db_path: str, names: list[str], out_path: str) -> None:
         conn.execute("pragma out.journal_mode = off")
         for name, sql in layout_queries():
             if name in names:
-                conn.execute(f"create table out.[{name}] as {sql}")
+                conn.execute(f"create table out.[{name}] as {layout_sql(conn, name, sql)}")
         conn.commit()
     finally:
         conn.close()

@@ -14,6 +14,11 @@ facet columns of the large tables in ``_facet_counts(table, column, value, count
   ``_where``, ``_through``, a plugin's filters, a ``_next`` page all add one);
 - the build stored counts for that table and column.
 
+It reads ``_facet_counts_by`` (the counts over the rows where one column has one value) for the
+page a facet value's link opens: the facet's SQL is the whole table with one ``"column" = :p0``
+filter and nothing else, the build stored counts for that table, filter column and facet column,
+and for that very value as the URL gives it (any other spelling, ``?table_no=05``, is counted live).
+
 Otherwise it is Datasette's ColumnFacet, untouched. Either way the results (values, counts, order,
 ``truncated``, labels of foreign keys, toggle URLs, ``selected``) are built by the same code from
 the same rows: the query is the only difference.
@@ -21,6 +26,7 @@ the same rows: the query is the only difference.
 
 from __future__ import annotations
 
+import re
 from weakref import WeakKeyDictionary
 
 from datasette.database import QueryInterrupted
@@ -29,23 +35,36 @@ from datasette.utils import escape_sqlite, path_with_added_args, path_with_remov
 
 #: The build's table of value counts (see ``opendata.build.FACET_COUNTS``).
 FACET_COUNTS_TABLE = "_facet_counts"
+#: ... and of value counts under a one-value filter (``opendata.build.FACET_FILTERS``).
+FILTERED_COUNTS_TABLE = "_facet_counts_by"
 
-#: Per immutable database: the (table, column) pairs it has counts for.
+#: Per immutable database: the (table, column) pairs it has counts for, and the (table, filter
+#: column, column) triples it has filtered counts for.
 _stored: WeakKeyDictionary = WeakKeyDictionary()
+_stored_by: WeakKeyDictionary = WeakKeyDictionary()
+
+
+async def _distinct(db, cache: WeakKeyDictionary, table: str, columns: str) -> frozenset[tuple]:
+    if db.is_mutable:
+        return frozenset()
+    found = cache.get(db)
+    if found is None:
+        found = frozenset()
+        if await db.table_exists(table):
+            found = frozenset(tuple(r) for r in (await db.execute(f"select distinct {columns} from {table}")).rows)
+        cache[db] = found
+    return found
 
 
 async def stored_facets(db) -> frozenset[tuple[str, str]]:
     """The (table, column) pairs whose counts ``db`` holds; none for a mutable database."""
-    if db.is_mutable:
-        return frozenset()
-    pairs = _stored.get(db)
-    if pairs is None:
-        pairs = frozenset()
-        if await db.table_exists(FACET_COUNTS_TABLE):
-            rows = await db.execute(f"select distinct [table], [column] from {FACET_COUNTS_TABLE}")
-            pairs = frozenset((r[0], r[1]) for r in rows.rows)
-        _stored[db] = pairs
-    return pairs
+    return await _distinct(db, _stored, FACET_COUNTS_TABLE, "[table], [column]")
+
+
+async def stored_filtered_facets(db) -> frozenset[tuple[str, str, str]]:
+    """The (table, filter column, column) triples whose filtered counts ``db`` holds; none for a
+    mutable database."""
+    return await _distinct(db, _stored_by, FILTERED_COUNTS_TABLE, "[table], filter_column, [column]")
 
 
 class CachedColumnFacet(ColumnFacet):
@@ -59,17 +78,45 @@ class CachedColumnFacet(ColumnFacet):
         table = escape_sqlite(self.table)
         return self.sql.endswith(f" from {table} ") and f" from {table} where " not in self.sql
 
+    def one_value_filter(self) -> tuple[str, str] | None:
+        """(column, value as text) when the facet's SQL is the whole table filtered by
+        ``"column" = :p0`` and nothing else (Datasette's exact filter, ``?column=value``)."""
+        if not self.table or set(self.params) != {"p0"} or not isinstance(self.params["p0"], str):
+            return None
+        found = re.fullmatch(rf'select .* from {re.escape(escape_sqlite(self.table))} where "([^"]+)" = :p0 ',
+                             self.sql, re.S)
+        return (found.group(1), self.params["p0"]) if found else None
+
     async def facet_results(self):
         cached: frozenset[tuple[str, str]] = frozenset()
+        self._filter: tuple[str, str] | None = None
+        db = self.ds.get_database(self.database)
+        columns = {c["config"].get("column") or c["config"]["simple"] for c in self.get_configs()}
         if self.unfiltered():
-            stored = await stored_facets(self.ds.get_database(self.database))
-            columns = {c["config"].get("column") or c["config"]["simple"] for c in self.get_configs()}
+            stored = await stored_facets(db)
             cached = frozenset(p for p in stored if p[0] == self.table and p[1] in columns)
+        elif (one := self.one_value_filter()) is not None:
+            stored_by = await stored_filtered_facets(db)
+            cached = frozenset((t, c) for t, f, c in stored_by if t == self.table and f == one[0] and c in columns)
+            # A value the build did not store (another spelling, or no row has it): counted live.
+            if cached and not (await db.execute(
+                    f"select 1 from {FILTERED_COUNTS_TABLE} where [table] = ? and filter_column = ? "
+                    "and filter_value = ? limit 1", (self.table, *one))).rows:
+                cached = frozenset()
+            self._filter = one
         if not cached:
             return await super().facet_results()
         return await self._results(cached)
 
     async def _facet_rows(self, column: str, facet_size: int, cached: frozenset[tuple[str, str]]):
+        if (self.table, column) in cached and self._filter is not None:
+            return await self.ds.execute(
+                self.database,
+                f"select value, count from {FILTERED_COUNTS_TABLE} where [table] = :table and filter_column = :by "
+                f"and filter_value = :value and [column] = :column order by count desc, value limit {facet_size + 1}",
+                {"table": self.table, "by": self._filter[0], "value": self._filter[1], "column": column},
+                truncate=False,
+            )
         if (self.table, column) in cached:
             return await self.ds.execute(
                 self.database,
