@@ -57,6 +57,9 @@ def pages(db: Path, n: int = 40) -> dict[str, list[str]]:
     """Paths of the pages people use, with parameters drawn from the database."""
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
         reports = [r[0] for r in conn.execute("select report_id from reports order by random() limit 20")]
+        # The links of the whole amounts table's facets (all but report_id): a filter on one value.
+        values = [f"{c}={v}" for c in ("table_no", "measure", "source_kind")
+                  for (v,) in conn.execute(f"select distinct {c} from amounts where {c} is not null")]
     rng = random.Random(0)
 
     def rid() -> str:
@@ -70,6 +73,8 @@ def pages(db: Path, n: int = 40) -> dict[str, list[str]]:
         "facet page, one report": [f"/opendata/amounts.json?report_id={rid()}&_facet=table_no&_facet=measure"
                                    f"&_facet=side" for _ in range(n)],
         "facet page, all rows (metadata facets)": ["/opendata/amounts.json?_size=0"] * n,
+        "facet value page (a facet's link, 4 facets)": [f"/opendata/amounts.json?{rng.choice(values)}"
+                                                        for _ in range(n)],
         "table page HTML, all rows (50 rows)": ["/opendata/amounts"] * n,
         "table page HTML, one report (50 rows)": [f"/opendata/amounts?report_id={rid()}" for _ in range(n)],
         "search_index facet page, all rows": ["/opendata/search_index.json?_size=0"] * n,

@@ -42,12 +42,12 @@ INDEXES: dict[str, list[tuple[str, ...]]] = {
     "reports": [("department_id",), ("year",), ("kind",)],
     "report_tables": [("table_no",), ("status",)],
     "classification": [("code",), ("edition",), ("level",), ("scheme",), ("parent_id",)],
-    # Not source_kind or code_certainty: two or three values, each on up to 10^6 rows at national
-    # scale. SQLite (without histograms) used those indexes for the count(*) of a filtered page only,
-    # and the pages filtered on them were no faster with them (rows and facets go through the primary
-    # key or a scan); they cost 0.7 s of build at 10^6 rows. The index on measure stays: the row-sum
-    # rules read one measure of one table through it (0.7 s less of rules than without).
-    "amounts": [("table_no", "side", "line_key", "measure"), ("classification_id",), ("code",), ("measure",)],
+    # measure: the row-sum rules read one measure of one table through it (0.7 s less of rules at
+    # 10^6 rows). source_kind: a default facet, whose links open pages that count their rows (120 ms
+    # without it). Not code_certainty: three values on up to 10^6 rows, which SQLite (without
+    # histograms) used for a filtered page's count(*) only (0.4 s of build).
+    "amounts": [("table_no", "side", "line_key", "measure"), ("classification_id",), ("code",), ("measure",),
+                ("source_kind",)],
     "statements": [("topic",), ("kind",), ("section",), ("period",)],
     "findings": [("report_id",), ("rule_id",), ("severity",)],
 }
