@@ -6,15 +6,11 @@ table page and runs a search. Skipped only when /usr/bin/chromium is not install
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+
+from server_process import opendata_serve
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -26,40 +22,11 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(site_db, site_package):
     """`opendata serve` on a free loopback port, stopped at the end."""
-    port = _free_port()
-    opendata = Path(sys.executable).with_name("opendata")
-    command = [str(opendata), "serve", str(site_db), "--port", str(port), "--metadata", str(ROOT / "metadata.yml"),
-               "--package", str(site_package)]
-    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/-/versions.json", timeout=1)
-                break
-            except OSError:
-                if proc.poll() is not None:
-                    raise RuntimeError(f"opendata serve exited: {proc.stdout.read().decode()}")
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("opendata serve did not answer within 10 s")
+    with opendata_serve(site_db, site_package) as (base, _):
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 @pytest.fixture(scope="module")

@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
 import socket
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -16,13 +12,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from server_process import opendata_serve
 
 
 def _descendants(pid: int) -> list[int]:
@@ -62,25 +52,7 @@ def test_shared_socket_gives_connections_without_delayed_responses() -> None:
 
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs /proc to find the worker processes")
 def test_serve_in_two_processes(site_db, site_package, seed_report) -> None:
-    port = _free_port()
-    opendata = Path(sys.executable).with_name("opendata")
-    proc = subprocess.Popen([str(opendata), "serve", str(site_db), "--port", str(port), "--workers", "2",
-                             "--metadata", str(ROOT / "metadata.yml"), "--package", str(site_package)],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    base = f"http://127.0.0.1:{port}"
-    workers: list[int] = []
-    try:
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(base + "/-/versions.json", timeout=1)
-                break
-            except OSError:
-                if proc.poll() is not None:
-                    raise RuntimeError(f"opendata serve exited: {proc.stdout.read().decode()}")
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("opendata serve --workers 2 did not answer within 20 s")
+    with opendata_serve(site_db, site_package, "--workers", "2") as (base, proc):
         workers = [pid for pid in _descendants(proc.pid)
                    if "spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")]
         assert len(workers) == 2, workers
@@ -101,13 +73,8 @@ def test_serve_in_two_processes(site_db, site_package, seed_report) -> None:
         assert json.loads(answers[0][2])[0]["gpb_expenditure"] == 2540.24
         status, _, body = get("/opendata.json?sql=insert+into+reports+(report_id)+values+('x')")
         assert status == 400 and not json.loads(body)["ok"]  # no write
-    finally:
-        proc.send_signal(signal.SIGINT)  # Ctrl+C: the supervisor stops its workers, then itself
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            raise
+    # Ctrl+C: the supervisor stopped its workers, then itself.
+    assert proc.returncode is not None
     deadline = time.monotonic() + 10
     while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.1)
