@@ -46,7 +46,7 @@ _DIRECT = """(code is not null and length(code) < 5) or (code is null
 _PARENTED_CTE = f"""coded as (
   select rowid as rid, report_id, table_no, side, measure, line_key, code, source_ref
   from amounts where report_id = :report_id and table_no = :table_no and side = :side
-    -- "+measure": through the primary key (one report's table), never the index on measure alone
+    -- "+measure": through the primary key (one report's table), never an index led by measure
     -- (every report's lines of that measure), which SQLite may pick without statistics: 45 ms
     -- instead of 0.1 ms per failing sum at 10^6 rows
     and +measure = :measure and amount is not null and (code is not null or ({_DIRECT}))),
