@@ -69,6 +69,7 @@ RULE_INDEX = ("amounts", INDEXES["amounts"][0])
 #: (``opendata.site.facets``). A column missing here is still faceted, by a GROUP BY per request.
 FACET_COUNTS: dict[str, tuple[str, ...]] = {
     "amounts": ("report_id", "table_no", "measure", "source_kind"),
+    "statements": ("report_id", "kind", "period", "unit"),  # 10^5 rows: 60 ms per page
     "search_index": ("kind", "report_id"),
     "implied_last_year": ("report_id", "kind"),
     # The layout views (over tables of 10^4-10^5 lines at national scale: 20-40 ms per facet).
@@ -82,6 +83,8 @@ FACET_COUNTS: dict[str, tuple[str, ...]] = {
 #: its own rows in milliseconds.
 FACET_FILTERS: dict[str, tuple[str, ...]] = {
     "amounts": ("table_no", "measure", "source_kind"),
+    "statements": ("kind", "period", "unit"),
+    "search_index": ("kind",),
 }
 
 
