@@ -97,6 +97,42 @@ def test_cli_jobs_option(corpus: Path, tmp_path: Path, runner) -> None:
     assert "join part 3" in LAST_TIMINGS
     result = runner.invoke(cli, ["build", str(corpus), "-o", str(tmp_path / "x.db"), "--jobs", "3"])
     assert result.exit_code == 2 and "3 is not in the range 1<=x<=2" in result.output
+    result = runner.invoke(cli, ["validate", str(corpus), "--jobs", "2"])
+    assert result.exit_code == 1 and "join part 3" in LAST_TIMINGS  # the corpus has seeded errors
+    assert "INVALID" in result.output and "Traceback" not in result.output
+
+
+def test_validate_in_two_processes_finds_what_one_finds(corpus: Path, tmp_path: Path) -> None:
+    from opendata.build import check
+    from opendata.validate import validate_package
+
+    one = validate_package(corpus, jobs=1)
+    assert "rules" in LAST_TIMINGS and "join part 2" not in LAST_TIMINGS
+    two = validate_package(corpus, jobs=2)
+    assert "join part 3" in LAST_TIMINGS  # the two-process path ran ...
+    # ... without the tables only the site reads (the one-process path has none either).
+    assert not {"layout tables", "search index", "facet counts", "analyze", "findings"} & set(LAST_TIMINGS)
+    assert [f.to_row() for f in two.findings] == [f.to_row() for f in one.findings]
+    seeded = json.loads((corpus / "seeded_errors.json").read_text(encoding="utf-8"))
+    assert {e["report_id"] for e in seeded} <= {f.report_id for f in two.findings}
+    # The same findings as the build's, whatever the number of processes.
+    built = build(corpus, tmp_path / "built.db", jobs=2)
+    assert [f.to_row() for f in built.findings] == [f.to_row() for f in two.findings]
+    checked = check(corpus, jobs=2)
+    assert checked.processes == 2 and checked.rows == built.rows and not checked.path.exists()
+
+
+def test_validate_in_two_processes_names_bad_cells_as_one(corpus: Path, tmp_path: Path) -> None:
+    from opendata.validate import validate_package
+
+    pkg = tmp_path / "package"
+    shutil.copytree(corpus, pkg)
+    rows, first = _cut_row(pkg, 3)
+    rows[first + 5][rows[0].index("amount")] = "一百"
+    _write_rows(pkg, rows)
+    two, one = validate_package(pkg, jobs=2), validate_package(pkg, jobs=1)
+    assert two.schema_problems == one.schema_problems and not two.findings
+    assert f"row {first + 6}" in "\n".join(two.schema_problems) and two.exit_code() == 1
 
 
 def _cut_row(package: Path, part: int = 2) -> tuple[list[list[str]], int]:

@@ -106,13 +106,13 @@ def test_findings_do_not_stop_the_build_and_land_in_a_table(tmp_path):
 def test_validation_without_room_for_its_temporary_database_is_a_clear_error(tmp_path, monkeypatch, runner) -> None:
     import sqlite3
 
-    import opendata.validate as validate_module
+    import opendata.build as build_module
     from opendata.cli import cli
 
     def full(*args, **kwargs):
         raise sqlite3.OperationalError("database or disk is full")
 
-    monkeypatch.setattr(validate_module, "load_database", full)
+    monkeypatch.setattr(build_module, "load_database", full)
     result = runner.invoke(cli, ["validate", str(Path(__file__).resolve().parents[1] / "datapackage")])
     assert result.exit_code == 2
     assert "validation could not run (OperationalError: database or disk is full)" in result.output

@@ -326,15 +326,17 @@ def _resource_size(resource: Resource) -> int:
         return 0
 
 
-def _fill_serial(db: sqlite_utils.Database, package: Package,
-                 step: Callable[[str], None]) -> tuple[dict[str, int], list[Finding]]:
-    """Load, check, run the rules and build everything else, one step after the other."""
+def _fill_serial(db: sqlite_utils.Database, package: Package, step: Callable[[str], None],
+                 site: bool = True) -> tuple[dict[str, int], list[Finding]]:
+    """Load, check, run the rules and (``site``) build everything else, one step after the other."""
     counts = load_database(db, package, step)  # reports its own steps
     # The rules' sorts hold as much memory as the page cache allows, and run no faster with more.
     db.conn.execute(f"pragma cache_size = -{parallel.READ_CACHE_KIB}")
     findings = run_rules(db)
     db.conn.execute(f"pragma cache_size = -{CACHE_KIB}")
     step("rules")
+    if not site:
+        return counts, findings
     _findings_table(db, findings)
     create_views(db, materialized=True)
     _indexes(db)  # the findings table's
@@ -383,11 +385,12 @@ def part_cuts(package: Package, largest: Resource) -> list[int] | None:
 
 
 def _fill_parallel(db: sqlite_utils.Database, package: Package, largest: Resource, cuts: list[int], tmp: Path,
-                   worker: parallel.Worker,
-                   step: Callable[[str], None]) -> tuple[dict[str, int], list[Finding]] | None:
+                   worker: parallel.Worker, step: Callable[[str], None],
+                   site: bool = True) -> tuple[dict[str, int], list[Finding]] | None:
     """The same as ``_fill_serial`` with a second process (``worker``, see ``opendata.parallel``):
     it loads the parts of ``largest`` after the first of ``cuts`` (``part_cuts``), then reads the
-    search documents and runs rules while this one builds indexes, layout tables and search.
+    search documents and runs rules while this one builds indexes, layout tables and search
+    (without ``site``: the rules only, shared between the two).
 
     None when the set-based load cannot vouch for the package: the caller then builds it with one
     process, whose streaming reader names every problem."""
@@ -420,8 +423,9 @@ def _fill_parallel(db: sqlite_utils.Database, package: Package, largest: Resourc
         # time, as this process does once its own work is done.
         if not _write_ahead_log(db.conn):  # e.g. a file system without shared memory: one process
             return None
-        worker.submit(parallel.search_documents_on, str(tmp), str(docs_db))
-        worker.submit(parallel.layouts_on, str(tmp), list(WORKER_LAYOUTS), str(layouts_db))
+        if site:
+            worker.submit(parallel.search_documents_on, str(tmp), str(docs_db))
+            worker.submit(parallel.layouts_on, str(tmp), list(WORKER_LAYOUTS), str(layouts_db))
         worker.submit(parallel.primary_key_rules_on, str(tmp))
         worker.submit(parallel.check_on, str(tmp), str(package.basepath))
         # Last, the rules either process may take: the one that finishes its own work first takes more.
@@ -432,27 +436,7 @@ def _fill_parallel(db: sqlite_utils.Database, package: Package, largest: Resourc
         step("rule indexes")
         _indexes(db)
         step("indexes")
-        create_views(db, materialized=True)
-        create_layout_views(db, only=tuple(n for n, _ in layout_queries() if n not in WORKER_LAYOUTS))
-        step("layout tables")
-        # Whenever this process would wait for the second one, it takes rules meanwhile.
-        own = parallel.run_claimed(db, shared_rules, worker.claim, until=worker.ready)
-        step("rules taken while the second process reads the search documents")
-        worker.result()
-        _search_index(db, docs_db)
-        docs_db.unlink()
-        step("search index")
-        own += parallel.run_claimed(db, shared_rules, worker.claim, until=worker.ready)
-        step("rules taken while the second process computes its layout tables")
-        worker.result()
-        create_layout_views(db, only=WORKER_LAYOUTS, built=layouts_db)
-        layouts_db.unlink()
-        step("the second process's layout tables")
-        _facet_counts(db)
-        step("facet counts")
-        db.conn.execute("analyze")
-        db.conn.commit()
-        step("analyze")
+        own = _site_beside_worker(db, tmp, worker, shared_rules, step) if site else []
         # The rules the second process has not taken yet: this process takes them too.
         own += parallel.run_claimed(db, shared_rules, worker.claim)
         db.conn.commit()  # the rules' temporary tables are dropped; nothing of theirs is written
@@ -462,6 +446,8 @@ def _fill_parallel(db: sqlite_utils.Database, package: Package, largest: Resourc
             return None
         findings = in_registry_order(primary_key_findings + worker.result() + own)
         step("waiting for the rules and schema checks")
+        if not site:
+            return counts, findings
         _findings_table(db, findings)
         _indexes(db)  # the findings table's
         db.conn.execute("analyze findings")
@@ -470,6 +456,36 @@ def _fill_parallel(db: sqlite_utils.Database, package: Package, largest: Resourc
     finally:
         for side_file in (*part_dbs, docs_db, layouts_db):
             side_file.unlink(missing_ok=True)
+
+
+def _site_beside_worker(db: sqlite_utils.Database, tmp: Path, worker: parallel.Worker, shared_rules: list[str],
+                        step: Callable[[str], None]) -> list[Finding]:
+    """This process's part of the site in a two-process build (layout tables, search index, facet
+    counts, statistics), taking shared rules whenever it would wait for the second process; the
+    findings of the rules it took."""
+    docs_db, layouts_db = (_side_file(tmp, suffix) for suffix in _WORKER_FILES[-2:])
+    create_views(db, materialized=True)
+    create_layout_views(db, only=tuple(n for n, _ in layout_queries() if n not in WORKER_LAYOUTS))
+    step("layout tables")
+    # Whenever this process would wait for the second one, it takes rules meanwhile.
+    own = parallel.run_claimed(db, shared_rules, worker.claim, until=worker.ready)
+    step("rules taken while the second process reads the search documents")
+    worker.result()
+    _search_index(db, docs_db)
+    docs_db.unlink()
+    step("search index")
+    own += parallel.run_claimed(db, shared_rules, worker.claim, until=worker.ready)
+    step("rules taken while the second process computes its layout tables")
+    worker.result()
+    create_layout_views(db, only=WORKER_LAYOUTS, built=layouts_db)
+    layouts_db.unlink()
+    step("the second process's layout tables")
+    _facet_counts(db)
+    step("facet counts")
+    db.conn.execute("analyze")
+    db.conn.commit()
+    step("analyze")
+    return own
 
 
 def build(package_path: str | os.PathLike[str], db_path: str | os.PathLike[str],
@@ -482,6 +498,22 @@ def build(package_path: str | os.PathLike[str], db_path: str | os.PathLike[str],
     build writes a temporary file beside it and renames it into place only at the end.
     ``jobs`` is the number of processes (see ``parallel_jobs``); the database is the same either way.
     """
+    return _build(package_path, db_path, jobs, site=True)
+
+
+def check(package_path: str | os.PathLike[str], jobs: int | None = None) -> BuildResult:
+    """What ``build`` checks, and nothing else: the package loaded into a temporary database (its
+    schema checked as the build checks it, in one or two processes as the build decides) and every
+    accounting rule run over it; none of the tables only the site reads. Nothing is kept. A
+    package that breaks its schema raises PackageError; SQLite's and the file system's errors
+    (no room for the temporary database) are raised as they are."""
+    with tempfile.TemporaryDirectory(prefix="opendata-check-") as work:
+        return _build(package_path, Path(work) / "check.db", jobs, site=False)
+
+
+def _build(package_path: str | os.PathLike[str], db_path: str | os.PathLike[str], jobs: int | None,
+           site: bool) -> BuildResult:
+    """``build`` (``site``), or ``check``: the same load and rules, without the site's tables."""
     LAST_TIMINGS.clear()
     clock = time.perf_counter()
 
@@ -522,20 +554,23 @@ def build(package_path: str | os.PathLike[str], db_path: str | os.PathLike[str],
                 db.conn.execute("pragma synchronous = off")
                 db.conn.execute(f"pragma cache_size = -{CACHE_KIB}")
                 with db.conn:
-                    filled = (_fill_parallel(db, package, largest, cuts, tmp, worker, step) if worker
-                              else _fill_serial(db, package, step))
+                    filled = (_fill_parallel(db, package, largest, cuts, tmp, worker, step, site) if worker
+                              else _fill_serial(db, package, step, site))
                 if filled is None:  # the set-based load had a doubt: one process, streaming reader
                     step("two processes given up: one process from the start")
                     worker.close()
                     worker = None
                     continue
                 db.conn.commit()
-                db.conn.execute("pragma journal_mode = delete")
-                inspect = _inspect_data(db.conn, target)
-                step("counts")
+                if site:
+                    db.conn.execute("pragma journal_mode = delete")
+                    inspect = _inspect_data(db.conn, target)
+                    step("counts")
             finally:
                 db.close()
         counts, findings = filled
+        if not site:
+            return BuildResult(target, counts, findings, processes=2 if worker else 1)
         entry = inspect[target.stem]
         # The file goes to disk (fsync, before the rename) while it is hashed: one waits on the
         # disk, the other reads the page cache.
@@ -549,9 +584,11 @@ def build(package_path: str | os.PathLike[str], db_path: str | os.PathLike[str],
         step("hash and rename")
     except OpenDataError:
         raise
-    except sqlite3.Error as exc:
-        raise BuildError(f"{target}: build failed in SQLite, previous database kept ({exc})") from None
-    except OSError as exc:
+    except (sqlite3.Error, OSError) as exc:
+        if not site:  # check(): its caller says what could not run
+            raise
+        if isinstance(exc, sqlite3.Error):
+            raise BuildError(f"{target}: build failed in SQLite, previous database kept ({exc})") from None
         raise BuildError(f"{target}: build failed, previous database kept ({exc.strerror or exc})") from None
     except Exception as exc:  # anything else still leaves the old database in place
         raise BuildError(f"{target}: build failed, previous database kept ({type(exc).__name__}: {exc})") from exc

@@ -8,13 +8,11 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import sqlite_utils
-from frictionless import Package
 
-from .build import load_database
+from .build import check
 from .errors import OpenDataError, PackageError
 from .package import load_package, resource_rows, write_subset
-from .rules import ERROR, WARNING, Finding, run_rules
+from .rules import ERROR, WARNING, Finding
 
 
 @dataclass
@@ -40,38 +38,23 @@ class ValidationResult:
         return 0
 
 
-def validate_package(path: str | os.PathLike[str]) -> ValidationResult:
+def validate_package(path: str | os.PathLike[str], jobs: int | None = None) -> ValidationResult:
     """Validate a package: raises PackageError when it cannot be read at all.
 
-    The rows are loaded as the build loads them (``build.load_database``: cast and checked in
-    SQL, or read by the streaming reader, which names every problem, when anything is doubtful)
-    into a temporary database file, not memory: a national package takes ~100 MB, not ~500."""
-    package = load_package(path)
+    The rows are loaded and checked exactly as the build loads them (``build.check``: cast and
+    checked in SQL, or read by the streaming reader, which names every problem, when anything is
+    doubtful; in two processes for a large package, as ``jobs`` or the build decides) into a
+    temporary database file, not memory: a national package takes ~100 MB, not ~500."""
+    result = ValidationResult(str(path))
     try:
-        return _validate_loaded(path, package)
+        result.findings = check(path, jobs).findings
+    except PackageError as exc:
+        if not exc.problems:
+            raise
+        result.schema_problems = list(exc.problems)
     except (sqlite3.Error, OSError) as exc:  # e.g. no room for the temporary database
         raise OpenDataError(f"{path}: validation could not run ({type(exc).__name__}: {exc}); "
                             f"the temporary database goes to {tempfile.gettempdir()} (set TMPDIR)") from None
-
-
-def _validate_loaded(path: str | os.PathLike[str], package: Package) -> ValidationResult:
-    result = ValidationResult(str(path))
-    with tempfile.TemporaryDirectory(prefix="opendata-validate-") as tmp:
-        db = sqlite_utils.Database(Path(tmp) / "validate.db")
-        try:
-            db.conn.execute("pragma journal_mode = off")
-            db.conn.execute("pragma synchronous = off")
-            try:
-                with db.conn:
-                    load_database(db, package)
-            except PackageError as exc:
-                if not exc.problems:
-                    raise
-                result.schema_problems = list(exc.problems)
-                return result
-            result.findings = run_rules(db)
-        finally:
-            db.close()
     return result
 
 
