@@ -319,6 +319,20 @@ def test_second_process_that_fails_or_dies_fails_the_build_cleanly(built, monkey
     _unchanged(db, files)
 
 
+@pytest.mark.parametrize("how", [_die, _raise])
+def test_second_process_that_fails_or_dies_fails_validation_cleanly(corpus: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                    runner, how) -> None:
+    from opendata.cli import cli
+
+    monkeypatch.setattr(parallel, "primary_key_rules_on", how)
+    result = runner.invoke(cli, ["validate", str(corpus), "--jobs", "2"])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert str(corpus) in result.output
+    assert ("the check could not finish (RuntimeError: the second build process ended unexpectedly (exit code 3))"
+            if how is _die else "validation could not run (OperationalError: database disk image is malformed)"
+            ) in result.output
+
+
 def test_worker_goes_on_before_its_reply_is_collected(tmp_path: Path) -> None:
     worker = parallel.Worker()
     try:

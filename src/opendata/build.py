@@ -591,6 +591,8 @@ def _build(package_path: str | os.PathLike[str], db_path: str | os.PathLike[str]
             raise BuildError(f"{target}: build failed in SQLite, previous database kept ({exc})") from None
         raise BuildError(f"{target}: build failed, previous database kept ({exc.strerror or exc})") from None
     except Exception as exc:  # anything else still leaves the old database in place
+        if not site:
+            raise OpenDataError(f"{package_path}: the check could not finish ({type(exc).__name__}: {exc})") from exc
         raise BuildError(f"{target}: build failed, previous database kept ({type(exc).__name__}: {exc})") from exc
     finally:
         if worker:
