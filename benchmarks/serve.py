@@ -33,6 +33,12 @@ ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 
 
+#: The target of every page: p99 under this many milliseconds ...
+TARGET_P99_MS = 100
+#: ... and within this many times the floor's p99.
+TARGET_FLOOR_RATIO = 3
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind((HOST, 0))
@@ -136,11 +142,14 @@ async def measure(base: str, db: Path, concurrency: int, soak: float, server_pid
             await client.get(paths[0])
         results = {name: await run_page(client, paths, concurrency) for name, paths in plan.items()}
         floor = results["floor: select ... limit 50"]
-        print(f"{'page':42} {'n':>4} {'p50 ms':>7} {'p99 ms':>7} {'req/s':>6} {'p99/floor':>9} errors")
+        print(f"{'page':42} {'n':>4} {'p50 ms':>7} {'p99 ms':>7} {'req/s':>6} {'p99/floor':>9} errors  target")
         bad = 0
         for name, r in results.items():
+            # The target: p99 under 100 ms and within 3x of the floor.
+            over = [why for why, hit in (("p99>100ms", r["p99"] > TARGET_P99_MS),
+                                         ("p99>3x floor", r["p99"] > TARGET_FLOOR_RATIO * floor["p99"])) if hit]
             print(f"{name:42} {r['n']:>4} {r['p50']:>7.1f} {r['p99']:>7.1f} {r['rps']:>6.1f} "
-                  f"{r['p99'] / floor['p99']:>9.1f} {len(r['errors'])}")
+                  f"{r['p99'] / floor['p99']:>9.1f} {len(r['errors']):>6}  {', '.join(over) or 'met'}")
             bad += len(r["errors"])
             for e in r["errors"][:3]:
                 print(f"    {e}")
