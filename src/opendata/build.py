@@ -88,7 +88,6 @@ FACET_FILTERS: dict[str, tuple[str, ...]] = {
 }
 
 
-
 @dataclass
 class BuildResult:
     """What a build produced."""
@@ -192,8 +191,6 @@ def _cube_counts(db: sqlite_utils.Database, table: str, columns: tuple[str, ...]
     report_id (a few dozen rows), which every count not by report_id reads."""
     cols = ", ".join(f"[{c}]" for c in columns)
     few = [c for c in columns if c != "report_id"]
-    db.conn.execute("drop table if exists temp._facet_cube")
-    db.conn.execute("drop table if exists temp._facet_cube_few")
     db.conn.execute(f"create temp table _facet_cube as select {cols}, count(*) as n "
                     f"from [{table}] not indexed group by {cols}")
     db.conn.execute(f"create temp table _facet_cube_few as select {', '.join(f'[{c}]' for c in few)}, sum(n) as n "
@@ -436,7 +433,7 @@ def _fill_parallel(db: sqlite_utils.Database, package: Package, largest: Resourc
         step("rule indexes")
         _indexes(db)
         step("indexes")
-        own = _site_beside_worker(db, tmp, worker, shared_rules, step) if site else []
+        own = _site_beside_worker(db, worker, shared_rules, docs_db, layouts_db, step) if site else []
         # The rules the second process has not taken yet: this process takes them too.
         own += parallel.run_claimed(db, shared_rules, worker.claim)
         db.conn.commit()  # the rules' temporary tables are dropped; nothing of theirs is written
@@ -458,12 +455,12 @@ def _fill_parallel(db: sqlite_utils.Database, package: Package, largest: Resourc
             side_file.unlink(missing_ok=True)
 
 
-def _site_beside_worker(db: sqlite_utils.Database, tmp: Path, worker: parallel.Worker, shared_rules: list[str],
-                        step: Callable[[str], None]) -> list[Finding]:
-    """This process's part of the site in a two-process build (layout tables, search index, facet
-    counts, statistics), taking shared rules whenever it would wait for the second process; the
-    findings of the rules it took."""
-    docs_db, layouts_db = (_side_file(tmp, suffix) for suffix in _WORKER_FILES[-2:])
+def _site_beside_worker(db: sqlite_utils.Database, worker: parallel.Worker, shared_rules: list[str],
+                        docs_db: Path, layouts_db: Path, step: Callable[[str], None]) -> list[Finding]:
+    """This process's part of the site in a two-process build (layout tables, search index from the
+    second process's ``docs_db``, its layout tables from ``layouts_db``, facet counts, statistics),
+    taking shared rules whenever it would wait for the second process; the findings of the rules
+    it took."""
     create_views(db, materialized=True)
     create_layout_views(db, only=tuple(n for n, _ in layout_queries() if n not in WORKER_LAYOUTS))
     step("layout tables")

@@ -88,7 +88,7 @@ select r.report_id, r.department_id, d.name as department, r.year, r.kind,
   {_total(7, '决算数')} as three_public_final
 from reports r join departments d on d.department_id = r.department_id
   left join amounts a on a.report_id = r.report_id and a.table_no in (1, 3, 5, 7)
-    and a.side in ('收入', '支出') and a.line_key in ('合计', '本年支出合计')
+    and a.side in ('{template.INCOME}', '{template.EXPENDITURE}') and a.line_key in ('合计', '本年支出合计')
 group by r.report_id
 order by d.name, r.year, r.report_id"""
 

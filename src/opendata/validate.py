@@ -8,7 +8,6 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
 from .build import check
 from .errors import OpenDataError, PackageError
 from .package import load_package, resource_rows, write_subset

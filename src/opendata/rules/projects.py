@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from . import ERROR, WARNING, Finding, rule
+from ..template import EXPENDITURE
 from .tolerance import EPSILON, PRECISION_CTE, fmt, join_refs, row_ref
 
 #: The 项目支出 total: table 3 (all funds) when the report has it, else table 5 (general budget), on
@@ -15,7 +16,7 @@ listed as (
   from projects where amount is not null group by report_id),
 picked as (
   select l.*, (select a.rowid from amounts a where a.report_id = l.report_id and a.table_no in (3, 5)
-      and a.side = '支出' and a.line_key = '合计' and a.measure = '项目支出' and a.amount is not null
+      and a.side = '{EXPENDITURE}' and a.line_key = '合计' and a.measure = '项目支出' and a.amount is not null
       order by a.table_no limit 1) as total_rowid
   from listed l)
 select p.report_id, p.expected, p.n, p.refs, t.table_no, t.amount as stated, t.source_ref as total_ref,
