@@ -19,6 +19,11 @@ page a facet value's link opens: the facet's SQL is the whole table with one ``"
 filter and nothing else, the build stored counts for that table, filter column and facet column,
 and for that very value as the URL gives it (any other spelling, ``?table_no=05``, is counted live).
 
+The count of such a page (``?column=value``: Datasette's ``select count(*) from <table> where
+"column" = :p0``, 40 ms for ``amounts?source_kind=table`` at 10^6 rows) is the same stored count of
+that value over the whole table (``stored_counts``), when the database is immutable and the build
+stored that value as the URL gives it; any other count runs as it did.
+
 Otherwise it is Datasette's ColumnFacet, untouched. Either way the results (values, counts, order,
 ``truncated``, labels of foreign keys, toggle URLs, ``selected``) are built by the same code from
 the same rows: the query is the only difference.
@@ -27,6 +32,9 @@ the same rows: the query is the only difference.
 from __future__ import annotations
 
 import re
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Any
 from weakref import WeakKeyDictionary
 
 from datasette.database import QueryInterrupted
@@ -65,6 +73,41 @@ async def stored_filtered_facets(db) -> frozenset[tuple[str, str, str]]:
     """The (table, filter column, column) triples whose filtered counts ``db`` holds; none for a
     mutable database."""
     return await _distinct(db, _stored_by, FILTERED_COUNTS_TABLE, "[table], filter_column, [column]")
+
+
+#: Datasette's count of the rows of a table page filtered by one column's value (``?column=value``).
+_ONE_VALUE_COUNT = re.compile(r'select count\(\*\) from (\S+) where "([^"]+)" = :p0 ')
+
+
+def stored_counts(db) -> bool:
+    """Make ``db.execute`` answer the row count of a page a facet value's link opens (a one-value
+    filter whose facets ``_facet_counts_by`` holds) from ``_facet_counts`` (the count of that value
+    over the whole table) when ``db`` is immutable and the build stored the value as
+    the URL gives it (``cast(value as text)``: ``?table_no=5`` is stored, ``?table_no=05`` is
+    counted live, as SQLite's type affinity would still find its rows); True when it does."""
+    if db.is_mutable or getattr(db, "_opendata_stored_counts", False):
+        return bool(getattr(db, "_opendata_stored_counts", False))
+    execute: Callable[..., Awaitable[Any]] = db.execute
+
+    @functools.wraps(execute)
+    async def answered(sql: str, params: Any = None, *args: Any, **kwargs: Any) -> Any:
+        found = _ONE_VALUE_COUNT.fullmatch(sql) if isinstance(params, dict) and set(params) == {"p0"} \
+            and isinstance(params["p0"], str) else None
+        if found:
+            # The filters whose pages read their facets from the store (FACET_FILTERS), not report_id.
+            stored = [(t, f) for t, f, _ in await stored_filtered_facets(db)
+                      if escape_sqlite(t) == found.group(1) and f == found.group(2)]
+            if stored:
+                count = await execute(
+                    f"select count as [count(*)] from {FACET_COUNTS_TABLE} where [table] = ? and [column] = ? "
+                    "and cast(value as text) = ?", [*stored[0], params["p0"]])
+                if count.rows:
+                    return count
+        return await execute(sql, params, *args, **kwargs)
+
+    db.execute = answered
+    db._opendata_stored_counts = True
+    return True
 
 
 class CachedColumnFacet(ColumnFacet):

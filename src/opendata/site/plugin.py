@@ -8,6 +8,7 @@
 - The site's stylesheet on every page.
 - Default facets of an unfiltered table page read from the counts the build stored
   (``_facet_counts``; see ``site/facets.py``) instead of a GROUP BY over the whole table.
+- The schema of an immutable database read once, not on every request (``site/schema_cache.py``).
 """
 
 from __future__ import annotations
@@ -21,11 +22,13 @@ from datasette import hookimpl
 from datasette.utils.asgi import Response
 from datasette.facets import ColumnFacet
 from datasette.filters import FilterArguments
+from datasette.utils import to_css_class
 from markupsafe import Markup, escape
 
 from ..template import MEASURES
 from ..zh_search import fts_query
-from .facets import CachedColumnFacet
+from .facets import CachedColumnFacet, stored_counts
+from .schema_cache import cache_schemas
 
 ASSETS_URL = "/-/opendata/"
 SEARCH_TABLE = "search_index"
@@ -163,6 +166,24 @@ def zh_description(text: str) -> str:
     return text
 
 
+def table_rows(display_rows: list) -> Markup:
+    """The ``<tr>`` of a table page's rows, as Datasette's ``_table.html`` writes them, in one
+    Python loop: Jinja's async loop spent 9 µs per cell (7.5 of 22 ms for a 50-row page of
+    amounts), this ~1.5."""
+    classes: dict[str, str] = {}
+    lines = []
+    for row in display_rows:
+        cells = []
+        for cell in row:
+            column = cell["column"]
+            css = classes.get(column)
+            if css is None:
+                css = classes[column] = escape(to_css_class(column))
+            cells.append(f'<td class="col-{css} type-{escape(cell["value_type"])}">{escape(cell["value"])}</td>')
+        lines.append("<tr>" + "".join(cells) + "</tr>")
+    return Markup("\n".join(lines))
+
+
 @hookimpl(hookwrapper=True)
 def register_facet_classes():
     """ColumnFacet's place taken by CachedColumnFacet: the same facet type, configuration and URLs,
@@ -173,8 +194,18 @@ def register_facet_classes():
 
 
 @hookimpl
+def startup(datasette):
+    """Immutable databases answer Datasette's schema questions from memory after the first time,
+    and a facet value's page its row count from the build's counts."""
+    cache_schemas(datasette)
+    for db in datasette.databases.values():
+        stored_counts(db)
+
+
+@hookimpl
 def prepare_jinja2_environment(env, datasette):
     env.filters["zh_description"] = zh_description
+    env.filters["table_rows"] = table_rows
 
 
 @hookimpl
