@@ -51,8 +51,10 @@ INDEXES: dict[str, list[tuple[str, ...]]] = {
     # source_kind: a default facet, whose links open pages that count their rows (120 ms without
     # it). Not code_certainty: three values on up to 10^6 rows, which SQLite (without histograms)
     # used for a filtered page's count(*) only (0.4 s of build).
-    "amounts": [("table_no", "measure", "side", "report_id", "line_key"), ("classification_id",), ("code",),
-                ("source_kind",)],
+    # source_kind last: with it the index holds every default facet column of amounts, counted in
+    # its order (CUBE_ORDER) instead of a sort of every row (0.9 -> 0.3 s at 10^6 rows).
+    "amounts": [("table_no", "measure", "side", "report_id", "line_key", "source_kind"), ("classification_id",),
+                ("code",), ("source_kind",)],
     "statements": [("topic",), ("kind",), ("section",), ("period",)],
     "findings": [("report_id",), ("rule_id",), ("severity",)],
 }
@@ -76,6 +78,12 @@ FACET_COUNTS: dict[str, tuple[str, ...]] = {
     "budget_execution": ("department", "year", "class_name", "level"),
     **{view: ("department", "year", "side", "class_name") for view in TABLE_VIEWS.values()},
 }
+
+#: Tables whose facet counts by every combination of FACET_COUNTS columns (``_cube_counts``) are
+#: read through an index that holds them all, in its order, with no sort: the index's leading
+#: columns grouped as it orders them, and the facet column it holds after them (a few values)
+#: counted value by value.
+CUBE_ORDER: dict[str, tuple[tuple[str, ...], str]] = {"amounts": (RULE_INDEX[1][:4], "source_kind")}
 
 #: Columns of FACET_COUNTS whose values' links open pages that would otherwise count their facets
 #: live (1.1-1.6 s at 10^6 amounts rows: each facet a GROUP BY over up to every row): the build
@@ -191,8 +199,9 @@ def _cube_counts(db: sqlite_utils.Database, table: str, columns: tuple[str, ...]
     report_id (a few dozen rows), which every count not by report_id reads."""
     cols = ", ".join(f"[{c}]" for c in columns)
     few = [c for c in columns if c != "report_id"]
-    db.conn.execute(f"create temp table _facet_cube as select {cols}, count(*) as n "
-                    f"from [{table}] not indexed group by {cols}")
+    if not _cube_in_index_order(db, table, columns):
+        db.conn.execute(f"create temp table _facet_cube as select {cols}, count(*) as n "
+                        f"from [{table}] not indexed group by {cols}")
     db.conn.execute(f"create temp table _facet_cube_few as select {', '.join(f'[{c}]' for c in few)}, sum(n) as n "
                     f"from temp._facet_cube group by {', '.join(f'[{c}]' for c in few)}")
 
@@ -209,6 +218,33 @@ def _cube_counts(db: sqlite_utils.Database, table: str, columns: tuple[str, ...]
                             f"group by [{by}], [{column}]", (table, by, column))
     db.conn.execute("drop table temp._facet_cube")
     db.conn.execute("drop table temp._facet_cube_few")
+
+
+def _cube_in_index_order(db: sqlite_utils.Database, table: str, columns: tuple[str, ...]) -> bool:
+    """``temp._facet_cube`` (``columns`` and their count ``n``) counted through the index of
+    CUBE_ORDER in its order; False when ``table`` has no such index (the caller sorts the table)."""
+    if table not in CUBE_ORDER:
+        return False
+    lead, pivot = CUBE_ORDER[table]
+    index = next((ix.name for ix in db[table].indexes if tuple(ix.columns[:len(lead)]) == lead
+                  and pivot in ix.columns and set(columns) <= set(ix.columns)), None)
+    if index is None or pivot not in columns or not set(columns) <= {*lead, pivot}:
+        return False
+    values = [v for (v,) in db.conn.execute(f"select distinct [{pivot}] from [{table}]")]  # through its index
+    if not values:  # no rows
+        return False
+    by = ", ".join(f"[{c}]" for c in lead)
+    sums = ", ".join(f"sum([{pivot}] is ?) as n{i}" for i in range(len(values)))
+    db.conn.execute(f"create temp table _facet_lead as select {by}, {sums} from [{table}] indexed by [{index}] "
+                    f"group by {by}", values)
+    rest = ", ".join(f"[{c}]" for c in columns if c != pivot)
+    arms = " union all ".join(f"select {rest}, ? as [{pivot}], n{i} as n from temp._facet_lead where n{i} > 0"
+                              for i in range(len(values)))
+    cols = ", ".join(f"[{c}]" for c in columns)
+    db.conn.execute(f"create temp table _facet_cube as select {cols}, sum(n) as n from ({arms}) group by {cols}",
+                    values)
+    db.conn.execute("drop table temp._facet_lead")
+    return True
 
 
 def _findings_table(db: sqlite_utils.Database, findings: list[Finding]) -> None:
