@@ -8,7 +8,8 @@ loopback only, and prints p50/p99 latency and requests/s per page beside the ser
     .venv/bin/python benchmarks/serve.py --rows 1e5                # build, then measure
     .venv/bin/python benchmarks/serve.py --db build/bench-1e6.db   # an existing database
     .venv/bin/python benchmarks/serve.py --db ... --soak 300       # + a 5-minute soak: errors and server RSS
-    .venv/bin/python benchmarks/serve.py --db ... --workers 2      # opendata serve --workers 2
+    .venv/bin/python benchmarks/serve.py --db ... --workers 1      # opendata serve --workers 1
+                                                                   # (default: one per core, at most 4)
 """
 
 from __future__ import annotations
@@ -175,7 +176,8 @@ def main() -> None:
     parser.add_argument("--db", help="an existing database built by `opendata build`")
     parser.add_argument("--rows", default="1e5", help="without --db: expenditure rows of the corpus to build")
     parser.add_argument("--concurrency", type=int, default=4)
-    parser.add_argument("--workers", type=int, default=1, help="server processes (opendata serve --workers)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="server processes (opendata serve --workers; default: as opendata serve decides)")
     parser.add_argument("--new-connections", action="store_true",
                         help="a new connection per request (visitors who come back after the keep-alive timeout), "
                              "instead of one kept-alive connection per client")
@@ -199,9 +201,12 @@ def main() -> None:
         result = build(work / "package", db)
         print(f"built {db}: {result.rows['amounts']:,} amounts rows in {time.perf_counter() - t:.1f}s")
 
+    from opendata.site.app import default_workers
+
+    workers = args.workers or default_workers()
     port = free_port()
     cmd = [sys.executable, "-m", "opendata.cli", "serve", str(db), "--host", HOST, "--port", str(port),
-           "--metadata", str(ROOT / "metadata.yml"), "--package", str(ROOT / "datapackage"), "--workers", str(args.workers)]
+           "--metadata", str(ROOT / "metadata.yml"), "--package", str(ROOT / "datapackage"), "--workers", str(workers)]
     server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://{HOST}:{port}"
     try:
@@ -213,7 +218,9 @@ def main() -> None:
                 time.sleep(0.1)
         else:
             raise SystemExit("the server did not start")
-        print(f"server pid {server.pid} ({args.workers} worker processes) on {base}, RSS {rss_mb(server.pid):.0f} MB; "
+        if workers > 1:  # the first worker answered: let the others finish starting
+            time.sleep(3)
+        print(f"server pid {server.pid} ({workers} worker process{'es' if workers > 1 else ''}) on {base}, RSS {rss_mb(server.pid):.0f} MB; "
               f"{args.concurrency} concurrent clients")
         bad = asyncio.run(measure(base, db, args.concurrency, soak, server.pid, args.requests,
                                   keepalive=not args.new_connections))

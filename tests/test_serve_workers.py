@@ -79,3 +79,27 @@ def test_serve_in_two_processes(site_db, site_package, seed_report) -> None:
     while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not any(_alive(pid) for pid in workers)
+
+
+def test_default_workers_one_per_core_at_most_four(monkeypatch) -> None:
+    from opendata.site import app
+
+    monkeypatch.setattr(app.os, "sched_getaffinity", lambda pid: {0}, raising=False)
+    assert app.default_workers() == 1
+    monkeypatch.setattr(app.os, "sched_getaffinity", lambda pid: set(range(3)), raising=False)
+    assert app.default_workers() == 3
+    monkeypatch.setattr(app.os, "sched_getaffinity", lambda pid: set(range(64)), raising=False)
+    assert app.default_workers() == app.MAX_DEFAULT_WORKERS == 4
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs /proc to find the worker processes")
+def test_serve_by_default_uses_the_cores(site_db, site_package) -> None:
+    from opendata.site.app import default_workers
+
+    with opendata_serve(site_db, site_package) as (base, proc):
+        workers = [pid for pid in _descendants(proc.pid)
+                   if "spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")]
+        expected = default_workers()
+        assert len(workers) == (expected if expected > 1 else 0), workers
+        with urllib.request.urlopen(base + "/opendata/standard_tables.json?_shape=array") as r:
+            assert len(json.load(r)) == 9

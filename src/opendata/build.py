@@ -48,13 +48,14 @@ INDEXES: dict[str, list[tuple[str, ...]]] = {
     # more at 10^6 rows); a specific line of every report is found inside it. It also serves the
     # count of a ?table_no= page; a ?measure= page reads its rows through the primary key, in order,
     # with no sort (an index on measure made SQLite sort up to 140,000 rows first: 40-50 ms).
-    # source_kind: a default facet, whose links open pages that count their rows (120 ms without
-    # it). Not code_certainty: three values on up to 10^6 rows, which SQLite (without histograms)
-    # used for a filtered page's count(*) only (0.4 s of build).
     # source_kind last: with it the index holds every default facet column of amounts, counted in
-    # its order (CUBE_ORDER) instead of a sort of every row (0.9 -> 0.3 s at 10^6 rows).
+    # its order (CUBE_ORDER) instead of a sort of every row (0.9 -> 0.3 s at 10^6 rows). No index
+    # of its own (0.55 s of build): a ?source_kind= page reads its count and facets from the build's
+    # counts (site/facets.py) and finds its 50 rows walking the primary key (6 ms for `narrative`,
+    # a fifth of the reports, as with the index). Not code_certainty either: three values on up
+    # to 10^6 rows, which SQLite (without histograms) used for a filtered page's count(*) only.
     "amounts": [("table_no", "measure", "side", "report_id", "line_key", "source_kind"), ("classification_id",),
-                ("code",), ("source_kind",)],
+                ("code",)],
     "statements": [("topic",), ("kind",), ("section",), ("period",)],
     "findings": [("report_id",), ("rule_id",), ("severity",)],
 }
@@ -230,7 +231,7 @@ def _cube_in_index_order(db: sqlite_utils.Database, table: str, columns: tuple[s
                   and pivot in ix.columns and set(columns) <= set(ix.columns)), None)
     if index is None or pivot not in columns or not set(columns) <= {*lead, pivot}:
         return False
-    values = [v for (v,) in db.conn.execute(f"select distinct [{pivot}] from [{table}]")]  # through its index
+    values = [v for (v,) in db.conn.execute(f"select distinct [{pivot}] from [{table}] indexed by [{index}]")]
     if not values:  # no rows
         return False
     by = ", ".join(f"[{c}]" for c in lead)

@@ -98,19 +98,21 @@ def build(package: str, output: str, jobs: int | None) -> None:
               help="Datasette metadata (titles, descriptions, facets); skipped when missing.")
 @click.option("--package", "package_dir", default=DEFAULT_PACKAGE, show_default=True, type=click.Path(file_okay=False),
               help="Data package offered for download at /datapackage/; skipped when missing.")
-@click.option("-w", "--workers", default=1, show_default=True, type=click.IntRange(1, 64),
-              help="Server processes sharing the port (one core each).")
+@click.option("-w", "--workers", default=None, type=click.IntRange(1, 64),
+              help="Server processes sharing the port (one core each)  [default: one per core, at most 4]")
 @_library_errors
-def serve(db: str, host: str, port: int, metadata: str, package_dir: str, workers: int) -> None:
+def serve(db: str, host: str, port: int, metadata: str, package_dir: str, workers: int | None) -> None:
     """Serve DB with Datasette (read-only, immutable, CORS on) on http://HOST:PORT."""
-    from .site.app import serve as serve_database
+    from .site.app import default_workers, serve as serve_database
 
     if not Path(db).is_file():
         raise FileNotFoundError(f"{db}: no such database (run `opendata build` first)")
     meta = metadata if Path(metadata).is_file() else None
     pkg = package_dir if Path(package_dir, "datapackage.json").is_file() else None
-    click.echo(f"Serving {db} on http://{host}:{port}/ (Ctrl+C stops)")
-    serve_database(db, host=host, port=port, metadata=meta, package_dir=pkg, workers=workers)
+    processes = default_workers() if workers is None else workers
+    click.echo(f"Serving {db} on http://{host}:{port}/ with {processes} process{'es' if processes > 1 else ''} "
+               "(Ctrl+C stops)")
+    serve_database(db, host=host, port=port, metadata=meta, package_dir=pkg, workers=processes)
 
 
 @cli.command(name="import")

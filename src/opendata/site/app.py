@@ -69,13 +69,29 @@ def worker_app() -> Any:
     return make_app(args["db_path"], metadata=args["metadata"], package_dir=args["package_dir"]).app()
 
 
+#: The most server processes ``serve`` starts by default (about 65 MB each).
+MAX_DEFAULT_WORKERS = 4
+
+
+def default_workers() -> int:
+    """Server processes by default: one per core this process may run on, at most MAX_DEFAULT_WORKERS
+    (a page is rendered in Python: one process keeps one core busy; with 4 clients on 2 cores, one
+    process answered HTML pages in 86-114 ms at p99, two in 55-70)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_DEFAULT_WORKERS))
+
+
 def serve(db_path: str | os.PathLike[str], *, host: str = "127.0.0.1", port: int = 8001,
           metadata: str | os.PathLike[str] | None = None, package_dir: str | os.PathLike[str] | None = None,
-          workers: int = 1) -> None:
+          workers: int | None = None) -> None:
     """Serve the database with uvicorn until interrupted, in ``workers`` processes sharing the port
-    (pages are rendered in Python: one process uses one core)."""
+    (``default_workers()`` when None)."""
     import uvicorn
 
+    workers = default_workers() if workers is None else workers
     ds = make_app(db_path, metadata=metadata, package_dir=package_dir)  # fails here, before any worker starts
     if workers <= 1:
         uvicorn.run(ds.app(), host=host, port=port, log_level="warning")
