@@ -139,8 +139,10 @@ async def measure(base: str, db: Path, concurrency: int, soak: float, server_pid
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency if keepalive else 0)
     async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as client:
         plan = pages(db, n)
-        for paths in plan.values():  # warm up: one of each
-            await client.get(paths[0])
+        # Warm up: each page once per client connection, so that every server process has rendered
+        # it once (a process compiles a page's templates on its first render).
+        for paths in plan.values():
+            await run_page(client, [paths[0]] * concurrency, concurrency)
         results = {name: await run_page(client, paths, concurrency) for name, paths in plan.items()}
         floor = results["floor: select ... limit 50"]
         print(f"{'page':42} {'n':>4} {'p50 ms':>7} {'p99 ms':>7} {'req/s':>6} {'p99/floor':>9} errors  target")

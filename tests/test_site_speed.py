@@ -149,3 +149,19 @@ async def test_table_rows_escape_and_mark_cells(tmp_path):
     odd = [c for c in cells if c.startswith("col-odd")]
     assert odd and cells[odd[0]].get_text() == "a&b"
     assert cells["col-id"].a["href"] == "/opendata/amounts/1"  # the primary key links its row
+
+
+async def test_cache_does_not_grow_with_any_url(ds, monkeypatch):
+    """A table name in a URL is the visitor's choice: answers past the cap are not kept."""
+    from opendata.site import schema_cache
+
+    monkeypatch.setattr(schema_cache, "MAX_ANSWERS", 20)
+    await ds.invoke_startup()
+    db = ds.databases[DB]
+    for i in range(40):
+        assert (await ds.client.get(f"/{DB}/no_such_table_{i}")).status_code == 404
+    assert (await ds.client.get(f"/{DB}/amounts.json?_size=1")).status_code == 200
+    kept = [len(getattr(db, name).answers) for name in METHODS] + [len(db.execute.answers)]
+    assert max(kept) <= 20 and sum(kept) > 0, kept
+    assert await db.table_exists("no_such_table_39") is False
+    assert await db.table_exists("amounts") is True

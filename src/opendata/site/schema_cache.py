@@ -32,16 +32,26 @@ SCHEMA_SQL = re.compile(r"\s*(select\s(?:(?!\bfrom\b)[^;])*\sfrom\s+sqlite_maste
                         r"|pragma\s+schema_version)\s*", re.IGNORECASE)
 
 
+#: Answers kept per method (and for the schema's SQL): the tables and views of a database, many
+#: times over. A URL names any table it likes (``/opendata/no_such_table``): past this many, answers
+#: are computed as before and not kept, so that no number of requests makes the cache grow.
+MAX_ANSWERS = 4096
+
+
 def _memo(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
     """``method`` answering each argument list once; callers get copies they may change."""
     answers: dict[tuple, Any] = {}
 
     @functools.wraps(method)
     async def cached(*args: Any) -> Any:
-        if args not in answers:
-            answers[args] = await method(*args)
-        return copy.deepcopy(answers[args])
+        if args in answers:
+            return copy.deepcopy(answers[args])
+        answer = await method(*args)
+        if len(answers) < MAX_ANSWERS:
+            answers[args] = copy.deepcopy(answer)
+        return answer
 
+    cached.answers = answers  # type: ignore[attr-defined]
     return cached
 
 
@@ -54,10 +64,14 @@ def _memo_schema_sql(execute: Callable[..., Awaitable[Any]]) -> Callable[..., Aw
         if args or kwargs or not SCHEMA_SQL.fullmatch(sql):
             return await execute(sql, params, *args, **kwargs)
         key = (sql, tuple(params.items()) if isinstance(params, dict) else tuple(params or ()))
-        if key not in answers:
-            answers[key] = await execute(sql, params)
-        return answers[key]  # Results: rows of sqlite3.Row, which nobody can change
+        if key in answers:
+            return answers[key]  # Results: rows of sqlite3.Row, which nobody can change
+        answer = await execute(sql, params)
+        if len(answers) < MAX_ANSWERS:
+            answers[key] = answer
+        return answer
 
+    cached.answers = answers  # type: ignore[attr-defined]
     return cached
 
 
