@@ -231,6 +231,11 @@ async def test_standard_tables_look_like_the_report(ds, seed_report):
                              "公务用车运行维护费", "公务接待费"]
     html = (await ds.client.get(f"/{DB}/report_table5?report_id={seed_report}")).text
     assert "1,980.21" in html and "万元" in html
+    # The narrative words each figure of 表3's total line its own way (本年支出合计 / 基本支出 /
+    # 项目支出): the layout names the line by its first column.
+    t3 = await get_json(ds, f"/{DB}/table3_expenditure.json?report_id={seed_report}&_shape=array")
+    assert [(r["item"], r["本年支出合计"], r["基本支出"], r["项目支出"]) for r in t3] == [
+        ("本年支出合计", 2540.24, 171.68, 2368.56)]
 
 
 async def test_comparison_queries(ds, seed_report):
