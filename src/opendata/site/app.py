@@ -76,7 +76,7 @@ MAX_DEFAULT_WORKERS = 4
 def default_workers() -> int:
     """Server processes by default: one per core this process may run on, at most MAX_DEFAULT_WORKERS
     (a page is rendered in Python: one process keeps one core busy; with 4 clients on 2 cores, one
-    process answered HTML pages in 86-114 ms at p99, two in 55-70)."""
+    process answered the HTML pages in 94-112 ms at p99, two in 68-84)."""
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux

@@ -31,8 +31,8 @@ the same rows: the query is the only difference.
 
 from __future__ import annotations
 
-import re
 import functools
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 from weakref import WeakKeyDictionary

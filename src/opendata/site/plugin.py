@@ -8,7 +8,9 @@
 - The site's stylesheet on every page.
 - Default facets of an unfiltered table page read from the counts the build stored
   (``_facet_counts``; see ``site/facets.py``) instead of a GROUP BY over the whole table.
-- The schema of an immutable database read once, not on every request (``site/schema_cache.py``).
+- The schema of an immutable database read once, not on every request (``site/schema_cache.py``),
+  and the row count of a facet value's page read from the build's counts (``site/facets.py``).
+- A table page's rows written by one Python loop (the ``table_rows`` filter of ``_table.html``).
 """
 
 from __future__ import annotations
