@@ -17,7 +17,7 @@ import pytest
 
 import opendata.build as build_module
 import opendata.parallel as parallel
-from opendata.build import LAST_TIMINGS, build
+from opendata.build import LAST_TIMINGS, PAGE_SIZE, build
 from opendata.errors import BuildError, PackageError
 from opendata.package import load_package
 from opendata.schema_sql import _open_range, split_point
@@ -46,6 +46,7 @@ def _contents(db: Path) -> dict[str, object]:
                                             "where name not like 'sqlite_%'").fetchall())
         out["stat1"] = sorted(conn.execute("select * from sqlite_stat1").fetchall())
         out["journal_mode"] = conn.execute("pragma journal_mode").fetchone()
+        out["page_size"] = conn.execute("pragma page_size").fetchone()
         out["integrity"] = conn.execute("pragma integrity_check").fetchone()
     return out
 
@@ -63,6 +64,7 @@ def test_two_processes_build_the_same_database_as_one(corpus: Path, tmp_path: Pa
     a, b = _contents(tmp_path / "one.db"), _contents(tmp_path / "two.db")
     assert a["integrity"] == b["integrity"] == ("ok",)
     assert a["journal_mode"] == b["journal_mode"] == ("delete",)
+    assert a["page_size"] == b["page_size"] == (PAGE_SIZE,) != (4096,)
     assert a.keys() == b.keys()
     for key in a:
         assert a[key] == b[key], key

@@ -324,6 +324,14 @@ PARALLEL_MIN_BYTES = 4 << 20
 #: (GROUP BY, CREATE INDEX) before it spills to a temporary file.
 CACHE_KIB = 32768
 
+#: Page size of the new database and of the second process's parts of the largest CSV, in bytes.
+#: SQLite's default, 4096, makes 8x as many pages to write, read, sort and look up: with 32768 the
+#: build of 10^6 amounts rows took 12.9-13.2 s and 24.6-25.1 s of CPU against 14.4-15.5 s and
+#: 27.4-28.2 s (16384: 13.8-14.2 s; 65536: 13.0-13.6 s). Serving is as fast (pages of a report, of
+#: the stored facets, search), but for lookups spread over the whole table (a ?code= page's 50 rows:
+#: 8 -> 9-10 ms).
+PAGE_SIZE = 32768
+
 #: Where the largest CSV is cut, as shares of the bytes to load (``part_cuts``): the build's own
 #: process loads the other resources and the largest CSV up to the first cut, the second process
 #: the two parts after it, one after the other. The first process joins the second part while the
@@ -434,7 +442,7 @@ def _fill_parallel(db: sqlite_utils.Database, package: Package, largest: Resourc
     try:
         for (start, stop), part_db in zip(parts, part_dbs):
             worker.submit(parallel.load_part_of, str(package.basepath), largest.name, start, stop, str(part_db),
-                          CACHE_KIB)
+                          CACHE_KIB, PAGE_SIZE)
         _create_tables(db, package)
         counts = load_checked(db.conn, package, stop={largest.name: cuts[0]})
         step("read and load (first part)")
@@ -583,6 +591,7 @@ def _build(package_path: str | os.PathLike[str], db_path: str | os.PathLike[str]
                 leftover.unlink(missing_ok=True)
             db = sqlite_utils.Database(tmp)
             try:
+                db.conn.execute(f"pragma page_size = {PAGE_SIZE}")  # before anything is written
                 # A private temporary file: journalling buys nothing, the rename is what makes it safe.
                 db.conn.execute("pragma journal_mode = off")
                 db.conn.execute("pragma synchronous = off")

@@ -136,14 +136,15 @@ def _serve(conn: Connection, claims: Any) -> None:
 
 
 def load_part_of(package_path: str, name: str, start: int, stop: int | None, part_db: str,
-                 cache_kib: int) -> int | None:
+                 cache_kib: int, page_size: int) -> int | None:
     """Load the records in bytes [``start``, ``stop``) of resource ``name`` (``schema_sql.split_point``
-    offsets; ``stop`` None: to the end) into a new database at ``part_db`` (page cache ``cache_kib``):
-    the rows loaded, or None when the set-based load cannot vouch for them."""
+    offsets; ``stop`` None: to the end) into a new database at ``part_db`` (page cache ``cache_kib``,
+    pages of ``page_size`` bytes): the rows loaded, or None when the set-based load cannot vouch for them."""
     package = load_package(package_path)
     resource = package.get_resource(name)
     db = sqlite_utils.Database(part_db)
     try:
+        db.conn.execute(f"pragma page_size = {int(page_size)}")
         db.conn.execute("pragma journal_mode = off")
         db.conn.execute("pragma synchronous = off")
         db.conn.execute(f"pragma cache_size = -{cache_kib}")
