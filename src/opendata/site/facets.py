@@ -75,8 +75,18 @@ async def stored_filtered_facets(db) -> frozenset[tuple[str, str, str]]:
     return await _distinct(db, _stored_by, FILTERED_COUNTS_TABLE, "[table], filter_column, [column]")
 
 
-#: Datasette's count of the rows of a table page filtered by one column's value (``?column=value``).
-_ONE_VALUE_COUNT = re.compile(r'select count\(\*\) from (\S+) where "([^"]+)" = :p0 ')
+#: Datasette's SQL over a table filtered by one column's value and nothing else (``?column=value``):
+#: its rows, facets and count all read ``from <table> where "<column>" = :p0 ``.
+_ONE_VALUE = re.compile(r'select (.*) from (\S+) where "([^"]+)" = :p0 ', re.S)
+
+
+def one_value_filter(sql: str, params: Any) -> tuple[str, str, str, str] | None:
+    """(what is selected, the table as the SQL names it, column, value) when ``sql`` reads a table
+    filtered by exactly ``"column" = :p0`` with a text value, as a URL gives it; else None."""
+    if not isinstance(params, dict) or set(params) != {"p0"} or not isinstance(params["p0"], str):
+        return None
+    found = _ONE_VALUE.fullmatch(sql)
+    return (*found.groups(), params["p0"]) if found else None
 
 
 def stored_counts(db) -> bool:
@@ -91,16 +101,16 @@ def stored_counts(db) -> bool:
 
     @functools.wraps(execute)
     async def answered(sql: str, params: Any = None, *args: Any, **kwargs: Any) -> Any:
-        found = _ONE_VALUE_COUNT.fullmatch(sql) if isinstance(params, dict) and set(params) == {"p0"} \
-            and isinstance(params["p0"], str) else None
-        if found:
+        one = one_value_filter(sql, params)
+        if one is not None and one[0] == "count(*)":
+            _, table_sql, column, value = one
             # The filters whose pages read their facets from the store (FACET_FILTERS), not report_id.
-            stored = [(t, f) for t, f, _ in await stored_filtered_facets(db)
-                      if escape_sqlite(t) == found.group(1) and f == found.group(2)]
-            if stored:
+            table = next((t for t, f, _ in await stored_filtered_facets(db)
+                          if escape_sqlite(t) == table_sql and f == column), None)
+            if table is not None:
                 count = await execute(
                     f"select count as [count(*)] from {FACET_COUNTS_TABLE} where [table] = ? and [column] = ? "
-                    "and cast(value as text) = ?", [*stored[0], params["p0"]])
+                    "and cast(value as text) = ?", [table, column, value])
                 if count.rows:
                     return count
         return await execute(sql, params, *args, **kwargs)
@@ -124,11 +134,10 @@ class CachedColumnFacet(ColumnFacet):
     def one_value_filter(self) -> tuple[str, str] | None:
         """(column, value as text) when the facet's SQL is the whole table filtered by
         ``"column" = :p0`` and nothing else (Datasette's exact filter, ``?column=value``)."""
-        if not self.table or set(self.params) != {"p0"} or not isinstance(self.params["p0"], str):
+        one = one_value_filter(self.sql, self.params) if self.table else None
+        if one is None or one[1] != escape_sqlite(self.table):
             return None
-        found = re.fullmatch(rf'select .* from {re.escape(escape_sqlite(self.table))} where "([^"]+)" = :p0 ',
-                             self.sql, re.S)
-        return (found.group(1), self.params["p0"]) if found else None
+        return one[2], one[3]
 
     async def facet_results(self):
         cached: frozenset[tuple[str, str]] = frozenset()
