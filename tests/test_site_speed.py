@@ -165,3 +165,119 @@ async def test_cache_does_not_grow_with_any_url(ds, monkeypatch):
     assert max(kept) <= 20 and sum(kept) > 0, kept
     assert await db.table_exists("no_such_table_39") is False
     assert await db.table_exists("amounts") is True
+
+
+# --- JSON written as UTF-8 by Datasette's own renderer (opendata.site.json_output) ---
+
+JSON_PAGES = [
+    "/opendata/amounts.json?_shape=array&_size=20",
+    "/opendata/amounts.json?_size=20",
+    "/opendata/amounts.json?_shape=objects&_size=7&_labels=on",
+    "/opendata/amounts.json?_shape=object&_size=5",
+    "/opendata/reports.json?_shape=arrayfirst",
+    "/opendata/statements.json?_shape=array&_size=30&topic__contains=支出",
+    "/opendata/report_totals.json",
+    "/opendata/compare_totals.json?_shape=array",
+    "/opendata/report_overview.json?report_id=zhuzhou-lusong-kjgxj-2020-final",
+    "/opendata.json?sql=select+'中文'+as+a,+1e999+as+b,+x'ff00'+as+c",
+    "/opendata.json?sql=select+'中文'+as+a,+1e999+as+b&_json_infinity=1&_shape=array",
+    "/opendata.json?sql=select+'[\"科目\"]'+as+j&_json=j&_shape=array",
+    "/opendata/amounts.json?_shape=nonsense",
+    "/opendata/no_such_table.json",
+]
+
+
+def timeless(body: bytes) -> bytes:
+    """The body with the time its query took (which differs from one request to the next) zeroed."""
+    import re
+
+    return re.sub(rb'"query_ms": [0-9.e-]+', b'"query_ms": 0', body)
+
+
+async def test_json_pages_are_what_datasette_writes_then_unescaped(ds, seed_report, monkeypatch):
+    """Every shape and option of the JSON API gives, byte for byte, what Datasette's own renderer
+    writes once parsed and written again without escapes (what the site did before), with the
+    same status and headers."""
+    from datasette import renderer
+
+    from opendata.site import json_output
+
+    await ds.invoke_startup()
+    new = {p: await ds.client.get(p) for p in JSON_PAGES}
+    assert ds.renderers["json"][0] is json_output.render_json
+    monkeypatch.setitem(ds.renderers, "json", (renderer.json_renderer, lambda: True))
+    for path, response in new.items():
+        old = await ds.client.get(path)
+        assert response.status_code == old.status_code, path
+        assert timeless(response.content) == timeless(old.content), path
+        assert {**response.headers, "content-length": ""} == {**old.headers, "content-length": ""}, path
+    assert new[JSON_PAGES[0]].status_code == 200 and b"\\u" not in new[JSON_PAGES[0]].content
+    assert "决算数".encode() in new[JSON_PAGES[0]].content
+    assert new["/opendata/amounts.json?_shape=nonsense"].status_code == 400
+
+
+async def test_json_lines_say_their_charset(ds):
+    await ds.invoke_startup()
+    response = await ds.client.get("/opendata/standard_tables.json?_shape=array&_nl=on")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/plain; charset=utf-8"
+    lines = response.content.decode("utf-8").splitlines()
+    assert len(lines) == 9 and '"title_zh": "收入支出决算总表"' in lines[0]
+
+
+def test_utf8_renderer_is_datasettes_with_another_encoder():
+    """The same function (code, defaults), the encoder its only difference; bytes and rows as
+    Datasette writes them."""
+    import json
+    import sqlite3 as sq
+
+    from datasette import renderer
+    from datasette.utils import MultiParams
+
+    from opendata.site.json_output import Utf8JSONEncoder, utf8_json_renderer
+
+    assert utf8_json_renderer.__code__ is renderer.json_renderer.__code__
+    assert utf8_json_renderer.__globals__["CustomJSONEncoder"] is Utf8JSONEncoder
+    assert renderer.json_renderer.__globals__["CustomJSONEncoder"] is not Utf8JSONEncoder
+    conn = sq.connect(":memory:")
+    conn.row_factory = sq.Row
+    row = conn.execute("select '株洲' as a, x'e4b8ad' as b, x'ff' as c, '\"\\\\\n\u2028😀' as d").fetchone()
+
+    def data():
+        return {"ok": True, "columns": ["a", "b", "c", "d"], "rows": [row, ("中", b"\xff", None, 1.5)]}
+
+    for shape in ("arrays", "array", "objects", "arrayfirst"):
+        args = MultiParams({"_shape": [shape]})
+        old = renderer.json_renderer(args, data(), "table").body
+        new = utf8_json_renderer(args, data(), "table").body
+        assert new == json.dumps(json.loads(old), ensure_ascii=False), shape
+        assert json.loads(new) == json.loads(old)
+    assert "株洲" in new and "\\u" not in new.replace("\\\\", "")
+
+
+# --- a table's allow blocks read from the metadata once (schema_cache.cache_table_permissions) ---
+
+async def test_table_permissions_read_once_and_still_enforced(site_db, site_package, monkeypatch):
+    """An ``allow`` block of the metadata still closes its table, on every request; each table's
+    blocks are what Datasette finds in the metadata; the cache keeps at most MAX_ANSWERS tables."""
+    from datasette.app import Datasette as Plain
+
+    from opendata.site import schema_cache
+
+    meta = {"databases": {DB: {"tables": {"findings": {"allow": {"id": "root"}}}}}}
+    ds = make_app(site_db, metadata=meta, package_dir=site_package)
+    await ds.invoke_startup()
+    for _ in range(2):
+        assert (await ds.client.get(f"/{DB}/findings")).status_code == 403
+        assert (await ds.client.get(f"/{DB}/findings.json")).status_code == 403
+        assert (await ds.client.get(f"/{DB}/amounts.json?_size=1")).status_code == 200
+    answers = ds._table_permission_allows.answers
+    assert answers[(DB, "findings")] == [{"id": "root"}] and answers[(DB, "amounts")] == []
+    for table in ("findings", "amounts", "reports", "no_such_table"):
+        assert ds._table_permission_allows(DB, table) == Plain._table_permission_allows(ds, DB, table)
+    ds._table_permission_allows(DB, "findings")[0]["id"] = "changed"
+    assert ds._table_permission_allows(DB, "findings") == [{"id": "root"}]
+    monkeypatch.setattr(schema_cache, "MAX_ANSWERS", len(answers) + 2)
+    for i in range(10):
+        assert ds._table_permission_allows(DB, f"no_table_{i}") == []
+    assert len(answers) == schema_cache.MAX_ANSWERS

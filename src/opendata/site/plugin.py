@@ -3,8 +3,9 @@
 - ``zh_query(q)``: SQL function turning a Chinese query into an FTS5 MATCH expression (bigrams).
 - ``?_zh=科技`` on the ``search_index`` table (and its search box) searches Chinese with bigrams.
 - Amounts are shown with their unit (万元) and thousands separators, rates with %.
-- JSON keeps Chinese characters as they are (no ``\\uXXXX``); CSV starts with a UTF-8 BOM so that
-  Excel on a Chinese Windows opens it without mojibake.
+- JSON keeps Chinese characters as they are (no ``\\uXXXX``: Datasette's renderer given a UTF-8
+  encoder, ``site/json_output.py``; any other JSON response rewritten); CSV starts with a UTF-8
+  BOM so that Excel on a Chinese Windows opens it without mojibake.
 - The site's stylesheet on every page.
 - Default facets of an unfiltered table page read from the counts the build stored
   (``_facet_counts``; see ``site/facets.py``) instead of a GROUP BY over the whole table.
@@ -30,7 +31,8 @@ from markupsafe import Markup, escape
 from ..template import MEASURES
 from ..zh_search import fts_query
 from .facets import CachedColumnFacet, stored_counts
-from .schema_cache import cache_schemas
+from .json_output import render_json, utf8_json_renderer
+from .schema_cache import cache_schemas, cache_table_permissions
 
 ASSETS_URL = "/-/opendata/"
 SEARCH_TABLE = "search_index"
@@ -198,10 +200,21 @@ def register_facet_classes():
 @hookimpl
 def startup(datasette):
     """Immutable databases answer Datasette's schema questions from memory after the first time,
-    and a facet value's page its row count from the build's counts."""
+    and a facet value's page its row count from the build's counts; a table's ``allow`` blocks
+    are read from the metadata once."""
     cache_schemas(datasette)
+    cache_table_permissions(datasette)
     for db in datasette.databases.values():
         stored_counts(db)
+
+
+@hookimpl
+def register_output_renderer(datasette):
+    """``.json`` written as UTF-8 by Datasette's own renderer (``site/json_output.py``) instead of
+    escaped and then parsed and written again by ``asgi_wrapper``."""
+    if utf8_json_renderer is None:
+        return None
+    return {"extension": "json", "render": render_json}
 
 
 @hookimpl

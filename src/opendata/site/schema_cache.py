@@ -6,7 +6,8 @@ any database's schema changed since the last request. A table page of ``amounts`
 trips to SQLite threads, 27 of them for the schema (about 0.2 ms each, plus the event loop's).
 An immutable database (``datasette -i``, what ``opendata serve`` opens) cannot change while it is
 served, so each answer is kept the first time it is asked for: the same answers, without the trips.
-A mutable database is left as it is.
+A mutable database is left as it is. The metadata, given once when the site starts, is read the
+same way (``cache_table_permissions``).
 """
 
 from __future__ import annotations
@@ -111,3 +112,33 @@ def cache_schemas(datasette: "Datasette") -> None:
             refreshed.add(names)
 
     datasette.refresh_schemas = refresh_once
+
+
+def cache_table_permissions(datasette: "Datasette") -> bool:
+    """Datasette's ``view-table`` check reads a table's ``allow`` blocks from the metadata, copying
+    the whole metadata (deep, twice a table page: 1-2 ms with the site's metadata.yml) to find
+    them. The metadata is given once, when the instance is made: each table's blocks are found
+    once (copies handed out, at most MAX_ANSWERS tables kept). False when this Datasette has no
+    such method or a plugin supplies metadata (``get_metadata``), which may change."""
+    from datasette.plugins import pm
+
+    find = getattr(datasette, "_table_permission_allows", None)
+    if find is None or getattr(find, "answers", None) is not None:
+        return find is not None
+    if pm.hook.get_metadata.get_hookimpls():
+        return False
+    answers: dict[tuple, Any] = {}
+
+    @functools.wraps(find)
+    def cached(database: str, table: str) -> Any:
+        key = (database, table)
+        if key in answers:
+            return copy.deepcopy(answers[key])
+        answer = find(database, table)
+        if len(answers) < MAX_ANSWERS:
+            answers[key] = copy.deepcopy(answer)
+        return answer
+
+    cached.answers = answers  # type: ignore[attr-defined]
+    datasette._table_permission_allows = cached
+    return True

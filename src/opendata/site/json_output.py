@@ -1,0 +1,51 @@
+"""Datasette's JSON output with Chinese written as UTF-8 instead of ``\\uXXXX`` escapes.
+
+Datasette's ``json_renderer`` (the ``.json`` of table, query and row pages: ``_shape``, ``_json``,
+``_nl``, ``_json_infinity``) writes with ``ensure_ascii``: 中 becomes ``\\u4e2d``, six bytes and
+unreadable. The site used to parse every such response again and write it once more
+(``plugin._unescape_json``): a third of the time of a 1,000-row named query (14 of 38 ms per
+request under the profiler). ``utf8_json_renderer`` is Datasette's own function, the same code,
+given an encoder that writes UTF-8: the same JSON, byte for byte, as parsing and writing again.
+"""
+
+from __future__ import annotations
+
+import types
+from typing import Any
+
+from datasette import renderer
+from datasette.utils import CustomJSONEncoder
+
+
+class Utf8JSONEncoder(CustomJSONEncoder):
+    """Datasette's encoder (rows, cursors, bytes), writing characters beyond ASCII as they are."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["ensure_ascii"] = False
+        super().__init__(*args, **kwargs)
+
+
+def _with_encoder(function: types.FunctionType, encoder: type) -> types.FunctionType | None:
+    """``function`` with the name ``CustomJSONEncoder`` in its globals bound to ``encoder``; None
+    when the function does not read that name (another Datasette: its renderer is kept as it is)."""
+    if not isinstance(function, types.FunctionType) or "CustomJSONEncoder" not in function.__code__.co_names:
+        return None
+    namespace = {**function.__globals__, "CustomJSONEncoder": encoder}
+    copy = types.FunctionType(function.__code__, namespace, function.__name__, function.__defaults__,
+                              function.__closure__)
+    copy.__kwdefaults__ = function.__kwdefaults__
+    copy.__doc__ = function.__doc__
+    return copy
+
+
+#: Datasette's ``json_renderer`` writing UTF-8; None when this Datasette's cannot be so made.
+utf8_json_renderer = _with_encoder(renderer.json_renderer, Utf8JSONEncoder)
+
+
+def render_json(args: Any, data: dict, view_name: str) -> Any:
+    """The ``json`` output renderer of the site: Datasette's, writing UTF-8. Its ``_nl=on`` lines
+    (text/plain) say their charset, now that they hold more than ASCII."""
+    response = utf8_json_renderer(args, data, view_name)
+    if getattr(response, "content_type", None) == "text/plain":
+        response.content_type = "text/plain; charset=utf-8"
+    return response
