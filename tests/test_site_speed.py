@@ -281,3 +281,30 @@ async def test_table_permissions_read_once_and_still_enforced(site_db, site_pack
     for i in range(10):
         assert ds._table_permission_allows(DB, f"no_table_{i}") == []
     assert len(answers) == schema_cache.MAX_ANSWERS
+
+
+async def test_table_rows_are_datasettes_rows_without_the_whitespace(ds, seed_report, monkeypatch):
+    """The rows of real pages (money, nulls, labelled foreign keys, links, a view) written by
+    ``table_rows`` are the ``<tbody>`` Datasette's own ``_table.html`` writes, but for the
+    whitespace between the tags."""
+    import re
+
+    from opendata.site import plugin
+
+    await ds.invoke_startup()
+    seen: list = []
+
+    def keep(rows):
+        seen.append(rows)
+        return plugin.table_rows(rows)
+
+    monkeypatch.setitem(ds.jinja_env.filters, "table_rows", keep)
+    theirs = ds.jinja_env.get_template("default:_table.html")
+    for path in ("/opendata/amounts?_size=100", "/opendata/findings", "/opendata/statements?_size=80",
+                 "/opendata/budget_execution", "/opendata/reports"):
+        assert (await ds.client.get(path)).status_code == 200, path
+        rows = seen.pop()
+        assert rows, path
+        html = await theirs.render_async(display_rows=rows, display_columns=[], request=None)
+        tbody = re.search(r"<tbody>(.*)</tbody>", html, re.S).group(1)
+        assert re.sub(r">\s+<", "><", tbody).strip() == re.sub(r">\s+<", "><", str(plugin.table_rows(rows))), path

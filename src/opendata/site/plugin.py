@@ -173,17 +173,17 @@ def zh_description(text: str) -> str:
 def table_rows(display_rows: list) -> Markup:
     """The ``<tr>`` of a table page's rows, as Datasette's ``_table.html`` writes them, in one
     Python loop: Jinja's async loop spent 9 µs per cell (7.5 of 22 ms for a 50-row page of
-    amounts), this ~1.5."""
-    classes: dict[str, str] = {}
+    amounts), this ~1 (each column's ``<td ...>`` written once per page)."""
+    opening: dict[tuple[str, str], str] = {}
     lines = []
     for row in display_rows:
         cells = []
         for cell in row:
-            column = cell["column"]
-            css = classes.get(column)
-            if css is None:
-                css = classes[column] = escape(to_css_class(column))
-            cells.append(f'<td class="col-{css} type-{escape(cell["value_type"])}">{escape(cell["value"])}</td>')
+            key = (cell["column"], cell["value_type"])
+            td = opening.get(key)
+            if td is None:
+                td = opening[key] = f'<td class="col-{escape(to_css_class(key[0]))} type-{escape(key[1])}">'
+            cells.append(f"{td}{escape(cell['value'])}</td>")
         lines.append("<tr>" + "".join(cells) + "</tr>")
     return Markup("\n".join(lines))
 
