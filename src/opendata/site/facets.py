@@ -160,23 +160,34 @@ class CachedColumnFacet(ColumnFacet):
             return await super().facet_results()
         return await self._results(cached)
 
-    async def _facet_rows(self, column: str, facet_size: int, cached: frozenset[tuple[str, str]]):
-        if (self.table, column) in cached and self._filter is not None:
-            return await self.ds.execute(
-                self.database,
-                f"select value, count from {FILTERED_COUNTS_TABLE} where [table] = :table and filter_column = :by "
-                f"and filter_value = :value and [column] = :column order by count desc, value limit {facet_size + 1}",
-                {"table": self.table, "by": self._filter[0], "value": self._filter[1], "column": column},
-                truncate=False,
-            )
-        if (self.table, column) in cached:
-            return await self.ds.execute(
-                self.database,
-                f"select value, count from {FACET_COUNTS_TABLE} where [table] = :table and [column] = :column "
-                f"order by count desc, value limit {facet_size + 1}",
-                {"table": self.table, "column": column},
-                truncate=False,
-            )
+    async def _stored_rows(self, columns: list[str], facet_size: int,
+                           cached: frozenset[tuple[str, str]]) -> dict[str, list[dict]]:
+        """The stored counts of each of ``columns`` held in ``cached`` (the top ``facet_size`` + 1,
+        in ColumnFacet's order), all read by one query: each query is a round trip to SQLite's
+        thread (0.2-0.3 ms)."""
+        wanted = list(dict.fromkeys(c for c in columns if (self.table, c) in cached))
+        if not wanted:
+            return {}
+        params: dict[str, Any] = {"table": self.table}
+        if self._filter is not None:
+            source = f"{FILTERED_COUNTS_TABLE} where [table] = :table and filter_column = :by and filter_value = :value"
+            params.update(by=self._filter[0], value=self._filter[1])
+        else:
+            source = f"{FACET_COUNTS_TABLE} where [table] = :table"
+        arms = []
+        for i, column in enumerate(wanted):
+            params[f"c{i}"] = column
+            arms.append(f"select * from (select :c{i} as facet, value, count from {source} and [column] = :c{i} "
+                        f"order by count desc, value limit {facet_size + 1})")
+        results = await self.ds.execute(self.database, " union all ".join(arms), params, truncate=False)
+        rows: dict[str, list[dict]] = {column: [] for column in wanted}
+        for facet, value, count in results.rows:
+            rows[facet].append({"value": value, "count": count})
+        return rows
+
+    async def _facet_rows(self, column: str, facet_size: int, stored: dict[str, list[dict]]):
+        if column in stored:
+            return stored[column]
         # The same query as ColumnFacet.facet_results
         facet_sql = """
                 select {col} as value, count(*) as count from (
@@ -185,10 +196,10 @@ class CachedColumnFacet(ColumnFacet):
                 where {col} is not null
                 group by {col} order by count desc, value limit {limit}
             """.format(col=escape_sqlite(column), sql=self.sql, limit=facet_size + 1)
-        return await self.ds.execute(
+        return (await self.ds.execute(
             self.database, facet_sql, self.params, truncate=False,
             custom_time_limit=self.ds.setting("facet_time_limit_ms"),
-        )
+        )).rows
 
     async def _results(self, cached: frozenset[tuple[str, str]]):
         # ColumnFacet.facet_results of Datasette 0.65 with its query in _facet_rows; tests/test_facets.py
@@ -197,12 +208,15 @@ class CachedColumnFacet(ColumnFacet):
         facets_timed_out = []
         qs_pairs = self.get_querystring_pairs()
         facet_size = self.get_facet_size()
-        for source_and_config in self.get_configs():
+        configs = self.get_configs()
+        stored = await self._stored_rows([c["config"].get("column") or c["config"]["simple"] for c in configs],
+                                         facet_size, cached)
+        for source_and_config in configs:
             config = source_and_config["config"]
             source = source_and_config["source"]
             column = config.get("column") or config["simple"]
             try:
-                facet_rows_results = await self._facet_rows(column, facet_size, cached)
+                facet_rows_results = await self._facet_rows(column, facet_size, stored)
                 facet_results_values = []
                 facet_results.append(
                     {
@@ -214,7 +228,7 @@ class CachedColumnFacet(ColumnFacet):
                         "truncated": len(facet_rows_results) > facet_size,
                     }
                 )
-                facet_rows = facet_rows_results.rows[:facet_size]
+                facet_rows = facet_rows_results[:facet_size]
                 if self.table:
                     values = [row["value"] for row in facet_rows]
                     expanded = await self.ds.expand_foreign_keys(self.database, self.table, column, values)
