@@ -103,3 +103,22 @@ def test_serve_by_default_uses_the_cores(site_db, site_package) -> None:
         assert len(workers) == (expected if expected > 1 else 0), workers
         with urllib.request.urlopen(base + "/opendata/standard_tables.json?_shape=array") as r:
             assert len(json.load(r)) == 9
+
+
+def test_a_worker_leaves_its_startup_heap_out_of_full_collections(site_db, monkeypatch) -> None:
+    """What a worker process holds once its app is made (Datasette, templates, metadata) is frozen
+    (gc.freeze): full collections no longer walk it while requests wait."""
+    import gc
+
+    from opendata.site import app
+
+    monkeypatch.setenv(app.WORKER_ARGS, json.dumps({"db_path": str(site_db), "metadata": str(
+        Path(__file__).resolve().parent.parent / "metadata.yml"), "package_dir": None}))
+    gc.unfreeze()
+    try:
+        asgi = app.worker_app()
+        assert callable(asgi)
+        assert gc.get_freeze_count() > 10_000
+        assert len(gc.get_objects(generation=2)) < gc.get_freeze_count() / 10  # the old objects: frozen
+    finally:
+        gc.unfreeze()
