@@ -308,3 +308,31 @@ async def test_table_rows_are_datasettes_rows_without_the_whitespace(ds, seed_re
         html = await theirs.render_async(display_rows=rows, display_columns=[], request=None)
         tbody = re.search(r"<tbody>(.*)</tbody>", html, re.S).group(1)
         assert re.sub(r">\s+<", "><", tbody).strip() == re.sub(r">\s+<", "><", str(plugin.table_rows(rows))), path
+
+
+async def test_included_templates_render_the_same_without_await(ds, seed_report, monkeypatch):
+    """The table's and the facets' templates, included by ``include_sync`` (a synchronous twin of
+    Datasette's environment), give the page what Jinja's asynchronous include would."""
+    from opendata.site import plugin
+
+    await ds.invoke_startup()
+    calls: list = []
+    original = plugin.include_sync
+
+    @plugin.pass_context
+    def recorded(context, names):
+        written = original(context, names)
+        calls.append((dict(context.get_all()), names, written))
+        return written
+
+    monkeypatch.setitem(ds.jinja_env.globals, "include_sync", recorded)
+    for path in ("/opendata/amounts?_sort_desc=amount", "/opendata/amounts?report_id=" + seed_report,
+                 "/opendata/budget_execution?_facet_size=2", "/opendata/report_totals", "/opendata/findings",
+                 "/opendata/statements?kind=stated&_facet=topic", "/opendata/amounts?table_no=99"):
+        assert (await ds.client.get(path)).status_code == 200, path
+        assert len(calls) == 2, path  # the facets and the table
+        for context, names, written in calls:
+            template = ds.jinja_env.select_template([names] if isinstance(names, str) else names)
+            assert str(written) == await template.render_async(context), (path, names)
+        assert "<tbody>" in str(calls[1][2]) or "没有符合条件的行" in str(calls[1][2])
+        calls.clear()

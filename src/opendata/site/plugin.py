@@ -26,6 +26,8 @@ from datasette.utils.asgi import Response
 from datasette.facets import ColumnFacet
 from datasette.filters import FilterArguments
 from datasette.utils import to_css_class
+from jinja2 import Environment, pass_context
+from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
 from ..template import MEASURES
@@ -188,6 +190,29 @@ def table_rows(display_rows: list) -> Markup:
     return Markup("\n".join(lines))
 
 
+def _sync_environment(env: Environment) -> Environment:
+    """A synchronous twin of Datasette's (asynchronous) Jinja environment: the same templates,
+    filters, globals and tests, rendered without an await per expression."""
+    twin = getattr(env, "_opendata_sync_twin", None)
+    if twin is None:
+        twin = Environment(loader=env.loader, autoescape=env.autoescape, auto_reload=env.auto_reload,
+                           enable_async=False)
+        twin.filters, twin.globals, twin.tests = env.filters, env.globals, env.tests
+        env._opendata_sync_twin = twin
+    return twin
+
+
+@pass_context
+def include_sync(context: Context, names: str | list[str]) -> Markup:
+    """``{% include names %}`` for a template that only reads plain values (no coroutine, no
+    ``await``), rendered by the synchronous twin of the environment (``_sync_environment``):
+    Jinja's asynchronous rendering spent ~10 µs on each output expression, a third of a table
+    page's template time for its column headers and facet values."""
+    template = _sync_environment(context.environment).select_template(
+        [names] if isinstance(names, str) else names)
+    return Markup(template.render(context.get_all()))
+
+
 @hookimpl(hookwrapper=True)
 def register_facet_classes():
     """ColumnFacet's place taken by CachedColumnFacet: the same facet type, configuration and URLs,
@@ -221,6 +246,7 @@ def register_output_renderer(datasette):
 def prepare_jinja2_environment(env, datasette):
     env.filters["zh_description"] = zh_description
     env.filters["table_rows"] = table_rows
+    env.globals["include_sync"] = include_sync
 
 
 @hookimpl
