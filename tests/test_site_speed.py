@@ -337,3 +337,62 @@ async def test_included_templates_render_the_same_without_await(ds, seed_report,
         assert str(written) == await template.render_async(context), path
         assert "<tbody>" in written or "没有符合条件的行" in written
         assert 'class="facet-info' in written or "facet" not in path
+
+
+# --- a foreign key's label asked of SQLite once (schema_cache.cache_labels) ---
+
+async def test_labels_are_datasettes_and_asked_once(ds, seed_report, monkeypatch):
+    """Each value's label is what Datasette's own lookup gives, for any mix of values (known,
+    unknown, null, another type); a page asked again asks SQLite for no label; at most MAX_LABELS
+    values are kept."""
+    import re
+
+    from opendata.site import schema_cache
+
+    await ds.invoke_startup()
+    cached = ds.expand_foreign_keys
+    assert cached.labels is not None
+
+    async def theirs(table, column, values):
+        return await Datasette.expand_foreign_keys(ds, DB, table, column, values)
+
+    cases = [("amounts", "report_id", [seed_report, "no-such-report", None]),
+             ("amounts", "table_no", [5, 1, 5, None]), ("amounts", "table_no", ["5", 7]),
+             ("amounts", "classification_id", ["2060101@2020", "nothing@2020"]), ("amounts", "item", ["x"]),
+             ("report_tables", "table_no", [1, 2, 3, 4, 5, 6, 7, 8, 9]), ("statements", "report_id", [seed_report])]
+    for _ in range(2):
+        for table, column, values in cases:
+            assert await cached(DB, table, column, values) == await theirs(table, column, values), (table, column)
+    assert ("str", "5") not in {(type(v).__name__, v) for (_, v) in cached.labels[(DB, "amounts", "table_no")]}
+    path = f"/{DB}/amounts?report_id={seed_report}&_facet=classification_id"
+    first = (await ds.client.get(path)).text
+    asked: list[str] = []
+    execute = ds.execute
+
+    async def recorded(database, sql, *args, **kwargs):
+        asked.append(sql)
+        return await execute(database, sql, *args, **kwargs)
+
+    monkeypatch.setattr(ds, "execute", recorded)
+    again = (await ds.client.get(path)).text
+    assert re.sub(r"查询用时 [0-9.]+", "", again) == re.sub(r"查询用时 [0-9.]+", "", first)
+    assert asked and not [sql for sql in asked if " in (" in sql]  # no label asked
+    monkeypatch.setattr(schema_cache, "MAX_LABELS", sum(len(v) for v in cached.labels.values()))
+    assert await cached(DB, "amounts", "table_no", [2, 3]) == await theirs("amounts", "table_no", [2, 3])
+    assert sum(len(v) for v in cached.labels.values()) == schema_cache.MAX_LABELS
+
+
+async def test_labels_of_a_mutable_database_are_asked_every_time(tmp_path):
+    path = tmp_path / "live.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("create table units (id integer primary key, name text)")
+        conn.execute("create table rows (id integer primary key, unit integer references units(id))")
+        conn.execute("insert into units values (1, '甲')")
+        conn.execute("insert into rows values (1, 1)")
+    ds = Datasette([str(path)])
+    await ds.invoke_startup()
+    assert await ds.expand_foreign_keys("live", "rows", "unit", [1]) == {("unit", 1): "甲"}
+    with sqlite3.connect(path) as conn:
+        conn.execute("update units set name = '乙'")
+    assert await ds.expand_foreign_keys("live", "rows", "unit", [1]) == {("unit", 1): "乙"}
+    assert not ds.expand_foreign_keys.labels

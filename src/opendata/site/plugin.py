@@ -34,7 +34,7 @@ from ..template import MEASURES
 from ..zh_search import fts_query
 from .facets import CachedColumnFacet, stored_counts
 from .json_output import render_json, utf8_json_renderer
-from .schema_cache import cache_schemas, cache_table_permissions
+from .schema_cache import cache_labels, cache_schemas, cache_table_permissions
 
 ASSETS_URL = "/-/opendata/"
 SEARCH_TABLE = "search_index"
@@ -228,9 +228,10 @@ def register_facet_classes():
 def startup(datasette):
     """Immutable databases answer Datasette's schema questions from memory after the first time,
     and a facet value's page its row count from the build's counts; a table's ``allow`` blocks
-    are read from the metadata once."""
+    are read from the metadata once, and a foreign key's label from SQLite once."""
     cache_schemas(datasette)
     cache_table_permissions(datasette)
+    cache_labels(datasette)
     for db in datasette.databases.values():
         stored_counts(db)
 

@@ -7,7 +7,8 @@ trips to SQLite threads, 27 of them for the schema (about 0.2 ms each, plus the 
 An immutable database (``datasette -i``, what ``opendata serve`` opens) cannot change while it is
 served, so each answer is kept the first time it is asked for: the same answers, without the trips.
 A mutable database is left as it is. The metadata, given once when the site starts, is read the
-same way (``cache_table_permissions``).
+same way (``cache_table_permissions``), and so are the labels of an immutable database's foreign
+keys (``cache_labels``).
 """
 
 from __future__ import annotations
@@ -142,3 +143,46 @@ def cache_table_permissions(datasette: "Datasette") -> bool:
     cached.answers = answers  # type: ignore[attr-defined]
     datasette._table_permission_allows = cached
     return True
+
+
+#: Labels of foreign keys kept per site (``cache_labels``): every report, code and table a page can
+#: name, many times over at national scale.
+MAX_LABELS = 200_000
+
+
+def cache_labels(datasette: "Datasette") -> None:
+    """Datasette labels a foreign key's values (a report's title for its report_id, a code's name)
+    by asking SQLite on every page, for the rows and again for the facets: two or three round trips
+    to SQLite's threads for a page of amounts. In an immutable database a value's label never
+    changes: each is asked for once (at most MAX_LABELS kept). Values SQLite does not label (a
+    query cut off by the time limit, a dangling key) are asked for again next time."""
+    expand = datasette.expand_foreign_keys
+    if getattr(expand, "labels", None) is not None:
+        return
+    labels: dict[tuple, dict[tuple[type, Any], tuple[Any, Any]]] = {}
+
+    @functools.wraps(expand)
+    async def cached(database: str, table: str, column: str, values: Any) -> dict:
+        db = datasette.databases.get(database)
+        if db is None or db.is_mutable:
+            return await expand(database, table, column, values)
+        known = labels.setdefault((database, table, column), {})
+        found, missing = {}, []
+        for value in values:
+            hit = known.get((type(value), value))
+            if hit is not None:
+                found[(column, hit[0])] = hit[1]
+            elif value is not None:  # null is never a key: SQLite labels it with nothing
+                missing.append(value)
+        if missing:
+            answer = await expand(database, table, column, missing)
+            found.update(answer)
+            asked = {(type(v), v) for v in missing}
+            room = MAX_LABELS - sum(len(k) for k in labels.values())
+            # Kept only when SQLite answered with the values as asked (not 5 for '5').
+            if all((type(k[1]), k[1]) in asked for k in answer) and len(answer) <= room:
+                known.update(((type(k[1]), k[1]), (k[1], label)) for k, label in answer.items())
+        return found
+
+    cached.labels = labels  # type: ignore[attr-defined]
+    datasette.expand_foreign_keys = cached
