@@ -179,6 +179,8 @@ JSON_PAGES = [
     "/opendata/report_totals.json",
     "/opendata/compare_totals.json?_shape=array",
     "/opendata/report_overview.json?report_id=zhuzhou-lusong-kjgxj-2020-final",
+    "/opendata/reports/zhuzhou-lusong-kjgxj-2020-final.json",
+    "/opendata/reports/zhuzhou-lusong-kjgxj-2020-final.json?_shape=objects",
     "/opendata.json?sql=select+'中文'+as+a,+1e999+as+b,+x'ff00'+as+c",
     "/opendata.json?sql=select+'中文'+as+a,+1e999+as+b&_json_infinity=1&_shape=array",
     "/opendata.json?sql=select+'[\"科目\"]'+as+j&_json=j&_shape=array",

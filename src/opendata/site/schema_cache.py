@@ -145,9 +145,9 @@ def cache_table_permissions(datasette: "Datasette") -> bool:
     return True
 
 
-#: Labels of foreign keys kept per site (``cache_labels``): every report, code and table a page can
-#: name, many times over at national scale.
-MAX_LABELS = 200_000
+#: Labels of foreign keys kept per server process (``cache_labels``): every report, code and table
+#: a page can name at national scale (~200 bytes each: at most ~10 MB).
+MAX_LABELS = 50_000
 
 
 def cache_labels(datasette: "Datasette") -> None:
