@@ -1,5 +1,5 @@
 """What makes the site's pages cheaper keeps them the same: the schema of an immutable database read
-once (``opendata.site.schema_cache``) and the rows of a table page written by one Python loop
+once (``opendata.site.immutable_cache``) and the rows of a table page written by one Python loop
 (``opendata.site.plugin.table_rows``)."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from datasette.app import Datasette
 from datasette.database import Database
 
 from opendata.site.app import make_app
-from opendata.site.schema_cache import METHODS, SCHEMA_SQL
+from opendata.site.immutable_cache import METHODS, SCHEMA_SQL
 
 ROOT = Path(__file__).resolve().parent.parent
 METADATA = ROOT / "metadata.yml"
@@ -44,7 +44,7 @@ async def test_cached_schema_answers_as_sqlite_does(ds):
     reads from SQLite, the first time and the next."""
     await ds.invoke_startup()
     db = ds.databases[DB]
-    assert db._opendata_schema_cached
+    assert db._opendata_immutable_cached
     names = await Database.table_names(db) + await Database.view_names(db)
     assert "amounts" in names and "report_totals" in names
     for name in METHODS:
@@ -114,7 +114,7 @@ async def test_mutable_database_is_asked_every_time(tmp_path):
     assert await db.table_names() == ["a"]
     await db.execute_write("create table b (y)")
     assert await db.table_names() == ["a", "b"]
-    assert not getattr(db, "_opendata_schema_cached", False)
+    assert not getattr(db, "_opendata_immutable_cached", False)
 
 
 async def test_internal_catalogue_filled_once(ds, round_trips):
@@ -153,9 +153,9 @@ async def test_table_rows_escape_and_mark_cells(tmp_path):
 
 async def test_cache_does_not_grow_with_any_url(ds, monkeypatch):
     """A table name in a URL is the visitor's choice: answers past the cap are not kept."""
-    from opendata.site import schema_cache
+    from opendata.site import immutable_cache
 
-    monkeypatch.setattr(schema_cache, "MAX_ANSWERS", 20)
+    monkeypatch.setattr(immutable_cache, "MAX_ANSWERS", 20)
     await ds.invoke_startup()
     db = ds.databases[DB]
     for i in range(40):
@@ -257,14 +257,14 @@ def test_utf8_renderer_is_datasettes_with_another_encoder():
     assert "株洲" in new and "\\u" not in new.replace("\\\\", "")
 
 
-# --- a table's allow blocks read from the metadata once (schema_cache.cache_table_permissions) ---
+# --- a table's allow blocks read from the metadata once (immutable_cache.cache_table_permissions) ---
 
 async def test_table_permissions_read_once_and_still_enforced(site_db, site_package, monkeypatch):
     """An ``allow`` block of the metadata still closes its table, on every request; each table's
     blocks are what Datasette finds in the metadata; the cache keeps at most MAX_ANSWERS tables."""
     from datasette.app import Datasette as Plain
 
-    from opendata.site import schema_cache
+    from opendata.site import immutable_cache
 
     meta = {"databases": {DB: {"tables": {"findings": {"allow": {"id": "root"}}}}}}
     ds = make_app(site_db, metadata=meta, package_dir=site_package)
@@ -279,10 +279,10 @@ async def test_table_permissions_read_once_and_still_enforced(site_db, site_pack
         assert ds._table_permission_allows(DB, table) == Plain._table_permission_allows(ds, DB, table)
     ds._table_permission_allows(DB, "findings")[0]["id"] = "changed"
     assert ds._table_permission_allows(DB, "findings") == [{"id": "root"}]
-    monkeypatch.setattr(schema_cache, "MAX_ANSWERS", len(answers) + 2)
+    monkeypatch.setattr(immutable_cache, "MAX_ANSWERS", len(answers) + 2)
     for i in range(10):
         assert ds._table_permission_allows(DB, f"no_table_{i}") == []
-    assert len(answers) == schema_cache.MAX_ANSWERS
+    assert len(answers) == immutable_cache.MAX_ANSWERS
 
 
 async def test_table_rows_are_datasettes_rows_without_the_whitespace(ds, seed_report, monkeypatch):
@@ -341,7 +341,7 @@ async def test_included_templates_render_the_same_without_await(ds, seed_report,
         assert 'class="facet-info' in written or "facet" not in path
 
 
-# --- a foreign key's label asked of SQLite once (schema_cache.cache_labels) ---
+# --- a foreign key's label asked of SQLite once (immutable_cache.cache_labels) ---
 
 async def test_labels_are_datasettes_and_asked_once(ds, seed_report, monkeypatch):
     """Each value's label is what Datasette's own lookup gives, for any mix of values (known,
@@ -349,7 +349,7 @@ async def test_labels_are_datasettes_and_asked_once(ds, seed_report, monkeypatch
     values are kept."""
     import re
 
-    from opendata.site import schema_cache
+    from opendata.site import immutable_cache
 
     await ds.invoke_startup()
     cached = ds.expand_foreign_keys
@@ -379,9 +379,9 @@ async def test_labels_are_datasettes_and_asked_once(ds, seed_report, monkeypatch
     again = (await ds.client.get(path)).text
     assert re.sub(r"查询用时 [0-9.]+", "", again) == re.sub(r"查询用时 [0-9.]+", "", first)
     assert asked and not [sql for sql in asked if " in (" in sql]  # no label asked
-    monkeypatch.setattr(schema_cache, "MAX_LABELS", sum(len(v) for v in cached.labels.values()))
+    monkeypatch.setattr(immutable_cache, "MAX_LABELS", sum(len(v) for v in cached.labels.values()))
     assert await cached(DB, "amounts", "table_no", [2, 3]) == await theirs("amounts", "table_no", [2, 3])
-    assert sum(len(v) for v in cached.labels.values()) == schema_cache.MAX_LABELS
+    assert sum(len(v) for v in cached.labels.values()) == immutable_cache.MAX_LABELS
 
 
 async def test_labels_of_a_mutable_database_are_asked_every_time(tmp_path):

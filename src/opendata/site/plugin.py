@@ -9,7 +9,7 @@
 - The site's stylesheet on every page.
 - Default facets of an unfiltered table page read from the counts the build stored
   (``_facet_counts``; see ``site/facets.py``) instead of a GROUP BY over the whole table.
-- The schema of an immutable database read once, not on every request (``site/schema_cache.py``),
+- The schema of an immutable database read once, not on every request (``site/immutable_cache.py``),
   and the row count of a facet value's page read from the build's counts (``site/facets.py``).
 - A table page's rows written by one Python loop (the ``table_rows`` filter of ``_table.html``).
 """
@@ -34,7 +34,7 @@ from ..template import MEASURES
 from ..zh_search import fts_query
 from .facets import CachedColumnFacet, stored_counts
 from .json_output import render_json, utf8_json_renderer
-from .schema_cache import cache_labels, cache_schemas, cache_table_permissions
+from .immutable_cache import cache_labels, cache_schemas, cache_table_permissions
 
 ASSETS_URL = "/-/opendata/"
 SEARCH_TABLE = "search_index"

@@ -1,4 +1,5 @@
-"""The schema of an immutable database, read once.
+"""What an immutable site is asked again and again, answered once: the schema, the metadata's
+permissions and the labels of foreign keys.
 
 Datasette asks SQLite about a table's schema on every request: its columns, primary keys,
 foreign keys (once per column it labels), full-text table, definition and indexes, and whether
@@ -80,13 +81,13 @@ def _memo_schema_sql(execute: Callable[..., Awaitable[Any]]) -> Callable[..., Aw
 def cache_schema(db: "Database") -> bool:
     """Answer ``db``'s schema questions from memory after the first time, when ``db`` is
     immutable; True when it is."""
-    if db.is_mutable or db.is_memory or getattr(db, "_opendata_schema_cached", False):
-        return bool(getattr(db, "_opendata_schema_cached", False))
+    if db.is_mutable or db.is_memory or getattr(db, "_opendata_immutable_cached", False):
+        return bool(getattr(db, "_opendata_immutable_cached", False))
     for name in METHODS:
         if hasattr(db, name):
             setattr(db, name, _memo(getattr(db, name)))
     db.execute = _memo_schema_sql(db.execute)
-    db._opendata_schema_cached = True
+    db._opendata_immutable_cached = True
     return True
 
 
