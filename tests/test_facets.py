@@ -339,3 +339,24 @@ async def test_synthetic_corpus_html(synthetic):
     for table in FACET_COUNTS:
         path = f"/{DB}/{table}?_facet_size=max"
         assert await facet_html(built, path) == await facet_html(plain, path), path
+
+
+@pytest.mark.parametrize("settings", [{}, {"force_https_urls": True}])
+async def test_toggle_urls_are_datasettes_absolute_urls(site_db, settings):
+    """A facet value's toggle URL, built from the page's origin once, is ``Datasette.absolute_url``'s
+    for every kind of path (a PrefixedUrlString, dot segments, a network path, a fragment)."""
+    from datasette.utils import PrefixedUrlString
+    from datasette.utils.asgi import Request
+
+    from opendata.site.facets import _absolute_urls
+
+    ds = make_app(site_db, settings=settings)
+    request = Request.fake("/opendata/amounts?_facet=side&measure=%E5%86%B3%E7%AE%97%E6%95%B0")
+    absolute = _absolute_urls(ds, request)
+    paths = ["/opendata/amounts?side=%E6%94%B6%E5%85%A5", PrefixedUrlString("/opendata/amounts?a=1"),
+             "/opendata/./amounts?a=1", "/opendata/x/../amounts", "//evil.example/x", "/a?b=/./c", "/a#b", "a/b",
+             "/opendata/amounts;p?x=1", ""]
+    for path in paths:
+        assert absolute(path) == ds.absolute_url(request, path), path
+        assert type(absolute(path)) is str
+    assert absolute(paths[0]) == ("https" if settings else "http") + "://localhost" + paths[0]

@@ -398,3 +398,102 @@ async def test_labels_of_a_mutable_database_are_asked_every_time(tmp_path):
         conn.execute("update units set name = '乙'")
     assert await ds.expand_foreign_keys("live", "rows", "unit", [1]) == {("unit", 1): "乙"}
     assert not ds.expand_foreign_keys.labels
+
+
+# --- the cells of a page rendered by Datasette's own function, rebound (opendata.site.cell_rendering) ---
+
+CELL_PAGES = ("/opendata/amounts?_size=100", "/opendata/amounts?_sort_desc=amount&_labels=off", "/opendata/findings",
+              "/opendata/statements?_size=80", "/opendata/reports", "/opendata/report_tables",
+              "/opendata/budget_execution", "/opendata/classification?_size=200")
+
+
+async def test_cells_rendered_as_datasette_renders_them(ds, seed_report, monkeypatch):
+    """Table and row pages (money, labelled foreign keys, compound keys with Chinese values in their
+    links, a finding's links to its rows, views) are, byte for byte, what Datasette's own
+    ``display_columns_and_rows`` writes."""
+    import re
+
+    import datasette.views.row
+    import datasette.views.table
+
+    from opendata.site import cell_rendering
+
+    await ds.invoke_startup()
+    assert datasette.views.table.display_columns_and_rows is cell_rendering.display_columns_and_rows
+    assert datasette.views.row.display_columns_and_rows is cell_rendering.display_columns_and_rows
+    amounts = (await ds.client.get("/opendata/amounts?report_id=" + seed_report)).text
+    links = re.findall(r'<td class="col-Link type-pk"><a href="([^"]+)"', amounts)
+    assert len(links) == 50 and any("~E5" in link for link in links)  # 决算数, tilde-encoded
+    rows = [links[0], links[-1], re.search(r'href="(/opendata/findings/\d+)"',
+                                          (await ds.client.get("/opendata/findings")).text).group(1)]
+    ours = {path: await ds.client.get(path) for path in (*CELL_PAGES, *rows)}
+    for module in (datasette.views.table, datasette.views.row):
+        monkeypatch.setattr(module, "display_columns_and_rows", cell_rendering.DATASETTE_DISPLAY)
+    for path, response in ours.items():
+        theirs = await ds.client.get(path)
+        assert response.status_code == theirs.status_code == 200, path
+        took = re.compile(r"查询用时 [0-9.]+ 毫秒")  # the query's time, which differs between requests
+        assert took.sub("", response.text) == took.sub("", theirs.text), path
+    assert "万元" in ours[CELL_PAGES[0]].text and 'href="/opendata/amounts?' in ours["/opendata/findings"].text
+
+
+def test_display_function_is_datasettes_rebound():
+    import datasette.utils
+    import datasette.views.table
+
+    from opendata.site import cell_rendering
+
+    ours = cell_rendering.display_columns_and_rows
+    assert ours.__code__ is cell_rendering.DATASETTE_DISPLAY.__code__
+    changed = {k for k, v in ours.__globals__.items() if datasette.views.table.__dict__.get(k) is not v}
+    # (the module's own display_columns_and_rows is ours once installed)
+    assert changed - {"display_columns_and_rows"} == {"pm", "tilde_encode", "path_from_row_pks"}
+    assert ours.__globals__["path_from_row_pks"].__code__ is datasette.utils.path_from_row_pks.__code__
+    assert cell_rendering.tilde_encode("决算数/a,b") == datasette.utils.tilde_encode("决算数/a,b") == \
+        "~E5~86~B3~E7~AE~97~E6~95~B0~2Fa~2Cb"
+
+
+def test_direct_hook_caller_answers_as_pluggy():
+    """The implementations called in pluggy's order, with the arguments each names, and every answer
+    that is not None; with a hook wrapper registered, through pluggy (which runs the wrapper)."""
+    from datasette import hookimpl
+    from datasette.plugins import pm
+
+    from opendata.site.cell_rendering import DirectHookCaller
+
+    class First:
+        @hookimpl(tryfirst=True)
+        def render_cell(self, value, column):
+            return f"first {value}" if column == "a" else None
+
+    class Last:
+        @hookimpl(trylast=True)
+        def render_cell(self, row, table):
+            return f"last {table} {row[0]}"
+
+    wrapped: list = []
+
+    class Wrapper:
+        @hookimpl(hookwrapper=True)
+        def render_cell(self, value):
+            wrapped.append(value)
+            yield
+
+    caller = DirectHookCaller(pm.hook.render_cell)
+    calls = [dict(row=[n], value=n, column=column, table="amounts", database="opendata", datasette=None)
+             for n in (1, 2.5, None) for column in ("a", "amount", "b")]
+    plugins = [First(), Last()]
+    try:
+        for plugin in plugins:
+            pm.register(plugin)
+        for kwargs in calls:
+            assert caller(**kwargs) == pm.hook.render_cell(**kwargs), kwargs
+        assert caller(**calls[0]) == ["first 1", "last amounts 1"]
+        assert caller(**calls[4]) == ['<span class="num">2.50</span><span class="unit">万元</span>', "last amounts 2.5"]
+        pm.register(wrapper := Wrapper())
+        plugins.append(wrapper)
+        assert caller(**calls[0]) == ["first 1", "last amounts 1"] and wrapped == [1]
+    finally:
+        for plugin in plugins:
+            pm.unregister(plugin)
+    assert caller(**calls[0]) == pm.hook.render_cell(**calls[0]) == []

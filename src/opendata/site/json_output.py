@@ -10,11 +10,12 @@ given an encoder that writes UTF-8: the same JSON, byte for byte, as parsing and
 
 from __future__ import annotations
 
-import types
 from typing import Any
 
 from datasette import renderer
 from datasette.utils import CustomJSONEncoder
+
+from .rebound import rebound
 
 
 class Utf8JSONEncoder(CustomJSONEncoder):
@@ -25,21 +26,8 @@ class Utf8JSONEncoder(CustomJSONEncoder):
         super().__init__(*args, **kwargs)
 
 
-def _with_encoder(function: types.FunctionType, encoder: type) -> types.FunctionType | None:
-    """``function`` with the name ``CustomJSONEncoder`` in its globals bound to ``encoder``; None
-    when the function does not read that name (another Datasette: its renderer is kept as it is)."""
-    if not isinstance(function, types.FunctionType) or "CustomJSONEncoder" not in function.__code__.co_names:
-        return None
-    namespace = {**function.__globals__, "CustomJSONEncoder": encoder}
-    copy = types.FunctionType(function.__code__, namespace, function.__name__, function.__defaults__,
-                              function.__closure__)
-    copy.__kwdefaults__ = function.__kwdefaults__
-    copy.__doc__ = function.__doc__
-    return copy
-
-
 #: Datasette's ``json_renderer`` writing UTF-8; None when this Datasette's cannot be so made.
-utf8_json_renderer = _with_encoder(renderer.json_renderer, Utf8JSONEncoder)
+utf8_json_renderer = rebound(renderer.json_renderer, CustomJSONEncoder=Utf8JSONEncoder)
 
 
 def render_json(args: Any, data: dict, view_name: str) -> Any:

@@ -185,7 +185,9 @@ def table_rows(display_rows: list) -> Markup:
             td = opening.get(key)
             if td is None:
                 td = opening[key] = f'<td class="col-{escape(to_css_class(key[0]))} type-{escape(key[1])}">'
-            cells.append(f"{td}{escape(cell['value'])}</td>")
+            value = cell["value"]
+            # Markup (a plugin's rendering, a link) as it is: escape() would copy it into a new one.
+            cells.append(f"{td}{value if type(value) is Markup else escape(value)}</td>")
         lines.append("<tr>" + "".join(cells) + "</tr>")
     return Markup("\n".join(lines))
 
@@ -232,6 +234,10 @@ def startup(datasette):
     cache_schemas(datasette)
     cache_table_permissions(datasette)
     cache_labels(datasette)
+    # Imported here: Datasette's views import its plugins (this module) as they load.
+    from . import cell_rendering
+
+    cell_rendering.install()
     for db in datasette.databases.values():
         stored_counts(db)
 
