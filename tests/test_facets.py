@@ -360,3 +360,37 @@ async def test_toggle_urls_are_datasettes_absolute_urls(site_db, settings):
         assert absolute(path) == ds.absolute_url(request, path), path
         assert type(absolute(path)) is str
     assert absolute(paths[0]) == ("https" if settings else "http") + "://localhost" + paths[0]
+
+
+async def test_stored_counts_read_once_per_process(site_db, monkeypatch):
+    """The stored counts of a page are read from SQLite once: asked again, the page asks SQLite
+    nothing of the facet tables, and says the same; past MAX_MEMO answers, they are read each time."""
+    from datasette.database import Database
+
+    from opendata.site import facets
+
+    asked: list[str] = []
+    execute = Database.execute
+
+    async def recorded(self, sql, *args, **kwargs):
+        asked.append(sql)
+        return await execute(self, sql, *args, **kwargs)
+
+    monkeypatch.setattr(Database, "execute", recorded)
+    ds = make_app(site_db, metadata=METADATA)
+    pages = [f"/{DB}/amounts.json?_facet_size=3", f"/{DB}/amounts.json?table_no=5", f"/{DB}/amounts.json?table_no=77"]
+    def counted(page: dict) -> tuple:
+        return page["facet_results"], page["filtered_table_rows_count"], page["rows"]
+
+    first = [counted(await get_json(ds, p)) for p in pages]
+    assert sum(FACET_COUNTS_TABLE in sql for sql in asked) >= 2
+    asked.clear()
+    assert [counted(await get_json(ds, p)) for p in pages] == first
+    assert not [sql for sql in asked if FACET_COUNTS_TABLE in sql], asked
+    monkeypatch.setattr(facets, "MAX_MEMO", len(facets._memos[ds.get_database(DB)]))
+    for size in range(4, 14):
+        await get_json(ds, f"/{DB}/amounts.json?_facet_size={size}")
+    assert len(facets._memos[ds.get_database(DB)]) == facets.MAX_MEMO
+    asked.clear()
+    page = await get_json(ds, f"/{DB}/amounts.json?_facet_size=13")
+    assert [sql for sql in asked if FACET_COUNTS_TABLE in sql] and len(page["facet_results"]["table_no"]["results"]) <= 13

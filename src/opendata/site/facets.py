@@ -24,6 +24,10 @@ The count of such a page (``?column=value``: Datasette's ``select count(*) from 
 that value over the whole table (``stored_counts``), when the database is immutable and the build
 stored that value as the URL gives it; any other count runs as it did.
 
+Those stored answers are read from SQLite once per server process and kept (``_memo``: the database
+is immutable; at most MAX_MEMO answers per database, whatever the URLs ask): a page of amounts then
+makes no round trip for its facets (1.2 ms of its 11 in process).
+
 Otherwise it is Datasette's ColumnFacet, untouched. Either way the results (values, counts, order,
 ``truncated``, labels of foreign keys, toggle URLs, ``selected``) are built by the same code from
 the same rows: the query is the only difference.
@@ -108,9 +112,9 @@ def stored_counts(db) -> bool:
             table = next((t for t, f, _ in await stored_filtered_facets(db)
                           if escape_sqlite(t) == table_sql and f == column), None)
             if table is not None:
-                count = await execute(
+                count = await _memo(db, ("count", table, column, value), lambda: execute(
                     f"select count as [count(*)] from {FACET_COUNTS_TABLE} where [table] = ? and [column] = ? "
-                    "and cast(value as text) = ?", [table, column, value])
+                    "and cast(value as text) = ?", [table, column, value]))
                 if count.rows:
                     return count
         return await execute(sql, params, *args, **kwargs)
@@ -118,6 +122,25 @@ def stored_counts(db) -> bool:
     db.execute = answered
     db._opendata_stored_counts = True
     return True
+
+
+#: Answers kept per database by ``_memo``: the URL chooses the filter value and ``_facet_size``, so
+#: past this many, answers are read again each time instead of kept (memory stays bounded).
+MAX_MEMO = 4096
+
+_memos: WeakKeyDictionary = WeakKeyDictionary()
+
+
+async def _memo(db: Any, key: tuple, read: Callable[[], Awaitable[Any]]) -> Any:
+    """``read()``'s answer for ``key``, read from an immutable database ``db`` once per process
+    (the facet code reads the answers and never changes them)."""
+    answers = _memos.setdefault(db, {})
+    if key in answers:
+        return answers[key]
+    answer = await read()
+    if len(answers) < MAX_MEMO:
+        answers[key] = answer
+    return answer
 
 
 def _absolute_urls(ds: Any, request: Any) -> Callable[[str], str]:
@@ -168,23 +191,30 @@ class CachedColumnFacet(ColumnFacet):
             stored_by = await stored_filtered_facets(db)
             cached = frozenset((t, c) for t, f, c in stored_by if t == self.table and f == one[0] and c in columns)
             # A value the build did not store (another spelling, or no row has it): counted live.
-            if cached and not (await db.execute(
-                    f"select 1 from {FILTERED_COUNTS_TABLE} where [table] = ? and filter_column = ? "
-                    "and filter_value = ? limit 1", (self.table, *one))).rows:
+            if cached and not await _memo(db, ("has value", self.table, one), lambda: self._has_filtered_counts(db, one)):
                 cached = frozenset()
             self._filter = one
         if not cached:
             return await super().facet_results()
         return await self._results(cached)
 
+    async def _has_filtered_counts(self, db: Any, one: tuple[str, str]) -> bool:
+        return bool((await db.execute(f"select 1 from {FILTERED_COUNTS_TABLE} where [table] = ? and filter_column = ? "
+                                      "and filter_value = ? limit 1", (self.table, *one))).rows)
+
     async def _stored_rows(self, columns: list[str], facet_size: int,
                            cached: frozenset[tuple[str, str]]) -> dict[str, list[dict]]:
         """The stored counts of each of ``columns`` held in ``cached`` (the top ``facet_size`` + 1,
-        in ColumnFacet's order), all read by one query: each query is a round trip to SQLite's
-        thread (0.2-0.3 ms)."""
-        wanted = list(dict.fromkeys(c for c in columns if (self.table, c) in cached))
+        in ColumnFacet's order), all read by one query (each query is a round trip to SQLite's
+        thread, 0.2-0.6 ms), once per process: the database is immutable (``_memo``)."""
+        wanted = tuple(dict.fromkeys(c for c in columns if (self.table, c) in cached))
         if not wanted:
             return {}
+        db = self.ds.get_database(self.database)
+        return await _memo(db, ("rows", self.table, self._filter, wanted, facet_size),
+                           lambda: self._read_stored_rows(wanted, facet_size))
+
+    async def _read_stored_rows(self, wanted: tuple[str, ...], facet_size: int) -> dict[str, list[dict]]:
         params: dict[str, Any] = {"table": self.table}
         if self._filter is not None:
             source = f"{FILTERED_COUNTS_TABLE} where [table] = :table and filter_column = :by and filter_value = :value"
