@@ -394,3 +394,65 @@ async def test_stored_counts_read_once_per_process(site_db, monkeypatch):
     asked.clear()
     page = await get_json(ds, f"/{DB}/amounts.json?_facet_size=13")
     assert [sql for sql in asked if FACET_COUNTS_TABLE in sql] and len(page["facet_results"]["table_no"]["results"]) <= 13
+
+
+# --- live facets asked in one query (CachedColumnFacet._live_rows) ---
+
+LIVE = [*FILTERED, "/{db}/amounts.json?report_id={report}&_facet=side&_facet=code&_facet_size=3",
+        "/{db}/statements.json?report_id={report}&_facet=topic", "/{db}/amounts.json?report_id={report}&_facet=nope",
+        "/{db}/amounts.json?table_no=5&_facet=side&_facet=code_certainty", "/{db}/amounts?report_id={report}",
+        "/{db}/findings?report_id={report}"]
+
+
+async def test_live_facets_in_one_query_are_column_facets(shipped, seed_report, monkeypatch):
+    """Facets counted live (a filtered page) are asked in one query, and say, value for value and
+    for a facet on a column that does not exist, what Datasette's ColumnFacet says asking one query per facet."""
+    from datasette.facets import ColumnFacet
+
+    from opendata.site.facets import CachedColumnFacet
+
+    built = shipped[0]
+    paths = [url.format(db=DB, report=seed_report) for url in LIVE]
+    ours = {path: await built.client.get(path) for path in paths}
+    monkeypatch.setattr(CachedColumnFacet, "facet_results", ColumnFacet.facet_results)
+    for path, response in ours.items():
+        theirs = await built.client.get(path)
+        assert response.status_code == theirs.status_code, path
+        if path.split("?")[0].endswith(".json"):
+            if response.status_code == 200:
+                assert response.json()["facet_results"] == theirs.json()["facet_results"], path
+            else:
+                assert response.json() == theirs.json(), path
+        else:
+            block = BeautifulSoup(response.text, "html.parser").select_one(".facet-results")
+            assert str(block) == str(BeautifulSoup(theirs.text, "html.parser").select_one(".facet-results")), path
+    assert ours[paths[-4]].status_code == 400  # no such column: Datasette's own error
+
+
+async def test_live_facets_ask_once_and_fall_back(site_db, seed_report, monkeypatch):
+    """A report's page asks its four live facets in one query; when that query fails or times out,
+    each facet is asked alone (ColumnFacet's way), which says which one timed out."""
+    from datasette.database import Database, QueryInterrupted
+
+    asked: list[str] = []
+    execute = Database.execute
+    fail = {"on": False}
+
+    async def recorded(self, sql, *args, **kwargs):
+        asked.append(sql)
+        if fail["on"] and ("_opendata_facet_" in sql or "group by [measure]" in sql or "group by measure" in sql):
+            raise QueryInterrupted(None, sql, args[0] if args else None)
+        return await execute(self, sql, *args, **kwargs)
+
+    monkeypatch.setattr(Database, "execute", recorded)
+    ds = make_app(site_db, metadata=METADATA)
+    path = f"/{DB}/amounts.json?report_id={seed_report}"
+    page = await get_json(ds, path)
+    facet_queries = [sql for sql in asked if "count(*) as count" in sql]
+    assert len(facet_queries) == 1 and facet_queries[0].count("union all") == len(FACET_COUNTS["amounts"]) - 1
+    fail["on"] = True
+    timed_out = await get_json(ds, path)
+    assert timed_out["facet_results"] == {k: v for k, v in page["facet_results"].items() if k != "measure"}
+    html = BeautifulSoup((await ds.client.get(path.replace(".json", ""))).text, "html.parser")
+    assert html.select_one(".facets-timed-out").get_text() == "以下分面统计超时： measure"
+    assert html.select_one("#facet-table_no") is not None and html.select_one("#facet-measure") is None
