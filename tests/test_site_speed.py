@@ -497,3 +497,33 @@ def test_direct_hook_caller_answers_as_pluggy():
         for plugin in plugins:
             pm.unregister(plugin)
     assert caller(**calls[0]) == pm.hook.render_cell(**calls[0]) == []
+
+
+def test_copies_of_answers_are_deep_copies():
+    """The cache's copies equal deepcopy's and share nothing a caller could change."""
+    import copy
+    from collections import namedtuple
+
+    from opendata.site.immutable_cache import copied
+
+    Column = namedtuple("Column", "cid name type notnull default_value is_pk hidden")
+    answers = [
+        [Column(0, "report_id", "TEXT", 1, None, 1, 0), Column(1, "amount", "REAL", 0, None, 0, 0)],
+        [{"column": "report_id", "other_table": "reports", "other_column": "report_id"}],
+        ["report_id", "table_no"], "search_index_fts", None, 3, 2.5, True,
+        {"a": [1, {"b": (1, [2])}], "c": {1, 2}}, ({"x": 1},), b"bytes",
+    ]
+    for answer in answers:
+        copy_ = copied(answer)
+        assert copy_ == copy.deepcopy(answer) and type(copy_) is type(answer)
+    nested = copied(answers[-3])
+    nested["a"][1]["b"][1].append(3)
+    nested["c"].add(3)
+    assert answers[-3] == {"a": [1, {"b": (1, [2])}], "c": {1, 2}}
+    first = copied(answers[0])
+    first.append("x")
+    assert len(answers[0]) == 2 and first[0] is answers[0][0]  # a namedtuple of atoms is immutable
+    links = copied(answers[1])
+    links[0]["other_table"] = "changed"
+    assert answers[1][0]["other_table"] == "reports"
+    assert copied(answers[-2])[0] is not answers[-2][0]
