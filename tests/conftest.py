@@ -51,3 +51,26 @@ def seed_report(site_db) -> str:
                            "where d.name like '%芦淞区科技和工业信息化局%' and r.year = 2020").fetchone()
     assert row, "the seed report is missing from the site package"
     return row[0]
+
+
+@pytest.fixture
+def watch_sql(monkeypatch):
+    """``watch_sql(owner)``: a list of the SQL that ``owner.execute`` is asked from then on, in order
+    (``Database``: every database's; a Datasette: its ``execute(database, sql, ...)``). ``fail``, a
+    function of the SQL, makes the calls it is true for raise its answer instead."""
+
+    def watch(owner, fail=None) -> list[str]:
+        asked: list[str] = []
+        original = owner.execute
+
+        async def recorded(first, sql, *args, **kwargs):
+            asked.append(sql)
+            error = fail(sql) if fail else None
+            if error is not None:
+                raise error
+            return await original(first, sql, *args, **kwargs)
+
+        monkeypatch.setattr(owner, "execute", recorded)
+        return asked
+
+    return watch

@@ -362,21 +362,14 @@ async def test_toggle_urls_are_datasettes_absolute_urls(site_db, settings):
     assert absolute(paths[0]) == ("https" if settings else "http") + "://localhost" + paths[0]
 
 
-async def test_stored_counts_read_once_per_process(site_db, monkeypatch):
+async def test_stored_counts_read_once_per_process(site_db, monkeypatch, watch_sql):
     """The stored counts of a page are read from SQLite once: asked again, the page asks SQLite
     nothing of the facet tables, and says the same; past MAX_MEMO answers, they are read each time."""
     from datasette.database import Database
 
     from opendata.site import facets
 
-    asked: list[str] = []
-    execute = Database.execute
-
-    async def recorded(self, sql, *args, **kwargs):
-        asked.append(sql)
-        return await execute(self, sql, *args, **kwargs)
-
-    monkeypatch.setattr(Database, "execute", recorded)
+    asked = watch_sql(Database)
     ds = make_app(site_db, metadata=METADATA)
     pages = [f"/{DB}/amounts.json?_facet_size=3", f"/{DB}/amounts.json?table_no=5", f"/{DB}/amounts.json?table_no=77"]
     def counted(page: dict) -> tuple:
@@ -429,22 +422,19 @@ async def test_live_facets_in_one_query_are_column_facets(shipped, seed_report, 
     assert ours[paths[-4]].status_code == 400  # no such column: Datasette's own error
 
 
-async def test_live_facets_ask_once_and_fall_back(site_db, seed_report, monkeypatch):
+async def test_live_facets_ask_once_and_fall_back(site_db, seed_report, watch_sql):
     """A report's page asks its four live facets in one query; when that query fails or times out,
     each facet is asked alone (ColumnFacet's way), which says which one timed out."""
     from datasette.database import Database, QueryInterrupted
 
-    asked: list[str] = []
-    execute = Database.execute
     fail = {"on": False}
 
-    async def recorded(self, sql, *args, **kwargs):
-        asked.append(sql)
-        if fail["on"] and ("_opendata_facet_" in sql or "group by [measure]" in sql or "group by measure" in sql):
-            raise QueryInterrupted(None, sql, args[0] if args else None)
-        return await execute(self, sql, *args, **kwargs)
+    def timeout(sql: str):
+        if fail["on"] and ("_opendata_facet_" in sql or "group by measure" in sql):
+            return QueryInterrupted(None, sql, None)
+        return None
 
-    monkeypatch.setattr(Database, "execute", recorded)
+    asked = watch_sql(Database, fail=timeout)
     ds = make_app(site_db, metadata=METADATA)
     path = f"/{DB}/amounts.json?report_id={seed_report}"
     page = await get_json(ds, path)

@@ -343,7 +343,7 @@ async def test_included_templates_render_the_same_without_await(ds, seed_report,
 
 # --- a foreign key's label asked of SQLite once (immutable_cache.cache_labels) ---
 
-async def test_labels_are_datasettes_and_asked_once(ds, seed_report, monkeypatch):
+async def test_labels_are_datasettes_and_asked_once(ds, seed_report, monkeypatch, watch_sql):
     """Each value's label is what Datasette's own lookup gives, for any mix of values (known,
     unknown, null, another type); a page asked again asks SQLite for no label; at most MAX_LABELS
     values are kept."""
@@ -368,14 +368,7 @@ async def test_labels_are_datasettes_and_asked_once(ds, seed_report, monkeypatch
     assert ("str", "5") not in {(type(v).__name__, v) for (_, v) in cached.labels[(DB, "amounts", "table_no")]}
     path = f"/{DB}/amounts?report_id={seed_report}&_facet=classification_id"
     first = (await ds.client.get(path)).text
-    asked: list[str] = []
-    execute = ds.execute
-
-    async def recorded(database, sql, *args, **kwargs):
-        asked.append(sql)
-        return await execute(database, sql, *args, **kwargs)
-
-    monkeypatch.setattr(ds, "execute", recorded)
+    asked = watch_sql(ds)
     again = (await ds.client.get(path)).text
     assert re.sub(r"查询用时 [0-9.]+", "", again) == re.sub(r"查询用时 [0-9.]+", "", first)
     assert asked and not [sql for sql in asked if " in (" in sql]  # no label asked
