@@ -30,9 +30,9 @@ makes no round trip for its facets (1.2 ms of its 11 in process).
 
 Otherwise the facets are counted live by ColumnFacet's queries, all of a page's in one query (one
 round trip to SQLite's thread instead of one per facet; ``_live_rows``); when that query fails or
-runs past the facets' time limit, ColumnFacet asks them one by one, as it always does. Either way the results (values, counts, order,
-``truncated``, labels of foreign keys, toggle URLs, ``selected``) are built by the same code from
-the same rows: the query is the only difference.
+runs past the facets' time limit, ColumnFacet asks them one by one, as it always does. Either way
+the results (values, counts, order, ``truncated``, labels of foreign keys, toggle URLs,
+``selected``) are built by the same code from the same rows: the query is the only difference.
 """
 
 from __future__ import annotations
