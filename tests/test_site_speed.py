@@ -241,6 +241,8 @@ def test_utf8_renderer_is_datasettes_with_another_encoder():
     assert utf8_json_renderer.__code__ is renderer.json_renderer.__code__
     assert utf8_json_renderer.__globals__["CustomJSONEncoder"] is Utf8JSONEncoder
     assert renderer.json_renderer.__globals__["CustomJSONEncoder"] is not Utf8JSONEncoder
+    changed = {k for k, v in utf8_json_renderer.__globals__.items() if renderer.__dict__.get(k) is not v}
+    assert changed == {"CustomJSONEncoder", "remove_infinites"}
     conn = sq.connect(":memory:")
     conn.row_factory = sq.Row
     row = conn.execute("select '株洲' as a, x'e4b8ad' as b, x'ff' as c, '\"\\\\\n\u2028😀' as d").fetchone()
@@ -255,6 +257,27 @@ def test_utf8_renderer_is_datasettes_with_another_encoder():
         assert new == json.dumps(json.loads(old), ensure_ascii=False), shape
         assert json.loads(new) == json.loads(old)
     assert "株洲" in new and "\\u" not in new.replace("\\\\", "")
+
+
+def test_infinities_removed_as_datasette_removes_them():
+    """The same rows back (the row itself when it holds no infinite float), for every kind of cell."""
+    import sqlite3 as sq
+    from decimal import Decimal
+
+    from datasette.utils import remove_infinites as theirs
+
+    from opendata.site.json_output import remove_infinites as ours
+
+    conn = sq.connect(":memory:")
+    conn.row_factory = sq.Row
+    rows = [conn.execute("select 1e999 as a, 'x' as b, -1e999 as c, 2.5 as d").fetchone(),
+            conn.execute("select 1 as a, 'inf' as b, null as c, x'00' as d").fetchone(),
+            (float("nan"), 0.0, -0.0), [1, float("inf")], (Decimal("Infinity"), 3), {"a": float("inf")}, (), ("中",)]
+    for row in rows:
+        mine, datasettes = ours(row), theirs(row)
+        assert (mine is row) == (datasettes is row), row
+        assert list(mine) == list(datasettes) or str(list(mine)) == str(list(datasettes)), row
+    assert ours(rows[0]) == [None, "x", None, 2.5] and ours(rows[1]) is rows[1]
 
 
 # --- a table's allow blocks read from the metadata once (immutable_cache.cache_table_permissions) ---

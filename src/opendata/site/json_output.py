@@ -14,6 +14,7 @@ from typing import Any
 
 from datasette import renderer
 from datasette.utils import CustomJSONEncoder
+from datasette.utils import remove_infinites as datasette_remove_infinites
 
 from .rebound import rebound
 
@@ -26,8 +27,22 @@ class Utf8JSONEncoder(CustomJSONEncoder):
         super().__init__(*args, **kwargs)
 
 
-#: Datasette's ``json_renderer`` writing UTF-8; None when this Datasette's cannot be so made.
-utf8_json_renderer = rebound(renderer.json_renderer, CustomJSONEncoder=Utf8JSONEncoder)
+_INFINITY, _MINUS_INFINITY = float("inf"), float("-inf")
+
+
+def remove_infinites(row: Any) -> Any:
+    """Datasette's ``remove_infinites`` (a row's infinite floats as null), asking first, at C speed
+    (``in``: a comparison per cell), whether the row holds an infinity at all: Datasette's asks with
+    a generator, ~0.1 us a cell (1.5 ms for the 1,000 rows of ``compare_totals``)."""
+    if _INFINITY in row or _MINUS_INFINITY in row:
+        return datasette_remove_infinites(row)
+    return row
+
+
+#: Datasette's ``json_renderer`` writing UTF-8 (and looking for infinities faster); None when this
+#: Datasette's cannot be so made.
+utf8_json_renderer = rebound(renderer.json_renderer, CustomJSONEncoder=Utf8JSONEncoder,
+                             remove_infinites=remove_infinites)
 
 
 def render_json(args: Any, data: dict, view_name: str) -> Any:
