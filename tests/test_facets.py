@@ -380,13 +380,22 @@ async def test_stored_counts_read_once_per_process(site_db, monkeypatch, watch_s
     asked.clear()
     assert [counted(await get_json(ds, p)) for p in pages] == first
     assert not [sql for sql in asked if FACET_COUNTS_TABLE in sql], asked
-    monkeypatch.setattr(facets, "MAX_MEMO", len(facets._memos[ds.get_database(DB)]))
+    answers, held = facets._memos[ds.get_database(DB)]
+    monkeypatch.setattr(facets, "MAX_MEMO", len(answers))
     for size in range(4, 14):
         await get_json(ds, f"/{DB}/amounts.json?_facet_size={size}")
-    assert len(facets._memos[ds.get_database(DB)]) == facets.MAX_MEMO
+    assert len(answers) == facets.MAX_MEMO
     asked.clear()
     page = await get_json(ds, f"/{DB}/amounts.json?_facet_size=13")
     assert [sql for sql in asked if FACET_COUNTS_TABLE in sql] and len(page["facet_results"]["table_no"]["results"]) <= 13
+    # The rows kept are bounded too: a page of 1,000 values a facet is not kept past MAX_MEMO_ROWS.
+    monkeypatch.setattr(facets, "MAX_MEMO", 10 ** 6)
+    monkeypatch.setattr(facets, "MAX_MEMO_ROWS", held[0] + 20)
+    before = held[0]
+    await get_json(ds, f"/{DB}/amounts.json?_facet_size=max")
+    assert held[0] == before and not [key for key in answers if key[-1] == 1000]
+    await get_json(ds, f"/{DB}/amounts.json?_facet_size=1")
+    assert [key for key in answers if key[-1] == 1] and 0 < held[0] - before <= 20
 
 
 # --- live facets asked in one query (CachedColumnFacet._live_rows) ---
