@@ -26,8 +26,7 @@ stored that value as the URL gives it; any other count runs as it did.
 
 Those stored answers are read from SQLite once per server process and kept (``_memo``: the database
 is immutable; at most MAX_MEMO answers and MAX_MEMO_ROWS facet rows per database, whatever the
-URLs ask): a page of amounts then
-makes no round trip for its facets (1.2 ms of its 11 in process).
+URLs ask): a page of amounts then makes no round trip for its facets (1.2 ms of its 11 in process).
 
 Otherwise the facets are counted live by ColumnFacet's queries, all of a page's in one query (one
 round trip to SQLite's thread instead of one per facet; ``_live_rows``); when that query fails or
