@@ -3,7 +3,9 @@
 Starts `opendata serve` over a built database (or builds a synthetic corpus of --rows expenditure
 rows first), then sends a fixed number of requests per page from a few concurrent clients,
 loopback only, and prints p50/p99 latency and requests/s per page beside the server's floor
-(a plain `select * from amounts limit 50` JSON request). Stops the server when done.
+(a plain `select * from amounts limit 50` JSON request), with the CPU each request took in the
+server (all its processes, from /proc) and in this load generator, which shares the machine.
+Stops the server when done.
 
     .venv/bin/python benchmarks/serve.py --rows 1e5                # build, then measure
     .venv/bin/python benchmarks/serve.py --db build/bench-1e6.db   # an existing database
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
+import os
 import random
 import shutil
 import socket
@@ -108,7 +111,21 @@ def pages(db: Path, n: int = 40) -> dict[str, list[str]]:
     }
 
 
-async def run_page(client: httpx.AsyncClient, paths: list[str], concurrency: int) -> dict:
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of the process and all its descendants (the server's worker
+    processes), from /proc; 0 where there is no /proc."""
+    total = 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            total += sum(cpu_seconds(int(child)) for child in (task / "children").read_text().split())
+    except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
+        pass
+    return total
+
+
+async def run_page(client: httpx.AsyncClient, paths: list[str], concurrency: int, server_pid: int = 0) -> dict:
     queue = list(paths)
     latencies: list[float] = []
     errors: list[str] = []
@@ -125,13 +142,17 @@ async def run_page(client: httpx.AsyncClient, paths: list[str], concurrency: int
                 errors.append(f"{type(exc).__name__} {path}")
             latencies.append(time.perf_counter() - t)
 
-    start = time.perf_counter()
+    start, client_cpu, server_cpu = time.perf_counter(), time.process_time(), cpu_seconds(server_pid)
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     wall = time.perf_counter() - start
+    n = len(latencies)
     latencies.sort()
-    return {"n": len(latencies), "p50": statistics.median(latencies) * 1000,
-            "p99": latencies[min(len(latencies) - 1, math.ceil(0.99 * len(latencies)) - 1)] * 1000,
-            "rps": len(latencies) / wall, "errors": errors}
+    return {"n": n, "p50": statistics.median(latencies) * 1000,
+            "p99": latencies[min(n - 1, math.ceil(0.99 * n) - 1)] * 1000,
+            "rps": n / wall, "errors": errors,
+            # CPU per request: the server's (all its processes) and this load generator's
+            "server_cpu": (cpu_seconds(server_pid) - server_cpu) * 1000 / n if server_pid else 0.0,
+            "client_cpu": (time.process_time() - client_cpu) * 1000 / n}
 
 
 async def measure(base: str, db: Path, concurrency: int, soak: float, server_pid: int, n: int,
@@ -143,16 +164,18 @@ async def measure(base: str, db: Path, concurrency: int, soak: float, server_pid
         # it once (a process compiles a page's templates on its first render).
         for paths in plan.values():
             await run_page(client, [paths[0]] * concurrency, concurrency)
-        results = {name: await run_page(client, paths, concurrency) for name, paths in plan.items()}
+        results = {name: await run_page(client, paths, concurrency, server_pid) for name, paths in plan.items()}
         floor = results["floor: select ... limit 50"]
-        print(f"{'page':42} {'n':>4} {'p50 ms':>7} {'p99 ms':>7} {'req/s':>6} {'p99/floor':>9} errors  target")
+        print(f"{'page':42} {'n':>4} {'p50 ms':>7} {'p99 ms':>7} {'req/s':>6} {'p99/floor':>9} "
+              f"{'CPU ms/req server':>17} {'client':>6} errors  target")
         bad = 0
         for name, r in results.items():
             # The issue's target: p99 under 100 ms and within 3x of the floor.
             over = [why for why, hit in (("p99>100ms", r["p99"] > TARGET_P99_MS),
                                          ("p99>3x floor", r["p99"] > TARGET_FLOOR_RATIO * floor["p99"])) if hit]
             print(f"{name:42} {r['n']:>4} {r['p50']:>7.1f} {r['p99']:>7.1f} {r['rps']:>6.1f} "
-                  f"{r['p99'] / floor['p99']:>9.1f} {len(r['errors']):>6}  {', '.join(over) or 'met'}")
+                  f"{r['p99'] / floor['p99']:>9.1f} {r['server_cpu']:>17.2f} {r['client_cpu']:>6.2f} "
+                  f"{len(r['errors']):>6}  {', '.join(over) or 'met'}")
             bad += len(r["errors"])
             for e in r["errors"][:3]:
                 print(f"    {e}")
