@@ -118,6 +118,16 @@ def layout_sql(conn: Any, name: str, sql: str) -> str:
     return sql
 
 
+#: Indexes of a layout's table besides the one on report_id, for the named queries that read it in
+#: another order or by another column (metadata.yml): ``compare_totals`` walks report_totals by
+#: department and year (1,000 of 3,414 rows at 10^6 amounts rows: 1.0 ms instead of 1.8-2.2 for the
+#: sort), ``compare_item`` finds one code's lines of budget_execution (0.5 ms instead of a 5 ms scan).
+LAYOUT_INDEXES: dict[str, list[tuple[str, ...]]] = {
+    "report_totals": [("department", "year", "report_id")],
+    "budget_execution": [("code",)],
+}
+
+
 def layout_table(view: str) -> str:
     """The hidden table a materialized view reads (``materialize``)."""
     return f"_{view}"
@@ -125,8 +135,9 @@ def layout_table(view: str) -> str:
 
 def materialize(db: sqlite_utils.Database, name: str, sql: str) -> None:
     """View ``name`` over a hidden table (``layout_table(name)``) filled once with ``sql``'s rows in
-    their order, with an index on report_id. A page of the view then reads a table, whatever it asks
-    (the first 50 rows, their count, facets, one report's rows), instead of computing every row again.
+    their order, with an index on report_id (and those of LAYOUT_INDEXES). A page of the view then
+    reads a table, whatever it asks (the first 50 rows, their count, facets, one report's rows),
+    instead of computing every row again.
     No ORDER BY in the view: a scan of the table gives its rows in rowid order (through the
     report_id index too, for one report), and SQLite flattens the view into the queries over it: a
     facet's GROUP BY over it takes as long as over the table (with "order by rowid" here, 7x longer:
@@ -136,6 +147,8 @@ def materialize(db: sqlite_utils.Database, name: str, sql: str) -> None:
     db.conn.execute(f"drop table if exists main.[{table}]")
     db.conn.execute(f"create table [{table}] as {sql}")
     db[table].create_index(["report_id"])
+    for columns in LAYOUT_INDEXES.get(name, []):
+        db[table].create_index(list(columns))
     db.create_view(name, f"select * from [{table}]")
 
 
