@@ -190,7 +190,8 @@ class CachedColumnFacet(ColumnFacet):
         cached: frozenset[tuple[str, str]] = frozenset()
         self._filter: tuple[str, str] | None = None
         db = self.ds.get_database(self.database)
-        columns = {c["config"].get("column") or c["config"]["simple"] for c in self.get_configs()}
+        names = [c["config"].get("column") or c["config"]["simple"] for c in self.get_configs()]
+        columns = set(names)
         if self.unfiltered():
             stored = await stored_facets(db)
             cached = frozenset(p for p in stored if p[0] == self.table and p[1] in columns)
@@ -201,11 +202,10 @@ class CachedColumnFacet(ColumnFacet):
             if cached and not await _memo(db, ("has value", self.table, one), lambda: self._has_filtered_counts(db, one)):
                 cached = frozenset()
             self._filter = one
-        names = [c["config"].get("column") or c["config"]["simple"] for c in self.get_configs()]
         if not cached:
             live = await self._live_rows(names)
             return await super().facet_results() if live is None else await self._results(live)
-        return await self._results(await self._stored_rows(names, self.get_facet_size(), cached))
+        return await self._results(await self._stored_rows(db, names, self.get_facet_size(), cached))
 
     async def _live_rows(self, names: list[str]) -> dict[str, list] | None:
         """ColumnFacet's query for each column of ``names``, all in one query (one round trip to
@@ -244,7 +244,7 @@ class CachedColumnFacet(ColumnFacet):
         return bool((await db.execute(f"select 1 from {FILTERED_COUNTS_TABLE} where [table] = ? and filter_column = ? "
                                       "and filter_value = ? limit 1", (self.table, *one))).rows)
 
-    async def _stored_rows(self, columns: list[str], facet_size: int,
+    async def _stored_rows(self, db: Any, columns: list[str], facet_size: int,
                            cached: frozenset[tuple[str, str]]) -> dict[str, list[dict]]:
         """The stored counts of each of ``columns`` held in ``cached`` (the top ``facet_size`` + 1,
         in ColumnFacet's order), all read by one query (each query is a round trip to SQLite's
@@ -252,7 +252,6 @@ class CachedColumnFacet(ColumnFacet):
         wanted = tuple(dict.fromkeys(c for c in columns if (self.table, c) in cached))
         if not wanted:
             return {}
-        db = self.ds.get_database(self.database)
         return await _memo(db, ("rows", self.table, self._filter, wanted, facet_size),
                            lambda: self._read_stored_rows(wanted, facet_size),
                            lambda found: sum(map(len, found.values())))

@@ -62,6 +62,13 @@ def copied(value: Any) -> Any:
     return copy.deepcopy(value)
 
 
+def _keep(answers: dict, key: tuple, answer: Any) -> Any:
+    """``answer``, a copy of it kept under ``key`` while fewer than MAX_ANSWERS are kept."""
+    if len(answers) < MAX_ANSWERS:
+        answers[key] = copied(answer)
+    return answer
+
+
 def _memo(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
     """``method`` answering each argument list once; callers get copies they may change."""
     answers: dict[tuple, Any] = {}
@@ -70,10 +77,7 @@ def _memo(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]
     async def cached(*args: Any) -> Any:
         if args in answers:
             return copied(answers[args])
-        answer = await method(*args)
-        if len(answers) < MAX_ANSWERS:
-            answers[args] = copied(answer)
-        return answer
+        return _keep(answers, args, await method(*args))
 
     cached.answers = answers  # type: ignore[attr-defined]
     return cached
@@ -157,10 +161,7 @@ def cache_table_permissions(datasette: "Datasette") -> bool:
         key = (database, table)
         if key in answers:
             return copied(answers[key])
-        answer = find(database, table)
-        if len(answers) < MAX_ANSWERS:
-            answers[key] = copied(answer)
-        return answer
+        return _keep(answers, key, find(database, table))
 
     cached.answers = answers  # type: ignore[attr-defined]
     datasette._table_permission_allows = cached
