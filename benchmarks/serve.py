@@ -97,6 +97,8 @@ def pages(db: Path, n: int = 40) -> dict[str, list[str]]:
         "named query report_overview": [f"/opendata/report_overview.json?report_id={rid()}&_shape=array"
                                         for _ in range(n)],
         "named query compare_totals (all reports)": ["/opendata/compare_totals.json?_shape=array"] * (n // 4),
+        "named query compare_growth (all departments)": ["/opendata/compare_growth.json?department_id=&_shape=array"]
+        * (n // 4),
         "landing API calls (8 per report)": [
             p for _ in range(n // 8) for r in [rid()] for p in (
                 f"/opendata/report_overview.json?report_id={r}&_shape=array",

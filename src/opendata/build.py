@@ -86,6 +86,8 @@ FACET_COUNTS: dict[str, tuple[str, ...]] = {
     # The layout views (over tables of 10^4-10^5 lines at national scale: 20-40 ms per facet).
     "budget_execution": ("department", "year", "class_name", "level"),
     **{view: ("department", "year", "side", "class_name") for view in TABLE_VIEWS.values()},
+    "year_on_year": ("department", "year"),
+    "class_shares": ("department", "year", "item"),
 }
 
 #: Tables whose facet counts by every combination of FACET_COUNTS columns (``_cube_counts``) are
