@@ -136,3 +136,13 @@ async def test_comparison_queries_answer_from_the_tables(corpus_db):
     expected = sorted(table7, key=lambda r: (r["department"], r["year"], r["report_id"], r["line_no"]))
     assert [(t["部门"], t["项目"], t["预算数"], t["决算数"], t["report_id"]) for t in three] == [
         (r["department"], r["item"], r["预算数"], r["决算数"], r["report_id"]) for r in expected]
+
+
+async def test_comparison_pages_show_units(corpus_db):
+    """The browsable tables show money in 万元 and rates with %, with Chinese titles."""
+    ds = make_app(corpus_db, metadata=METADATA)
+    for page, title in (("year_on_year", "各科目比上年增减"), ("class_shares", "各类支出占比")):
+        html = (await ds.client.get(f"/{DB}/{page}")).text
+        assert title in html, page
+        assert '<td class="col-final_amount type-float"><span class="num">' in html, page
+        assert '<span class="unit">万元</span>' in html and '<span class="unit">%</span>' in html, page

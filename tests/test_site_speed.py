@@ -435,8 +435,8 @@ async def test_cells_rendered_as_datasette_renders_them(ds, seed_report, monkeyp
     from opendata.site import cell_rendering
 
     await ds.invoke_startup()
-    assert datasette.views.table.display_columns_and_rows is cell_rendering.display_columns_and_rows
-    assert datasette.views.row.display_columns_and_rows is cell_rendering.display_columns_and_rows
+    assert datasette.views.table.display_columns_and_rows is cell_rendering.display_cells
+    assert datasette.views.row.display_columns_and_rows is cell_rendering.display_cells
     amounts = (await ds.client.get("/opendata/amounts?report_id=" + seed_report)).text
     links = re.findall(r'<td class="col-Link type-pk"><a href="([^"]+)"', amounts)
     assert len(links) == 50 and any("~E5" in link for link in links)  # 决算数, tilde-encoded
@@ -451,6 +451,96 @@ async def test_cells_rendered_as_datasette_renders_them(ds, seed_report, monkeyp
         took = re.compile(r"查询用时 [0-9.]+ 毫秒")  # the query's time, which differs between requests
         assert took.sub("", response.text) == took.sub("", theirs.text), path
     assert "万元" in ours[CELL_PAGES[0]].text and 'href="/opendata/amounts?' in ours["/opendata/findings"].text
+
+
+@pytest.fixture
+def odd_cells(tmp_path) -> Path:
+    """A database with every kind of cell: nulls, empty strings, URLs and near-URLs, long text,
+    bytes, integers, floats, money and rate columns, labelled foreign keys, HTML in text; tables
+    with one key, a compound key of Chinese text with slashes, no key; a view."""
+    path = tmp_path / "odd.db"
+    with sqlite3.connect(path) as conn:
+        conn.executescript("""
+            create table units (id integer primary key, name text);
+            create table odd (id integer primary key, amount real, execution_rate_pct real, note text,
+                              unit integer references units(id), data blob);
+            create table pairs (a text, b text, amount real, primary key (a, b));
+            create table loose (note text, n integer);
+            create view odd_view as select id, amount, execution_rate_pct, note, unit from odd;
+            insert into units values (1, '甲<b>'), (2, ''), (3, null);
+        """)
+        notes = [None, "", "https://example.org/x", " https://example.org/y ", "https://example.org/a b", "ftp://x",
+                 "x://y", "<script>alert(1)</script>", "长" * 3000, "决算数/a,b", 12, 3.5]
+        for i, note in enumerate(notes):
+            conn.execute("insert into odd values (?, ?, ?, ?, ?, ?)",
+                         (i + 1, [None, 0.0, 2540.24, 64.0637, -1.5, 10**12][i % 6], [None, 99.95, 0][i % 3], note,
+                          [1, 2, 3, 4, None][i % 5], b"\x00\x01" if i == 3 else (b"" if i == 4 else None)))
+            conn.execute("insert into pairs values (?, ?, ?)", (f"决算/{i}", "a b~c" if i % 2 else "", i * 1.25))
+            conn.execute("insert into loose values (?, ?)", (note if isinstance(note, str) else None, i))
+    return path
+
+
+ODD_PAGES = ["/odd/odd", "/odd/odd?_labels=off", "/odd/odd?_sort_desc=amount", "/odd/pairs", "/odd/loose", "/odd/odd_view",
+             "/odd/odd/4", "/odd/pairs/~E5~86~B3~E7~AE~97~2F1,a~20b~7Ec", "/odd/loose/3", "/odd/units"]
+
+
+async def odd_pages(path: Path, monkeypatch, *, datasette_own: bool, **settings) -> dict[str, str]:
+    import re
+
+    import datasette.views.row
+    import datasette.views.table
+
+    from opendata.site import cell_rendering
+
+    ds = Datasette(immutables=[str(path)], settings=settings or None,
+                   metadata={"databases": {"odd": {"tables": {"units": {"units": {"id": "m"}}}}}})
+    await ds.invoke_startup()
+    if datasette_own:
+        for module in (datasette.views.table, datasette.views.row):
+            monkeypatch.setattr(module, "display_columns_and_rows", cell_rendering.DATASETTE_DISPLAY)
+    pages = {}
+    for page in ODD_PAGES:
+        response = await ds.client.get(page)
+        assert response.status_code == 200, page
+        pages[page] = re.sub(r"查询用时 [0-9.]+ 毫秒|Queries took [0-9.]+ms", "", response.text)
+    return pages
+
+
+@pytest.mark.parametrize("settings", [{}, {"truncate_cells_html": 10}])
+async def test_odd_cells_rendered_as_datasette_renders_them(odd_cells, monkeypatch, settings):
+    """Whatever a cell holds, and whatever the table's key, a page is what Datasette's own
+    function writes (rows the site's loop does not write go through it), truncated the same way;
+    with units in a table's metadata, Datasette's function writes the whole page."""
+    ours = await odd_pages(odd_cells, monkeypatch, datasette_own=False, **settings)
+    theirs = await odd_pages(odd_cells, monkeypatch, datasette_own=True, **settings)
+    for page in ODD_PAGES:
+        assert ours[page] == theirs[page], page
+    assert "2,540.24" in ours["/odd/odd"] and '<span class="unit">%</span>' in ours["/odd/odd"]
+    assert "&lt;script&gt;" in ours["/odd/odd"]
+    assert 'href="https://example.org/x"' in ours["/odd/odd"] and "Binary" in ours["/odd/odd"]
+    limit = settings.get("truncate_cells_html", 2048)
+    assert "长" * limit + "\u2026" in ours["/odd/odd"] and "长" * (limit + 1) not in ours["/odd/odd"]
+
+
+async def test_display_cells_with_another_render_cell_plugin(odd_cells, monkeypatch):
+    """Another plugin's render_cell: every cell goes through the hook, as in Datasette."""
+    from datasette import hookimpl
+    from datasette.plugins import pm
+
+    class Shout:
+        @hookimpl
+        def render_cell(self, value, column):
+            return f"!{value}!" if column == "note" and isinstance(value, str) else None
+
+    plugin = Shout()
+    plugin.__name__ = "shout"  # Datasette lists its plugins by name
+    pm.register(plugin)
+    try:
+        ours = await odd_pages(odd_cells, monkeypatch, datasette_own=False)
+        theirs = await odd_pages(odd_cells, monkeypatch, datasette_own=True)
+    finally:
+        pm.unregister(plugin)
+    assert ours == theirs and "!ftp://x!" in ours["/odd/odd"]
 
 
 def test_display_function_is_datasettes_rebound():

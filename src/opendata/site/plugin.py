@@ -30,8 +30,8 @@ from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
-from ..template import MEASURES
 from ..zh_search import fts_query
+from .cell_values import cell_renderer
 from .facets import CachedColumnFacet, stored_counts
 from .json_output import render_json, utf8_json_renderer
 from .immutable_cache import cache_labels, cache_schemas, cache_table_permissions
@@ -42,53 +42,6 @@ BOM = "\ufeff".encode()
 #: Files served as they are (the data package's CSVs stay byte-identical to the package).
 STATIC_PREFIXES = ("/datapackage/", "/-/")
 
-#: Columns whose numbers are amounts in 万元: table columns, the views' measures, canned-query headings.
-MONEY_COLUMNS = {
-    "amount", "initial_budget", "final_amount", "expected", "stated", "difference", "tolerance",
-    *(m for sides in MEASURES.values() for side in sides.values() for m in side),
-    "支出合计", "一般公共预算财政拨款支出", "收入决算数", "支出决算数", "决算数合计", "三公经费预算数", "三公经费决算数",
-    "上年决算数", "本年决算数", "增减额", "公务用车购置及运行维护费小计", "公务用车购置及运行维护费", "公务用车购置费",
-    "公务用车运行维护费", "公务接待费", "因公出国（境）费", "预算数", "本年数", "上年数",
-    "current_value", "change_value", "implied_last_year", "implied_tolerance", "last_year_value",
-    "total_expenditure", "gpb_expenditure", "gpb_initial_budget", "gpb_basic", "gpb_project",
-    "three_public_budget", "three_public_final",
-}
-#: Columns whose numbers are percentages.
-PERCENT_COLUMNS = {"execution_rate_pct", "growth_rate", "执行率（%）", "占比", "占比（%）", "增减率（%）"}
-
-
-def format_amount(value: float) -> str:
-    """2540.24 -> '2,540.24'; a figure stated with more decimals keeps them (64.0637)."""
-    return f"{value:,.2f}" if round(value, 2) == value else f"{value:,}"
-
-
-_PAIR = re.compile(r"(\w+)=([^\s,()]+)")
-
-
-def rows_links(datasette, database: str, resource: str, report_id: str | None, row_ref: str) -> Markup:
-    """A finding's row_ref as links to the rows it names: the rows concerned, one click away.
-
-    ``statement_no=14 -> amounts table_no=4 side=收入 line_key=总计 measure=决算数`` links the
-    statement and the amounts row; ``(from statement_no=21, 20)`` links the figures a ratio uses.
-    """
-    parts = []
-    main, _, target = row_ref.partition(" -> ")
-    main, _, sources = main.partition(" (from ")
-    segments = [(resource, main)]
-    if target:
-        name, _, rest = target.partition(" ")
-        segments.append((name, rest))
-    for name, text in segments:
-        params = {"report_id": report_id} if report_id else {}
-        params.update((k, v) for k, v in _PAIR.findall(text) if k != "topic")
-        url = datasette.urls.table(database, name) + "?" + urlencode(params)
-        parts.append(f'<a href="{escape(url)}">{escape(name)}: {escape(text.strip())}</a>')
-    if sources:
-        numbers = re.findall(r"\d+", sources)
-        params = {"report_id": report_id, "statement_no__in": ",".join(numbers)} if report_id else {}
-        url = datasette.urls.table(database, "statements") + "?" + urlencode(params)
-        parts.append(f'<a href="{escape(url)}">依据 statements {escape(", ".join(numbers))}</a>')
-    return Markup("<br>".join(parts))
 
 
 @hookimpl
@@ -100,31 +53,8 @@ def prepare_connection(conn) -> None:
 @hookimpl
 def render_cell(row, value, column, table, database, datasette):
     """Money with its unit (万元), rates with %; other cells as Datasette shows them."""
-    if table == "findings" and column == "row_ref" and isinstance(value, str):
-        report_id = _get(row, "report_id")
-        if isinstance(report_id, dict):  # a label-expanded foreign key
-            report_id = report_id.get("value")
-        return rows_links(datasette, database, _get(row, "resource") or "amounts", report_id, value)
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    if column in PERCENT_COLUMNS:
-        return Markup(f'<span class="num">{value:.1f}</span><span class="unit">%</span>')
-    money = column in MONEY_COLUMNS and not (table == "standard_tables" or column == "table_no")
-    if table == "statements" and column == "value":
-        unit = _get(row, "unit")
-        if unit == "%":
-            return Markup(f'<span class="num">{value:g}</span><span class="unit">%</span>')
-        money = unit == "万元"
-    if not money:
-        return None
-    return Markup(f'<span class="num">{format_amount(value)}</span><span class="unit">万元</span>')
-
-
-def _get(row: Any, key: str) -> Any:
-    try:
-        return row[key]
-    except (KeyError, IndexError, TypeError):
-        return None
+    renderer = cell_renderer(table, column)
+    return None if renderer is None else renderer(value, row, database, datasette)
 
 
 @hookimpl
