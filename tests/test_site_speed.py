@@ -135,7 +135,7 @@ async def test_table_rows_escape_and_mark_cells(tmp_path):
     path = tmp_path / "opendata.db"
     with sqlite3.connect(path) as conn:
         conn.execute("create table amounts (id integer primary key, item text, amount real, [odd col] text)")
-        conn.execute("insert into amounts values (1, '<script>alert(1)</script>', 2540.24, 'a&b')")
+        conn.execute("insert into amounts values (1, '<script>alert(1)</script>', 2540.24, ?)", ['a&b "c" ' + "'d'"])
     ds = make_app(path)
     soup = BeautifulSoup((await ds.client.get("/opendata/amounts")).text, "html.parser")
     row = soup.select("table.rows-and-columns tbody tr")
@@ -147,7 +147,9 @@ async def test_table_rows_escape_and_mark_cells(tmp_path):
     assert cells["col-amount"].select_one("span.unit").get_text() == "万元"
     assert cells["col-amount"]["class"] == ["col-amount", "type-float"]
     odd = [c for c in cells if c.startswith("col-odd")]
-    assert odd and cells[odd[0]].get_text() == "a&b"
+    assert odd and cells[odd[0]].get_text() == 'a&b "c" ' + "'d'"
+    # escaped as markupsafe's escape() writes it (Datasette's template's)
+    assert "a&amp;b &#34;c&#34; &#39;d&#39;</td>" in (await ds.client.get("/opendata/amounts")).text
     assert cells["col-id"].a["href"] == "/opendata/amounts/1"  # the primary key links its row
 
 
