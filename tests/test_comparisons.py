@@ -146,3 +146,17 @@ async def test_comparison_pages_show_units(corpus_db):
         assert title in html, page
         assert '<td class="col-final_amount type-float"><span class="num">' in html, page
         assert '<span class="unit">万元</span>' in html and '<span class="unit">%</span>' in html, page
+
+
+async def test_landing_page_links_the_comparison_tables(site_db, site_package):
+    """Citizens reach the browsable tables (every row, facets) from the landing page."""
+    from bs4 import BeautifulSoup
+
+    ds = make_app(site_db, metadata=METADATA, package_dir=site_package)
+    landing = BeautifulSoup((await ds.client.get("/")).text, "html.parser")
+    assert landing.select_one(f'a[href="/{DB}/class_shares"]').get_text() == "各类支出占比"
+    assert landing.select_one(f'a[href="/{DB}/year_on_year"]').get_text() == "各科目比上年增减"
+    shares = (await ds.client.get(f"/{DB}/class_shares.json?_shape=array&report_id=zhuzhou-lusong-kjgxj-2020-final"
+                                  "&_sort_desc=final_amount")).json()
+    # The seed's 表5: 科学技术支出 1,980.21 of 2,540.24 万元 (78.0 %), its largest class.
+    assert (shares[0]["item"], shares[0]["final_amount"], shares[0]["share_pct"]) == ("科学技术支出", 1980.21, 78.0)
