@@ -79,8 +79,12 @@ display_columns_and_rows = rebound(
 ) if _path_from_row_pks and "render_cell" in DATASETTE_DISPLAY.__code__.co_names else None
 
 
-#: What Datasette writes for an empty cell.
+#: What Datasette writes for an empty cell, and the names its table page's cells use.
 _EMPTY = Markup("&nbsp;")
+_Row = datasette.views.table.Row
+_CustomRow = datasette.utils.CustomRow
+_LINK_WITH_LABEL = datasette.views.table.LINK_WITH_LABEL
+_LINK_WITH_VALUE = datasette.views.table.LINK_WITH_VALUE
 
 
 async def display_cells(datasette: Any, database_name: str, table_name: str, description: Any, rows: Any,
@@ -108,8 +112,6 @@ async def display_cells(datasette: Any, database_name: str, table_name: str, des
     skip = pks[0] if link_column and len(pks) == 1 else None
     names = [d[0] for d in description]
     plan = [(i, name, cell_values.cell_renderer(table_name, name)) for i, name in enumerate(names) if name != skip]
-    # Where the key's values are in a row (None: read them as Datasette does).
-    key_at = [names.index(k) for k in (pks or ["rowid"])] if set(pks or ["rowid"]) <= set(names) else None
     cell_rows = []
     for row in rows:
         values = _values(row)
@@ -120,11 +122,9 @@ async def display_cells(datasette: Any, database_name: str, table_name: str, des
                                             sortable_columns=sortable_columns))[1])
             continue
         if link_column:
-            if key_at is None:
-                pk_path, quoted = _path_from_row_pks(row, pks, not pks, False), _path_from_row_pks(row, pks, not pks)
-            else:  # path_from_row_pks' answers
-                bits = [str(v["value"] if isinstance(v, dict) else v) for v in (values[i] for i in key_at)]
-                pk_path, quoted = ",".join(bits), ",".join([tilde_encode(b) for b in bits])
+            # The key's values read from a plain dict of the row's (a labelled row looks each up in Python).
+            keyed = dict(zip(names, values)) if type(row) is _CustomRow else row
+            pk_path, quoted = _path_from_row_pks(keyed, pks, not pks, False), _path_from_row_pks(keyed, pks, not pks)
             cells.insert(0, {
                 "column": link_name, "value_type": "pk", "is_special_link_column": len(pks) != 1, "raw": pk_path,
                 "value": Markup(f'<a href="{table_path}/{quoted}">{escape(pk_path)}</a>')})
@@ -174,10 +174,6 @@ def _cells(values: list[Any], row: Any, plan: list, database: str, datasette: An
     return cells
 
 
-_Row = datasette.views.table.Row
-_CustomRow = datasette.utils.CustomRow
-_LINK_WITH_LABEL = datasette.views.table.LINK_WITH_LABEL
-_LINK_WITH_VALUE = datasette.views.table.LINK_WITH_VALUE
 
 def install() -> None:
     """Table and row pages render their cells with ``display_cells`` (every Datasette of this

@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 from datasette import renderer
-from datasette.utils import CustomJSONEncoder
+from datasette.utils import CustomJSONEncoder, ValueAsBooleanError, value_as_boolean
 from datasette.utils import remove_infinites as datasette_remove_infinites
 
 from .rebound import rebound
@@ -68,7 +68,10 @@ fast_json_renderer = rebound(renderer.json_renderer, CustomJSONEncoder=FastJSONE
 def render_json(args: Any, data: dict, view_name: str) -> Any:
     """The ``json`` output renderer of the site: Datasette's, writing UTF-8. Its ``_nl=on`` lines
     (text/plain) say their charset, now that they hold more than ASCII."""
-    infinities = args.get("_json_infinity", "0").lower() in ("on", "true", "1")
+    try:
+        infinities = value_as_boolean(args.get("_json_infinity", "0"))
+    except ValueAsBooleanError:  # Datasette's renderer says so
+        infinities = False
     response = (utf8_json_renderer if infinities else fast_json_renderer)(args, data, view_name)
     if getattr(response, "content_type", None) == "text/plain":
         response.content_type = "text/plain; charset=utf-8"

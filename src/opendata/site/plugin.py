@@ -43,7 +43,6 @@ BOM = "\ufeff".encode()
 STATIC_PREFIXES = ("/datapackage/", "/-/")
 
 
-
 @hookimpl
 def prepare_connection(conn) -> None:
     """SQL function zh_query(q): a Chinese query as an FTS5 MATCH expression over bigram tokens."""
@@ -102,10 +101,6 @@ def zh_description(text: str) -> str:
     return text
 
 
-#: markupsafe's escape() of text, as a translation table (its answers: & < > ' " -> &amp; &lt; &gt; &#39; &#34;).
-_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "'": "&#39;", '"': "&#34;"})
-
-
 def table_rows(display_rows: list) -> Markup:
     """The ``<tr>`` of a table page's rows, as Datasette's ``_table.html`` writes them, in one
     Python loop: Jinja's async loop spent 9 µs per cell (7.5 of 22 ms for a 50-row page of
@@ -120,10 +115,8 @@ def table_rows(display_rows: list) -> Markup:
             if td is None:
                 td = opening[key] = f'<td class="col-{escape(to_css_class(key[0]))} type-{escape(key[1])}">'
             value = cell["value"]
-            # Markup (a plugin's rendering, a link) as it is: escape() would copy it into a new one;
-            # text escaped as escape() does, without making a Markup of it.
-            kind = type(value)
-            cells.append(f"{td}{value if kind is Markup else value.translate(_ESCAPES) if kind is str else escape(value)}</td>")
+            # Markup (a plugin's rendering, a link) as it is: escape() would copy it into a new one.
+            cells.append(f"{td}{value if type(value) is Markup else escape(value)}</td>")
         lines.append("<tr>" + "".join(cells) + "</tr>")
     return Markup("\n".join(lines))
 
