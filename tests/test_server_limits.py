@@ -67,7 +67,7 @@ async def test_writes_are_refused(ds, db: Path, sql: str) -> None:
 @pytest.mark.parametrize("sql", [
     "select readfile('/etc/passwd')",
     "select load_extension('/tmp/x.so')",
-    "select * from fts5vocab('search_index_fts', 'row')",
+    "select * from fts5vocab('search_texts_fts', 'row')",
     "select edit('x')",
     "select writefile('/tmp/x', 'y')",
 ])
@@ -110,5 +110,5 @@ async def test_server_keeps_answering_during_pathological_queries(ds) -> None:
 
 
 async def test_canned_and_search_queries_work_under_the_limits(ds) -> None:
-    r = await _sql(ds, "select count(*) as n from search_index_fts where search_index_fts match zh_query('行政')")
+    r = await _sql(ds, "select count(*) as n from search_texts_fts where search_texts_fts match zh_query('行政')")
     assert r.status_code == 200 and r.json()["rows"][0]["n"] > 0

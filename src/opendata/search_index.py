@@ -2,8 +2,11 @@
 
 ``search_documents`` reads them from a loaded database (read-only, so a build can run it in its
 second process, which writes them to a file of their own with ``save_documents``) and
-``write_search_index`` stores them in ``search_index`` with an FTS5 index over their bigram tokens
-(``zh_search.tokens``). Documents are streamed, never all in memory.
+``write_search_index`` stores them in ``search_index``. The full-text index is over the documents'
+distinct texts: ``search_texts`` holds each text's bigram tokens (``zh_search.tokens``) once, with
+the FTS5 index ``search_texts_fts``, and a document names its text by ``text_id``. Thousands of
+line items share a text (公务用车运行维护费 in every report), so ranking a query's matches with
+bm25 ranks a few texts, not every document. Documents are streamed, never all in memory.
 """
 
 from __future__ import annotations
@@ -17,7 +20,14 @@ import sqlite_utils
 from .zh_search import tokens
 
 #: Columns of ``search_index`` after its id.
-COLUMNS = ("kind", "report_id", "ref", "title", "body", "tokens")
+COLUMNS = ("kind", "report_id", "ref", "title", "body", "text_id")
+#: A document as ``search_documents`` yields it: COLUMNS, then its text's tokens where the text is
+#: new (None where an earlier document has the same text).
+DOCUMENT = (*COLUMNS, "tokens")
+
+#: How many texts ``search_documents`` remembers to share them (bounding its memory): a text seen
+#: again after that gets an id of its own (the same tokens, so the same matches and ranks).
+TEXTS_REMEMBERED = 100_000
 
 # Line items are grouped over the whole table: a plain scan and one sort ("not indexed": walking the
 # primary key instead, for its partial order on report_id, reads the rows in random order, 0.3 s
@@ -38,19 +48,28 @@ select 'classification', null, classification_id, code || ' ' || name, scheme ||
 
 
 def search_documents(conn: sqlite3.Connection) -> Iterator[tuple]:
-    """Every document as a tuple of ``COLUMNS``: one per line item of a report (whatever tables
+    """Every document as a tuple of ``DOCUMENT``: one per line item of a report (whatever tables
     print it, with the report's reasons), narrative sentence, project, unit and code."""
-    cache: dict[str, str] = {}
+    text_ids: dict[str, int] = {}
+    next_id = 0
+    for kind, report_id, ref, title, body in conn.execute(_DOCUMENTS_SQL):
+        text = f"{title or ''} {body or ''}"
+        text_id = text_ids.get(text)
+        if text_id is not None:
+            yield kind, report_id, ref, title, body, text_id, None
+            continue
+        next_id += 1
+        if len(text_ids) < TEXTS_REMEMBERED:
+            text_ids[text] = next_id
+        yield kind, report_id, ref, title, body, next_id, tokens(text)
 
-    def tok(text: str) -> str:
-        t = cache.get(text)
-        if t is None:
-            t = tokens(text)
-            if len(cache) < 100_000:
-                cache[text] = t
-        return t
 
-    return ((*d, tok(f"{d[3] or ''} {d[4] or ''}")) for d in conn.execute(_DOCUMENTS_SQL))
+def _create_documents(conn: sqlite3.Connection, table: str) -> None:
+    conn.execute(f"create table {table} ({', '.join(DOCUMENT)})")
+
+
+def _insert_documents(conn: sqlite3.Connection, table: str, docs: Iterable[tuple]) -> None:
+    conn.executemany(f"insert into {table} values ({', '.join('?' * len(DOCUMENT))})", docs)
 
 
 def save_documents(docs: Iterable[tuple], path: Path) -> None:
@@ -59,27 +78,37 @@ def save_documents(docs: Iterable[tuple], path: Path) -> None:
     try:
         conn.execute("pragma journal_mode = off")
         conn.execute("pragma synchronous = off")
-        conn.execute(f"create table docs ({', '.join(COLUMNS)})")
+        _create_documents(conn, "docs")
         with conn:
-            conn.executemany(f"insert into docs values ({', '.join('?' * len(COLUMNS))})", docs)
+            _insert_documents(conn, "docs", docs)
     finally:
         conn.close()
 
 
 def write_search_index(db: sqlite_utils.Database, docs: Iterable[tuple] | Path) -> None:
-    """Create ``search_index`` with ``docs`` (tuples of COLUMNS, or the file ``save_documents``
-    wrote) and its FTS5 index (unicode61 over the bigram tokens)."""
+    """Create ``search_index`` and ``search_texts`` with ``docs`` (tuples of ``DOCUMENT``, or the
+    file ``save_documents`` wrote) and ``search_texts_fts`` (unicode61 over the bigram tokens)."""
+    db["search_texts"].create({"id": int, "tokens": str}, pk="id")
     db["search_index"].create({"id": int, "kind": str, "report_id": str, "ref": str, "title": str, "body": str,
-                               "tokens": str}, pk="id")
-    columns = ", ".join(COLUMNS)
+                               "text_id": int}, pk="id")
+    db.conn.commit()  # SQLite attaches outside a transaction only
     if isinstance(docs, Path):
-        db.conn.commit()  # SQLite attaches outside a transaction only
         db.conn.execute("attach database ? as docs", (str(docs),))
-        try:
-            db.conn.execute(f"insert into search_index ({columns}) select {columns} from docs.docs order by rowid")
-            db.conn.commit()
-        finally:
-            db.conn.execute("detach database docs")
+        source = "docs.docs"
     else:
-        db.conn.executemany(f"insert into search_index ({columns}) values ({', '.join('?' * len(COLUMNS))})", docs)
-    db["search_index"].enable_fts(["tokens"], fts_version="FTS5", tokenize="unicode61", create_triggers=False)
+        _create_documents(db.conn, "temp.docs")
+        _insert_documents(db.conn, "temp.docs", docs)
+        source = "temp.docs"
+    try:
+        columns = ", ".join(COLUMNS)
+        db.conn.execute(f"insert into search_texts (id, tokens) select text_id, tokens from {source} "
+                        "where tokens is not null order by text_id")
+        db.conn.execute(f"insert into search_index ({columns}) select {columns} from {source} order by rowid")
+        db.conn.commit()
+    finally:
+        if source == "docs.docs":
+            db.conn.execute("detach database docs")
+        else:
+            db.conn.execute("drop table temp.docs")
+    db["search_index"].create_index(["text_id"])
+    db["search_texts"].enable_fts(["tokens"], fts_version="FTS5", tokenize="unicode61", create_triggers=False)

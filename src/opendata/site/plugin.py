@@ -38,6 +38,7 @@ from .immutable_cache import cache_labels, cache_schemas, cache_table_permission
 
 ASSETS_URL = "/-/opendata/"
 SEARCH_TABLE = "search_index"
+SEARCH_TEXTS = "search_texts"  # its distinct texts, with the FTS5 index
 BOM = "\ufeff".encode()
 #: Files served as they are (the data package's CSVs stay byte-identical to the package).
 STATIC_PREFIXES = ("/datapackage/", "/-/")
@@ -63,7 +64,7 @@ def filters_from_request(request, database, table, datasette):
     if table != SEARCH_TABLE or not query:
         return None
     return FilterArguments(
-        [f"rowid in (select rowid from {SEARCH_TABLE}_fts where {SEARCH_TABLE}_fts match zh_query(:zh_query))"],
+        [f"text_id in (select rowid from {SEARCH_TEXTS}_fts where {SEARCH_TEXTS}_fts match zh_query(:zh_query))"],
         params={"zh_query": query},
         human_descriptions=[f"包含“{query}”"],
     )

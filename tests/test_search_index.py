@@ -1,0 +1,127 @@
+"""The search index: documents share their distinct texts (``search_texts``), the full-text index is
+over those texts, and the named query ``search`` finds what an index over every document finds,
+ranked by its text's bm25 then by document, reading only the first 200 documents."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+import sqlite_utils
+import yaml
+
+import opendata.search_index as search_index
+from opendata.build import build
+from opendata.search_index import search_documents, write_search_index
+from opendata.synth import write_corpus
+from opendata.zh_search import fts_query, tokens
+
+ROOT = Path(__file__).resolve().parent.parent
+SEARCH_SQL = yaml.safe_load((ROOT / "metadata.yml").read_text(encoding="utf-8"))[
+    "databases"]["opendata"]["queries"]["search"]["sql"]
+WORDS = ["行政运行", "公务用车", "接待", "科技", "项目", "公务 接待", "费", "支出", "2010301", "不存在的词语"]
+
+
+@pytest.fixture(scope="module")
+def corpus_db(tmp_path_factory) -> Path:
+    """Six departments over two years: the same line items in every report."""
+    work = tmp_path_factory.mktemp("search")
+    write_corpus(work / "pkg", departments=6, years=2, error_share=0.2, seed=5)
+    build(work / "pkg", work / "opendata.db")
+    return work / "opendata.db"
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path)
+    conn.create_function("zh_query", 1, fts_query, deterministic=True)
+    return conn
+
+
+def every_document_index(conn: sqlite3.Connection) -> None:
+    """What the search was before texts were shared: an FTS5 index over each document's tokens."""
+    conn.execute("create virtual table temp.every_doc using fts5(tokens, tokenize='unicode61')")
+    conn.executemany("insert into temp.every_doc (rowid, tokens) values (?, ?)",
+                     [(i, tokens(f"{t or ''} {b or ''}"))
+                      for i, t, b in conn.execute("select id, title, body from search_index")])
+
+
+def test_documents_share_distinct_texts(corpus_db):
+    with connect(corpus_db) as conn:
+        docs = conn.execute("select s.title, s.body, t.tokens from search_index s "
+                            "join search_texts t on t.id = s.text_id").fetchall()
+        n_docs, n_texts, n_distinct = conn.execute(
+            "select (select count(*) from search_index), (select count(*) from search_texts), "
+            "(select count(distinct tokens) from search_texts)").fetchone()
+    assert len(docs) == n_docs > 1000  # every document has its text
+    assert n_texts == n_distinct < n_docs / 2  # each text once, and far fewer texts than documents
+    for title, body, toks in docs:
+        assert toks == tokens(f"{title or ''} {body or ''}")
+
+
+@pytest.mark.parametrize("word", WORDS)
+def test_search_finds_what_an_index_of_every_document_finds(corpus_db, word):
+    with connect(corpus_db) as conn:
+        every_document_index(conn)
+        expected = {r for (r,) in conn.execute("select rowid from temp.every_doc where every_doc match ?",
+                                               (fts_query(word),))}
+        got = {r for (r,) in conn.execute(
+            "select id from search_index where text_id in "
+            "(select rowid from search_texts_fts where search_texts_fts match zh_query(?))", (word,))}
+        hits = conn.execute(SEARCH_SQL, {"q": word}).fetchall()
+        ids = conn.execute("select s.id from search_index s join (select rowid, rank from search_texts_fts "
+                           "where search_texts_fts match zh_query(?)) t on t.rowid = s.text_id "
+                           "order by t.rank, s.id", (word,)).fetchall()
+    assert got == expected
+    assert (len(expected) > 200) == (word == "支出") and bool(expected) == (word != "不存在的词语")
+    # The query returns the first 200 documents by their text's rank, then by id.
+    assert len(hits) == min(200, len(expected))
+    with connect(corpus_db) as conn:
+        first = [conn.execute("select kind, title, report_id, ref from search_index where id = ?", i).fetchone()
+                 for i in ids[:200]]
+    assert [(h[0], h[2], h[5], h[6]) for h in hits] == first
+
+
+@pytest.mark.parametrize("word,first", [("行政运行", "行政运行"), ("接待", "公务接待费"),
+                                        ("公务用车", "公务用车购置费")])
+def test_search_ranks_a_line_item_of_that_name_first(corpus_db, word, first):
+    """bm25 over the texts puts the shortest texts holding the word first: the line items so named
+    (every report's), before longer texts that hold it."""
+    with connect(corpus_db) as conn:
+        hits = conn.execute(SEARCH_SQL, {"q": word}).fetchall()
+        n_items = conn.execute("select count(*) from search_index where kind = 'amounts' and title = ? "
+                               "and body is null", (first,)).fetchone()[0]
+    assert n_items >= 3
+    assert [(h[0], h[2], h[3]) for h in hits[:n_items]] == [("amounts", first, None)] * n_items
+    assert all((h[2], h[3]) != (first, None) for h in hits[n_items:])
+
+
+def test_search_reads_only_the_documents_it_shows(corpus_db):
+    """bm25 ranks the texts; the documents behind them are read by id through the text_id index,
+    the wide rows only for the 200 shown."""
+    with connect(corpus_db) as conn:
+        plan = [r[3] for r in conn.execute("explain query plan " + SEARCH_SQL, {"q": "公务用车"})]
+    assert any("COVERING INDEX" in step and "text_id" in step for step in plan), plan
+    assert any("INTEGER PRIMARY KEY" in step for step in plan), plan
+
+
+def test_texts_past_the_remembered_ones_get_ids_of_their_own(corpus_db, tmp_path, monkeypatch):
+    """Memory stays bounded: once TEXTS_REMEMBERED texts are kept, a repeated text gets a new id with
+    the same tokens, and every document is still found."""
+    monkeypatch.setattr(search_index, "TEXTS_REMEMBERED", 3)
+    with sqlite3.connect(corpus_db) as source:
+        docs = list(search_documents(source))
+    db = sqlite_utils.Database(tmp_path / "small.db")
+    write_search_index(db, iter(docs))
+    conn = db.conn
+    conn.create_function("zh_query", 1, fts_query, deterministic=True)
+    n_docs, n_texts = conn.execute("select (select count(*) from search_index), "
+                                   "(select count(*) from search_texts)").fetchone()
+    assert n_texts == sum(1 for d in docs if d[-1] is not None) < n_docs
+    assert n_texts > len({d[-1] for d in docs}) * 2  # repeated texts past the first 3 have ids of their own
+    with sqlite3.connect(corpus_db) as shared:
+        shared.create_function("zh_query", 1, fts_query, deterministic=True)
+        for word in ["行政运行", "接待"]:
+            find = ("select kind, report_id, ref, title from search_index where text_id in (select rowid from "
+                    "search_texts_fts where search_texts_fts match zh_query(?)) order by id")
+            assert conn.execute(find, (word,)).fetchall() == shared.execute(find, (word,)).fetchall()
