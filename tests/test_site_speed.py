@@ -239,6 +239,21 @@ async def test_json_pages_are_what_datasette_writes_then_unescaped(ds, seed_repo
     assert new["/opendata/amounts.json?_shape=nonsense"].status_code == 400
 
 
+async def test_renderer_answers_are_sent_as_written(ds):
+    """What the site's renderer writes (UTF-8 already) is not parsed and written again: orjson's
+    bytes reach the client, escapes of control characters and all; other JSON (Datasette's own
+    pages) is still unescaped; each says its length."""
+    import orjson
+
+    await ds.invoke_startup()
+    response = await ds.client.get("/opendata.json?sql=select+char(1)+||+'中'+as+x&_shape=array")
+    assert response.content == orjson.dumps([{"x": "\x01中"}]) == b'[{"x":"\\u0001\xe4\xb8\xad"}]'
+    assert int(response.headers["content-length"]) == len(response.content)
+    meta = await ds.client.get("/-/metadata.json")
+    assert "收入支出决算总表".encode() in meta.content and b"\\u" not in meta.content
+    assert int(meta.headers["content-length"]) == len(meta.content)
+
+
 async def test_json_lines_say_their_charset(ds):
     await ds.invoke_startup()
     response = await ds.client.get("/opendata/standard_tables.json?_shape=array&_nl=on")
@@ -257,9 +272,17 @@ def test_utf8_renderer_is_datasettes_with_another_encoder():
     from datasette import renderer
     from datasette.utils import MultiParams
 
-    from opendata.site.json_output import FastJSONEncoder, Utf8JSONEncoder, fast_json_renderer, utf8_json_renderer
+    from opendata.site.json_output import (
+        FastJSONBytesEncoder,
+        FastJSONEncoder,
+        Utf8JSONEncoder,
+        fast_json_lines_renderer,
+        fast_json_renderer,
+        utf8_json_renderer,
+    )
 
-    for ours, encoder in ((utf8_json_renderer, Utf8JSONEncoder), (fast_json_renderer, FastJSONEncoder)):
+    for ours, encoder in ((utf8_json_renderer, Utf8JSONEncoder), (fast_json_renderer, FastJSONBytesEncoder),
+                          (fast_json_lines_renderer, FastJSONEncoder)):
         assert ours.__code__ is renderer.json_renderer.__code__
         assert ours.__globals__["CustomJSONEncoder"] is encoder
         assert renderer.json_renderer.__globals__["CustomJSONEncoder"] is not encoder
@@ -267,10 +290,12 @@ def test_utf8_renderer_is_datasettes_with_another_encoder():
         assert changed == {"CustomJSONEncoder", "remove_infinites"}
     conn = sq.connect(":memory:")
     conn.row_factory = sq.Row
-    row = conn.execute("select '株洲' as a, x'e4b8ad' as b, x'ff' as c, '\"\\\\\n\u2028😀' as d").fetchone()
+    row = conn.execute("select '株洲' as a, x'e4b8ad' as b, x'ff' as c, '\"\\\\\n\u2028😀' as d, "
+                       "1e999 as e").fetchone()
 
     def data():
-        return {"ok": True, "columns": ["a", "b", "c", "d"], "rows": [row, ("中", b"\xff", None, 1.5)]}
+        return {"ok": True, "columns": ["a", "b", "c", "d", "e"],
+                "rows": [row, ("中", b"\xff", None, 1.5, -1e999), ("x", None, None, None, 2.5)]}
 
     for shape in ("arrays", "array", "objects", "arrayfirst"):
         args = MultiParams({"_shape": [shape]})
@@ -278,9 +303,16 @@ def test_utf8_renderer_is_datasettes_with_another_encoder():
         new = utf8_json_renderer(args, data(), "table").body
         assert new == json.dumps(json.loads(old), ensure_ascii=False), shape
         assert json.loads(new) == json.loads(old)
+        # orjson's bytes, the infinities null as Datasette makes them.
         fast = fast_json_renderer(args, data(), "table").body
-        assert json.loads(fast) == json.loads(old) and fast == json.dumps(json.loads(old), ensure_ascii=False,
-                                                                          separators=(",", ":")), shape
+        assert isinstance(fast, bytes) and json.loads(fast) == json.loads(old) and b"Infinity" not in fast
+        assert fast.decode() == json.dumps(json.loads(old), ensure_ascii=False, separators=(",", ":")), shape
+        # _nl=on: a line of text for each row.
+        args = MultiParams({"_shape": [shape], "_nl": ["on"]})
+        old = renderer.json_renderer(args, data(), "table").body
+        lines = fast_json_lines_renderer(args, data(), "table").body
+        assert isinstance(lines, str) and [json.loads(x) for x in lines.split("\n")] == [
+            json.loads(x) for x in old.split("\n")], shape
     assert "株洲" in new and "\\u" not in new.replace("\\\\", "")
 
 
@@ -294,6 +326,10 @@ def test_fast_encoder_leaves_to_json_what_orjson_refuses():
 
     big = {"n": 2**70, "中": [1.5, None, "株洲"]}
     assert json.dumps(big, cls=FastJSONEncoder) == json.dumps(big, cls=Utf8JSONEncoder)
+    # ... with the infinities null, as orjson writes them.
+    rows = [[2**70, float("inf")], (float("-inf"), {"x": float("inf")}), 2.5]
+    assert json.dumps(rows, cls=FastJSONEncoder) == json.dumps([[2**70, None], [None, {"x": None}], 2.5],
+                                                               ensure_ascii=False)
     values = {"中": [1.5, None, 1e16, 0.1 + 0.2, -0.0, 2540.24, 10**18]}
     assert json.dumps(values, cls=FastJSONEncoder) == json.dumps(values, ensure_ascii=False, separators=(",", ":"))
     with _pytest.raises(TypeError):

@@ -8,13 +8,18 @@ request under the profiler). ``utf8_json_renderer`` is Datasette's own function,
 given an encoder that writes UTF-8: the same JSON, byte for byte, as parsing and writing again.
 
 That encoder writes with orjson (``FastJSONEncoder``): the same values, without the spaces after
-``:`` and ``,`` (1,000 rows of a named query: 3 -> 0.4 ms). What orjson would write otherwise or
-refuses goes to Python's json as before: infinities kept (``_json_infinity=1``: Python writes
-``Infinity``, orjson null) and integers past 64 bits.
+``:`` and ``,`` (1,000 rows of a named query: 3 -> 0.4 ms), as bytes (``FastJSONBytesEncoder``:
+Datasette's ``Response`` sends them as they are), infinite floats as null (what Datasette's
+``remove_infinites`` makes them, so the rows are not looked through first). What orjson would write
+otherwise or refuses goes to Python's json as before: infinities kept (``_json_infinity=1``: Python
+writes ``Infinity``) and integers past 64 bits. ``render_json`` marks its answers (``JSON_STATE``)
+so that ``asgi_wrapper`` does not look through them again for escapes. A 1,000-row named query
+(``compare_growth``, in process): 5.9 -> 4.1 ms.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 import orjson
@@ -35,13 +40,27 @@ class Utf8JSONEncoder(CustomJSONEncoder):
 
 class FastJSONEncoder(Utf8JSONEncoder):
     """``Utf8JSONEncoder``'s values written by orjson (Datasette's ``default`` for rows, cursors and
-    bytes); what orjson refuses, by Python's json."""
+    bytes), infinite floats as null; what orjson refuses, by Python's json (infinities removed
+    first, as Datasette's renderer removes them)."""
 
     def encode(self, o: Any) -> str:
+        return self.encode_bytes(o).decode()
+
+    def encode_bytes(self, o: Any) -> bytes:
+        """The JSON as UTF-8 bytes."""
         try:
-            return orjson.dumps(o, default=self.default, option=orjson.OPT_NON_STR_KEYS).decode()
+            return orjson.dumps(o, default=self.default, option=orjson.OPT_NON_STR_KEYS)
         except orjson.JSONEncodeError:
-            return super().encode(o)
+            return super().encode(without_infinities(o)).encode()
+
+
+class FastJSONBytesEncoder(FastJSONEncoder):
+    """``FastJSONEncoder`` whose ``encode`` gives the bytes themselves: Datasette's ``Response``
+    sends bytes as they are (a 1,000-row answer's ~150 kB otherwise decoded to text and encoded
+    again, ~0.4 ms)."""
+
+    def encode(self, o: Any) -> bytes:  # type: ignore[override]
+        return self.encode_bytes(o)
 
 
 _INFINITY, _MINUS_INFINITY = float("inf"), float("-inf")
@@ -56,23 +75,53 @@ def remove_infinites(row: Any) -> Any:
     return row
 
 
+def without_infinities(o: Any) -> Any:
+    """``o`` with every infinite float in its lists, tuples, rows and dicts as None."""
+    if isinstance(o, float):
+        return None if o in (_INFINITY, _MINUS_INFINITY) else o
+    if isinstance(o, dict):
+        return {k: without_infinities(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple, sqlite3.Row)):
+        return [without_infinities(v) for v in o]
+    return o
+
+
+def _kept(row: Any) -> Any:
+    """The row as it is: orjson writes its infinities as null (``FastJSONEncoder``)."""
+    return row
+
+
 #: Datasette's ``json_renderer`` writing UTF-8 (and looking for infinities faster); None when this
 #: Datasette's cannot be so made.
 utf8_json_renderer = rebound(renderer.json_renderer, CustomJSONEncoder=Utf8JSONEncoder,
                              remove_infinites=remove_infinites)
-#: The same, written by orjson.
-fast_json_renderer = rebound(renderer.json_renderer, CustomJSONEncoder=FastJSONEncoder,
-                             remove_infinites=remove_infinites)
+#: The same, written by orjson: bytes, and the text of ``_nl=on``'s lines.
+fast_json_renderer = rebound(renderer.json_renderer, CustomJSONEncoder=FastJSONBytesEncoder,
+                             remove_infinites=_kept)
+fast_json_lines_renderer = rebound(renderer.json_renderer, CustomJSONEncoder=FastJSONEncoder,
+                                   remove_infinites=_kept)
 
 
-def render_json(args: Any, data: dict, view_name: str) -> Any:
+#: The key of the ASGI scope under which the site's ``asgi_wrapper`` passes a dict for the renderer
+#: to mark its answers as written in UTF-8 (``utf8``): the wrapper sends them as they are.
+JSON_STATE = "opendata.json"
+
+
+def render_json(args: Any, data: dict, view_name: str, request: Any = None) -> Any:
     """The ``json`` output renderer of the site: Datasette's, writing UTF-8. Its ``_nl=on`` lines
     (text/plain) say their charset, now that they hold more than ASCII."""
     try:
         infinities = value_as_boolean(args.get("_json_infinity", "0"))
     except ValueAsBooleanError:  # Datasette's renderer says so
         infinities = False
-    response = (utf8_json_renderer if infinities else fast_json_renderer)(args, data, view_name)
+    if infinities:
+        render = utf8_json_renderer
+    else:
+        render = fast_json_lines_renderer if args.get("_nl") else fast_json_renderer
+    response = render(args, data, view_name)
     if getattr(response, "content_type", None) == "text/plain":
         response.content_type = "text/plain; charset=utf-8"
+    state = request.scope.get(JSON_STATE) if request is not None else None
+    if state is not None:
+        state["utf8"] = True
     return response

@@ -33,7 +33,7 @@ from markupsafe import Markup, escape
 from ..zh_search import fts_query
 from .cell_values import cell_renderer
 from .facets import CachedColumnFacet, stored_counts
-from .json_output import render_json, utf8_json_renderer
+from .json_output import JSON_STATE, render_json, utf8_json_renderer
 from .immutable_cache import cache_labels, cache_schemas, cache_table_permissions
 
 ASSETS_URL = "/-/opendata/"
@@ -211,6 +211,8 @@ def asgi_wrapper(datasette):
             if path.rstrip("/").split("/")[-1].split(".")[0] == SEARCH_TABLE and scope.get("query_string"):
                 scope = dict(scope, query_string=_search_to_zh(scope["query_string"]))
             state: dict[str, Any] = {}
+            # The site's JSON renderer marks its answers here (UTF-8 already: not parsed again).
+            scope = dict(scope, **{JSON_STATE: state})
 
             async def send_wrapper(message):
                 if message["type"] == "http.response.start":
@@ -230,7 +232,9 @@ def asgi_wrapper(datasette):
                         state["chunks"].append(message.get("body", b""))
                         if message.get("more_body"):
                             return
-                        body = _unescape_json(b"".join(state["chunks"]))
+                        body = b"".join(state["chunks"])
+                        if not state.get("utf8"):
+                            body = _unescape_json(body)
                         start = state["start"]
                         headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
                         headers.append((b"content-length", str(len(body)).encode()))
