@@ -110,7 +110,13 @@ def pages(db: Path, n: int = 40) -> dict[str, list[str]]:
                 "/opendata/standard_tables.json?_sort=table_no&_shape=array",
                 f"/opendata/report_tables.json?report_id={r}&_size=20&_shape=array")],
         "landing page (HTML)": ["/"] * (n // 4),
+        # Mistyped and stale links, crawlers: answered 404.
+        "a missing table (404)": [f"/opendata/no_such_table_{i}" for i in range(n // 4)],
     }
+
+
+#: Pages answered with another status than 200 (anything else is counted as an error).
+EXPECTED_STATUS = {"a missing table (404)": 404}
 
 
 def cpu_seconds(pid: int) -> float:
@@ -127,7 +133,8 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
-async def run_page(client: httpx.AsyncClient, paths: list[str], concurrency: int, server_pid: int = 0) -> dict:
+async def run_page(client: httpx.AsyncClient, paths: list[str], concurrency: int, server_pid: int = 0,
+                   expected: int = 200) -> dict:
     queue = list(paths)
     latencies: list[float] = []
     errors: list[str] = []
@@ -138,7 +145,7 @@ async def run_page(client: httpx.AsyncClient, paths: list[str], concurrency: int
             t = time.perf_counter()
             try:
                 r = await client.get(path)
-                if r.status_code != 200:
+                if r.status_code != expected:
                     errors.append(f"{r.status_code} {path}")
             except httpx.HTTPError as exc:
                 errors.append(f"{type(exc).__name__} {path}")
@@ -164,9 +171,10 @@ async def measure(base: str, db: Path, concurrency: int, soak: float, server_pid
         plan = pages(db, n)
         # Warm up: each page once per client connection, so that every server process has rendered
         # it once (a process compiles a page's templates on its first render).
-        for paths in plan.values():
-            await run_page(client, [paths[0]] * concurrency, concurrency)
-        results = {name: await run_page(client, paths, concurrency, server_pid) for name, paths in plan.items()}
+        for name, paths in plan.items():
+            await run_page(client, [paths[0]] * concurrency, concurrency, expected=EXPECTED_STATUS.get(name, 200))
+        results = {name: await run_page(client, paths, concurrency, server_pid, EXPECTED_STATUS.get(name, 200))
+                   for name, paths in plan.items()}
         floor = results["floor: select ... limit 50"]
         print(f"{'page':42} {'n':>4} {'p50 ms':>7} {'p99 ms':>7} {'req/s':>6} {'p99/floor':>9} "
               f"{'CPU ms/req server':>17} {'client':>6} errors  target")
@@ -183,7 +191,7 @@ async def measure(base: str, db: Path, concurrency: int, soak: float, server_pid
                 print(f"    {e}")
         if soak:
             print(f"\nsoak: {soak:.0f}s of the same mix, {concurrency} clients; server RSS every ~10s")
-            mix = [p for paths in plan.values() for p in paths]
+            mix = [p for name, paths in plan.items() if name not in EXPECTED_STATUS for p in paths]
             end, samples, total, errors = time.monotonic() + soak, [rss_mb(server_pid)], 0, []
             while time.monotonic() < end:
                 r = await run_page(client, random.sample(mix, min(len(mix), 100)), concurrency)
