@@ -12,6 +12,8 @@ from typing import Any
 import yaml
 from datasette.app import Datasette
 
+from .sql_executor import PatientExecutor
+
 HERE = Path(__file__).resolve().parent
 
 #: The site's own scripts, styles and the vendored chart library, served by the instance itself.
@@ -49,7 +51,7 @@ def make_app(db_path: str | os.PathLike[str], *, metadata: str | os.PathLike[str
     static = [ASSETS]
     if package_dir:
         static.append(("datapackage", str(Path(package_dir).resolve())))
-    return Datasette(
+    ds = Datasette(
         immutables=[str(db)],
         metadata=meta,
         settings={**SETTINGS, **(settings or {})},
@@ -58,6 +60,10 @@ def make_app(db_path: str | os.PathLike[str], *, metadata: str | os.PathLike[str
         static_mounts=static,
         template_dir=str(HERE / "templates"),
     )
+    if ds.executor is not None:  # num_sql_threads 0: every query on the event loop
+        ds.executor.shutdown(wait=False)
+        ds.executor = PatientExecutor(ds.setting("num_sql_threads"))
+    return ds
 
 
 #: Where `serve` passes make_app's arguments to its worker processes (uvicorn starts them afresh).
