@@ -12,6 +12,8 @@ Stops the server when done.
     .venv/bin/python benchmarks/serve.py --db ... --soak 300       # + a 5-minute soak: errors and server RSS
     .venv/bin/python benchmarks/serve.py --db ... --workers 1      # opendata serve --workers 1
                                                                    # (default: one per core, at most 4)
+    .venv/bin/python benchmarks/serve.py --db ... --attackers 1    # + a client sending pathological
+                                                                   # queries all the while
 """
 
 from __future__ import annotations
@@ -164,8 +166,39 @@ async def run_page(client: httpx.AsyncClient, paths: list[str], concurrency: int
             "client_cpu": (time.process_time() - client_cpu) * 1000 / n}
 
 
+#: What ``--attackers`` send, again and again: a query SQLite would run forever, cut off by the
+#: server's time limit (sql_time_limit_ms).
+PATHOLOGICAL = "with recursive r(i) as (select 1 union all select i + 1 from r) select count(*) from r"
+
+
+async def attack(base: str, stop: asyncio.Event, statuses: list[int]) -> None:
+    """Send PATHOLOGICAL until ``stop`` is set; each answer's status into ``statuses``."""
+    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+        while not stop.is_set():
+            try:
+                r = await client.get("/opendata.json", params={"sql": PATHOLOGICAL})
+                statuses.append(r.status_code)
+            except httpx.HTTPError:
+                statuses.append(0)
+
+
 async def measure(base: str, db: Path, concurrency: int, soak: float, server_pid: int, n: int,
-                  keepalive: bool = True) -> int:
+                  keepalive: bool = True, attackers: int = 0) -> int:
+    stop, statuses = asyncio.Event(), []
+    attacks = [asyncio.create_task(attack(base, stop, statuses)) for _ in range(attackers)]
+    try:
+        return await _measure(base, db, concurrency, soak, server_pid, n, keepalive)
+    finally:
+        stop.set()
+        await asyncio.gather(*attacks)
+        if attackers:
+            counts = {code: statuses.count(code) for code in sorted(set(statuses))}
+            print(f"attackers: {attackers} clients sent {len(statuses)} pathological queries meanwhile "
+                  f"(answers by status: {counts}; 400 = cut off at the time limit)")
+
+
+async def _measure(base: str, db: Path, concurrency: int, soak: float, server_pid: int, n: int,
+                   keepalive: bool) -> int:
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency if keepalive else 0)
     async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as client:
         plan = pages(db, n)
@@ -218,6 +251,8 @@ def main() -> None:
                              "instead of one kept-alive connection per client")
     parser.add_argument("--requests", type=int, default=40, help="requests per page (a quarter for the slow ones)")
     parser.add_argument("--soak", type=float, default=0, help="seconds of soak after the measurements (max 900)")
+    parser.add_argument("--attackers", type=int, default=0,
+                        help="clients sending a pathological query (a recursive CTE) again and again meanwhile")
     args = parser.parse_args()
     soak = min(args.soak, 900)
 
@@ -258,7 +293,7 @@ def main() -> None:
         print(f"server pid {server.pid} ({workers} worker process{'es' if workers > 1 else ''}) on {base}, RSS {rss_mb(server.pid):.0f} MB; "
               f"{args.concurrency} concurrent clients")
         bad = asyncio.run(measure(base, db, args.concurrency, soak, server.pid, args.requests,
-                                  keepalive=not args.new_connections))
+                                  keepalive=not args.new_connections, attackers=args.attackers))
         print(f"server RSS at the end {rss_mb(server.pid):.0f} MB")
     finally:
         server.terminate()
