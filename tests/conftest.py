@@ -14,6 +14,22 @@ SHIPPED_PACKAGE = ROOT / "datapackage"
 METADATA = ROOT / "metadata.yml"
 
 
+def _built_corpus(directory: Path, **corpus) -> Path:
+    from opendata.build import build
+    from opendata.synth import write_corpus
+
+    write_corpus(directory / "pkg", **corpus)
+    build(directory / "pkg", directory / "opendata.db")
+    return directory / "opendata.db"
+
+
+@pytest.fixture(scope="session")
+def built_corpus():
+    """``built_corpus(directory, **corpus)``: a synthetic corpus (``opendata.synth.write_corpus(**corpus)``)
+    written under ``directory`` and built into ``directory / "opendata.db"``, which it returns."""
+    return _built_corpus
+
+
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()

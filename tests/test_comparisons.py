@@ -12,10 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from opendata.build import build
 from opendata.layouts import YEAR_ON_YEAR_SQL
 from opendata.site.app import make_app
-from opendata.synth import write_corpus
 
 ROOT = Path(__file__).resolve().parent.parent
 METADATA = ROOT / "metadata.yml"
@@ -24,12 +22,9 @@ QUERIES = yaml.safe_load(METADATA.read_text(encoding="utf-8"))["databases"][DB][
 
 
 @pytest.fixture(scope="module")
-def corpus_db(tmp_path_factory) -> Path:
+def corpus_db(tmp_path_factory, built_corpus) -> Path:
     """Five departments over three consecutive years, a third of the reports with seeded errors."""
-    work = tmp_path_factory.mktemp("comparisons")
-    write_corpus(work / "pkg", departments=5, years=3, error_share=0.3, seed=11)
-    build(work / "pkg", work / "opendata.db")
-    return work / "opendata.db"
+    return built_corpus(tmp_path_factory.mktemp("comparisons"), departments=5, years=3, error_share=0.3, seed=11)
 
 
 def rows(conn: sqlite3.Connection, sql: str, params: dict | None = None) -> list[dict]:

@@ -12,9 +12,7 @@ import sqlite_utils
 import yaml
 
 import opendata.search_index as search_index
-from opendata.build import build
 from opendata.search_index import search_documents, write_search_index
-from opendata.synth import write_corpus
 from opendata.zh_search import fts_query, tokens
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,12 +22,9 @@ WORDS = ["行政运行", "公务用车", "接待", "科技", "项目", "公务 �
 
 
 @pytest.fixture(scope="module")
-def corpus_db(tmp_path_factory) -> Path:
+def corpus_db(tmp_path_factory, built_corpus) -> Path:
     """Six departments over two years: the same line items in every report."""
-    work = tmp_path_factory.mktemp("search")
-    write_corpus(work / "pkg", departments=6, years=2, error_share=0.2, seed=5)
-    build(work / "pkg", work / "opendata.db")
-    return work / "opendata.db"
+    return built_corpus(tmp_path_factory.mktemp("search"), departments=6, years=2, error_share=0.2, seed=5)
 
 
 def connect(path: Path) -> sqlite3.Connection:
