@@ -26,7 +26,7 @@ COLUMNS = ("kind", "report_id", "ref", "title", "body", "text_id")
 DOCUMENT = (*COLUMNS, "tokens")
 
 #: How many texts ``search_documents`` remembers to share them (bounding its memory): a text seen
-#: again after that gets an id of its own (the same tokens, so the same matches and ranks).
+#: again after that gets an id of its own (the same tokens: the same matches).
 TEXTS_REMEMBERED = 100_000
 
 # Line items are grouped over the whole table: a plain scan and one sort ("not indexed": walking the
