@@ -202,6 +202,10 @@ async def test_search_page_and_table_search_box(ds):
     # The search box of the search_index table and ?_zh= use the bigram search too.
     boxed = soup_of(await ds.client.get(f"/{DB}/search_index?_search=行政运行"))
     assert "包含“行政运行”" in boxed.get_text()
+    assert boxed.select_one("form.filters input#_search[name=_search]")["value"] == "行政运行"
+    box = soup_of(await ds.client.get(f"/{DB}/search_index")).select_one("form.filters input#_search")
+    assert box is not None and box["value"] == ""
+    assert soup_of(await ds.client.get(f"/{DB}/amounts")).select_one("input#_search") is None
     rows = await get_json(ds, f"/{DB}/search_index.json?_shape=array&_zh=行政运行")
     assert rows and all("行政运行" in f"{r['title']}{r['body']}" for r in rows)
 

@@ -60,6 +60,16 @@ def render_cell(row, value, column, table, database, datasette):
 
 
 @hookimpl
+def extra_template_vars(table, request):
+    """``zh_search``: on search_index's page, the words its search box searched (``_zh``, "" before
+    any); None elsewhere. The box is the bigram search's (``filters_from_request``): the table has
+    no FTS index of its own for Datasette to find (the index is over its texts, ``search_texts``)."""
+    if table != SEARCH_TABLE or request is None:
+        return {"zh_search": None}
+    return {"zh_search": request.args.get("_zh", "")}
+
+
+@hookimpl
 def filters_from_request(request, database, table, datasette):
     """``?_zh=科技 行政``: rows of search_index containing every word (two characters are enough)."""
     query = request.args.get("_zh")
