@@ -12,7 +12,7 @@ import re
 import shlex
 import sqlite3
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 from bs4 import BeautifulSoup
@@ -208,6 +208,18 @@ async def test_search_page_and_table_search_box(ds):
     assert soup_of(await ds.client.get(f"/{DB}/amounts")).select_one("input#_search") is None
     rows = await get_json(ds, f"/{DB}/search_index.json?_shape=array&_zh=行政运行")
     assert rows and all("行政运行" in f"{r['title']}{r['body']}" for r in rows)
+
+
+async def test_search_in_sql_and_as_a_filter_agree(ds):
+    """What the README shows developers: zh_query in their own SQL over search_texts_fts, and the
+    _zh filter of search_index, find the same documents."""
+    sql = ("select s.id from search_index s where s.text_id in (select rowid from search_texts_fts "
+           "where search_texts_fts match zh_query(:q)) order by s.id")
+    by_sql = await get_json(ds, f"/{DB}.json?_shape=array&q=公务接待&sql={quote(sql)}")
+    by_filter = await get_json(ds, f"/{DB}/search_index.json?_shape=array&_zh=公务接待&_size=max&_col=id")
+    assert by_sql and [r["id"] for r in by_sql] == [r["id"] for r in by_filter]
+    rows = await get_json(ds, f"/{DB}/search_index.json?_shape=array&_zh=公务接待&_size=max")
+    assert all("公务接待" in f"{r['title']} {r['body'] or ''}" for r in rows)
 
 
 # ---------------------------------------------------------------------------- named queries
