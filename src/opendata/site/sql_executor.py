@@ -72,9 +72,12 @@ class PatientExecutor(Executor):
         now = monotonic()
         while self._pending and len(self._running) < self._max and all(
                 now - started >= self._patience for started in self._running.values()):
-            future, fn, args, kwargs = self._pending.popleft()
-            if not future.set_running_or_notify_cancel():
-                continue
+            self._start(now)
+
+    def _start(self, now: float) -> None:
+        """Start the first pending task on a thread of the pool (the lock held)."""
+        future, fn, args, kwargs = self._pending.popleft()
+        if future.set_running_or_notify_cancel():  # not cancelled meanwhile
             task = object()
             self._running[task] = now
             self._pool.submit(self._run, task, future, fn, args, kwargs)
@@ -93,12 +96,9 @@ class PatientExecutor(Executor):
         self._timer = loop.call_at(loop.time() + max(0.0, youngest + self._patience - monotonic()), self._tick)
 
     def _start_anyway(self) -> None:
+        """Start every pending task (the lock held): no event loop to look again later."""
         while self._pending:
-            future, fn, args, kwargs = self._pending.popleft()
-            if future.set_running_or_notify_cancel():
-                task = object()
-                self._running[task] = monotonic()
-                self._pool.submit(self._run, task, future, fn, args, kwargs)
+            self._start(monotonic())
 
     def _tick(self) -> None:
         with self._lock:
