@@ -8,7 +8,10 @@ For each corpus size (expenditure rows in `amounts`), a synthetic corpus is gene
     SQLite's defaults: the baseline of "ratio";
   - bare*: the same into pages of the build's size (opendata.build.PAGE_SIZE, 32 KB, faster than
     the default 4 KB for the bare load too): the baseline of "ratio*".
-All count every row of every resource. Peak memory is the child's peak RSS (os.wait4).
+All count every row of every resource. Peak memory is the child's peak RSS (os.wait4). With two
+sizes or more, the growth from one size to the next is printed too: the extra rows over the extra
+seconds, of the full build and of the bare load, and their ratio (what each further row costs,
+the fixed costs of a build, the same at any size, left out).
 
     .venv/bin/python benchmarks/build.py                    # 10^4 and 10^5
     .venv/bin/python benchmarks/build.py --sizes 1e4,1e5,1e6
@@ -108,6 +111,7 @@ def main() -> None:
     print(f"{'amounts rows':>12} {'all rows':>9} | {'full s':>7} {'CPU s':>6} {'full rows/s':>11} {'peak MB':>7} | "
           f"{'bare s':>6} {'bare rows/s':>11} {'peak MB':>7} | {'ratio':>5} | {'bare s*':>7} {'ratio*':>6} | "
           "findings (seeded)")
+    measured: list[tuple[dict, dict]] = []
     try:
         for size in (int(float(s)) for s in args.sizes.split(",")):
             departments = max(1, math.ceil(size / (rows_per_report() * args.years)))
@@ -130,6 +134,14 @@ def main() -> None:
                   f"full build ({full['jobs']} process{'es' if full['jobs'] > 1 else ''}) steps: {steps}", flush=True)
             for f in (work / f"full-{size}.db", work / f"bare-{size}.db", work / f"full-{size}.inspect.json"):
                 f.unlink(missing_ok=True)
+            measured.append((full, bare))
+        for (full0, bare0), (full1, bare1) in zip(measured, measured[1:]):
+            rows = full1["rows"] - full0["rows"]
+            full_s, bare_s = full1["seconds"] - full0["seconds"], bare1["seconds"] - bare0["seconds"]
+            if rows > 0 and full_s > 0 and bare_s > 0:
+                print(f"from {full0['amounts']:,} to {full1['amounts']:,} amounts rows: {rows:,} rows more, "
+                      f"full build +{full_s:.2f} s ({rows / full_s:,.0f} rows/s), bare load +{bare_s:.2f} s "
+                      f"({rows / bare_s:,.0f} rows/s): ratio of the growth {bare_s / full_s:.2f}")
     finally:
         if not args.workdir:
             shutil.rmtree(work, ignore_errors=True)

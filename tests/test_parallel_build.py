@@ -457,3 +457,27 @@ def test_a_claim_counter_left_locked_fails_instead_of_hanging(monkeypatch: pytes
         assert worker.claim() == 0
     finally:
         worker.close()
+
+
+@pytest.mark.skipif("fork" not in __import__("multiprocessing").get_all_start_methods(), reason="no fork here")
+def test_forked_worker_uses_the_package_the_build_opened(corpus: Path, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    one = build(corpus, tmp_path / "one.db", jobs=1)
+    opened: list[str] = []
+    real = parallel.load_package
+
+    def counting(path: str):
+        opened.append(str(path))  # in the process that calls it; a forked worker's list is its own copy
+        return real(path)
+
+    def refused(path: str):
+        raise AssertionError("the second process opened the descriptor again")
+
+    # The build opens the package once (build_module's own reference); the forked worker inherits it
+    # and must not open it again: load_part_of and check_on would raise in it.
+    monkeypatch.setattr(build_module, "load_package", counting)
+    monkeypatch.setattr(parallel, "load_package", refused)
+    two = build(corpus, tmp_path / "two.db", jobs=2)
+    assert two.processes == 2 and "join part 3" in LAST_TIMINGS
+    assert opened == [str(corpus)] and two.rows == one.rows
+    assert _contents(tmp_path / "two.db") == _contents(tmp_path / "one.db")

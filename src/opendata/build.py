@@ -595,7 +595,7 @@ def _build(package_path: str | os.PathLike[str], db_path: str | os.PathLike[str]
     worker = None
     try:
         # The second process starts before any connection to the new database is open: it inherits none.
-        worker = parallel.Worker() if cuts else None
+        worker = parallel.Worker(package) if cuts else None
         filled = None
         while filled is None:
             for leftover in (tmp, *side_files):
