@@ -322,6 +322,98 @@ def test_library_raises_package_error_not_internal_errors(pkg: Path, tmp_path: P
     assert "data/amounts.csv" in str(info.value) and info.value.problems
 
 
+@pytest.fixture
+def listener():
+    """A TCP port on 127.0.0.1 that records whether anything connected to it (a fetch)."""
+    import socket
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    server.settimeout(0.2)
+
+    def connected() -> bool:
+        try:
+            server.accept()[0].close()
+            return True
+        except TimeoutError:
+            return False
+
+    yield f"http://127.0.0.1:{server.getsockname()[1]}", connected
+    server.close()
+
+
+def _set_in_descriptor(pkg: Path, where: str, key: str, value: object) -> None:
+    desc = json.loads((pkg / "datapackage.json").read_text(encoding="utf-8"))
+    target = desc if where == "package" else next(r for r in desc["resources"] if r["name"] == where)
+    target[key] = value
+    (pkg / "datapackage.json").write_text(json.dumps(desc, ensure_ascii=False), encoding="utf-8")
+
+
+@pytest.mark.parametrize("where, key", [
+    ("departments", "schema"), ("departments", "dialect"), ("departments", "profile"),
+    ("departments", "checklist"), ("departments", "pipeline"), ("package", "profile"),
+])
+def test_descriptor_references_to_urls_are_not_fetched(pkg: Path, tmp_path: Path, listener, where: str,
+                                                       key: str) -> None:
+    # frictionless itself would fetch a schema, dialect or profile given as a URL (it did, before).
+    url, connected = listener
+    _set_in_descriptor(pkg, where, key, f"{url}/{key}.json")
+    prefix = "package" if where == "package" else f"resource {where}:"
+    _fails_everywhere(pkg, tmp_path, f"{prefix} {key} '{url}/{key}.json' is a URL", "rule: local-only")
+    assert not connected()
+
+
+@pytest.mark.parametrize("value", ["/etc/passwd", "../outside.json", "data/../../outside.json"])
+def test_descriptor_references_outside_the_package(pkg: Path, tmp_path: Path, value: str) -> None:
+    (pkg.parent / "outside.json").write_text('{"fields": []}', encoding="utf-8")
+    _set_in_descriptor(pkg, "departments", "schema", value)
+    _fails_everywhere(pkg, tmp_path, f"resource departments: schema '{value}' points outside the package",
+                      "rule: safe-path")
+
+
+def test_schema_in_a_file_of_the_package_is_read(pkg: Path, corpus: Path, tmp_path: Path) -> None:
+    desc = json.loads((pkg / "datapackage.json").read_text(encoding="utf-8"))
+    res = next(r for r in desc["resources"] if r["name"] == "departments")
+    (pkg / "departments.schema.json").write_text(json.dumps(res["schema"], ensure_ascii=False), encoding="utf-8")
+    _set_in_descriptor(pkg, "departments", "schema", "departments.schema.json")
+    assert build(pkg, tmp_path / "a.db").rows == build(corpus, tmp_path / "b.db").rows
+
+
+@pytest.mark.parametrize("entry", ["http://127.0.0.1:9/resource.json", "../resource.json", "more.json"])
+def test_resource_given_as_a_reference(pkg: Path, tmp_path: Path, entry: str) -> None:
+    desc = json.loads((pkg / "datapackage.json").read_text(encoding="utf-8"))
+    desc["resources"].append(entry)
+    (pkg / "datapackage.json").write_text(json.dumps(desc, ensure_ascii=False), encoding="utf-8")
+    _fails_everywhere(pkg, tmp_path, f"resource #{len(desc['resources'])}: must be written out in the descriptor",
+                      "rule: resource-descriptor")
+
+
+@pytest.mark.parametrize("reference, needle", [
+    ({"resource": "budgets", "fields": ["report_id"]}, "refers to resource 'budgets', which the package does not have"),
+    ({"resource": "reports", "fields": ["report_no"]}, "refers to 'report_no', not a field of resource 'reports'"),
+])
+def test_foreign_key_to_what_the_package_does_not_have(pkg: Path, tmp_path: Path, reference: dict,
+                                                       needle: str) -> None:
+    desc = json.loads((pkg / "datapackage.json").read_text(encoding="utf-8"))
+    res = next(r for r in desc["resources"] if r["name"] == "projects")
+    res["schema"]["foreignKeys"] = [{"fields": ["report_id"], "reference": reference}]
+    (pkg / "datapackage.json").write_text(json.dumps(desc, ensure_ascii=False), encoding="utf-8")
+    _fails_everywhere(pkg, tmp_path, "resource projects: foreign key ['report_id']", needle, "rule: foreign-key")
+
+
+def test_invalid_descriptor_names_the_resource_and_the_problem(pkg: Path, tmp_path: Path) -> None:
+    _set_in_descriptor(pkg, "departments", "data", [["a"]])  # beside its path
+    _fails_everywhere(pkg, tmp_path, "resource departments:", '"path" and "data" is mutually exclusive',
+                      "rule: resource-error")
+
+
+def test_utf16_declared_for_a_utf8_file(pkg: Path, tmp_path: Path) -> None:
+    _declare(pkg, "departments", encoding="utf-16")
+    _fails_everywhere(pkg, tmp_path, "data/departments.csv, row 2: cannot be decoded as utf-16",
+                      "rule: encoding-error")
+
+
 # --- Import -----------------------------------------------------------------------------------
 
 

@@ -1,7 +1,8 @@
 """Open, check and write the data package (a Frictionless Data Package of CSV resources).
 
-Reading stays inside the package folder: a resource whose path is absolute, climbs out with
-``..`` or is a URL is refused unless the caller passes ``allow_remote=True``.
+Reading stays inside the package folder: a resource path, schema, dialect or profile that is
+absolute, climbs out with ``..`` or through a link, or is a URL is refused (URLs are allowed only
+when the caller passes ``allow_remote=True``).
 """
 
 from __future__ import annotations
@@ -35,27 +36,94 @@ def descriptor_path(path: str | os.PathLike[str]) -> Path:
     return p
 
 
+#: Profiles frictionless knows by name (anything else is a JSON Schema it reads from a file or a URL).
+_KNOWN_PROFILES = frozenset(("data-package", "tabular-data-package", "data-resource", "tabular-data-resource"))
+#: A package's properties that frictionless reads as a reference to a file or URL when they are text.
+_PACKAGE_REFERENCES = ("profile", "profiles")
+#: A resource's properties read so (besides ``path``): its schema, dialect, profile, checklist...
+_RESOURCE_REFERENCES = ("schema", "dialect", "profile", "profiles", "checklist", "pipeline", "extrapaths")
+
+
+def _reference_problem(what: str, value: object, base: Path, allow_remote: bool, *, must_exist: bool) -> str | None:
+    """What is wrong with ``value``, a path or URL the descriptor gives for ``what``; None when it
+    stays inside the package folder (or is a URL the caller allows)."""
+    if not isinstance(value, str):
+        return f"{what} must be a string"
+    if "://" in value:
+        return None if allow_remote else f"{what} {value!r} is a URL; remote data is not fetched (rule: local-only)"
+    if os.path.isabs(value) or ".." in Path(value).parts:
+        return f"{what} {value!r} points outside the package (rule: safe-path)"
+    if not (base / value).resolve().is_relative_to(base.resolve()):
+        return f"{what} {value!r} leaves the package through a link (rule: safe-path)"
+    if must_exist and not (base / value).is_file():
+        return f"{what}: file {value} does not exist (rule: resource-exists)"
+    return None
+
+
+def _references(descriptor: dict[str, Any], keys: tuple[str, ...]) -> Iterator[tuple[str, object]]:
+    """(key, value) of every reference among ``keys``: a text value (a list's every item), a
+    profile frictionless knows by name left out."""
+    for key in keys:
+        value = descriptor.get(key)
+        for item in value if isinstance(value, list) else [value]:
+            if item is None or isinstance(item, dict) or (key.startswith("profile") and item in _KNOWN_PROFILES):
+                continue
+            yield key, item
+
+
 def _check_paths(descriptor: dict[str, Any], base: Path, source: Path, allow_remote: bool) -> None:
-    problems = []
-    for i, res in enumerate(descriptor.get("resources", [])):
+    """Every file or URL the descriptor would make frictionless read (resource data, schemas,
+    dialects, profiles) must be in the package folder, unless ``allow_remote`` allows URLs; a
+    resource's foreign keys must name resources and fields the package has."""
+    problems = [p for key, value in _references(descriptor, _PACKAGE_REFERENCES)
+                if (p := _reference_problem(f"package {key}", value, base, allow_remote, must_exist=False))]
+    resources = descriptor.get("resources", [])
+    for i, res in enumerate(resources):
+        if not isinstance(res, dict):
+            problems.append(f"resource #{i + 1}: must be written out in the descriptor (an object), "
+                            f"not {json.dumps(res, ensure_ascii=False)[:80]} (rule: resource-descriptor)")
+            continue
         name = res.get("name", f"#{i + 1}")
         paths = res.get("path")
         for rp in paths if isinstance(paths, list) else [paths]:
-            if rp is None:
-                continue
-            if not isinstance(rp, str):
-                problems.append(f"resource {name}: path must be a string")
-            elif "://" in rp:
-                if not allow_remote:
-                    problems.append(f"resource {name}: path {rp!r} is a URL; remote data is not fetched (rule: local-only)")
-            elif os.path.isabs(rp) or ".." in Path(rp).parts:
-                problems.append(f"resource {name}: path {rp!r} points outside the package (rule: safe-path)")
-            elif not (base / rp).resolve().is_relative_to(base.resolve()):
-                problems.append(f"resource {name}: path {rp!r} leaves the package through a link (rule: safe-path)")
-            elif not (base / rp).is_file():
-                problems.append(f"resource {name}: file {rp} does not exist (rule: resource-exists)")
+            if rp is not None and (p := _reference_problem(f"resource {name}: path", rp, base, allow_remote,
+                                                           must_exist=True)):
+                problems.append(p)
+        for key, value in _references(res, _RESOURCE_REFERENCES):
+            if p := _reference_problem(f"resource {name}: {key}", value, base, allow_remote, must_exist=False):
+                problems.append(p)
+    problems += _foreign_key_problems(resources)
     if problems:
-        raise PackageError(f"{source}: the package cannot be read", problems)
+        raise PackageError(f"{source}: the package cannot be read", [f"{source.name}: {p}" for p in problems])
+
+
+def _foreign_key_problems(resources: list[Any]) -> list[str]:
+    """A foreign key (of a schema written in the descriptor) to a resource or field not there."""
+    fields = {r.get("name"): [f.get("name") for f in r["schema"].get("fields", []) if isinstance(f, dict)]
+              for r in resources if isinstance(r, dict) and isinstance(r.get("schema"), dict)
+              and isinstance(r["schema"].get("fields"), list)}
+    names = {r.get("name") for r in resources if isinstance(r, dict)}
+    problems = []
+    for res in resources:
+        schema = res.get("schema") if isinstance(res, dict) else None
+        if not isinstance(schema, dict) or not isinstance(schema.get("foreignKeys"), list):
+            continue
+        for fk in schema["foreignKeys"]:
+            ref = fk.get("reference") if isinstance(fk, dict) else None
+            if not isinstance(ref, dict):
+                continue  # frictionless's own validation of the descriptor names it
+            target = ref.get("resource") or res.get("name")
+            keys = ref.get("fields")
+            where = f"resource {res.get('name')}: foreign key {fk.get('fields')!r}"
+            if target not in names:
+                problems.append(f"{where} refers to resource {target!r}, which the package does not have "
+                                "(rule: foreign-key)")
+            elif target in fields:
+                missing = [k for k in (keys if isinstance(keys, list) else [keys]) if k not in fields[target]]
+                if missing:
+                    problems.append(f"{where} refers to {', '.join(map(repr, missing))}, not a field of resource "
+                                    f"{target!r} (rule: foreign-key)")
+    return problems
 
 
 def load_package(path: str | os.PathLike[str], *, allow_remote: bool = False) -> Package:
@@ -73,7 +141,28 @@ def load_package(path: str | os.PathLike[str], *, allow_remote: bool = False) ->
     try:
         return Package(descriptor, basepath=str(source.parent))
     except frictionless.FrictionlessException as exc:
-        raise PackageError(f"{source}: invalid descriptor: {exc.error.message}") from None
+        raise PackageError(f"{source}: invalid descriptor: {exc.error.message}",
+                           [f"{source.name}: {p}" for p in _descriptor_problems(descriptor, exc)]) from None
+
+
+def _descriptor_problems(descriptor: dict[str, Any], exc: frictionless.FrictionlessException) -> list[str]:
+    """What frictionless found wrong in the descriptor, one line each, naming the resource where
+    the problem is in one (frictionless's own list does not say which)."""
+    problems = []
+    for i, res in enumerate(descriptor["resources"]):
+        if isinstance(res, dict):
+            name = res.get("name", f"#{i + 1}")
+            try:
+                found = list(frictionless.Resource.metadata_validate(res))
+            except frictionless.FrictionlessException as inner:  # e.g. an unknown field type
+                found = [inner.error]
+            problems += [f"resource {name}: {e.note or e.message} (rule: {e.type})" for e in found]
+    notes = {line.split(": ", 1)[1] for line in problems}
+    for reason in getattr(exc, "reasons", None) or []:
+        line = f"{reason.note or reason.message} (rule: {reason.type})"
+        if line not in notes:  # a problem of the package's, not of one resource
+            problems.append(line)
+    return problems
 
 
 def schema_problems(package: Package) -> list[str]:

@@ -318,7 +318,7 @@ def _load_resource(conn: Any, resource: Resource, planned: list[tuple[str, list[
                 raise _GiveUp
             # A row with missing or extra cells (or a blank row) has the wrong number of bindings.
             conn.executemany(sql, counted(reader))
-    except (UnicodeDecodeError, csv.Error, sqlite3.ProgrammingError, sqlite3.IntegrityError):
+    except (UnicodeError, csv.Error, sqlite3.ProgrammingError, sqlite3.IntegrityError):
         raise _GiveUp from None
     loaded = conn.total_changes - before
     if loaded != read[0]:  # a duplicate key or a required cell left empty: the row was ignored

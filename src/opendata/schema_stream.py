@@ -461,10 +461,10 @@ class PackageReader:
                         add(place, row_no, None, "extra-cell", f'extra cell "{cells[i]}" at position {i + 1}')
                         bad = True
                     yield row_no, tuple(vals), not bad
-        except UnicodeDecodeError as exc:
+        except UnicodeError as exc:  # a decoding error, or a codec's own (UTF-16 without its mark)
             add(place, row_no + 1, None, "encoding-error",
-                f"cannot be decoded as {enc} ({exc.reason}); if the file is GBK/GB18030, declare "
-                f'"encoding": "gbk" in the resource')
+                f"cannot be decoded as {enc} ({getattr(exc, 'reason', exc)}); if the file is GBK/GB18030, "
+                f'declare "encoding": "gbk" in the resource')
         except csv.Error as exc:
             add(place, row_no + 1, None, "format-error", f"malformed CSV ({exc})")
 
@@ -481,7 +481,7 @@ class PackageReader:
                     yield row.row_number, tuple(_plain(row[n]) for n in names), not cell_errors
         except frictionless.FrictionlessException as exc:
             add(place, None, None, exc.error.type, exc.error.message)
-        except (OSError, UnicodeDecodeError, ValueError) as exc:
+        except (OSError, UnicodeError, ValueError) as exc:
             add(place, None, None, "source-error", str(exc))
 
 
