@@ -144,3 +144,17 @@ def test_read_only_folder(built, tmp_path: Path) -> None:
             build(pkg, ro / "x.db")
     finally:
         ro.chmod(0o700)
+
+
+def test_a_file_that_is_not_a_database_is_not_replaced(built, tmp_path: Path) -> None:
+    # `-o README.md` by mistake: the build refuses instead of putting a database in its place.
+    pkg, _db, _files = built
+    other = tmp_path / "notes.md"
+    other.write_text("# notes\n", encoding="utf-8")
+    with pytest.raises(BuildError, match="notes.md: exists and is not a SQLite database; not replaced"):
+        build(pkg, other)
+    assert other.read_text(encoding="utf-8") == "# notes\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.md", "out", "package"]
+    empty = tmp_path / "empty.db"
+    empty.touch()  # an empty file (made to reserve the name) is replaced
+    assert build(pkg, empty).rows["reports"] == 4 and empty.read_bytes().startswith(b"SQLite format 3\x00")

@@ -7,6 +7,8 @@ import json
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 
 from opendata import __version__
 from opendata.cli import cli
@@ -94,3 +96,13 @@ def test_serve_without_database_is_a_clear_error(runner, tmp_path):
     result = runner.invoke(cli, ["serve", str(tmp_path / "missing.db")])
     assert result.exit_code == 2
     assert "no such database" in result.output
+
+
+@pytest.mark.parametrize("content", [b"not a database\n" * 10, b"SQLite format 3\x00" + b"\x00" * 50], ids=["text", "header"])
+def test_serve_refuses_a_file_that_is_not_a_database(runner, tmp_path, content, monkeypatch):
+    # Started on such a file, the server answered every page with an error.
+    monkeypatch.setattr("opendata.site.app.serve", lambda *a, **k: pytest.fail("the server was started"))
+    (tmp_path / "x.db").write_bytes(content)
+    result = runner.invoke(cli, ["serve", str(tmp_path / "x.db")])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "x.db: not a SQLite database" in result.output and "Serving" not in result.output

@@ -296,6 +296,23 @@ def _inspect_data(conn: sqlite3.Connection, target: Path) -> dict[str, Any]:
     return {target.stem: {"hash": None, "size": None, "file": str(target), "tables": counts}}
 
 
+#: The first bytes of every SQLite database file.
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _replaceable(target: Path) -> bool:
+    """Whether the build may put its database at ``target``: nothing there, an empty file or a
+    SQLite database (a previous build's); not a file of another kind given by mistake."""
+    try:
+        with open(target, "rb") as fh:
+            head = fh.read(len(_SQLITE_HEADER))
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return True  # unreadable: the build's own write beside it says what is wrong
+    return not head or head == _SQLITE_HEADER
+
+
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as fh:
@@ -583,6 +600,9 @@ def _build(package_path: str | os.PathLike[str], db_path: str | os.PathLike[str]
     target = Path(db_path)
     if target.exists() and not target.is_file():
         raise BuildError(f"{target}: not a file; give the path of the database to write")
+    if not _replaceable(target):
+        raise BuildError(f"{target}: exists and is not a SQLite database; not replaced (give the path of the "
+                         "database to write, or remove the file)")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=target.name + ".", suffix=".tmp")

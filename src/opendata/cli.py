@@ -103,10 +103,11 @@ def build(package: str, output: str, jobs: int | None) -> None:
 @_library_errors
 def serve(db: str, host: str, port: int, metadata: str, package_dir: str, workers: int | None) -> None:
     """Serve DB with Datasette (read-only, immutable, CORS on) on http://HOST:PORT."""
-    from .site.app import default_workers, serve as serve_database
+    from .site.app import check_database, default_workers, serve as serve_database
 
     if not Path(db).is_file():
         raise FileNotFoundError(f"{db}: no such database (run `opendata build` first)")
+    check_database(Path(db))
     meta = metadata if Path(metadata).is_file() else None
     pkg = package_dir if Path(package_dir, "datapackage.json").is_file() else None
     processes = default_workers() if workers is None else workers

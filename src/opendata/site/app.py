@@ -6,12 +6,15 @@ import gc
 import json
 import os
 import socket
+import sqlite3
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import yaml
 from datasette.app import Datasette
 
+from ..errors import OpenDataError
 from .sql_executor import PatientExecutor
 
 HERE = Path(__file__).resolve().parent
@@ -38,6 +41,20 @@ def load_metadata(path: str | os.PathLike[str] | None) -> dict[str, Any]:
     return yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
 
 
+def check_database(db: Path) -> None:
+    """Raise OpenDataError unless ``db`` is a SQLite database SQLite can read (its schema, at least):
+    a server started on another file answered every page with an error."""
+    try:
+        conn = sqlite3.connect(f"file:{quote(str(db.resolve()))}?mode=ro", uri=True)
+        try:
+            conn.execute("select count(*) from sqlite_master").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise OpenDataError(f"{db}: not a SQLite database SQLite can read ({exc}); "
+                            "build one with `opendata build`") from None
+
+
 def make_app(db_path: str | os.PathLike[str], *, metadata: str | os.PathLike[str] | dict | None = None,
              package_dir: str | os.PathLike[str] | None = None,
              settings: dict[str, Any] | None = None) -> Datasette:
@@ -45,6 +62,7 @@ def make_app(db_path: str | os.PathLike[str], *, metadata: str | os.PathLike[str
     db = Path(db_path)
     if not db.is_file():
         raise FileNotFoundError(f"{db}: no such database (run `opendata build` first)")
+    check_database(db)
     meta = metadata if isinstance(metadata, dict) else load_metadata(metadata)
     inspect_file = db.with_suffix(".inspect.json")
     inspect_data = json.loads(inspect_file.read_text()) if inspect_file.exists() else None
