@@ -199,7 +199,7 @@ def _require_report(res: NarrativeResult, name: str) -> None:
     if not ({3, 5} & res.parts_found) and not res.statements:
         missing.append("the template's sections (第三部分 情况说明)")
     if missing:
-        raise ImportError_(f"{name}: not a 部门决算/预算 report: found no {', no '.join(missing)}")
+        raise ImportError_(f"{name}: not a 部门决算/预算 report: could not find {'; nor '.join(missing)}")
     if _PLACEHOLDER.search(res.department):
         raise ImportError_(f"{name}: a blank template, not a report: the department is the placeholder "
                            f"{res.department!r}; fill in the template or import the published report")
