@@ -108,6 +108,24 @@ def test_unit_suffix_is_read_as_frictionless_does(pkg: Path) -> None:
     assert schema_problems(load_package(pkg)) == []
 
 
+@pytest.mark.parametrize("value", [".5", "¥.5", "+.50万元"])
+def test_decimal_point_without_a_digit_before_it_is_refused(pkg: Path, tmp_path: Path, value: str) -> None:
+    # bareNumber false strips leading characters that are not digits: frictionless strips the point
+    # too and reads ".5" as 5, a figure ten times the one written. Refused here, with a hint.
+    _set_cell(pkg, "amounts", 7, "amount", value)
+    assert ("data/amounts.csv", 7, "amount", "type-error") not in _frictionless_findings(pkg)
+    _fails_everywhere(pkg, tmp_path, "data/amounts.csv, row 7, field amount", "rule: type-error",
+                      "a decimal point with no digit before it: write 0.5")
+
+
+@pytest.mark.parametrize("value, stored", [("5.", 5.0), ("¥0.5", 0.5), ("0.50万元", 0.5)])
+def test_decimal_points_that_are_read(pkg: Path, tmp_path: Path, value: str, stored: float) -> None:
+    _set_cell(pkg, "amounts", 7, "amount", value)
+    build(pkg, tmp_path / "x.db")
+    with sqlite3.connect(tmp_path / "x.db") as conn:
+        assert conn.execute("select amount from amounts where rowid = 6").fetchone() == (stored,)
+
+
 def test_negative_balance_line_is_allowed(pkg: Path) -> None:
     rows = _rows(pkg, "amounts")
     i = next(i for i, r in enumerate(rows) if r[4] == "年末结转和结余")

@@ -40,6 +40,9 @@ BALANCE_LINES = {"年初结转和结余", "年末结转和结余", "结余分配
 ABSURD = 1e10
 MAX_PROBLEMS = 1000
 _BARE = re.compile(r"((^[^-\d]*)|(\D*$))")
+#: A number whose decimal point has no digit before it (".5", "¥.5"): with ``bareNumber: false``
+#: frictionless strips the point with the other leading characters and reads 5. Refused here.
+_POINT_FIRST = re.compile(r"^[^-\d]*\.\d")
 _FULLWIDTH = re.compile(r"[\uff01-\uff5e\u3000]")
 
 
@@ -114,6 +117,8 @@ def _hint(raw: str) -> str:
         hints.append("it contains full-width characters; use half-width digits and punctuation")
     if re.fullmatch(r"-?\d{1,3}(,\d{3})+(\.\d+)?", raw.strip()):
         hints.append("thousands separators are not allowed (or declare groupChar \",\")")
+    if _POINT_FIRST.match(raw.strip()):
+        hints.append("a decimal point with no digit before it: write 0.5, not .5")
     return f" ({'; '.join(hints)})" if hints else ""
 
 
@@ -136,6 +141,8 @@ def _caster(field: Any, missing: set[str]) -> Callable[[str], Any]:
         def read(c: str) -> Any:
             c = c.strip()
             if not bare:
+                if _POINT_FIRST.match(c):
+                    raise _Bad("type-error", type_note())
                 c = _BARE.sub("", c)
             try:
                 return int(c)
@@ -150,6 +157,8 @@ def _caster(field: Any, missing: set[str]) -> Callable[[str], Any]:
             c = c.strip()
             if processed:
                 if not bare and c and not ((c[0] == "-" or c[0].isdecimal()) and c[-1].isdecimal()):
+                    if _POINT_FIRST.match(c):
+                        raise _Bad("type-error", type_note())
                     c = _BARE.sub("", c)
                 if group:
                     c = c.replace(group, "")
