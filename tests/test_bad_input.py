@@ -118,6 +118,15 @@ def test_decimal_point_without_a_digit_before_it_is_refused(pkg: Path, tmp_path:
                       "a decimal point with no digit before it: write 0.5")
 
 
+@pytest.mark.parametrize("value", ["(12.5)", "（12.50）", "(12.5万元)"])
+def test_figure_in_parentheses_is_refused(pkg: Path, tmp_path: Path, value: str) -> None:
+    # Accounting's way of writing a negative figure; frictionless strips the parentheses and reads 12.5.
+    _set_cell(pkg, "amounts", 7, "amount", value)
+    assert ("data/amounts.csv", 7, "amount", "type-error") not in _frictionless_findings(pkg)
+    _fails_everywhere(pkg, tmp_path, "data/amounts.csv, row 7, field amount", "rule: type-error",
+                      "a figure in parentheses may be a negative one")
+
+
 @pytest.mark.parametrize("value, stored", [("5.", 5.0), ("¥0.5", 0.5), ("0.50万元", 0.5)])
 def test_decimal_points_that_are_read(pkg: Path, tmp_path: Path, value: str, stored: float) -> None:
     _set_cell(pkg, "amounts", 7, "amount", value)

@@ -40,9 +40,10 @@ BALANCE_LINES = {"年初结转和结余", "年末结转和结余", "结余分配
 ABSURD = 1e10
 MAX_PROBLEMS = 1000
 _BARE = re.compile(r"((^[^-\d]*)|(\D*$))")
-#: A number whose decimal point has no digit before it (".5", "¥.5"): with ``bareNumber: false``
-#: frictionless strips the point with the other leading characters and reads 5. Refused here.
-_POINT_FIRST = re.compile(r"^[^-\d]*\.\d")
+#: Numbers ``bareNumber: false`` would misread, refused here: a decimal point with no digit before it
+#: (".5", "¥.5": frictionless strips the point with the other leading characters and reads 5), and
+#: a figure in parentheses ("(12.5)", "（12.5）": accounting's negative, read as 12.5).
+_POINT_FIRST = re.compile(r"^[^-\d]*\.\d|^[(（].*\d.*[)）]$")
 _FULLWIDTH = re.compile(r"[\uff01-\uff5e\u3000]")
 
 
@@ -118,7 +119,8 @@ def _hint(raw: str) -> str:
     if re.fullmatch(r"-?\d{1,3}(,\d{3})+(\.\d+)?", raw.strip()):
         hints.append("thousands separators are not allowed (or declare groupChar \",\")")
     if _POINT_FIRST.match(raw.strip()):
-        hints.append("a decimal point with no digit before it: write 0.5, not .5")
+        hints.append("a figure in parentheses may be a negative one: write -12.5 or 12.5" if raw.strip()[0] in "(（"
+                     else "a decimal point with no digit before it: write 0.5, not .5")
     return f" ({'; '.join(hints)})" if hints else ""
 
 
