@@ -207,3 +207,43 @@ def test_the_descriptor_lists_each_imported_source_once(tmp_path):
     assert seed[0]["title"] == "2020年度株洲市芦淞区科技和工业信息化局部门决算"
     assert "bf2cc57872bed27d421e88401a4c628db2a52e55c5d53092a74543d268f7a504" in seed[0]["description"]
     assert {s["report_id"] for s in sources} == {"zhuzhou-lusong-kjgxj-2020-final", "shanghai-putuo-czj-2024-final"}
+
+
+def _files(package: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(package)): p.read_bytes() for p in sorted(package.rglob("*")) if p.is_file()}
+
+
+@needs_seed
+@pytest.mark.parametrize("failure", [OSError(28, "No space left on device"), KeyboardInterrupt()])
+@pytest.mark.parametrize("at", ["statements", "descriptor"])
+def test_failed_import_leaves_the_package_as_it_was(package, monkeypatch, failure, at):
+    # The report's amounts, reports and departments rows are written before its statements and
+    # the descriptor's source entry: a failure there must not leave them in the package without the rest.
+    import opendata.package as package_module
+
+    # The shipped package holds the seed already (importing it again changes nothing): take it out.
+    names = [r.name for r in load_package(package).resources if "report_id" in r.schema.field_names]
+    package_module.replace_report_rows(package, "zhuzhou-lusong-kjgxj-2020-final", {n: [] for n in names})
+    before = _files(package)
+    real_replace, real_dump = package_module._replace_report_lines, package_module.json.dump
+    written: list[str] = []
+
+    def replace(package_dir, resource, *args):
+        if at == "statements" and resource.name == "statements":
+            raise failure
+        written.append(resource.name)
+        return real_replace(package_dir, resource, *args)
+
+    def dump(obj, fh, **kwargs):
+        if at == "descriptor":
+            raise failure
+        return real_dump(obj, fh, **kwargs)
+
+    monkeypatch.setattr(package_module, "_replace_report_lines", replace)
+    monkeypatch.setattr(package_module.json, "dump", dump)
+    with pytest.raises(type(failure)):
+        import_report(SEED, package)
+    assert {"reports", "amounts"} <= set(written)  # those files were written, then dropped
+    assert _files(package) == before  # byte for byte, and no temporary file left
+    monkeypatch.undo()
+    assert import_report(SEED, package).report_id == "zhuzhou-lusong-kjgxj-2020-final"

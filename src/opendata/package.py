@@ -11,7 +11,6 @@ import csv
 import json
 import os
 import shutil
-import tempfile
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -21,6 +20,7 @@ import frictionless
 from frictionless import Package, Resource
 
 from .errors import PackageError
+from .staging import Staging, staged
 from .schema_stream import _Bad, _caster, _plain, _resource_file, _supported, python_encoding, read_package
 
 DESCRIPTOR = "datapackage.json"
@@ -242,23 +242,25 @@ def _format(value: Any) -> str:
     return str(value)
 
 
-def write_resource(package_dir: Path, resource: Resource, rows: Iterable[dict[str, Any]]) -> None:
-    """Write rows as the resource's CSV, columns in schema order, atomically."""
+def write_resource(package_dir: Path, resource: Resource, rows: Iterable[dict[str, Any]],
+                   stage: Staging | None = None) -> None:
+    """Write rows as the resource's CSV, columns in schema order, atomically (with ``stage``: put
+    in place when the stage is committed)."""
     path = Path(package_dir) / resource.path
     names = [f.name for f in resource.schema.fields]
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=names, lineterminator="\n", extrasaction="raise")
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({n: _format(row.get(n)) for n in names})
-    os.replace(tmp, path)
+    with staged(stage) as st:
+        fd, _tmp = st.new_file(path)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=names, lineterminator="\n", extrasaction="raise")
+            writer.writeheader()
+            for row in rows:
+                writer.writerow({n: _format(row.get(n)) for n in names})
 
 
 def replace_report_rows(package_dir: str | os.PathLike[str], report_id: str,
                         rows_by_resource: dict[str, list[dict[str, Any]]],
-                        keyed: dict[str, str] | None = None) -> dict[str, int]:
+                        keyed: dict[str, str] | None = None, stage: Staging | None = None) -> dict[str, int]:
     """Replace one report's rows in each given resource, keeping every other row.
 
     Resources with a ``report_id`` field lose their rows of that report and get the new ones, in
@@ -266,69 +268,72 @@ def replace_report_rows(package_dir: str | os.PathLike[str], report_id: str,
     (``_replace_report_lines``), so a package of a million rows is rewritten in seconds and in
     little memory. Other resources (departments, classification) are merged on the key named in
     ``keyed`` (resource name -> key field): new rows replace rows with the same key.
-    Returns the number of rows written per resource.
+    Returns the number of rows written per resource. The files are replaced together, when every
+    one is written (with ``stage``: when the caller commits it); if anything fails, none is.
     """
     package = load_package(package_dir)
     keyed = keyed or {}
     written = {}
-    for name, new_rows in rows_by_resource.items():
-        resource = package.get_resource(name)
-        fields = [f.name for f in resource.schema.fields]
-        written[name] = len(new_rows)
-        if "report_id" in fields and _replace_report_lines(Path(package.basepath), resource, report_id, new_rows):
-            continue
-        old = resource_rows(package, name)
-        if "report_id" in fields:
-            kept = [r for r in old if r["report_id"] != report_id]
-        else:
-            key = keyed.get(name) or resource.schema.primary_key[0]
-            new_keys = {r[key] for r in new_rows}
-            kept = [r for r in old if r[key] not in new_keys]
-        rows = kept + list(new_rows)
-        # Stable order: by report (rows keep their order within a report), or by key.
-        order = "report_id" if "report_id" in fields else resource.schema.primary_key[0]
-        rows.sort(key=lambda r: str(r.get(order) or ""))
-        write_resource(Path(package.basepath), resource, rows)
+    with staged(stage) as st:
+        for name, new_rows in rows_by_resource.items():
+            written[name] = len(new_rows)
+            _replace_in_resource(package, package.get_resource(name), report_id, new_rows, keyed, st)
     return written
 
 
+def _replace_in_resource(package: Package, resource: Resource, report_id: str, new_rows: list[dict[str, Any]],
+                         keyed: dict[str, str], stage: Staging) -> None:
+    """``replace_report_rows`` for one resource."""
+    fields = [f.name for f in resource.schema.fields]
+    if "report_id" in fields and _replace_report_lines(Path(package.basepath), resource, report_id, new_rows, stage):
+        return
+    old = resource_rows(package, resource.name)
+    if "report_id" in fields:
+        kept = [r for r in old if r["report_id"] != report_id]
+    else:
+        key = keyed.get(resource.name) or resource.schema.primary_key[0]
+        new_keys = {r[key] for r in new_rows}
+        kept = [r for r in old if r[key] not in new_keys]
+    rows = kept + list(new_rows)
+    # Stable order: by report (rows keep their order within a report), or by key.
+    order = "report_id" if "report_id" in fields else resource.schema.primary_key[0]
+    rows.sort(key=lambda r: str(r.get(order) or ""))
+    write_resource(Path(package.basepath), resource, rows, stage)
+
+
 def _replace_report_lines(package_dir: Path, resource: Resource, report_id: str,
-                          new_rows: list[dict[str, Any]]) -> bool:
+                          new_rows: list[dict[str, Any]], stage: Staging) -> bool:
     """Stream the resource's CSV into a new one without the rows of ``report_id``, the new rows
     before the first row of a later report (the file's report order kept: the same file a stable
-    sort by report_id gives when the file was in report order). False, with nothing written, when
-    the file is not a plain UTF-8 CSV whose header is the schema's fields."""
+    sort by report_id gives when the file was in report order), staged in ``stage``. False, with
+    nothing written, when the file is not a plain UTF-8 CSV whose header is the schema's fields."""
     if not _supported(resource) or python_encoding(resource.encoding) != "utf-8-sig":
         return False
     names = [f.name for f in resource.schema.fields]
     path = package_dir / resource.path
     at = names.index("report_id")
     lines = [[_format(r.get(n)) for n in names] for r in new_rows]
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as src, \
-                os.fdopen(fd, "w", encoding="utf-8", newline="") as dst:
-            reader = csv.reader(src)
-            if next(reader, None) != names:
-                return False
-            writer = csv.writer(dst, lineterminator="\n")
-            writer.writerow(names)
-            for cells in reader:
-                if not any(cells):
-                    continue
-                rid = cells[at] if at < len(cells) else ""
-                if rid == report_id:
-                    continue
-                if lines and rid > report_id:
-                    writer.writerows(lines)
-                    lines = []
-                writer.writerow(cells)
-            writer.writerows(lines)
-        os.replace(tmp, path)
-        return True
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    fd, tmp = stage.new_file(path)
+    with open(path, encoding="utf-8-sig", newline="") as src, os.fdopen(fd, "w", encoding="utf-8", newline="") as dst:
+        reader = csv.reader(src)
+        if next(reader, None) != names:
+            dst.close()
+            stage.forget(tmp)
+            return False
+        writer = csv.writer(dst, lineterminator="\n")
+        writer.writerow(names)
+        for cells in reader:
+            if not any(cells):
+                continue
+            rid = cells[at] if at < len(cells) else ""
+            if rid == report_id:
+                continue
+            if lines and rid > report_id:
+                writer.writerows(lines)
+                lines = []
+            writer.writerow(cells)
+        writer.writerows(lines)
+    return True
 
 
 def write_subset(package: Package, report_ids: set[str], out_dir: Path) -> Path:
@@ -362,15 +367,16 @@ def write_subset(package: Package, report_ids: set[str], out_dir: Path) -> Path:
     return out
 
 
-def record_source(package_dir: str | os.PathLike[str], source: dict[str, Any]) -> None:
-    """Add (or replace, by its ``report_id``) a source document in the descriptor's ``sources``."""
+def record_source(package_dir: str | os.PathLike[str], source: dict[str, Any], stage: Staging | None = None) -> None:
+    """Add (or replace, by its ``report_id``) a source document in the descriptor's ``sources``
+    (with ``stage``: the new descriptor put in place when the stage is committed)."""
     path = descriptor_path(package_dir)
     descriptor = json.loads(path.read_text(encoding="utf-8-sig"))
     sources = [s for s in descriptor.get("sources", []) if s.get("report_id") != source["report_id"]]
     sources.append(source)
     descriptor["sources"] = sorted(sources, key=lambda s: s["report_id"])
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(descriptor, fh, ensure_ascii=False, indent=2)
-        fh.write("\n")
-    os.replace(tmp, path)
+    with staged(stage) as st:
+        fd, _tmp = st.new_file(path)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(descriptor, fh, ensure_ascii=False, indent=2)
+            fh.write("\n")

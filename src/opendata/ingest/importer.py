@@ -25,6 +25,7 @@ from typing import Any
 
 from ..errors import ImportError_, OpenDataError
 from ..package import descriptor_path, record_source, replace_report_rows
+from ..staging import staged
 from ..template import classification_id
 from .classify import classification_rows, stated_paths
 from .narrative import NarrativeResult, parse_narrative
@@ -382,12 +383,15 @@ def import_report(source: Path, package_dir: Path, *, report_id: str | None = No
         "report_units": units,
     }
     _ensure_csvs(package_dir)
-    written = replace_report_rows(package_dir, report_id, rows,
-                                  keyed={"departments": "department_id", "classification": "classification_id"})
-    record_source(package_dir, {
-        "report_id": report_id, "title": res.title,
-        "description": f"{source.name} (sha256 {report['source_sha256']}); terms of use: {report['license']}",
-    })
+    # Every CSV and the descriptor are replaced together once all are written: a failed or
+    # interrupted import leaves the package as it was.
+    with staged() as stage:
+        written = replace_report_rows(package_dir, report_id, rows, stage=stage,
+                                      keyed={"departments": "department_id", "classification": "classification_id"})
+        record_source(package_dir, {
+            "report_id": report_id, "title": res.title,
+            "description": f"{source.name} (sha256 {report['source_sha256']}); terms of use: {report['license']}",
+        }, stage)
     summary = ImportSummary(
         report_id=report_id, department=res.department, department_id=department_id, year=res.year,
         kind=res.kind, source_file=source.name, tables_attached=tables_attached,
