@@ -441,6 +441,47 @@ def test_utf16_declared_for_a_utf8_file(pkg: Path, tmp_path: Path) -> None:
                       "rule: encoding-error")
 
 
+def test_field_that_is_not_an_object(pkg: Path, tmp_path: Path) -> None:
+    # frictionless itself raised a TypeError on this descriptor.
+    desc = json.loads((pkg / "datapackage.json").read_text(encoding="utf-8"))
+    next(r for r in desc["resources"] if r["name"] == "projects")["schema"]["fields"].append(None)
+    (pkg / "datapackage.json").write_text(json.dumps(desc, ensure_ascii=False), encoding="utf-8")
+    _fails_everywhere(pkg, tmp_path, "resource projects: field #8 must be an object with a name, not null",
+                      "rule: schema-error")
+
+
+def test_field_name_the_database_cannot_hold(pkg: Path, tmp_path: Path) -> None:
+    desc = json.loads((pkg / "datapackage.json").read_text(encoding="utf-8"))
+    field = next(r for r in desc["resources"] if r["name"] == "projects")["schema"]["fields"][2]
+    rows = _rows(pkg, "projects")
+    rows[0][2] = field["name"] = 'name]; drop table amounts; --'
+    _write_rows(pkg, "projects", rows)
+    (pkg / "datapackage.json").write_text(json.dumps(desc, ensure_ascii=False), encoding="utf-8")
+    _fails_everywhere(pkg, tmp_path, "resource projects: field 'name]; drop table amounts; --'",
+                      "a name with ']' cannot be a column", "rule: field-name")
+
+
+def test_package_without_a_resource_the_rules_read(pkg: Path, tmp_path: Path) -> None:
+    desc = json.loads((pkg / "datapackage.json").read_text(encoding="utf-8"))
+    desc["resources"] = [r for r in desc["resources"] if r["name"] != "projects"]
+    (pkg / "datapackage.json").write_text(json.dumps(desc, ensure_ascii=False), encoding="utf-8")
+    _fails_everywhere(pkg, tmp_path, "the package has no resource 'projects'", "rule: opendata-model")
+
+
+def test_package_without_a_field_the_site_reads(pkg: Path, tmp_path: Path) -> None:
+    desc = json.loads((pkg / "datapackage.json").read_text(encoding="utf-8"))
+    amounts = next(r for r in desc["resources"] if r["name"] == "amounts")
+    at = [f["name"] for f in amounts["schema"]["fields"]].index("explanation")
+    del amounts["schema"]["fields"][at]
+    (pkg / "datapackage.json").write_text(json.dumps(desc, ensure_ascii=False), encoding="utf-8")
+    _write_rows(pkg, "amounts", [r[:at] + r[at + 1:] for r in _rows(pkg, "amounts")])
+    # The rules do not read it: validate passes; the build, whose search index reads it, is refused.
+    assert CliRunner().invoke(cli, ["validate", str(pkg)]).exit_code == 0
+    b = CliRunner().invoke(cli, ["build", str(pkg), "-o", str(tmp_path / "x.db")])
+    assert b.exit_code == 2 and "Traceback" not in b.output and not (tmp_path / "x.db").exists()
+    assert "the package has no field 'explanation'" in b.output and "rule: opendata-model" in b.output
+
+
 # --- Import -----------------------------------------------------------------------------------
 
 

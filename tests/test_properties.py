@@ -117,6 +117,51 @@ def test_descriptor_parser_never_crashes(data: bytes) -> None:
         pass
 
 
+#: JSON values of every kind, small.
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 3) | st.sampled_from(["", "a", "r.csv", "../x", "/etc/passwd",
+                                                                       "http://127.0.0.1:9/x", "string", "id"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["name", "type", "fields"]), inner,
+                                                                 max_size=3),
+    max_leaves=8)
+#: What a schema holds, each part of the right or of a wrong kind.
+schemas = st.fixed_dictionaries({}, optional={
+    "fields": st.lists(st.fixed_dictionaries({"name": st.sampled_from(["id", "x"]) | json_values},
+                                             optional={"type": st.sampled_from(["string", "integer", "money"])}),
+                       max_size=3) | json_values,
+    "primaryKey": st.sampled_from(["id", ["id"], ["nope"]]) | json_values,
+    "foreignKeys": st.lists(st.fixed_dictionaries({"fields": st.sampled_from(["id", ["id"]]) | json_values},
+                                                  optional={"reference": st.fixed_dictionaries(
+                                                      {}, optional={"resource": st.sampled_from(["", "r", "s"]) | json_values,
+                                                                    "fields": st.sampled_from(["id", ["id"], ["x"]]) | json_values})}),
+                            max_size=2) | json_values,
+})
+#: Resources with the properties a descriptor may give them, of any value.
+resources = st.fixed_dictionaries({}, optional={
+    "name": st.sampled_from(["r", "s", "R!"]) | json_values, "path": st.sampled_from(["r.csv", "../r.csv"]) | json_values,
+    "schema": schemas | json_values, "dialect": json_values, "profile": json_values, "encoding": json_values,
+    "format": json_values, "data": json_values, "checklist": json_values,
+})
+
+
+@FILES
+@given(st.fixed_dictionaries({"resources": st.lists(resources | json_values, max_size=3)},
+                             optional={"profile": json_values, "name": json_values, "licenses": json_values}))
+def test_any_descriptor_gives_a_package_or_a_clear_error(descriptor: dict) -> None:
+    folder = Path(tempfile.mkdtemp(prefix="prop-"))
+    (folder / "r.csv").write_text("id\n1\n", encoding="utf-8")
+    (folder / "datapackage.json").write_text(json.dumps(descriptor), encoding="utf-8")
+    try:
+        package = load_package(folder)
+    except OpenDataError as exc:
+        assert str(exc).startswith(str(folder))
+        return
+    try:
+        schema_problems(package)
+    except OpenDataError:
+        pass
+
+
 # --- The importer's parsers (written elsewhere; tested through their public functions) ----------
 
 def _module(name: str):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import sqlite3
 import tempfile
 import threading
@@ -558,6 +559,22 @@ def _site_beside_worker(db: sqlite_utils.Database, worker: parallel.Worker, shar
     return own
 
 
+_MISSING = re.compile(r"no such (table|column): (?:main\.)?(\S+)")
+
+
+def missing_from_model(exc: sqlite3.OperationalError) -> str | None:
+    """What the package lacks, when the rules, views or site tables failed on a table or column
+    that is not there (a package that is not shaped like opendata's): None for any other error."""
+    match = _MISSING.search(str(exc))
+    if not match:
+        return None
+    kind, name = match.groups()
+    name = name.rsplit(".", 1)[-1]  # a column as the query wrote it, with its table's alias
+    what = f"resource {name!r}" if kind == "table" else f"field {name!r}"
+    return (f"the package has no {what}, which opendata's accounting rules and site tables read "
+            "(rule: opendata-model; see the resources and fields of the shipped datapackage/datapackage.json)")
+
+
 def build(package_path: str | os.PathLike[str], db_path: str | os.PathLike[str],
           jobs: int | None = None) -> BuildResult:
     """Check the package's schema while loading it, then put the database atomically at ``db_path``.
@@ -659,6 +676,8 @@ def _build(package_path: str | os.PathLike[str], db_path: str | os.PathLike[str]
     except OpenDataError:
         raise
     except (sqlite3.Error, OSError) as exc:
+        if isinstance(exc, sqlite3.OperationalError) and (missing := missing_from_model(exc)):
+            raise PackageError(f"{package_path}: {missing}") from None
         if not site:  # check(): its caller says what could not run
             raise
         if isinstance(exc, sqlite3.Error):

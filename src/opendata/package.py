@@ -62,13 +62,12 @@ def _reference_problem(what: str, value: object, base: Path, allow_remote: bool,
 
 def _references(descriptor: dict[str, Any], keys: tuple[str, ...]) -> Iterator[tuple[str, object]]:
     """(key, value) of every reference among ``keys``: a text value (a list's every item), a
-    profile frictionless knows by name left out."""
+    profile frictionless knows by name left out (a value of another kind is frictionless's to refuse)."""
     for key in keys:
         value = descriptor.get(key)
         for item in value if isinstance(value, list) else [value]:
-            if item is None or isinstance(item, dict) or (key.startswith("profile") and item in _KNOWN_PROFILES):
-                continue
-            yield key, item
+            if isinstance(item, str) and not (key.startswith("profile") and item in _KNOWN_PROFILES):
+                yield key, item
 
 
 def _check_paths(descriptor: dict[str, Any], base: Path, source: Path, allow_remote: bool) -> None:
@@ -92,6 +91,15 @@ def _check_paths(descriptor: dict[str, Any], base: Path, source: Path, allow_rem
         for key, value in _references(res, _RESOURCE_REFERENCES):
             if p := _reference_problem(f"resource {name}: {key}", value, base, allow_remote, must_exist=False):
                 problems.append(p)
+        schema = res.get("schema")
+        fields = schema.get("fields") if isinstance(schema, dict) else None
+        for j, field in enumerate(fields if isinstance(fields, list) else []):
+            if not isinstance(field, dict) or not isinstance(field.get("name"), str):
+                problems.append(f"resource {name}: field #{j + 1} must be an object with a name, not "
+                                f"{json.dumps(field, ensure_ascii=False)[:60]} (rule: schema-error)")
+            elif "]" in field["name"]:  # the SQL writes columns as [name]
+                problems.append(f"resource {name}: field {field['name']!r}: a name with ']' cannot be a column "
+                                "of the database (rule: field-name)")
     problems += _foreign_key_problems(resources)
     if problems:
         raise PackageError(f"{source}: the package cannot be read", [f"{source.name}: {p}" for p in problems])
@@ -99,27 +107,28 @@ def _check_paths(descriptor: dict[str, Any], base: Path, source: Path, allow_rem
 
 def _foreign_key_problems(resources: list[Any]) -> list[str]:
     """A foreign key (of a schema written in the descriptor) to a resource or field not there."""
-    fields = {r.get("name"): [f.get("name") for f in r["schema"].get("fields", []) if isinstance(f, dict)]
-              for r in resources if isinstance(r, dict) and isinstance(r.get("schema"), dict)
-              and isinstance(r["schema"].get("fields"), list)}
-    names = {r.get("name") for r in resources if isinstance(r, dict)}
+    named = [r for r in resources if isinstance(r, dict) and isinstance(r.get("name"), str)]
+    fields = {r["name"]: [f.get("name") for f in r["schema"]["fields"] if isinstance(f, dict)]
+              for r in named if isinstance(r.get("schema"), dict) and isinstance(r["schema"].get("fields"), list)}
     problems = []
-    for res in resources:
-        schema = res.get("schema") if isinstance(res, dict) else None
+    # Anything not of the kind the standard says (a name that is not text...) is frictionless's to name.
+    for res in named:
+        schema = res.get("schema")
         if not isinstance(schema, dict) or not isinstance(schema.get("foreignKeys"), list):
             continue
         for fk in schema["foreignKeys"]:
             ref = fk.get("reference") if isinstance(fk, dict) else None
-            if not isinstance(ref, dict):
-                continue  # frictionless's own validation of the descriptor names it
-            target = ref.get("resource") or res.get("name")
+            target = (ref.get("resource") or res["name"]) if isinstance(ref, dict) else None
+            if not isinstance(target, str):
+                continue
             keys = ref.get("fields")
-            where = f"resource {res.get('name')}: foreign key {fk.get('fields')!r}"
-            if target not in names:
+            keys = [keys] if isinstance(keys, str) else keys if isinstance(keys, list) else []
+            where = f"resource {res['name']}: foreign key {fk.get('fields')!r}"
+            if target not in fields and target not in {r["name"] for r in named}:
                 problems.append(f"{where} refers to resource {target!r}, which the package does not have "
                                 "(rule: foreign-key)")
             elif target in fields:
-                missing = [k for k in (keys if isinstance(keys, list) else [keys]) if k not in fields[target]]
+                missing = [k for k in keys if isinstance(k, str) and k not in fields[target]]
                 if missing:
                     problems.append(f"{where} refers to {', '.join(map(repr, missing))}, not a field of resource "
                                     f"{target!r} (rule: foreign-key)")
@@ -143,6 +152,9 @@ def load_package(path: str | os.PathLike[str], *, allow_remote: bool = False) ->
     except frictionless.FrictionlessException as exc:
         raise PackageError(f"{source}: invalid descriptor: {exc.error.message}",
                            [f"{source.name}: {p}" for p in _descriptor_problems(descriptor, exc)]) from None
+    except Exception as exc:  # noqa: BLE001 - frictionless fails so on some malformed descriptors
+        raise PackageError(f"{source}: invalid descriptor: frictionless could not read it "
+                           f"({type(exc).__name__}: {exc})") from None
 
 
 def _descriptor_problems(descriptor: dict[str, Any], exc: frictionless.FrictionlessException) -> list[str]:
@@ -156,6 +168,8 @@ def _descriptor_problems(descriptor: dict[str, Any], exc: frictionless.Frictionl
                 found = list(frictionless.Resource.metadata_validate(res))
             except frictionless.FrictionlessException as inner:  # e.g. an unknown field type
                 found = [inner.error]
+            except Exception:  # noqa: BLE001 - frictionless fails on some; the package's list below says it
+                found = []
             problems += [f"resource {name}: {e.note or e.message} (rule: {e.type})" for e in found]
     notes = {line.split(": ", 1)[1] for line in problems}
     for reason in getattr(exc, "reasons", None) or []:
