@@ -100,3 +100,56 @@ def test_set_based_load_agrees_with_the_streaming_reader(corpus, tmp_path, seed)
         else:
             outcomes["refused_by_both" if slow is None else "left_to_streaming"] += 1
     assert outcomes["refused_by_both"] > 0 and outcomes["both"] + outcomes["left_to_streaming"] > 0, outcomes
+
+
+# --- The same, for any cell (hypothesis) ---------------------------------------------------------
+
+from hypothesis import HealthCheck, event, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+#: A resource with a field of each kind the set-based load casts in SQL.
+_DESCRIPTOR = {"name": "p", "resources": [{
+    "name": "r", "path": "r.csv", "profile": "tabular-data-resource", "format": "csv", "encoding": "utf-8",
+    "schema": {"fields": [
+        {"name": "id", "type": "string", "constraints": {"required": True}},
+        {"name": "n", "type": "integer", "constraints": {"minimum": 0}},
+        {"name": "amount", "type": "number", "bareNumber": False},
+        {"name": "value", "type": "number"},
+        {"name": "flag", "type": "boolean"},
+        {"name": "kind", "type": "string", "constraints": {"enum": ["a", "b"]}},
+    ], "primaryKey": ["id"]},
+}]}
+
+#: Cells near what the types accept: numbers written every way, in any script, and any text.
+_numberish = st.one_of(
+    st.integers(-10**16, 10**16).map(str), st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.decimals(allow_nan=False, allow_infinity=False, places=6).map(str),
+    st.text(alphabet=st.sampled_from(list("0123456789.-+eE ,_%¥万元()（）０１٣")), max_size=12),
+    st.sampled_from(TRICKY), st.text(max_size=6))
+
+
+_integer = st.integers(0, 10**12).map(str)
+_decimal = st.one_of(st.decimals(0, 10**9, places=2).map(str), st.floats(0, 1e9).map(str), _integer)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.one_of(_integer, _integer, _integer, _numberish),
+                          st.one_of(_decimal, _decimal, _decimal, _numberish),
+                          st.one_of(_decimal, _decimal, _decimal, _numberish),
+                          st.sampled_from(["true", "false", "", "x", "1"]), st.sampled_from(["a", "b", "", "c"])),
+                min_size=1, max_size=3))
+def test_any_cells_load_alike_both_ways(tmp_path_factory, rows) -> None:
+    import json
+
+    work = tmp_path_factory.mktemp("cells")
+    (work / "datapackage.json").write_text(json.dumps(_DESCRIPTOR), encoding="utf-8")
+    with (work / "r.csv").open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(["id", "n", "amount", "value", "flag", "kind"])
+        writer.writerows([[f"k{i}", *row] for i, row in enumerate(rows)])
+    fast = _set_based(work, work / "fast.db")
+    slow = _streaming(work, work / "slow.db")
+    event("accepted by both" if fast is not None else "left to the reader" if slow is not None else "refused")
+    assert not (fast is not None and slow is None), "the set-based load accepted what the reader refuses"
+    if fast is not None:
+        assert fast == slow, "both accept, but the loaded values differ"
