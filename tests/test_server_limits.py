@@ -128,7 +128,7 @@ async def test_errors_are_answered_without_a_traceback_of_each(ds, capfd, monkey
     quiet = [await ds.client.get(p) for p in paths]
     out, err = capfd.readouterr()
     assert "Traceback" not in out + err and "locals" not in out + err, (out + err)[:500]
-    assert [r.status_code for r in quiet] == [404, 404, 500, 400]
+    assert [r.status_code for r in quiet] == [404, 404, 400, 400]
     assert "took too long" in quiet[3].text
     monkeypatch.setattr(datasette_errors, "rich", rich)  # Datasette as it is
     loud = [await ds.client.get(p) for p in paths]
@@ -150,3 +150,41 @@ async def test_unexpected_errors_are_still_printed(ds, capfd) -> None:
     out, err = capfd.readouterr()
     assert response.status == 500
     assert "Traceback (most recent call last)" in err and "RuntimeError: boom" in err and "locals" not in out + err
+
+
+@pytest.mark.parametrize("path, params, message", [
+    ("/opendata/amounts.json", {"_sort": "nope"}, "Cannot sort table by nope"),
+    ("/opendata/amounts.json", {"_sort_desc": "a b"}, "Cannot sort table by a b"),
+    ("/opendata/amounts.json", {"_through": "-1"}, '_through must be a JSON object with "table", "column" and "value"'),
+    ("/opendata/amounts.json", {"_through": "{"}, '_through must be a JSON object'),
+    ("/opendata/amounts.json", {"_facet": "{nope"}, "_facet: not a valid JSON object"),
+    ("/opendata/amounts.json", {"_facet": "a\x00b"}, "a parameter contains a NUL character"),
+    ("/opendata/amounts.json", {"amount__gte": "9" * 20}, "a number in the parameters is too large"),
+    ("/opendata/report_totals.json", {"_next": "abc"}, "_next: not a page token of this table or view"),
+    ("/opendata/report_totals.json", {"_next": "9" * 20}, "_next: not a page token of this table or view"),
+    ("/opendata/amounts", {"_sort": "nope"}, "Cannot sort table by nope"),
+])
+async def test_parameters_datasette_cannot_use_are_the_clients_error(ds, capfd, path, params, message) -> None:
+    """Datasette 0.65 answered these with a 500, most with a traceback in the log."""
+    await ds.invoke_startup()
+    r = await ds.client.get(path, params=params)
+    out, err = capfd.readouterr()
+    assert r.status_code == 400 and "Traceback" not in out + err
+    assert message in (r.json()["error"] if path.endswith(".json") else r.text)
+    if path.endswith(".json"):
+        assert r.json()["ok"] is False and r.json()["status"] == 400
+
+
+async def test_other_exceptions_stay_the_servers(ds, capfd) -> None:
+    from datasette.plugins import pm
+    from datasette.utils import await_me_maybe
+    from datasette.utils.asgi import Request
+
+    await ds.invoke_startup()
+    try:
+        raise ValueError("invalid literal for int() with base 10: 'x'")  # as if, but no _next was given
+    except ValueError as exc:
+        responses = [await await_me_maybe(hook) for hook in pm.hook.handle_exception(
+            datasette=ds, request=Request.fake("/opendata/amounts.json?_sort=report_id"), exception=exc)]
+    out, err = capfd.readouterr()
+    assert [r.status for r in responses] == [500] and "Traceback (most recent call last)" in err

@@ -12,7 +12,8 @@
 - The schema of an immutable database read once, not on every request (``site/immutable_cache.py``),
   and the row count of a facet value's page read from the build's counts (``site/facets.py``).
 - A table page's rows written by one Python loop (the ``table_rows`` filter of ``_table.html``).
-- Errors (a 404, a query cut off) answered without Datasette's rich traceback of each (``quiet_errors``).
+- Errors (a 404, a query cut off) answered without Datasette's rich traceback of each (``quiet_errors``),
+  and parameters Datasette cannot use answered as the client's error, 400 (``site/client_errors.py``).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
 from ..zh_search import fts_query
+from . import client_errors
 from .cell_values import cell_renderer
 from .facets import CachedColumnFacet, stored_counts
 from .json_output import JSON_STATE, render_json, utf8_json_renderer
@@ -183,6 +185,7 @@ def startup(datasette):
     for db in datasette.databases.values():
         stored_counts(db)
     quiet_errors()
+    client_errors.install()
 
 
 def quiet_errors() -> None:
