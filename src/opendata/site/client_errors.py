@@ -3,7 +3,7 @@
 Datasette 0.65 answers some parameters it cannot use with a 500 and, for most, a traceback in the
 log: a ``_sort`` by a column the table does not have, a ``_through`` or ``_facet`` that is not the
 JSON it expects, a view's ``_next`` that is not a number, a NUL character in a filter, a filter's
-number too large for SQLite. A developer
+number too large for SQLite; and a row page whose address lacks a key's value is a 404. A developer
 reading the JSON API takes a 500 for a fault of the server, and anyone could fill the log. The
 site's exception handler is Datasette's own, given a ``BadRequest`` for those (the same page or
 JSON, status 400, nothing printed); every other exception goes to it as it is.
@@ -18,7 +18,7 @@ from typing import Any
 from datasette import handle_exception as datasette_errors
 from datasette import hookimpl
 from datasette.plugins import pm
-from datasette.utils.asgi import BadRequest
+from datasette.utils.asgi import BadRequest, NotFound
 from datasette.views.base import DatasetteError
 
 #: Parameters whose value Datasette parses as JSON when it starts with "{".
@@ -31,6 +31,13 @@ def _json_object(value: str, keys: tuple[str, ...] = ()) -> bool:
     except ValueError:
         return False
     return isinstance(parsed, dict) and all(k in parsed for k in keys)
+
+
+def missing_row(request: Any, exception: BaseException) -> bool:
+    """A row page whose address has fewer values than the table's primary key has columns:
+    Datasette runs its query with a parameter missing (a 500, with a traceback)."""
+    return (isinstance(exception, sqlite3.ProgrammingError) and "supply a value for binding parameter" in str(exception)
+            and request.url_vars.get("pks") is not None)
 
 
 def client_error(request: Any, exception: BaseException) -> str | None:
@@ -57,6 +64,8 @@ def client_error(request: Any, exception: BaseException) -> str | None:
 @hookimpl(trylast=True)
 def handle_exception(datasette: Any, request: Any, exception: BaseException) -> Any:
     """Datasette's exception handler, with the client's errors (``client_error``) answered as such."""
+    if request is not None and missing_row(request, exception):
+        exception = NotFound("Record not found: a row's address has one value for each column of the primary key")
     message = client_error(request, exception) if request is not None else None
     return datasette_errors.handle_exception(datasette, request, BadRequest(message) if message else exception)
 
