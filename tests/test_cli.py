@@ -106,3 +106,19 @@ def test_serve_refuses_a_file_that_is_not_a_database(runner, tmp_path, content, 
     result = runner.invoke(cli, ["serve", str(tmp_path / "x.db")])
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert "x.db: not a SQLite database" in result.output and "Serving" not in result.output
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_serve_on_an_address_in_use_is_a_clear_error(runner, tmp_path, workers):
+    import socket
+
+    from opendata.build import build
+
+    build(Path(__file__).resolve().parent.parent / "datapackage", tmp_path / "x.db")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        result = runner.invoke(cli, ["serve", str(tmp_path / "x.db"), "--port", str(port), "--workers", workers])
+    assert result.exit_code == 2 and "Traceback" not in result.output and "Serving" not in result.output
+    assert f"cannot listen on 127.0.0.1:{port} (Address already in use)" in result.output

@@ -30,15 +30,12 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def test_shared_socket_gives_connections_without_delayed_responses() -> None:
-    """The socket the workers share: accepted connections have TCP_NODELAY (asyncio does not set
+def test_listening_socket_gives_connections_without_delayed_responses() -> None:
+    """The socket the server's processes share: accepted connections have TCP_NODELAY (asyncio does not set
     it on a socket without a protocol number, and each response then waits for a delayed ACK)."""
-    import uvicorn
+    from opendata.site.app import listening_socket
 
-    from opendata.site.app import shared_socket
-
-    config = uvicorn.Config("opendata.site.app:worker_app", factory=True, host="127.0.0.1", port=0, workers=2)
-    listener = shared_socket(config)
+    listener = listening_socket("127.0.0.1", 0)
     try:
         listener.listen()
         with socket.create_connection(listener.getsockname()):

@@ -111,9 +111,9 @@ def serve(db: str, host: str, port: int, metadata: str, package_dir: str, worker
     meta = metadata if Path(metadata).is_file() else None
     pkg = package_dir if Path(package_dir, "datapackage.json").is_file() else None
     processes = default_workers() if workers is None else workers
-    click.echo(f"Serving {db} on http://{host}:{port}/ with {processes} process{'es' if processes > 1 else ''} "
-               "(Ctrl+C stops)")
-    serve_database(db, host=host, port=port, metadata=meta, package_dir=pkg, workers=processes)
+    serve_database(db, host=host, port=port, metadata=meta, package_dir=pkg, workers=processes,
+                   on_ready=lambda: click.echo(f"Serving {db} on http://{host}:{port}/ with {processes} "
+                                               f"process{'es' if processes > 1 else ''} (Ctrl+C stops)"))
 
 
 @cli.command(name="import")

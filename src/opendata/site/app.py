@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import gc
 import json
 import os
 import socket
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -122,17 +124,21 @@ def default_workers() -> int:
 
 def serve(db_path: str | os.PathLike[str], *, host: str = "127.0.0.1", port: int = 8001,
           metadata: str | os.PathLike[str] | None = None, package_dir: str | os.PathLike[str] | None = None,
-          workers: int | None = None) -> None:
+          workers: int | None = None, on_ready: Callable[[], None] | None = None) -> None:
     """Serve the database with uvicorn until interrupted, in ``workers`` processes sharing the port
-    (``default_workers()`` when None)."""
+    (``default_workers()`` when None). The address is taken (``listening_socket``) before anything
+    starts, then ``on_ready`` is called."""
     import uvicorn
 
     workers = default_workers() if workers is None else workers
     ds = make_app(db_path, metadata=metadata, package_dir=package_dir)  # fails here, before any worker starts
+    sock = listening_socket(host, port)
+    if on_ready:
+        on_ready()
     if workers <= 1:
         app = ds.app()
         settle_heap()
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])
         return
     os.environ[WORKER_ARGS] = json.dumps({
         "db_path": str(Path(db_path).resolve()),
@@ -143,16 +149,28 @@ def serve(db_path: str | os.PathLike[str], *, host: str = "127.0.0.1", port: int
     config = uvicorn.Config(f"{__name__}:worker_app", factory=True, workers=workers, host=host, port=port,
                             log_level="warning")
     try:
-        Multiprocess(config, sockets=[shared_socket(config)]).run()
+        Multiprocess(config, sockets=[sock]).run()
     except KeyboardInterrupt:
         pass
 
 
-def shared_socket(config: Any) -> socket.socket:
-    """The listening socket uvicorn's worker processes share, with TCP_NODELAY. uvicorn creates it
-    without a protocol number, so asyncio does not set TCP_NODELAY on the connections the workers
-    accept and every response waited ~40 ms for a delayed ACK (p50 48 ms instead of 7 ms for a
-    50-row JSON page); accepted connections inherit the option from the listening socket."""
-    sock = config.bind_socket()
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+def listening_socket(host: str, port: int) -> socket.socket:
+    """The socket the server (all its processes) listens on, bound to ``host``:``port``, with
+    TCP_NODELAY: uvicorn made its own without a protocol number, so asyncio did not set TCP_NODELAY
+    on the connections it accepted and every response waited ~40 ms for a delayed ACK (p50 48 ms
+    instead of 7 ms for a 50-row JSON page); accepted connections inherit the option from it.
+    OpenDataError when the address cannot be taken (in use, not this machine's)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.bind((host, port))
+    except (OSError, OverflowError) as exc:
+        sock.close()
+        reason = getattr(exc, "strerror", None) or str(exc)
+        hint = "; is another server running there? choose another with --port" if \
+            getattr(exc, "errno", None) == errno.EADDRINUSE else ""
+        raise OpenDataError(f"cannot listen on {host}:{port} ({reason}){hint}") from None
+    sock.set_inheritable(True)
     return sock
