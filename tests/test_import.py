@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from opendata.errors import ImportError_
+from opendata.errors import ImportError_, OpenDataError
 from opendata.ingest.importer import department_slug, format_summary, import_report
 from opendata.package import check_schema, load_package
 
@@ -247,3 +247,47 @@ def test_failed_import_leaves_the_package_as_it_was(package, monkeypatch, failur
     assert _files(package) == before  # byte for byte, and no temporary file left
     monkeypatch.undo()
     assert import_report(SEED, package).report_id == "zhuzhou-lusong-kjgxj-2020-final"
+
+
+def _declare_encoding(package: Path, names: tuple[str, ...], encoding: str) -> None:
+    import json
+
+    desc = json.loads((package / "datapackage.json").read_text(encoding="utf-8"))
+    for res in desc["resources"]:
+        if res["name"] in names:
+            res["encoding"] = encoding
+            path = package / res["path"]
+            path.write_text(path.read_text(encoding="utf-8"), encoding=encoding)
+    (package / "datapackage.json").write_text(json.dumps(desc, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+@needs_seed
+def test_import_keeps_each_file_in_its_declared_encoding(package, tmp_path):
+    # An import rewrote every CSV as UTF-8: a file declared GBK was then unreadable as declared.
+    utf8 = tmp_path / "utf8"
+    shutil.copytree(package, utf8)
+    _declare_encoding(package, ("statements", "departments"), "gbk")
+    import_report(SEED, package)
+    import_report(SEED, utf8)
+    for name in ("statements", "departments"):
+        data = (package / "data" / f"{name}.csv").read_bytes()
+        assert data.decode("gbk") == (utf8 / "data" / f"{name}.csv").read_text(encoding="utf-8")
+        assert data != (utf8 / "data" / f"{name}.csv").read_bytes()  # GBK bytes, not UTF-8
+    check_schema(load_package(package))
+
+
+@needs_seed
+def test_import_refuses_rows_the_declared_encoding_cannot_hold(package):
+    # A file declared latin-1 (its rows so far all ASCII) cannot hold the report's Chinese names.
+    (package / "data" / "projects.csv").write_text(_rows_header(package, "projects"), encoding="utf-8")
+    _declare_encoding(package, ("projects",), "latin-1")
+    before = _files(package)
+    with pytest.raises(OpenDataError) as info:
+        import_report(SEED, package)
+    assert str(info.value).startswith('data/projects.csv: declared "encoding": "latin-1", which cannot hold')
+    assert "nothing was written" in str(info.value)
+    assert _files(package) == before
+
+
+def _rows_header(package: Path, name: str) -> str:
+    return (package / "data" / f"{name}.csv").read_text(encoding="utf-8").splitlines()[0] + "\n"

@@ -7,6 +7,7 @@ when the caller passes ``allow_remote=True``).
 
 from __future__ import annotations
 
+import codecs
 import csv
 import json
 import os
@@ -265,7 +266,7 @@ def write_resource(package_dir: Path, resource: Resource, rows: Iterable[dict[st
     path.parent.mkdir(parents=True, exist_ok=True)
     with staged(stage) as st:
         fd, _tmp = st.new_file(path)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+        with os.fdopen(fd, "w", encoding=written_encoding(resource), newline="") as fh:
             writer = csv.DictWriter(fh, fieldnames=names, lineterminator="\n", extrasaction="raise")
             writer.writeheader()
             for row in rows:
@@ -291,8 +292,22 @@ def replace_report_rows(package_dir: str | os.PathLike[str], report_id: str,
     with staged(stage) as st:
         for name, new_rows in rows_by_resource.items():
             written[name] = len(new_rows)
-            _replace_in_resource(package, package.get_resource(name), report_id, new_rows, keyed, st)
+            resource = package.get_resource(name)
+            try:
+                _replace_in_resource(package, resource, report_id, new_rows, keyed, st)
+            except UnicodeEncodeError as exc:
+                raise PackageError(
+                    f"{resource.path}: declared \"encoding\": \"{resource.encoding}\", which cannot hold "
+                    f"{exc.object[exc.start:exc.end]!r} of the rows to write; nothing was written (declare "
+                    "\"encoding\": \"utf-8\" and convert the file, rule: encoding-error)") from None
     return written
+
+
+def written_encoding(resource: Resource) -> str:
+    """The codec a resource's CSV is written in: its declared encoding (UTF-8 without a byte-order
+    mark for UTF-8 in any spelling), so that the descriptor stays true of the file."""
+    enc = python_encoding(resource.encoding)
+    return "utf-8" if enc == "utf-8-sig" else codecs.lookup(resource.encoding or "utf-8").name
 
 
 def _replace_in_resource(package: Package, resource: Resource, report_id: str, new_rows: list[dict[str, Any]],
@@ -319,16 +334,18 @@ def _replace_report_lines(package_dir: Path, resource: Resource, report_id: str,
                           new_rows: list[dict[str, Any]], stage: Staging) -> bool:
     """Stream the resource's CSV into a new one without the rows of ``report_id``, the new rows
     before the first row of a later report (the file's report order kept: the same file a stable
-    sort by report_id gives when the file was in report order), staged in ``stage``. False, with
-    nothing written, when the file is not a plain UTF-8 CSV whose header is the schema's fields."""
-    if not _supported(resource) or python_encoding(resource.encoding) != "utf-8-sig":
+    sort by report_id gives when the file was in report order), staged in ``stage``, in the file's
+    declared encoding. False, with nothing written, when the file is not a plain CSV whose header is
+    the schema's fields."""
+    if not _supported(resource):
         return False
     names = [f.name for f in resource.schema.fields]
     path = package_dir / resource.path
     at = names.index("report_id")
     lines = [[_format(r.get(n)) for n in names] for r in new_rows]
     fd, tmp = stage.new_file(path)
-    with open(path, encoding="utf-8-sig", newline="") as src, os.fdopen(fd, "w", encoding="utf-8", newline="") as dst:
+    with open(path, encoding=python_encoding(resource.encoding), newline="") as src, \
+            os.fdopen(fd, "w", encoding=written_encoding(resource), newline="") as dst:
         reader = csv.reader(src)
         if next(reader, None) != names:
             dst.close()
