@@ -71,7 +71,7 @@ def _references(descriptor: dict[str, Any], keys: tuple[str, ...]) -> Iterator[t
                 yield key, item
 
 
-def _check_paths(descriptor: dict[str, Any], base: Path, source: Path, allow_remote: bool) -> None:
+def _check_descriptor(descriptor: dict[str, Any], base: Path, source: Path, allow_remote: bool) -> None:
     """Every file or URL the descriptor would make frictionless read (resource data, schemas,
     dialects, profiles) must be in the package folder, unless ``allow_remote`` allows URLs; a
     resource's foreign keys must name resources and fields the package has."""
@@ -111,6 +111,7 @@ def _foreign_key_problems(resources: list[Any]) -> list[str]:
     named = [r for r in resources if isinstance(r, dict) and isinstance(r.get("name"), str)]
     fields = {r["name"]: [f.get("name") for f in r["schema"]["fields"] if isinstance(f, dict)]
               for r in named if isinstance(r.get("schema"), dict) and isinstance(r["schema"].get("fields"), list)}
+    names = {r["name"] for r in named}
     problems = []
     # Anything not of the kind the standard says (a name that is not text...) is frictionless's to name.
     for res in named:
@@ -125,7 +126,7 @@ def _foreign_key_problems(resources: list[Any]) -> list[str]:
             keys = ref.get("fields")
             keys = [keys] if isinstance(keys, str) else keys if isinstance(keys, list) else []
             where = f"resource {res['name']}: foreign key {fk.get('fields')!r}"
-            if target not in fields and target not in {r["name"] for r in named}:
+            if target not in names:
                 problems.append(f"{where} refers to resource {target!r}, which the package does not have "
                                 "(rule: foreign-key)")
             elif target in fields:
@@ -147,7 +148,7 @@ def load_package(path: str | os.PathLike[str], *, allow_remote: bool = False) ->
         raise PackageError(f"{source}: line {exc.lineno}, column {exc.colno}: malformed JSON ({exc.msg})") from None
     if not isinstance(descriptor, dict) or not isinstance(descriptor.get("resources"), list):
         raise PackageError(f"{source}: not a data package descriptor (rule: resources must be a list)")
-    _check_paths(descriptor, source.parent, source, allow_remote)
+    _check_descriptor(descriptor, source.parent, source, allow_remote)
     try:
         return Package(descriptor, basepath=str(source.parent))
     except frictionless.FrictionlessException as exc:
