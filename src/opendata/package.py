@@ -20,6 +20,7 @@ from typing import Any
 import frictionless
 from frictionless import Package, Resource
 
+from .csv_dialect import csv_dialect, writer_options
 from .errors import PackageError
 from .staging import Staging, staged
 from .schema_stream import _Bad, _caster, _plain, _resource_file, _supported, python_encoding, read_package
@@ -71,10 +72,12 @@ def _references(descriptor: dict[str, Any], keys: tuple[str, ...]) -> Iterator[t
                 yield key, item
 
 
-def _check_descriptor(descriptor: dict[str, Any], base: Path, source: Path, allow_remote: bool) -> None:
+def _check_descriptor(descriptor: dict[str, Any], base: Path, source: Path, allow_remote: bool,
+                      files_required: bool = True) -> None:
     """Every file or URL the descriptor would make frictionless read (resource data, schemas,
-    dialects, profiles) must be in the package folder, unless ``allow_remote`` allows URLs; a
-    resource's foreign keys must name resources and fields the package has."""
+    dialects, profiles) must be in the package folder, unless ``allow_remote`` allows URLs (and
+    each resource's file must exist, unless not ``files_required``); a resource's foreign keys must
+    name resources and fields the package has."""
     problems = [p for key, value in _references(descriptor, _PACKAGE_REFERENCES)
                 if (p := _reference_problem(f"package {key}", value, base, allow_remote, must_exist=False))]
     resources = descriptor.get("resources", [])
@@ -87,7 +90,7 @@ def _check_descriptor(descriptor: dict[str, Any], base: Path, source: Path, allo
         paths = res.get("path")
         for rp in paths if isinstance(paths, list) else [paths]:
             if rp is not None and (p := _reference_problem(f"resource {name}: path", rp, base, allow_remote,
-                                                           must_exist=True)):
+                                                           must_exist=files_required)):
                 problems.append(p)
         for key, value in _references(res, _RESOURCE_REFERENCES):
             if p := _reference_problem(f"resource {name}: {key}", value, base, allow_remote, must_exist=False):
@@ -137,8 +140,9 @@ def _foreign_key_problems(resources: list[Any]) -> list[str]:
     return problems
 
 
-def load_package(path: str | os.PathLike[str], *, allow_remote: bool = False) -> Package:
-    """Open a package from its folder or descriptor, refusing paths outside it."""
+def load_package(path: str | os.PathLike[str], *, allow_remote: bool = False, files_required: bool = True) -> Package:
+    """Open a package from its folder or descriptor, refusing paths outside it (and a resource
+    whose file does not exist, unless not ``files_required``)."""
     source = descriptor_path(path)
     try:
         descriptor = json.loads(source.read_text(encoding="utf-8-sig"))
@@ -148,7 +152,7 @@ def load_package(path: str | os.PathLike[str], *, allow_remote: bool = False) ->
         raise PackageError(f"{source}: line {exc.lineno}, column {exc.colno}: malformed JSON ({exc.msg})") from None
     if not isinstance(descriptor, dict) or not isinstance(descriptor.get("resources"), list):
         raise PackageError(f"{source}: not a data package descriptor (rule: resources must be a list)")
-    _check_descriptor(descriptor, source.parent, source, allow_remote)
+    _check_descriptor(descriptor, source.parent, source, allow_remote, files_required)
     try:
         return Package(descriptor, basepath=str(source.parent))
     except frictionless.FrictionlessException as exc:
@@ -227,7 +231,7 @@ def iter_rows(resource: Resource) -> Iterator[dict[str, Any]]:
     casts = [_caster(f, missing) for f in resource.schema.fields]
     n = len(names)
     with open(_resource_file(resource), encoding=python_encoding(resource.encoding), newline="") as fh:
-        reader = csv.reader(fh)
+        reader = csv.reader(fh, dialect=csv_dialect(resource))
         next(reader, None)
         for cells in reader:
             if not any(cells):
@@ -258,6 +262,20 @@ def _format(value: Any) -> str:
     return str(value)
 
 
+def _writer_options(resource: Resource) -> dict[str, Any]:
+    """``writer_options``, or a PackageError naming the file when its declared dialect is one
+    opendata does not write (no header row, comment lines, ...)."""
+    try:
+        return writer_options(resource)
+    except ValueError:
+        if resource.compression:
+            raise PackageError(f"{resource.path}: a compressed file ({resource.compression}); opendata does not "
+                               "rewrite one: nothing written (rule: compression)") from None
+        raise PackageError(f"{resource.path}: its declared dialect ({json.dumps(resource.dialect.to_descriptor())}) "
+                           "is not one opendata writes (one header row, no comment lines, blank rows not skipped, "
+                           "no null sequence); nothing written (rule: dialect)") from None
+
+
 def write_resource(package_dir: Path, resource: Resource, rows: Iterable[dict[str, Any]],
                    stage: Staging | None = None) -> None:
     """Write rows as the resource's CSV, columns in schema order, atomically (with ``stage``: put
@@ -268,7 +286,7 @@ def write_resource(package_dir: Path, resource: Resource, rows: Iterable[dict[st
     with staged(stage) as st:
         fd, _tmp = st.new_file(path)
         with os.fdopen(fd, "w", encoding=written_encoding(resource), newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=names, lineterminator="\n", extrasaction="raise")
+            writer = csv.DictWriter(fh, fieldnames=names, extrasaction="raise", **_writer_options(resource))
             writer.writeheader()
             for row in rows:
                 writer.writerow({n: _format(row.get(n)) for n in names})
@@ -302,6 +320,17 @@ def replace_report_rows(package_dir: str | os.PathLike[str], report_id: str,
                     f"{exc.object[exc.start:exc.end]!r} of the rows to write; nothing was written (declare "
                     "\"encoding\": \"utf-8\" and convert the file, rule: encoding-error)") from None
     return written
+
+
+def create_missing_files(package_dir: str | os.PathLike[str]) -> list[Path]:
+    """Write the header-only CSV of every resource whose file does not exist yet, each in its
+    declared encoding and dialect (together: all or none); returns their paths."""
+    package = load_package(package_dir, files_required=False)
+    missing = [r for r in package.resources if not _resource_file(r).exists()]
+    with staged() as stage:
+        for resource in missing:
+            write_resource(Path(package.basepath), resource, [], stage)
+    return [_resource_file(r) for r in missing]
 
 
 def written_encoding(resource: Resource) -> str:
@@ -347,12 +376,12 @@ def _replace_report_lines(package_dir: Path, resource: Resource, report_id: str,
     fd, tmp = stage.new_file(path)
     with open(path, encoding=python_encoding(resource.encoding), newline="") as src, \
             os.fdopen(fd, "w", encoding=written_encoding(resource), newline="") as dst:
-        reader = csv.reader(src)
+        reader = csv.reader(src, dialect=csv_dialect(resource))
         if next(reader, None) != names:
             dst.close()
             stage.forget(tmp)
             return False
-        writer = csv.writer(dst, lineterminator="\n")
+        writer = csv.writer(dst, **writer_options(resource))
         writer.writerow(names)
         for cells in reader:
             if not any(cells):
@@ -385,7 +414,8 @@ def write_subset(package: Package, report_ids: set[str], out_dir: Path) -> Path:
         try:
             with open(src, encoding=enc, newline="") as fh_in, \
                     open(dst, "w", encoding="utf-8" if enc == "utf-8-sig" else enc, newline="") as fh_out:
-                reader, writer = csv.reader(fh_in), csv.writer(fh_out, lineterminator="\n")
+                reader = csv.reader(fh_in, dialect=csv_dialect(resource))
+                writer = csv.writer(fh_out, **writer_options(resource))
                 header = next(reader, None)
                 if header is None or "report_id" not in header:
                     raise ValueError

@@ -13,6 +13,7 @@ from typing import Any, BinaryIO, TextIO
 import sqlite_utils
 from frictionless import Package, Resource
 
+from .csv_dialect import csv_dialect, simple_quoting
 from .schema_stream import ABSURD, BALANCE_LINES, _Bad, _caster, _resource_file, _supported, python_encoding
 
 # --- Set-based load: cast and check in SQLite ------------------------------------------------------
@@ -226,8 +227,8 @@ def split_point(resource: Resource, share: float, after: int = 0) -> int | None:
         enc = python_encoding(resource.encoding)
     except LookupError:
         return None
-    quote = resource.to_descriptor().get("dialect", {}).get("quoteChar", '"').encode("ascii", "replace")
-    if enc not in _BYTE_SAFE or len(quote) != 1 or quote == b"?":
+    quote = simple_quoting(resource)
+    if enc not in _BYTE_SAFE or quote is None:
         return None
     path = _resource_file(resource)
     size = path.stat().st_size
@@ -294,8 +295,7 @@ def _load_resource(conn: Any, resource: Resource, planned: list[tuple[str, list[
         enc = python_encoding(resource.encoding)
     except LookupError:
         raise _GiveUp from None
-    dialect = resource.to_descriptor().get("dialect", {})
-    opts = {"delimiter": dialect.get("delimiter", ","), "quotechar": dialect.get("quoteChar", '"')}
+    dialect = csv_dialect(resource)
     with open(path, "rb") as fb:
         head = fb.read(8192)
     if not head or b"\x00" in head or head.startswith(b"%PDF"):
@@ -313,7 +313,7 @@ def _load_resource(conn: Any, resource: Resource, planned: list[tuple[str, list[
     before = conn.total_changes
     try:
         with _open_range(path, enc, start, stop) as fh:
-            reader = csv.reader(fh, **opts)
+            reader = csv.reader(fh, dialect=dialect)
             if not start and next(reader, None) != names:
                 raise _GiveUp
             # A row with missing or extra cells (or a blank row) has the wrong number of bindings.

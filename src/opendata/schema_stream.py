@@ -14,6 +14,8 @@ from typing import Any, NamedTuple
 import frictionless
 from frictionless import Package, Resource
 
+from .csv_dialect import csv_dialect, separator_hint
+
 
 # --- Streaming typed reader -------------------------------------------------------------------
 #
@@ -239,7 +241,9 @@ def _caster(field: Any, missing: set[str]) -> Callable[[str], Any]:
 
 
 def _supported(resource: Resource) -> bool:
-    if isinstance(resource.path, list) or resource.path is None or (resource.format or "csv") != "csv":
+    """Whether opendata's readers read the resource (a CSV file in a dialect they follow, fields of
+    the types and constraints they check); otherwise frictionless's reader does."""
+    if isinstance(resource.path, list) or resource.path is None or csv_dialect(resource) is None:
         return False
     for f in resource.schema.fields:
         if f.type not in _FAST_TYPES or (f.type == "string" and f.format not in (None, "default")):
@@ -411,8 +415,7 @@ class PackageReader:
         casts = [_caster(f, set(f.missing_values) if f.has_defined("missing_values") else missing)
                  for f in schema.fields]
         n = len(names)
-        dialect = resource.to_descriptor().get("dialect", {})
-        opts = {"delimiter": dialect.get("delimiter", ","), "quotechar": dialect.get("quoteChar", '"')}
+        dialect = csv_dialect(resource)
         with open(path, "rb") as fb:
             head = fb.read(8192)
         if not head:
@@ -424,7 +427,7 @@ class PackageReader:
         row_no = 1
         try:
             with open(path, encoding=enc, newline="", errors="strict") as fh:
-                reader = csv.reader(fh, **opts)
+                reader = csv.reader(fh, dialect=dialect)
                 labels = next(reader, None)
                 if labels is None:
                     add(place, None, None, "source-error", "the file is empty (no header row)")
@@ -436,7 +439,8 @@ class PackageReader:
                         header_ok = False
                     elif labels[i] != name:
                         add(place, None, name, "incorrect-label",
-                            f'label "{labels[i]}" at position {i + 1} does not match the field name "{name}"')
+                            f'label "{labels[i]}" at position {i + 1} does not match the field name "{name}"'
+                            + (separator_hint(labels, names) if i == 0 else ""))
                         header_ok = False
                 for i in range(n, len(labels)):
                     add(place, None, labels[i] or None, "extra-label", f'extra column "{labels[i]}" at position {i + 1}')

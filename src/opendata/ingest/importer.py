@@ -13,10 +13,8 @@ with ``source_kind`` narrative.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import importlib
-import json
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -24,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ImportError_, OpenDataError
-from ..package import descriptor_path, record_source, replace_report_rows
+from ..package import create_missing_files, record_source, replace_report_rows
 from ..staging import staged
 from ..template import classification_id
 from .classify import classification_rows, stated_paths
@@ -178,18 +176,6 @@ def _department_row(department: str, department_id: str) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------------- import
-
-def _ensure_csvs(package_dir: Path) -> None:
-    """Create the CSV (header only) of every resource that has no file yet."""
-    desc = json.loads(descriptor_path(package_dir).read_text(encoding="utf-8-sig"))
-    base = descriptor_path(package_dir).parent
-    for res in desc["resources"]:
-        path = base / res["path"]
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with path.open("w", encoding="utf-8", newline="") as fh:
-                csv.writer(fh, lineterminator="\n").writerow([f["name"] for f in res["schema"]["fields"]])
-
 
 def _require_report(res: NarrativeResult, name: str) -> None:
     missing = []
@@ -382,16 +368,22 @@ def import_report(source: Path, package_dir: Path, *, report_id: str | None = No
         "projects": projects,
         "report_units": units,
     }
-    _ensure_csvs(package_dir)
-    # Every CSV and the descriptor are replaced together once all are written: a failed or
-    # interrupted import leaves the package as it was.
-    with staged() as stage:
-        written = replace_report_rows(package_dir, report_id, rows, stage=stage,
-                                      keyed={"departments": "department_id", "classification": "classification_id"})
-        record_source(package_dir, {
-            "report_id": report_id, "title": res.title,
-            "description": f"{source.name} (sha256 {report['source_sha256']}); terms of use: {report['license']}",
-        }, stage)
+    # A resource without a file gets one (its header) first; then every CSV and the descriptor are
+    # replaced together once all are written: a failed or interrupted import leaves the package as
+    # it was, without the files it created.
+    created = create_missing_files(package_dir)
+    try:
+        with staged() as stage:
+            written = replace_report_rows(package_dir, report_id, rows, stage=stage,
+                                          keyed={"departments": "department_id", "classification": "classification_id"})
+            record_source(package_dir, {
+                "report_id": report_id, "title": res.title,
+                "description": f"{source.name} (sha256 {report['source_sha256']}); terms of use: {report['license']}",
+            }, stage)
+    except BaseException:
+        for path in created:
+            path.unlink(missing_ok=True)
+        raise
     summary = ImportSummary(
         report_id=report_id, department=res.department, department_id=department_id, year=res.year,
         kind=res.kind, source_file=source.name, tables_attached=tables_attached,

@@ -1,0 +1,98 @@
+"""The CSV dialect a resource declares (``dialect``, and ``format: tsv``), as Python's csv module
+reads and writes it: frictionless's own translation (``CsvControl.to_python``), so that a file
+declared with ``"delimiter": ";"`` or ``"quoteChar": "'"`` is read by opendata's readers as
+frictionless reads it (they read every file as comma-separated before, and refused such a package
+frictionless found valid).
+
+A declaration opendata's own readers do not follow (no header row, a header of several rows,
+comment lines, blank rows skipped, labels compared without case, a null sequence), or a compressed
+file (``data/amounts.csv.gz``), gives None: the resource is then read by frictionless's reader
+(``schema_stream._supported``), and ``import`` does not rewrite it.
+
+A dialect that is not declared is the Data Package default, comma-separated (frictionless guesses
+one from the first lines instead; a file whose header looks separated by something else is named
+with a hint, ``separator_hint``).
+"""
+
+from __future__ import annotations
+
+import csv
+from typing import Any
+
+from frictionless import Resource
+from frictionless.formats import CsvControl
+
+#: Separators a header is tried with when it does not match the schema (``separator_hint``).
+_OTHER_SEPARATORS = (";", "\t", "|")
+
+
+def _control(resource: Resource) -> CsvControl | None:
+    try:
+        control = CsvControl.from_dialect(resource.dialect)
+    except Exception:  # noqa: BLE001 - a malformed dialect: frictionless's reader names it
+        return None
+    if resource.format == "tsv" and not control.has_defined("delimiter"):
+        control.delimiter = "\t"
+    return control
+
+
+def csv_dialect(resource: Resource) -> csv.Dialect | None:
+    """Python's csv dialect reading the resource's file as declared; None when the declaration asks
+    for something opendata's readers do not do (see the module's docstring) or Python's csv module
+    cannot take it."""
+    if (resource.format or "csv") not in ("csv", "tsv") or resource.compression:
+        return None
+    declared = resource.dialect
+    if (not declared.header or list(declared.header_rows) != [1] or declared.comment_char
+            or declared.comment_rows or declared.skip_blank_rows or not declared.header_case):
+        return None
+    control = _control(resource)
+    if control is None or control.null_sequence is not None:
+        return None
+    dialect = control.to_python()
+    try:
+        csv.reader([], dialect=dialect)
+        csv.writer(_Discard(), dialect=dialect)
+    except (TypeError, csv.Error):  # e.g. a delimiter of two characters
+        return None
+    return dialect
+
+
+def writer_options(resource: Resource) -> dict[str, Any]:
+    """Keyword arguments of ``csv.writer`` writing the resource's file in its declared dialect; lines
+    end with a line feed unless the dialect declares ``lineTerminator``. Only for a resource
+    ``csv_dialect`` reads."""
+    dialect = csv_dialect(resource)
+    if dialect is None:
+        raise ValueError(f"{resource.name}: no CSV dialect opendata writes")
+    control = _control(resource)
+    terminator = control.line_terminator if control is not None and control.has_defined("line_terminator") else "\n"
+    return {"dialect": dialect, "lineterminator": terminator}
+
+
+def simple_quoting(resource: Resource) -> bytes | None:
+    """The quote character, when a record can be found by counting quote characters (quotes doubled
+    inside a quoted cell, no escape character): what ``schema_sql.split_point`` needs to cut a file."""
+    dialect = csv_dialect(resource)
+    if (dialect is None or dialect.quoting != csv.QUOTE_MINIMAL or dialect.escapechar
+            or not dialect.doublequote or not dialect.quotechar):
+        return None
+    quote = dialect.quotechar.encode("utf-8")
+    return quote if len(quote) == 1 else None
+
+
+def separator_hint(labels: list[str], names: list[str]) -> str:
+    """A hint for a header that does not match the schema: the separator it seems to use, when its
+    cells split by another one give the schema's names."""
+    if len(labels) != 1 or len(names) < 2:
+        return ""
+    for sep in _OTHER_SEPARATORS:
+        if labels[0].split(sep) == names:
+            shown = "\\t" if sep == "\t" else sep
+            return f' (the header is separated by "{shown}": declare "dialect": {{"delimiter": "{shown}"}})'
+    return ""
+
+
+class _Discard:
+    def write(self, text: str) -> int:
+        return len(text)

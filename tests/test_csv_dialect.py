@@ -1,0 +1,228 @@
+"""A CSV dialect the descriptor declares (``"dialect": {"delimiter": ";"}``, ``"format": "tsv"``,
+another quote character) is read and written as declared, by validate, build (one process or two),
+and import: opendata's readers read every file as comma-separated, and refused packages that
+frictionless found valid."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+
+import frictionless
+import pytest
+
+from opendata.build import LAST_TIMINGS, build
+from opendata.cli import cli
+from opendata.errors import OpenDataError
+from opendata.ingest.importer import import_report
+from opendata.package import load_package
+from opendata.schema_sql import split_point
+from opendata.synth import write_corpus
+from opendata.validate import validate_package
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "000_a04efb588eb58bab.txt"
+needs_seed = pytest.mark.skipif(not SEED.exists(), reason="seed report not available")
+
+#: Resource -> (what its descriptor declares, csv.writer's options writing it, a new path or None).
+DIALECTS = {
+    "departments": ({"dialect": {"delimiter": ";"}}, {"delimiter": ";"}, None),
+    "amounts": ({"dialect": {"delimiter": "\t", "quoteChar": "'"}}, {"delimiter": "\t", "quotechar": "'"}, None),
+    "statements": ({"dialect": {"csv": {"delimiter": "|", "quoteChar": "'"}}}, {"delimiter": "|", "quotechar": "'"},
+                   None),
+}
+
+
+def _redeclare(package: Path, dialects: dict, *, declare: bool = True) -> None:
+    """Rewrite each named resource's file in its dialect (the same rows), declared or not."""
+    desc = json.loads((package / "datapackage.json").read_text(encoding="utf-8"))
+    for res in desc["resources"]:
+        if res["name"] not in dialects:
+            continue
+        declared, options, new_path = dialects[res["name"]]
+        with open(package / res["path"], encoding="utf-8", newline="") as fh:
+            rows = list(csv.reader(fh))
+        if new_path:
+            (package / res["path"]).unlink()
+            res["path"] = new_path
+        with open(package / res["path"], "w", encoding="utf-8", newline="") as fh:
+            csv.writer(fh, lineterminator="\n", **options).writerows(rows)
+        if declare:
+            res.update(declared)
+    (package / "datapackage.json").write_text(json.dumps(desc, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+def _table(db: Path, name: str) -> list[tuple]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute(f"select * from [{name}] order by rowid").fetchall()
+
+
+@pytest.fixture
+def shipped(tmp_path: Path) -> Path:
+    dest = tmp_path / "shipped"
+    shutil.copytree(ROOT / "datapackage", dest)
+    return dest
+
+
+def test_declared_dialects_are_read_as_frictionless_reads_them(shipped: Path, tmp_path: Path) -> None:
+    pkg = tmp_path / "dialects"
+    shutil.copytree(shipped, pkg)
+    tsv = {"report_units": ({"format": "tsv"}, {"delimiter": "\t"}, "data/report_units.tsv")}
+    _redeclare(pkg, {**DIALECTS, **tsv})
+    # The files really are in other dialects, and frictionless reads them as declared.
+    assert (pkg / "data" / "departments.csv").read_text(encoding="utf-8").startswith("department_id;name;")
+    assert (pkg / "data" / "amounts.csv").read_text(encoding="utf-8").startswith("report_id\ttable_no\t")
+    assert frictionless.Package(str(pkg / "datapackage.json")).validate().valid
+    result = validate_package(pkg)
+    assert result.schema_problems == []
+    assert [f.to_row() for f in result.findings] == [f.to_row() for f in validate_package(shipped).findings]
+    build(pkg, tmp_path / "dialects.db")
+    build(shipped, tmp_path / "shipped.db")
+    for name in ("departments", "amounts", "statements", "report_units", "findings", "search_index"):
+        rows = _table(tmp_path / "dialects.db", name)
+        assert rows and rows == _table(tmp_path / "shipped.db", name), name
+    # 上海市普陀区财政局's 2024 表1 first line, read from the tab-separated file.
+    with sqlite3.connect(tmp_path / "dialects.db") as conn:
+        assert conn.execute("select amount from amounts where report_id = 'shanghai-putuo-czj-2024-final' "
+                            "and table_no = 1 and side = '收入' and line_no = 1").fetchone() == (2940.05,)
+
+
+def test_an_undeclared_separator_is_named_with_the_declaration_it_needs(shipped: Path, runner) -> None:
+    _redeclare(shipped, {"departments": DIALECTS["departments"]}, declare=False)
+    result = runner.invoke(cli, ["validate", str(shipped)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    text = " ".join(result.output.split())
+    assert 'data/departments.csv, field department_id: label "department_id;name;' in text
+    assert 'the header is separated by ";": declare "dialect": {"delimiter": ";"}' in text
+    assert "(rule: incorrect-label)" in text
+
+
+def test_two_processes_cut_a_file_in_its_declared_dialect(tmp_path: Path) -> None:
+    plain = tmp_path / "plain"
+    write_corpus(plain, departments=12, years=2, error_share=0.5, seed=11)
+    # Cells holding the separator, the other quote character and line breaks, quoted with "'".
+    with open(plain / "data" / "amounts.csv", encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    at = rows[0].index("explanation")
+    for i, row in enumerate(rows[1:], start=1):
+        if i % 7 == 0:
+            row[at] = f'说明{i}\t"未闭合\n第二行'
+        elif i % 11 == 0:
+            row[at] = f"单位's 说明{i}\r\n续"
+    with open(plain / "data" / "amounts.csv", "w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerows(rows)
+    pkg = tmp_path / "dialect"
+    shutil.copytree(plain, pkg)
+    _redeclare(pkg, {"amounts": DIALECTS["amounts"]})
+    resource = load_package(pkg).get_resource("amounts")
+    path = pkg / "data" / "amounts.csv"
+    for share in (0.2, 0.5, 0.8):  # every cut starts a record: the two halves read back as the file
+        cut = split_point(resource, share)
+        assert cut is not None
+        data = path.read_bytes()
+        head = list(csv.reader(data[:cut].decode("utf-8").splitlines(keepends=True), delimiter="\t", quotechar="'"))
+        tail = list(csv.reader(data[cut:].decode("utf-8").splitlines(keepends=True), delimiter="\t", quotechar="'"))
+        assert head + tail == rows, share
+    two = build(pkg, tmp_path / "two.db", jobs=2)
+    assert "join part 3" in LAST_TIMINGS and two.processes == 2
+    one = build(plain, tmp_path / "one.db", jobs=1)
+    assert two.rows == one.rows
+    assert _table(tmp_path / "two.db", "amounts") == _table(tmp_path / "one.db", "amounts")
+    assert [f.to_row() for f in two.findings] == [f.to_row() for f in one.findings]
+
+
+@needs_seed
+def test_import_writes_each_file_in_its_declared_dialect(shipped: Path, tmp_path: Path) -> None:
+    plain = tmp_path / "plain"
+    shutil.copytree(shipped, plain)
+    _redeclare(shipped, DIALECTS)
+    for pkg in (shipped, plain):
+        import_report(SEED, pkg, report_id="seed-again")
+    for name, (_, options, _) in DIALECTS.items():
+        with open(shipped / "data" / f"{name}.csv", encoding="utf-8", newline="") as fh:
+            declared = list(csv.reader(fh, **options))
+        with open(plain / "data" / f"{name}.csv", encoding="utf-8", newline="") as fh:
+            comma = list(csv.reader(fh))
+        assert declared == comma and any("seed-again" in row for row in declared) == (name != "departments"), name
+    assert (shipped / "data" / "departments.csv").read_text(encoding="utf-8").startswith("department_id;name;")
+    assert frictionless.Package(str(shipped / "datapackage.json")).validate().valid
+    assert validate_package(shipped).schema_problems == []
+
+
+@needs_seed
+def test_import_refuses_a_dialect_it_cannot_write_and_writes_nothing(shipped: Path) -> None:
+    # A departments file without a header row: read (by frictionless's reader), not rewritten.
+    desc = json.loads((shipped / "datapackage.json").read_text(encoding="utf-8"))
+    next(r for r in desc["resources"] if r["name"] == "departments")["dialect"] = {"header": False}
+    (shipped / "datapackage.json").write_text(json.dumps(desc, ensure_ascii=False), encoding="utf-8")
+    path = shipped / "data" / "departments.csv"
+    path.write_text(path.read_text(encoding="utf-8").split("\n", 1)[1], encoding="utf-8")
+    assert validate_package(shipped).schema_problems == []
+    before = {p: p.read_bytes() for p in shipped.rglob("*") if p.is_file()}
+    with pytest.raises(OpenDataError) as info:
+        import_report(SEED, shipped, report_id="seed-again")
+    assert str(info.value).startswith('data/departments.csv: its declared dialect ({"header": false}) is not one '
+                                      "opendata writes")
+    assert "(rule: dialect)" in str(info.value)
+    assert {p: p.read_bytes() for p in shipped.rglob("*") if p.is_file()} == before
+
+
+@needs_seed
+def test_import_creates_a_missing_file_with_the_rest_or_not_at_all(shipped: Path, monkeypatch) -> None:
+    # A resource without a file yet gets one in its declared encoding and dialect (it was written
+    # in UTF-8 with commas whatever the descriptor said); when the import fails, the package is
+    # left without it, as it was.
+    desc = json.loads((shipped / "datapackage.json").read_text(encoding="utf-8"))
+    units = next(r for r in desc["resources"] if r["name"] == "report_units")
+    units.update(encoding="gbk", dialect={"delimiter": ";"})
+    standard = next(r for r in desc["resources"] if r["name"] == "standard_tables")
+    (shipped / "datapackage.json").write_text(json.dumps(desc, ensure_ascii=False), encoding="utf-8")
+    (shipped / units["path"]).unlink()
+    (shipped / standard["path"]).unlink()
+    before = {p: p.read_bytes() for p in shipped.rglob("*") if p.is_file()}
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("opendata.ingest.importer.record_source", full_disk)
+    with pytest.raises(OSError):
+        import_report(SEED, shipped, report_id="seed-again")
+    assert {p: p.read_bytes() for p in shipped.rglob("*") if p.is_file()} == before
+    monkeypatch.undo()
+    import_report(SEED, shipped, report_id="seed-again")
+    names = [f["name"] for f in standard["schema"]["fields"]]
+    assert (shipped / standard["path"]).read_text(encoding="utf-8") == ",".join(names) + "\n"  # its header
+    data = (shipped / units["path"]).read_bytes()
+    lines = data.decode("gbk").splitlines()
+    assert lines[0] == ";".join(f["name"] for f in units["schema"]["fields"])
+    assert len([line for line in lines if line.startswith("seed-again;")]) == 7  # the seed's 7 units
+    assert data != data.decode("gbk").encode("utf-8")  # GBK bytes
+
+
+def test_a_compressed_file_is_read_as_frictionless_reads_it(shipped: Path, tmp_path: Path) -> None:
+    # data/amounts.csv.gz: opendata's readers read the gzip bytes as text ("binary data, not a CSV
+    # text file"), where frictionless reads the rows; now frictionless's reader reads them.
+    pkg = tmp_path / "gz"
+    shutil.copytree(shipped, pkg)
+    plain = pkg / "data" / "amounts.csv"
+    (pkg / "data" / "amounts.csv.gz").write_bytes(gzip.compress(plain.read_bytes()))
+    plain.unlink()
+    desc = json.loads((pkg / "datapackage.json").read_text(encoding="utf-8"))
+    next(r for r in desc["resources"] if r["name"] == "amounts")["path"] = "data/amounts.csv.gz"
+    (pkg / "datapackage.json").write_text(json.dumps(desc, ensure_ascii=False), encoding="utf-8")
+    assert validate_package(pkg).schema_problems == []
+    build(pkg, tmp_path / "gz.db")
+    build(shipped, tmp_path / "shipped.db")
+    assert len(_table(tmp_path / "gz.db", "amounts")) == 283
+    assert _table(tmp_path / "gz.db", "amounts") == _table(tmp_path / "shipped.db", "amounts")
+    assert _table(tmp_path / "gz.db", "findings") == _table(tmp_path / "shipped.db", "findings")
+    if SEED.exists():  # an import does not rewrite it (as plain text under a .gz name): it says so
+        before = {p: p.read_bytes() for p in pkg.rglob("*") if p.is_file()}
+        with pytest.raises(OpenDataError, match=r"^data/amounts\.csv\.gz: a compressed file \(gz\); .*"
+                                                r"\(rule: compression\)$"):
+            import_report(SEED, pkg, report_id="seed-again")
+        assert {p: p.read_bytes() for p in pkg.rglob("*") if p.is_file()} == before
