@@ -226,3 +226,28 @@ def test_a_compressed_file_is_read_as_frictionless_reads_it(shipped: Path, tmp_p
                                                 r"\(rule: compression\)$"):
             import_report(SEED, pkg, report_id="seed-again")
         assert {p: p.read_bytes() for p in pkg.rglob("*") if p.is_file()} == before
+
+
+def test_rows_in_several_files_are_all_read(shipped: Path, tmp_path: Path) -> None:
+    # "path": [part 1, part 2] (each with its header, as frictionless reads them): the build read
+    # the first file only, and lost the other rows without a word (3 of the 7 projects).
+    lines = (shipped / "data" / "projects.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    assert len(lines) == 8
+    (shipped / "data" / "projects.csv").write_text("".join(lines[:4]), encoding="utf-8")
+    (shipped / "data" / "projects-2.csv").write_text(lines[0] + "".join(lines[4:]), encoding="utf-8")
+    desc = json.loads((shipped / "datapackage.json").read_text(encoding="utf-8"))
+    next(r for r in desc["resources"] if r["name"] == "projects")["path"] = ["data/projects.csv",
+                                                                              "data/projects-2.csv"]
+    (shipped / "datapackage.json").write_text(json.dumps(desc, ensure_ascii=False), encoding="utf-8")
+    result = validate_package(shipped)
+    assert result.schema_problems == [] and [f.to_row() for f in result.findings] == \
+        [f.to_row() for f in validate_package(ROOT / "datapackage").findings]
+    assert build(shipped, tmp_path / "parts.db").rows["projects"] == 7
+    build(ROOT / "datapackage", tmp_path / "one.db")
+    assert _table(tmp_path / "parts.db", "projects") == _table(tmp_path / "one.db", "projects")
+    if SEED.exists():
+        before = {p: p.read_bytes() for p in shipped.rglob("*") if p.is_file()}
+        with pytest.raises(OpenDataError, match=r"^resource projects: its rows are in several files "
+                                                r"\(data/projects\.csv, data/projects-2\.csv\); .*\(rule: multipart\)$"):
+            import_report(SEED, shipped, report_id="seed-again")
+        assert {p: p.read_bytes() for p in shipped.rglob("*") if p.is_file()} == before

@@ -5,8 +5,8 @@ frictionless reads it (they read every file as comma-separated before, and refus
 frictionless found valid).
 
 A declaration opendata's own readers do not follow (no header row, a header of several rows,
-comment lines, blank rows skipped, labels compared without case, a null sequence), or a compressed
-file (``data/amounts.csv.gz``), gives None: the resource is then read by frictionless's reader
+comment lines, blank rows skipped, labels compared without case, a null sequence), a compressed
+file (``data/amounts.csv.gz``) or rows in several files (``"path": [...]``), gives None: the resource is then read by frictionless's reader
 (``schema_stream._supported``), and ``import`` does not rewrite it.
 
 A dialect that is not declared is the Data Package default, comma-separated (frictionless guesses
@@ -40,7 +40,8 @@ def csv_dialect(resource: Resource) -> csv.Dialect | None:
     """Python's csv dialect reading the resource's file as declared; None when the declaration asks
     for something opendata's readers do not do (see the module's docstring) or Python's csv module
     cannot take it."""
-    if (resource.format or "csv") not in ("csv", "tsv") or resource.compression:
+    if (not isinstance(resource.path, str) or resource.multipart or (resource.format or "csv") not in ("csv", "tsv")
+            or resource.compression):
         return None
     declared = resource.dialect
     if (not declared.header or list(declared.header_rows) != [1] or declared.comment_char

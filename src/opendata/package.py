@@ -268,6 +268,13 @@ def _writer_options(resource: Resource) -> dict[str, Any]:
     try:
         return writer_options(resource)
     except ValueError:
+        if resource.multipart or not isinstance(resource.path, str):
+            raise PackageError(f"resource {resource.name}: its rows are in several files "
+                               f"({', '.join(map(str, resource.paths))}); opendata rewrites one file per resource: "
+                               "nothing written (rule: multipart)") from None
+        if (resource.format or "csv") not in ("csv", "tsv"):
+            raise PackageError(f"{resource.path}: a {resource.format} file; opendata rewrites CSV files only: "
+                               "nothing written (rule: format)") from None
         if resource.compression:
             raise PackageError(f"{resource.path}: a compressed file ({resource.compression}); opendata does not "
                                "rewrite one: nothing written (rule: compression)") from None
@@ -280,13 +287,14 @@ def write_resource(package_dir: Path, resource: Resource, rows: Iterable[dict[st
                    stage: Staging | None = None) -> None:
     """Write rows as the resource's CSV, columns in schema order, atomically (with ``stage``: put
     in place when the stage is committed)."""
+    options = _writer_options(resource)
     path = Path(package_dir) / resource.path
     names = [f.name for f in resource.schema.fields]
     path.parent.mkdir(parents=True, exist_ok=True)
     with staged(stage) as st:
         fd, _tmp = st.new_file(path)
         with os.fdopen(fd, "w", encoding=written_encoding(resource), newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=names, extrasaction="raise", **_writer_options(resource))
+            writer = csv.DictWriter(fh, fieldnames=names, extrasaction="raise", **options)
             writer.writeheader()
             for row in rows:
                 writer.writerow({n: _format(row.get(n)) for n in names})
