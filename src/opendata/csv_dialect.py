@@ -71,6 +71,31 @@ def writer_options(resource: Resource) -> dict[str, Any]:
     return {"dialect": dialect, "lineterminator": terminator}
 
 
+class RowWriter:
+    """``csv.writer`` that also quotes every cell of a row holding a carriage return: the csv module
+    quotes a cell for the characters of its line terminator only, so a lone ``\r`` in a cell was
+    written bare between lines ending in ``\n``, and read back as the end of a line (the cell
+    lost, the row cut)."""
+
+    def __init__(self, fh: Any, **options: Any) -> None:
+        self._plain = csv.writer(fh, **options)
+        self._quoted = csv.writer(fh, **{**options, "quoting": csv.QUOTE_ALL})
+
+    def writerow(self, row: Any) -> Any:
+        if any("\r" in cell for cell in row if isinstance(cell, str)):
+            return self._quoted.writerow(row)
+        return self._plain.writerow(row)
+
+    def writerows(self, rows: Any) -> None:
+        for row in rows:
+            self.writerow(row)
+
+
+def row_writer(fh: Any, resource: Resource) -> RowWriter:
+    """A ``RowWriter`` writing the resource's file in its declared dialect (``writer_options``)."""
+    return RowWriter(fh, **writer_options(resource))
+
+
 def simple_quoting(resource: Resource) -> bytes | None:
     """The quote character, when a record can be found by counting quote characters (quotes doubled
     inside a quoted cell, no escape character): what ``schema_sql.split_point`` needs to cut a file."""

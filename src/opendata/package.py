@@ -20,7 +20,7 @@ from typing import Any
 import frictionless
 from frictionless import Package, Resource
 
-from .csv_dialect import csv_dialect, writer_options
+from .csv_dialect import RowWriter, csv_dialect, row_writer, writer_options
 from .errors import PackageError
 from .staging import Staging, staged
 from .schema_stream import _Bad, _caster, _plain, _resource_file, _supported, python_encoding, read_package
@@ -294,10 +294,13 @@ def write_resource(package_dir: Path, resource: Resource, rows: Iterable[dict[st
     with staged(stage) as st:
         fd, _tmp = st.new_file(path)
         with os.fdopen(fd, "w", encoding=written_encoding(resource), newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=names, extrasaction="raise", **options)
-            writer.writeheader()
+            writer = RowWriter(fh, **options)
+            writer.writerow(names)
+            known = set(names)
             for row in rows:
-                writer.writerow({n: _format(row.get(n)) for n in names})
+                if not known.issuperset(row):
+                    raise ValueError(f"{resource.name}: fields not in the schema: {sorted(set(row) - known)}")
+                writer.writerow([_format(row.get(n)) for n in names])
 
 
 def replace_report_rows(package_dir: str | os.PathLike[str], report_id: str,
@@ -389,7 +392,7 @@ def _replace_report_lines(package_dir: Path, resource: Resource, report_id: str,
             dst.close()
             stage.forget(tmp)
             return False
-        writer = csv.writer(dst, **writer_options(resource))
+        writer = row_writer(dst, resource)
         writer.writerow(names)
         for cells in reader:
             if not any(cells):
@@ -423,7 +426,7 @@ def write_subset(package: Package, report_ids: set[str], out_dir: Path) -> Path:
             with open(src, encoding=enc, newline="") as fh_in, \
                     open(dst, "w", encoding="utf-8" if enc == "utf-8-sig" else enc, newline="") as fh_out:
                 reader = csv.reader(fh_in, dialect=csv_dialect(resource))
-                writer = csv.writer(fh_out, **writer_options(resource))
+                writer = row_writer(fh_out, resource)
                 header = next(reader, None)
                 if header is None or "report_id" not in header:
                     raise ValueError
