@@ -23,7 +23,7 @@ from opendata.cli import cli
 from opendata.csv_dialect import RowWriter
 from opendata.errors import OpenDataError
 from opendata.ingest.importer import import_report
-from opendata.package import iter_rows, load_package, schema_problems
+from opendata.package import iter_rows, load_package, schema_problems, write_subset
 from opendata.schema_sql import split_point
 from opendata.synth import write_corpus
 from opendata.validate import validate_package
@@ -315,3 +315,47 @@ def test_a_carriage_return_in_a_cell_survives_an_import(shipped: Path) -> None:
     assert len([r for r in after if r[at] == "shanghai-putuo-czj-2024-final"]) == \
         len([r for r in rows if r[at] == "shanghai-putuo-czj-2024-final"])
     assert validate_package(shipped).schema_problems == []
+
+
+def _descriptor(package: Path) -> dict:
+    return json.loads((package / "datapackage.json").read_text(encoding="utf-8"))
+
+
+def test_rows_in_the_descriptor_are_read_and_not_rewritten(shipped: Path, tmp_path: Path) -> None:
+    # "data": [[header], [row], ...] instead of a file: read by frictionless's reader; an import,
+    # which must rewrite departments, stopped with a TypeError traceback.
+    desc = _descriptor(shipped)
+    departments = next(r for r in desc["resources"] if r["name"] == "departments")
+    with open(shipped / departments.pop("path"), encoding="utf-8", newline="") as fh:
+        departments["data"] = list(csv.reader(fh))
+    for key in ("encoding", "format", "mediatype"):
+        departments.pop(key, None)
+    (shipped / "datapackage.json").write_text(json.dumps(desc, ensure_ascii=False), encoding="utf-8")
+    (shipped / "data" / "departments.csv").unlink()
+    assert validate_package(shipped).schema_problems == []
+    build(shipped, tmp_path / "inline.db")
+    assert [r[1] for r in _table(tmp_path / "inline.db", "departments")] == ["上海市普陀区财政局",
+                                                                              "株洲市芦淞区科技和工业信息化局"]
+    if SEED.exists():
+        before = {p: p.read_bytes() for p in shipped.rglob("*") if p.is_file()}
+        with pytest.raises(OpenDataError, match=r'^resource departments: its rows are in the descriptor \("data"\); '
+                                                r".*\(rule: inline-data\)$"):
+            import_report(SEED, shipped, report_id="seed-again")
+        assert {p: p.read_bytes() for p in shipped.rglob("*") if p.is_file()} == before
+
+
+def test_a_subset_of_a_package_keeps_every_file_of_a_resource(shipped: Path, tmp_path: Path) -> None:
+    # write_subset (the import's validation of one department's reports) copied a resource's first
+    # file only, and the copy named files it did not have.
+    lines = (shipped / "data" / "classification.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    (shipped / "data" / "classification.csv").write_text("".join(lines[:50]), encoding="utf-8")
+    (shipped / "data" / "classification-2.csv").write_text(lines[0] + "".join(lines[50:]), encoding="utf-8")
+    desc = _descriptor(shipped)
+    next(r for r in desc["resources"] if r["name"] == "classification")["path"] = [
+        "data/classification.csv", "data/classification-2.csv"]
+    (shipped / "datapackage.json").write_text(json.dumps(desc, ensure_ascii=False), encoding="utf-8")
+    subset = write_subset(load_package(shipped), {"zhuzhou-lusong-kjgxj-2020-final"}, tmp_path / "subset")
+    result = validate_package(subset.parent)
+    assert result.schema_problems == []
+    assert {f.report_id for f in result.findings} == {"zhuzhou-lusong-kjgxj-2020-final"}
+    assert build(subset.parent, tmp_path / "subset.db").rows["classification"] == len(lines) - 1

@@ -268,6 +268,9 @@ def _writer_options(resource: Resource) -> dict[str, Any]:
     try:
         return writer_options(resource)
     except ValueError:
+        if resource.path is None:
+            raise PackageError(f"resource {resource.name}: its rows are in the descriptor (\"data\"); opendata "
+                               "rewrites CSV files only: nothing written (rule: inline-data)") from None
         if resource.multipart or not isinstance(resource.path, str):
             raise PackageError(f"resource {resource.name}: its rows are in several files "
                                f"({', '.join(map(str, resource.paths))}); opendata rewrites one file per resource: "
@@ -337,7 +340,7 @@ def create_missing_files(package_dir: str | os.PathLike[str]) -> list[Path]:
     """Write the header-only CSV of every resource whose file does not exist yet, each in its
     declared encoding and dialect (together: all or none); returns their paths."""
     package = load_package(package_dir, files_required=False)
-    missing = [r for r in package.resources if not _resource_file(r).exists()]
+    missing = [r for r in package.resources if isinstance(r.path, str) and not _resource_file(r).exists()]
     with staged() as stage:
         for resource in missing:
             write_resource(Path(package.basepath), resource, [], stage)
@@ -415,12 +418,14 @@ def write_subset(package: Package, report_ids: set[str], out_dir: Path) -> Path:
     base = Path(package.basepath)
     descriptor = json.loads(descriptor_path(base).read_text(encoding="utf-8-sig"))
     for resource in package.resources:
-        src, dst = base / resource.path, out_dir / resource.path
-        dst.parent.mkdir(parents=True, exist_ok=True)
         fields = [f.name for f in resource.schema.fields]
         if "report_id" not in fields or not _supported(resource):
-            shutil.copyfile(src, dst)
+            for part in resource.paths:  # every file as it is (none for rows in the descriptor)
+                (out_dir / part).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(base / part, out_dir / part)
             continue
+        src, dst = base / resource.path, out_dir / resource.path
+        dst.parent.mkdir(parents=True, exist_ok=True)
         enc = python_encoding(resource.encoding)
         try:
             with open(src, encoding=enc, newline="") as fh_in, \
