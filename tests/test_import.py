@@ -7,6 +7,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from opendata.errors import ImportError_, OpenDataError
 from opendata.ingest.importer import department_slug, format_summary, import_report
@@ -291,3 +293,64 @@ def test_import_refuses_rows_the_declared_encoding_cannot_hold(package):
 
 def _rows_header(package: Path, name: str) -> str:
     return (package / "data" / f"{name}.csv").read_text(encoding="utf-8").splitlines()[0] + "\n"
+
+
+@needs_seed
+@pytest.mark.parametrize("name,declared,message", [
+    ("projects", {"encoding": "gb18030"}, "data/projects.csv: cannot be read as its descriptor declares it (not "
+                                          "gb18030: illegal multibyte sequence (rule: encoding-error))"),
+    ("statements", {"encoding": "nope"}, "data/statements.csv: cannot be read as its descriptor declares it "
+                                         "(unknown encoding: nope (rule: encoding-error))"),
+    ("projects", {"format": "xlsx"}, 'data/projects.csv: cannot be read as its descriptor declares it (The data '
+                                     "source could not be successfully parsed: invalid excel file"),
+    ("departments", {"encoding": "utf-16", "dialect": {"header": False}}, "data/departments.csv: cannot be read as its "
+                                                                          "descriptor declares it"),
+])
+def test_import_into_files_that_cannot_be_read_as_declared_says_which(package, name, declared, message):
+    # Each stopped the import with a traceback (UnicodeDecodeError, LookupError, frictionless's
+    # exceptions); now a clear error naming the file and rule, and the package as it was.
+    import json
+
+    desc = json.loads((package / "datapackage.json").read_text(encoding="utf-8"))
+    next(r for r in desc["resources"] if r["name"] == name).update(declared)
+    (package / "datapackage.json").write_text(json.dumps(desc, ensure_ascii=False), encoding="utf-8")
+    before = _files(package)
+    with pytest.raises(OpenDataError) as info:
+        import_report(SEED, package, report_id="seed-again")
+    assert str(info.value).startswith(message), str(info.value)
+    assert "nothing was written" in str(info.value)
+    assert _files(package) == before
+
+
+#: What a descriptor may declare about a resource's file, right or wrong for it.
+_FILE_PROPERTIES = st.fixed_dictionaries({}, optional={
+    "encoding": st.sampled_from(["utf-8", "gbk", "latin-1", "utf-16", "ascii", "nope", "UTF-8-SIG", "gb18030"]),
+    "dialect": st.sampled_from([{"delimiter": ";"}, {"header": False}, {"quoteChar": ""}, {"delimiter": "ab"},
+                                {"doubleQuote": False, "escapeChar": "\\"}, {"commentChar": "#"},
+                                {"skipInitialSpace": True}, {"lineTerminator": "\r\n"}, {"csv": {"delimiter": "\t"}},
+                                {"nullSequence": "NA"}, "dialect.json"]),
+    "format": st.sampled_from(["csv", "tsv", "xlsx", "json"]),
+    "compression": st.sampled_from(["gz", "zip"]),
+})
+
+
+@needs_seed
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                 HealthCheck.too_slow])
+@given(changes=st.dictionaries(st.sampled_from(["departments", "amounts", "statements", "projects", "classification"]),
+                               _FILE_PROPERTIES, min_size=1, max_size=2))
+def test_an_import_into_any_declared_files_succeeds_or_says_why_and_writes_nothing(tmp_path_factory, changes):
+    import json
+
+    package = tmp_path_factory.mktemp("declared") / "pkg"
+    shutil.copytree(ROOT / "datapackage", package)
+    desc = json.loads((package / "datapackage.json").read_text(encoding="utf-8"))
+    for res in desc["resources"]:
+        res.update(changes.get(res["name"], {}))
+    (package / "datapackage.json").write_text(json.dumps(desc, ensure_ascii=False), encoding="utf-8")
+    before = _files(package)
+    try:
+        import_report(SEED, package, report_id="seed-again")
+    except OpenDataError as exc:  # nothing else: no traceback for the user
+        assert "(rule: " in str(exc) or "rule:" in " ".join(getattr(exc, "problems", []) or []), str(exc)
+        assert _files(package) == before

@@ -333,7 +333,22 @@ def replace_report_rows(package_dir: str | os.PathLike[str], report_id: str,
                     f"{resource.path}: declared \"encoding\": \"{resource.encoding}\", which cannot hold "
                     f"{exc.object[exc.start:exc.end]!r} of the rows to write; nothing was written (declare "
                     "\"encoding\": \"utf-8\" and convert the file, rule: encoding-error)") from None
+            except (UnicodeError, LookupError, csv.Error, frictionless.FrictionlessException) as exc:
+                raise PackageError(f"{resource.path or 'resource ' + resource.name}: cannot be read as its "
+                                   f"descriptor declares it ({_read_problem(exc)}); nothing was written (run "
+                                   "`opendata validate` for every problem)") from None
     return written
+
+
+def _read_problem(exc: Exception) -> str:
+    """What went wrong reading a resource's file, with its rule."""
+    if isinstance(exc, frictionless.FrictionlessException):
+        return f"{exc.error.message.strip()} (rule: {exc.error.type})"
+    if isinstance(exc, LookupError) and not isinstance(exc, UnicodeError):
+        return f"{exc} (rule: encoding-error)"
+    if isinstance(exc, UnicodeError):
+        return f"not {getattr(exc, 'encoding', 'the declared encoding')}: {getattr(exc, 'reason', exc)} (rule: encoding-error)"
+    return f"malformed CSV: {exc} (rule: format-error)"
 
 
 def create_missing_files(package_dir: str | os.PathLike[str]) -> list[Path]:
