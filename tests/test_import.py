@@ -352,5 +352,5 @@ def test_an_import_into_any_declared_files_succeeds_or_says_why_and_writes_nothi
     try:
         import_report(SEED, package, report_id="seed-again")
     except OpenDataError as exc:  # nothing else: no traceback for the user
-        assert "(rule: " in str(exc) or "rule:" in " ".join(getattr(exc, "problems", []) or []), str(exc)
+        assert "(rule: " in " ".join([str(exc), *(getattr(exc, "problems", None) or [])]), str(exc)
         assert _files(package) == before

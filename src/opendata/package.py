@@ -331,8 +331,8 @@ def replace_report_rows(package_dir: str | os.PathLike[str], report_id: str,
             except UnicodeEncodeError as exc:
                 raise PackageError(
                     f"{resource.path}: declared \"encoding\": \"{resource.encoding}\", which cannot hold "
-                    f"{exc.object[exc.start:exc.end]!r} of the rows to write; nothing was written (declare "
-                    "\"encoding\": \"utf-8\" and convert the file, rule: encoding-error)") from None
+                    f"{exc.object[exc.start:exc.end]!r} of the rows to write; nothing was written; declare "
+                    "\"encoding\": \"utf-8\" and convert the file (rule: encoding-error)") from None
             except (UnicodeError, LookupError, csv.Error, frictionless.FrictionlessException) as exc:
                 raise PackageError(f"{resource.path or 'resource ' + resource.name}: cannot be read as its "
                                    f"descriptor declares it ({_read_problem(exc)}); nothing was written (run "
