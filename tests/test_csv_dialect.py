@@ -359,3 +359,31 @@ def test_a_subset_of_a_package_keeps_every_file_of_a_resource(shipped: Path, tmp
     assert result.schema_problems == []
     assert {f.report_id for f in result.findings} == {"zhuzhou-lusong-kjgxj-2020-final"}
     assert build(subset.parent, tmp_path / "subset.db").rows["classification"] == len(lines) - 1
+
+
+def test_excel_unicode_text_utf16_tab_separated_is_read_and_written_as_declared(shipped: Path, tmp_path: Path) -> None:
+    # Excel's "Unicode text" (UTF-16 with its mark, tab-separated, CRLF): its NUL bytes made the
+    # readers call the file binary data, though the descriptor declares it and frictionless reads it.
+    plain = tmp_path / "plain"
+    shutil.copytree(shipped, plain)
+    desc = _descriptor(shipped)
+    res = next(r for r in desc["resources"] if r["name"] == "statements")
+    with open(shipped / res["path"], encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    (shipped / res["path"]).unlink()
+    res.update(path="data/statements.txt", format="tsv", encoding="utf-16")
+    text = "".join("\t".join(row) + "\r\n" for row in rows)
+    assert all("\t" not in cell and "\n" not in cell and '"' not in cell for row in rows for cell in row)
+    (shipped / res["path"]).write_bytes(text.encode("utf-16"))
+    (shipped / "datapackage.json").write_text(json.dumps(desc, ensure_ascii=False), encoding="utf-8")
+    assert frictionless.Package(str(shipped / "datapackage.json")).validate().valid
+    assert validate_package(shipped).schema_problems == []
+    build(shipped, tmp_path / "utf16.db")
+    build(plain, tmp_path / "plain.db")
+    assert _table(tmp_path / "utf16.db", "statements") == _table(tmp_path / "plain.db", "statements")
+    if SEED.exists():
+        import_report(SEED, shipped, report_id="seed-again")
+        data = (shipped / res["path"]).read_bytes()
+        assert data.startswith(b"\xff\xfe") and "\ufeff" not in data.decode("utf-16")  # one mark, at the start
+        assert "seed-again\t" in data.decode("utf-16")
+        assert validate_package(shipped).schema_problems == []

@@ -14,7 +14,8 @@ import sqlite_utils
 from frictionless import Package, Resource
 
 from .csv_dialect import csv_dialect, simple_quoting
-from .schema_stream import ABSURD, BALANCE_LINES, _Bad, _caster, _resource_file, _supported, python_encoding
+from .schema_stream import (ABSURD, BALANCE_LINES, _Bad, _caster, _resource_file, _supported, looks_binary,
+                            python_encoding)
 
 # --- Set-based load: cast and check in SQLite ------------------------------------------------------
 #
@@ -298,7 +299,7 @@ def _load_resource(conn: Any, resource: Resource, planned: list[tuple[str, list[
     dialect = csv_dialect(resource)
     with open(path, "rb") as fb:
         head = fb.read(8192)
-    if not head or b"\x00" in head or head.startswith(b"%PDF"):
+    if not head or looks_binary(head, enc):
         raise _GiveUp
     sql = (f"insert or ignore into [{resource.name}] ({', '.join(f'[{n}]' for n in names)}) "
            f"values ({', '.join(expr for expr, _ in planned)})")

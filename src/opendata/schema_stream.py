@@ -114,6 +114,21 @@ def python_encoding(encoding: str | None) -> str:
     return enc
 
 
+def looks_binary(head: bytes, encoding: str) -> bool:
+    """Whether the first bytes of a file are not text in its declared encoding: a PDF, or a NUL
+    character once decoded (a NUL byte is text in UTF-16 and UTF-32: "Unicode text" saved by
+    Excel is UTF-16, tab-separated)."""
+    if head.startswith(b"%PDF"):
+        return True
+    if b"\x00" not in head:
+        return False
+    try:
+        text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(head)
+    except (LookupError, UnicodeError):
+        return True
+    return "\x00" in text
+
+
 def _hint(raw: str) -> str:
     hints = []
     if _FULLWIDTH.search(raw):
@@ -421,7 +436,7 @@ class PackageReader:
         if not head:
             add(place, None, None, "source-error", "the file is empty (no header row)")
             return
-        if b"\x00" in head or head.startswith(b"%PDF"):
+        if looks_binary(head, enc):
             add(place, None, None, "encoding-error", "binary data, not a CSV text file")
             return
         row_no = 1
