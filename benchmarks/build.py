@@ -8,7 +8,10 @@ For each corpus size (expenditure rows in `amounts`), a synthetic corpus is gene
     SQLite's defaults: the baseline of "ratio";
   - bare*: the same into pages of the build's size (opendata.build.PAGE_SIZE, 32 KB, faster than
     the default 4 KB for the bare load too): the baseline of "ratio*".
-All count every row of every resource. Peak memory is the child's peak RSS (os.wait4). With two
+Each is measured ``--repeat`` times (3), in turn, and the run of median time is printed, with the
+range of all runs (on a shared machine one run's ratio moves by a tenth either way).
+All count every row of every resource. Peak memory is the child's peak RSS (os.wait4), the largest
+of the runs. With two
 sizes or more, the growth from one size to the next is printed too: the extra rows over the extra
 seconds, of the full build and of the bare load, and their ratio (what each further row costs,
 the fixed costs of a build, the same at any size, left out).
@@ -80,6 +83,14 @@ def child(kind: str, package_dir: Path, db_path: Path, jobs: int | None = None) 
     return figures
 
 
+def median_run(runs: list[dict]) -> dict:
+    """The run of median time (the lower middle one of an even number), with the largest peak
+    memory of all the runs."""
+    chosen = dict(sorted(runs, key=lambda r: r["seconds"])[(len(runs) - 1) // 2])
+    chosen["peak_mb"] = max(r["peak_mb"] for r in runs)
+    return chosen
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1e4,1e5", help="expenditure rows per corpus, comma-separated")
@@ -89,6 +100,9 @@ def main() -> None:
     parser.add_argument("--workdir", default=None, help="where corpora go (default: a temporary folder)")
     parser.add_argument("--jobs", type=int, default=None,
                         help="processes of the full build (default: as `opendata build` decides)")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="measurements of each kind per size, taken in turn; the median is printed "
+                             "(one run's ratio moves by a tenth on a busy machine)")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -120,15 +134,22 @@ def main() -> None:
             t = time.perf_counter()
             info = write_corpus(corpus, departments, args.years, args.error_share, args.seed)
             gen = time.perf_counter() - t
-            full = child("full", corpus, work / f"full-{size}.db", args.jobs)
-            bare = child("bare", corpus, work / f"bare-{size}.db")
-            (work / f"bare-{size}.db").unlink()
-            paged = child("bare-pages", corpus, work / f"bare-{size}.db")
+            runs: dict[str, list[dict]] = {"full": [], "bare": [], "bare-pages": []}
+            for _ in range(max(1, args.repeat)):  # in turn, so that each kind meets the same moments
+                runs["full"].append(child("full", corpus, work / f"full-{size}.db", args.jobs))
+                for kind in ("bare", "bare-pages"):
+                    (work / f"bare-{size}.db").unlink(missing_ok=True)
+                    runs[kind].append(child(kind, corpus, work / f"bare-{size}.db"))
+            full, bare, paged = (median_run(runs[kind]) for kind in ("full", "bare", "bare-pages"))
             full_rps, bare_rps = full["rows"] / full["seconds"], bare["rows"] / bare["seconds"]
             print(f"{full['amounts']:>12,} {full['rows']:>9,} | {full['seconds']:>7.2f} {full['cpu_s']:>6.1f} {full_rps:>11,.0f} "
                   f"{full['peak_mb']:>7.0f} | {bare['seconds']:>6.2f} {bare_rps:>11,.0f} {bare['peak_mb']:>7.0f} | "
                   f"{full_rps / bare_rps:>5.2f} | {paged['seconds']:>7.2f} {paged['seconds'] / full['seconds']:>6.2f} | "
                   f"{full['findings']} ({len(info['seeded_errors'])})")
+            if args.repeat > 1:
+                spread = ", ".join(f"{kind} {min(r['seconds'] for r in rs):.2f}-{max(r['seconds'] for r in rs):.2f} s"
+                                   for kind, rs in runs.items())
+                print(f"{'':>12}   median of {args.repeat} runs of each ({spread})")
             steps = ", ".join(f"{k} {v:.2f}s" for k, v in full["steps"].items())
             print(f"{'':>12}   corpus of {departments} departments x {args.years} years written in {gen:.1f}s; "
                   f"full build ({full['jobs']} process{'es' if full['jobs'] > 1 else ''}) steps: {steps}", flush=True)
