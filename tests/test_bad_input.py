@@ -253,6 +253,19 @@ def test_pdf_given_as_csv(pkg: Path, tmp_path: Path) -> None:
     _fails_everywhere(pkg, tmp_path, "data/departments.csv", "rule: encoding-error", "binary")
 
 
+def test_utf16_file_not_declared_is_named_with_the_declaration_it_needs(pkg: Path, tmp_path: Path) -> None:
+    # Excel's "Unicode text": UTF-16 (with its mark), tab-separated. Declared, it is read
+    # (tests/test_csv_dialect.py); not declared, it is binary data to a UTF-8 reader: said so, with how
+    # to declare it.
+    text = "".join("\t".join(row) + "\r\n" for row in _rows(pkg, "departments"))
+    (pkg / "data" / "departments.csv").write_bytes(text.encode("utf-16"))
+    _fails_everywhere(pkg, tmp_path, "data/departments.csv", "rule: encoding-error",
+                      'it starts with a UTF-16 byte-order mark (Excel\'s "Unicode text"): declare "encoding": "utf-16" '
+                      '(and "format": "tsv" if it is tab-separated)')
+    _declare(pkg, "departments", encoding="utf-16", format="tsv")
+    assert schema_problems(load_package(pkg)) == []
+
+
 def test_gbk_file_not_declared(pkg: Path, tmp_path: Path) -> None:
     _write_rows(pkg, "departments", _rows(pkg, "departments"), encoding="gbk")
     _fails_everywhere(pkg, tmp_path, "data/departments.csv", "rule: encoding-error", '"encoding": "gbk"')

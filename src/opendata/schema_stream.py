@@ -129,6 +129,15 @@ def looks_binary(head: bytes, encoding: str) -> bool:
     return "\x00" in text
 
 
+def _binary_hint(head: bytes, encoding: str) -> str:
+    """What a file taken for binary data may be instead: UTF-16 text (Excel's "Unicode text")
+    declared as something else."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and not encoding.startswith("utf-16"):
+        return ('; it starts with a UTF-16 byte-order mark (Excel\'s "Unicode text"): declare "encoding": "utf-16"'
+                ' (and "format": "tsv" if it is tab-separated)')
+    return ""
+
+
 def _hint(raw: str) -> str:
     hints = []
     if _FULLWIDTH.search(raw):
@@ -437,7 +446,7 @@ class PackageReader:
             add(place, None, None, "source-error", "the file is empty (no header row)")
             return
         if looks_binary(head, enc):
-            add(place, None, None, "encoding-error", "binary data, not a CSV text file")
+            add(place, None, None, "encoding-error", "binary data, not a CSV text file" + _binary_hint(head, enc))
             return
         row_no = 1
         try:
