@@ -32,7 +32,7 @@ from .errors import BuildError, OpenDataError, PackageError
 from .layouts import TABLE_VIEWS, create_layout_views, layout_queries
 from .package import load_package
 from . import parallel
-from .schema_sql import check_loaded, create_table, load_checked, merge_part, split_point
+from .schema_sql import check_loaded, create_table, load_checked, merge_part, prepare_load, split_point
 from .schema_stream import read_package
 from .rules import Finding, in_registry_order, run_rules
 from .rules.views import create_views
@@ -631,7 +631,10 @@ def _build(package_path: str | os.PathLike[str], db_path: str | os.PathLike[str]
     side_files = [_side_file(tmp, suffix) for suffix in ("-wal", "-shm", "-journal", *_WORKER_FILES)]
     worker = None
     try:
-        # The second process starts before any connection to the new database is open: it inherits none.
+        # The second process starts before any connection to the new database is open: it inherits none
+        # (and the load plan, computed first).
+        if cuts:
+            prepare_load(package)
         worker = parallel.Worker(package) if cuts else None
         filled = None
         while filled is None:
