@@ -43,7 +43,7 @@ DIALECTS = {
 
 def _redeclare(package: Path, dialects: dict, *, declare: bool = True) -> None:
     """Rewrite each named resource's file in its dialect (the same rows), declared or not."""
-    desc = json.loads((package / "datapackage.json").read_text(encoding="utf-8"))
+    desc = _descriptor(package)
     for res in desc["resources"]:
         if res["name"] not in dialects:
             continue
@@ -63,6 +63,28 @@ def _redeclare(package: Path, dialects: dict, *, declare: bool = True) -> None:
 def _table(db: Path, name: str) -> list[tuple]:
     with sqlite3.connect(db) as conn:
         return conn.execute(f"select * from [{name}] order by rowid").fetchall()
+
+
+def _descriptor(package: Path) -> dict:
+    return json.loads((package / "datapackage.json").read_text(encoding="utf-8"))
+
+
+def _write_descriptor(package: Path, desc: dict) -> None:
+    (package / "datapackage.json").write_text(json.dumps(desc, ensure_ascii=False), encoding="utf-8")
+
+
+def _files(package: Path) -> dict[Path, bytes]:
+    return {p: p.read_bytes() for p in package.rglob("*") if p.is_file()}
+
+
+def _import_is_refused(package: Path, message: str) -> None:
+    """Importing the seed fails with an error matching ``message`` and leaves every file as it was."""
+    if not SEED.exists():
+        return
+    before = _files(package)
+    with pytest.raises(OpenDataError, match=message):
+        import_report(SEED, package, report_id="seed-again")
+    assert _files(package) == before
 
 
 @pytest.fixture
@@ -160,19 +182,14 @@ def test_import_writes_each_file_in_its_declared_dialect(shipped: Path, tmp_path
 @needs_seed
 def test_import_refuses_a_dialect_it_cannot_write_and_writes_nothing(shipped: Path) -> None:
     # A departments file without a header row: read (by frictionless's reader), not rewritten.
-    desc = json.loads((shipped / "datapackage.json").read_text(encoding="utf-8"))
+    desc = _descriptor(shipped)
     next(r for r in desc["resources"] if r["name"] == "departments")["dialect"] = {"header": False}
-    (shipped / "datapackage.json").write_text(json.dumps(desc, ensure_ascii=False), encoding="utf-8")
+    _write_descriptor(shipped, desc)
     path = shipped / "data" / "departments.csv"
     path.write_text(path.read_text(encoding="utf-8").split("\n", 1)[1], encoding="utf-8")
     assert validate_package(shipped).schema_problems == []
-    before = {p: p.read_bytes() for p in shipped.rglob("*") if p.is_file()}
-    with pytest.raises(OpenDataError) as info:
-        import_report(SEED, shipped, report_id="seed-again")
-    assert str(info.value).startswith('data/departments.csv: its declared dialect ({"header": false}) is not one '
-                                      "opendata writes")
-    assert "(rule: dialect)" in str(info.value)
-    assert {p: p.read_bytes() for p in shipped.rglob("*") if p.is_file()} == before
+    _import_is_refused(shipped, r'^data/departments\.csv: its declared dialect \(\{"header": false\}\) is not one '
+                                r"opendata writes.*\(rule: dialect\)$")
 
 
 @needs_seed
@@ -180,14 +197,14 @@ def test_import_creates_a_missing_file_with_the_rest_or_not_at_all(shipped: Path
     # A resource without a file yet gets one in its declared encoding and dialect (it was written
     # in UTF-8 with commas whatever the descriptor said); when the import fails, the package is
     # left without it, as it was.
-    desc = json.loads((shipped / "datapackage.json").read_text(encoding="utf-8"))
+    desc = _descriptor(shipped)
     units = next(r for r in desc["resources"] if r["name"] == "report_units")
     units.update(encoding="gbk", dialect={"delimiter": ";"})
     standard = next(r for r in desc["resources"] if r["name"] == "standard_tables")
-    (shipped / "datapackage.json").write_text(json.dumps(desc, ensure_ascii=False), encoding="utf-8")
+    _write_descriptor(shipped, desc)
     (shipped / units["path"]).unlink()
     (shipped / standard["path"]).unlink()
-    before = {p: p.read_bytes() for p in shipped.rglob("*") if p.is_file()}
+    before = _files(shipped)
 
     def full_disk(*args, **kwargs):
         raise OSError(28, "No space left on device")
@@ -195,7 +212,7 @@ def test_import_creates_a_missing_file_with_the_rest_or_not_at_all(shipped: Path
     monkeypatch.setattr("opendata.ingest.importer.record_source", full_disk)
     with pytest.raises(OSError):
         import_report(SEED, shipped, report_id="seed-again")
-    assert {p: p.read_bytes() for p in shipped.rglob("*") if p.is_file()} == before
+    assert _files(shipped) == before
     monkeypatch.undo()
     import_report(SEED, shipped, report_id="seed-again")
     names = [f["name"] for f in standard["schema"]["fields"]]
@@ -215,21 +232,17 @@ def test_a_compressed_file_is_read_as_frictionless_reads_it(shipped: Path, tmp_p
     plain = pkg / "data" / "amounts.csv"
     (pkg / "data" / "amounts.csv.gz").write_bytes(gzip.compress(plain.read_bytes()))
     plain.unlink()
-    desc = json.loads((pkg / "datapackage.json").read_text(encoding="utf-8"))
+    desc = _descriptor(pkg)
     next(r for r in desc["resources"] if r["name"] == "amounts")["path"] = "data/amounts.csv.gz"
-    (pkg / "datapackage.json").write_text(json.dumps(desc, ensure_ascii=False), encoding="utf-8")
+    _write_descriptor(pkg, desc)
     assert validate_package(pkg).schema_problems == []
     build(pkg, tmp_path / "gz.db")
     build(shipped, tmp_path / "shipped.db")
     assert len(_table(tmp_path / "gz.db", "amounts")) == 283
     assert _table(tmp_path / "gz.db", "amounts") == _table(tmp_path / "shipped.db", "amounts")
     assert _table(tmp_path / "gz.db", "findings") == _table(tmp_path / "shipped.db", "findings")
-    if SEED.exists():  # an import does not rewrite it (as plain text under a .gz name): it says so
-        before = {p: p.read_bytes() for p in pkg.rglob("*") if p.is_file()}
-        with pytest.raises(OpenDataError, match=r"^data/amounts\.csv\.gz: a compressed file \(gz\); .*"
-                                                r"\(rule: compression\)$"):
-            import_report(SEED, pkg, report_id="seed-again")
-        assert {p: p.read_bytes() for p in pkg.rglob("*") if p.is_file()} == before
+    # An import does not rewrite it (as plain text under a .gz name): it says so.
+    _import_is_refused(pkg, r"^data/amounts\.csv\.gz: a compressed file \(gz\); .*\(rule: compression\)$")
 
 
 def test_rows_in_several_files_are_all_read(shipped: Path, tmp_path: Path) -> None:
@@ -239,22 +252,18 @@ def test_rows_in_several_files_are_all_read(shipped: Path, tmp_path: Path) -> No
     assert len(lines) == 8
     (shipped / "data" / "projects.csv").write_text("".join(lines[:4]), encoding="utf-8")
     (shipped / "data" / "projects-2.csv").write_text(lines[0] + "".join(lines[4:]), encoding="utf-8")
-    desc = json.loads((shipped / "datapackage.json").read_text(encoding="utf-8"))
+    desc = _descriptor(shipped)
     next(r for r in desc["resources"] if r["name"] == "projects")["path"] = ["data/projects.csv",
                                                                               "data/projects-2.csv"]
-    (shipped / "datapackage.json").write_text(json.dumps(desc, ensure_ascii=False), encoding="utf-8")
+    _write_descriptor(shipped, desc)
     result = validate_package(shipped)
     assert result.schema_problems == [] and [f.to_row() for f in result.findings] == \
         [f.to_row() for f in validate_package(ROOT / "datapackage").findings]
     assert build(shipped, tmp_path / "parts.db").rows["projects"] == 7
     build(ROOT / "datapackage", tmp_path / "one.db")
     assert _table(tmp_path / "parts.db", "projects") == _table(tmp_path / "one.db", "projects")
-    if SEED.exists():
-        before = {p: p.read_bytes() for p in shipped.rglob("*") if p.is_file()}
-        with pytest.raises(OpenDataError, match=r"^resource projects: its rows are in several files "
-                                                r"\(data/projects\.csv, data/projects-2\.csv\); .*\(rule: multipart\)$"):
-            import_report(SEED, shipped, report_id="seed-again")
-        assert {p: p.read_bytes() for p in shipped.rglob("*") if p.is_file()} == before
+    _import_is_refused(shipped, r"^resource projects: its rows are in several files "
+                                r"\(data/projects\.csv, data/projects-2\.csv\); .*\(rule: multipart\)$")
 
 
 #: Cells holding separators, both quote characters, line breaks, spaces and Chinese text.
@@ -317,10 +326,6 @@ def test_a_carriage_return_in_a_cell_survives_an_import(shipped: Path) -> None:
     assert validate_package(shipped).schema_problems == []
 
 
-def _descriptor(package: Path) -> dict:
-    return json.loads((package / "datapackage.json").read_text(encoding="utf-8"))
-
-
 def test_rows_in_the_descriptor_are_read_and_not_rewritten(shipped: Path, tmp_path: Path) -> None:
     # "data": [[header], [row], ...] instead of a file: read by frictionless's reader; an import,
     # which must rewrite departments, stopped with a TypeError traceback.
@@ -330,18 +335,14 @@ def test_rows_in_the_descriptor_are_read_and_not_rewritten(shipped: Path, tmp_pa
         departments["data"] = list(csv.reader(fh))
     for key in ("encoding", "format", "mediatype"):
         departments.pop(key, None)
-    (shipped / "datapackage.json").write_text(json.dumps(desc, ensure_ascii=False), encoding="utf-8")
+    _write_descriptor(shipped, desc)
     (shipped / "data" / "departments.csv").unlink()
     assert validate_package(shipped).schema_problems == []
     build(shipped, tmp_path / "inline.db")
     assert [r[1] for r in _table(tmp_path / "inline.db", "departments")] == ["上海市普陀区财政局",
                                                                               "株洲市芦淞区科技和工业信息化局"]
-    if SEED.exists():
-        before = {p: p.read_bytes() for p in shipped.rglob("*") if p.is_file()}
-        with pytest.raises(OpenDataError, match=r'^resource departments: its rows are in the descriptor \("data"\); '
-                                                r".*\(rule: inline-data\)$"):
-            import_report(SEED, shipped, report_id="seed-again")
-        assert {p: p.read_bytes() for p in shipped.rglob("*") if p.is_file()} == before
+    _import_is_refused(shipped, r'^resource departments: its rows are in the descriptor \("data"\); .*'
+                                r"\(rule: inline-data\)$")
 
 
 def test_a_subset_of_a_package_keeps_every_file_of_a_resource(shipped: Path, tmp_path: Path) -> None:
@@ -353,7 +354,7 @@ def test_a_subset_of_a_package_keeps_every_file_of_a_resource(shipped: Path, tmp
     desc = _descriptor(shipped)
     next(r for r in desc["resources"] if r["name"] == "classification")["path"] = [
         "data/classification.csv", "data/classification-2.csv"]
-    (shipped / "datapackage.json").write_text(json.dumps(desc, ensure_ascii=False), encoding="utf-8")
+    _write_descriptor(shipped, desc)
     subset = write_subset(load_package(shipped), {"zhuzhou-lusong-kjgxj-2020-final"}, tmp_path / "subset")
     result = validate_package(subset.parent)
     assert result.schema_problems == []
@@ -375,7 +376,7 @@ def test_excel_unicode_text_utf16_tab_separated_is_read_and_written_as_declared(
     text = "".join("\t".join(row) + "\r\n" for row in rows)
     assert all("\t" not in cell and "\n" not in cell and '"' not in cell for row in rows for cell in row)
     (shipped / res["path"]).write_bytes(text.encode("utf-16"))
-    (shipped / "datapackage.json").write_text(json.dumps(desc, ensure_ascii=False), encoding="utf-8")
+    _write_descriptor(shipped, desc)
     assert frictionless.Package(str(shipped / "datapackage.json")).validate().valid
     assert validate_package(shipped).schema_problems == []
     build(shipped, tmp_path / "utf16.db")
