@@ -4,19 +4,24 @@ from __future__ import annotations
 
 
 class OpenDataError(Exception):
-    """Base class: input the tool cannot use. The message says file, row, field and rule."""
+    """Base class: input the tool cannot use. The message says file, row, field and rule; the
+    ``problems``, when there are several, are listed under it (the first 50)."""
 
     exit_code = 2
-
-
-class PackageError(OpenDataError):
-    """The data package cannot be read or breaks its own schema."""
 
     def __init__(self, message: str, problems: list[str] | None = None) -> None:
         self.problems = problems or []
         detail = "".join(f"\n  - {p}" for p in self.problems[:50])
         more = f"\n  ... and {len(self.problems) - 50} more" if len(self.problems) > 50 else ""
         super().__init__(message + detail + more)
+
+
+class PackageError(OpenDataError):
+    """The data package cannot be read or breaks its own schema."""
+
+
+class MetadataError(OpenDataError):
+    """metadata.yml cannot be read, or has a part of the wrong kind for Datasette."""
 
 
 class ImportError_(OpenDataError):

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import yaml
 from datasette.app import Datasette
 
 from ..errors import OpenDataError
+from .metadata_check import MetadataError, metadata_problems, read_metadata
 from .sql_executor import PatientExecutor
 
 HERE = Path(__file__).resolve().parent
@@ -37,10 +37,10 @@ SETTINGS: dict[str, Any] = {
 
 
 def load_metadata(path: str | os.PathLike[str] | None) -> dict[str, Any]:
-    """metadata.yml as a dict (empty when no file is given)."""
+    """metadata.yml as a dict (empty when no file is given), checked (``metadata_check``)."""
     if path is None:
         return {}
-    return yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    return read_metadata(path)
 
 
 def check_database(db: Path) -> None:
@@ -66,6 +66,8 @@ def make_app(db_path: str | os.PathLike[str], *, metadata: str | os.PathLike[str
         raise FileNotFoundError(f"{db}: no such database (run `opendata build` first)")
     check_database(db)
     meta = metadata if isinstance(metadata, dict) else load_metadata(metadata)
+    if problems := metadata_problems(meta):
+        raise MetadataError(f"the metadata has {len(problems)} part(s) Datasette cannot use", problems)
     inspect_file = db.with_suffix(".inspect.json")
     inspect_data = json.loads(inspect_file.read_text()) if inspect_file.exists() else None
     static = [ASSETS]
