@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ import opendata.site.app as site_app
 from opendata.cli import cli
 from opendata.errors import MetadataError
 from opendata.site.app import make_app
-from opendata.site.metadata_check import metadata_problems, read_metadata
+from opendata.site.metadata_check import metadata_problems, query_problems, read_metadata
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = yaml.safe_load((ROOT / "metadata.yml").read_text(encoding="utf-8"))
@@ -35,9 +36,14 @@ def no_listening(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(site_app, "listening_socket", refuse)
 
 
-def test_the_shipped_metadata_is_read_as_it_is() -> None:
+def test_the_shipped_metadata_is_read_as_it_is(site_db: Path) -> None:
     assert read_metadata(ROOT / "metadata.yml") == SHIPPED
     assert metadata_problems(SHIPPED) == []
+    assert len(SHIPPED["databases"]["opendata"]["queries"]) >= 19
+    make_app(site_db, metadata=SHIPPED)  # compiles every named query on the built database: no error
+    queries = SHIPPED["databases"]["opendata"]["queries"]
+    # On a database without the tables, each of them is named.
+    assert len(query_problems(SHIPPED, sqlite3.connect(":memory:"), "opendata")) == len(queries)
 
 
 @pytest.mark.parametrize("text, message", [
@@ -55,6 +61,10 @@ def test_the_shipped_metadata_is_read_as_it_is() -> None:
     ("databases:\n  opendata:\n    queries:\n      q:\n        sql: select :a\n        params: [a, 3]\n",
      "databases.opendata.queries.q.params[1]: must be a parameter name (text), not a number 3"),
     ("title: 3\n", "title: must be text, not a number 3"),
+    ("databases:\n  opendata:\n    queries:\n      q: selec 1\n",
+     'databases.opendata.queries.q.sql: SQLite cannot run it on the database opendata (near "selec": syntax error)'),
+    ("databases:\n  opendata:\n    queries:\n      q:\n        sql: select * from amount where report_id = :r\n",
+     "databases.opendata.queries.q.sql: SQLite cannot run it on the database opendata (no such table: amount)"),
 ])
 def test_serve_names_what_is_wrong_in_the_metadata_before_it_starts(site_db: Path, tmp_path: Path, runner,
                                                                     no_listening, text: str, message: str) -> None:

@@ -14,9 +14,10 @@ from typing import Any
 from urllib.parse import quote
 
 from datasette.app import Datasette
+from datasette.plugins import pm
 
 from ..errors import OpenDataError
-from .metadata_check import MetadataError, metadata_problems, read_metadata
+from .metadata_check import MetadataError, metadata_problems, query_problems, read_metadata
 from .sql_executor import PatientExecutor
 
 HERE = Path(__file__).resolve().parent
@@ -66,8 +67,9 @@ def make_app(db_path: str | os.PathLike[str], *, metadata: str | os.PathLike[str
         raise FileNotFoundError(f"{db}: no such database (run `opendata build` first)")
     check_database(db)
     meta = metadata if isinstance(metadata, dict) else load_metadata(metadata)
+    where = f"{metadata}: the metadata" if isinstance(metadata, (str, os.PathLike)) else "the metadata"
     if problems := metadata_problems(meta):
-        raise MetadataError(f"the metadata has {len(problems)} part(s) Datasette cannot use", problems)
+        raise MetadataError(f"{where} has {len(problems)} part(s) Datasette cannot use", problems)
     inspect_file = db.with_suffix(".inspect.json")
     inspect_data = json.loads(inspect_file.read_text()) if inspect_file.exists() else None
     static = [ASSETS]
@@ -82,10 +84,23 @@ def make_app(db_path: str | os.PathLike[str], *, metadata: str | os.PathLike[str
         static_mounts=static,
         template_dir=str(HERE / "templates"),
     )
+    if problems := _named_query_problems(ds, meta):
+        raise MetadataError(f"{where} has {len(problems)} part(s) Datasette cannot use", problems)
     if ds.executor is not None:  # num_sql_threads 0: every query on the event loop
         ds.executor.shutdown(wait=False)
         ds.executor = PatientExecutor(ds.setting("num_sql_threads"))
     return ds
+
+
+def _named_query_problems(ds: Datasette, meta: dict[str, Any]) -> list[str]:
+    """``query_problems`` on a connection to the served database as Datasette prepares one."""
+    database = ds.get_database()
+    conn = database.connect()
+    try:
+        pm.hook.prepare_connection(conn=conn, database=database.name, datasette=ds)
+        return query_problems(meta, conn, database.name)
+    finally:
+        conn.close()
 
 
 #: Where `serve` passes make_app's arguments to its worker processes (uvicorn starts them afresh).

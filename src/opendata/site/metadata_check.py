@@ -12,6 +12,7 @@ this does not know are left to Datasette (plugins read their own).
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +77,30 @@ def metadata_problems(meta: Any) -> list[str]:
         problems += _texts(db, place + ".") + _table_keys(db, place + ".")
         problems += _tables(db.get("tables", {}), place + ".tables")
         problems += _queries(db.get("queries", {}), place + ".queries")
+    return problems
+
+
+class _AnyParameters(dict):
+    """Parameters for compiling a query: every name it uses is given, as null."""
+
+    def __missing__(self, key: str) -> None:
+        return None
+
+
+def query_problems(meta: dict[str, Any], conn: sqlite3.Connection, database: str) -> list[str]:
+    """The named queries of ``meta`` for ``database`` whose SQL SQLite cannot compile on ``conn``
+    (a connection to it as Datasette prepares one, its plugins' functions included): a syntax
+    error, a table or column the database does not have. Datasette answers such a page with an
+    error, to whoever opens it. Each query is compiled (``explain``), not run."""
+    queries = ((meta.get("databases") or {}).get(database) or {}).get("queries") or {}
+    problems = []
+    for name, query in queries.items():
+        sql = query if isinstance(query, str) else query.get("sql")
+        try:
+            conn.execute("explain " + sql, _AnyParameters()).fetchall()
+        except (sqlite3.Error, sqlite3.Warning) as exc:
+            problems.append(f"databases.{database}.queries.{name}.sql: SQLite cannot run it on the database "
+                            f"{database} ({exc})")
     return problems
 
 
