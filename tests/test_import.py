@@ -354,3 +354,72 @@ def test_an_import_into_any_declared_files_succeeds_or_says_why_and_writes_nothi
     except OpenDataError as exc:  # nothing else: no traceback for the user
         assert "(rule: " in " ".join([str(exc), *(getattr(exc, "problems", None) or [])]), str(exc)
         assert _files(package) == before
+
+
+@needs_seed
+def test_two_imports_at_once_keep_both_reports(package, monkeypatch):
+    # Each import rewrote the files from what it had read, and the one renamed last dropped the
+    # other's rows. Now the second waits for the first (the package's lock) and reads what it wrote.
+    import threading
+    import time
+
+    import opendata.ingest.importer as importer
+
+    real_record = importer.record_source
+    first_paused, go_on = threading.Event(), threading.Event()
+
+    def record(package_dir, source, stage=None):
+        if source["report_id"] == "first":  # its files written, not yet in place
+            first_paused.set()
+            go_on.wait(10)
+        return real_record(package_dir, source, stage)
+
+    monkeypatch.setattr(importer, "record_source", record)
+    errors: list[BaseException] = []
+
+    def run(report_id: str) -> None:
+        try:
+            import_report(SEED, package, report_id=report_id)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    first = threading.Thread(target=run, args=("first",))
+    first.start()
+    assert first_paused.wait(10)
+    second = threading.Thread(target=run, args=("second",))
+    second.start()
+    time.sleep(1.0)  # the second import runs meanwhile (or waits for the lock)
+    go_on.set()
+    first.join(30)
+    second.join(30)
+    assert errors == []
+    report_ids = {r["report_id"] for r in _rows(package, "reports")}
+    assert {"first", "second"} <= report_ids
+    assert {r["report_id"] for r in _rows(package, "statements")} >= {"first", "second"}
+
+
+@needs_seed
+def test_an_import_waits_for_a_build_and_says_so_when_it_cannot(package, monkeypatch):
+    import opendata.staging as staging
+
+    monkeypatch.setattr(staging, "LOCK_WAIT", 0.3)
+    before = _files(package)
+    with staging.package_lock(package, exclusive=False):  # a build reading the package
+        with pytest.raises(OpenDataError, match=r"another opendata build, validation or import is using the "
+                                                r"package; waited 0\.3 s"):
+            import_report(SEED, package, report_id="later")
+    assert _files(package) == before
+    import_report(SEED, package, report_id="later")  # once it ends
+    assert "later" in {r["report_id"] for r in _rows(package, "reports")}
+
+
+def test_a_build_waits_for_an_import_and_says_so_when_it_cannot(package, monkeypatch, tmp_path):
+    import opendata.staging as staging
+    from opendata.build import build
+
+    monkeypatch.setattr(staging, "LOCK_WAIT", 0.3)
+    with staging.package_lock(package, exclusive=True):  # an import writing the package
+        with pytest.raises(OpenDataError, match=r"another opendata import is using the package"):
+            build(package, tmp_path / "x.db")
+    assert not (tmp_path / "x.db").exists()
+    assert build(package, tmp_path / "x.db").rows["reports"] == 2

@@ -37,6 +37,7 @@ from .schema_stream import read_package
 from .rules import Finding, in_registry_order, run_rules
 from .rules.views import create_views
 from .search_index import search_documents, write_search_index
+from .staging import package_lock
 
 #: Columns people filter and facet on, per table.
 INDEXES: dict[str, list[tuple[str, ...]]] = {
@@ -584,8 +585,10 @@ def build(package_path: str | os.PathLike[str], db_path: str | os.PathLike[str],
     point, the previous database (and its .inspect.json) is left in place byte for byte: the
     build writes a temporary file beside it and renames it into place only at the end.
     ``jobs`` is the number of processes (see ``parallel_jobs``); the database is the same either way.
+    The package is read under its shared lock (``staging.package_lock``): never halfway through an import.
     """
-    return _build(package_path, db_path, jobs, site=True)
+    with package_lock(_package_folder(package_path), exclusive=False):
+        return _build(package_path, db_path, jobs, site=True)
 
 
 def check(package_path: str | os.PathLike[str], jobs: int | None = None) -> BuildResult:
@@ -594,8 +597,15 @@ def check(package_path: str | os.PathLike[str], jobs: int | None = None) -> Buil
     accounting rule run over it; none of the tables only the site reads. Nothing is kept. A
     package that breaks its schema raises PackageError; SQLite's and the file system's errors
     (no room for the temporary database) are raised as they are."""
-    with tempfile.TemporaryDirectory(prefix="opendata-check-") as work:
+    with package_lock(_package_folder(package_path), exclusive=False), \
+            tempfile.TemporaryDirectory(prefix="opendata-check-") as work:
         return _build(package_path, Path(work) / "check.db", jobs, site=False)
+
+
+def _package_folder(package_path: str | os.PathLike[str]) -> Path:
+    """The folder of a package given by its folder or its descriptor."""
+    path = Path(package_path)
+    return path.parent if path.is_file() else path
 
 
 def _build(package_path: str | os.PathLike[str], db_path: str | os.PathLike[str], jobs: int | None,

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from .errors import PackageError
 
 
 class Staging:
@@ -60,3 +63,44 @@ def staged(stage: Staging | None = None) -> Iterator[Staging]:
         own.commit()
     finally:
         own.discard()
+
+
+#: Seconds an import or a build waits for the package's lock before it gives up.
+LOCK_WAIT = 120.0
+
+
+@contextmanager
+def package_lock(package_dir: str | os.PathLike[str], *, exclusive: bool, wait: float | None = None) -> Iterator[None]:
+    """Hold the package folder's lock (``flock`` on the folder itself: no file is made): exclusive
+    while an import reads and replaces the package's files, shared while a build or a validation
+    reads them. Two imports at once each rewrote the files from what they had read, and the one
+    renamed last dropped the other's rows; a build beside an import could read one report's
+    amounts from after it and its statements from before. Waits up to ``wait`` seconds
+    (``LOCK_WAIT``), then raises PackageError. Where there is no ``flock`` (Windows) nothing is locked."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    try:
+        fd = os.open(package_dir, os.O_RDONLY)
+    except OSError:  # not a folder we can open: whoever reads it next says why
+        yield
+        return
+    try:
+        mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
+        deadline = time.monotonic() + (LOCK_WAIT if wait is None else wait)
+        while True:
+            try:
+                fcntl.flock(fd, mode | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise PackageError(
+                        f"{package_dir}: another opendata {'build, validation or import' if exclusive else 'import'} "
+                        f"is using the package; waited {LOCK_WAIT if wait is None else wait:g} s (try again when it "
+                        "ends)") from None
+                time.sleep(0.05)
+        yield
+    finally:
+        os.close(fd)  # releases the lock

@@ -11,6 +11,7 @@ from pathlib import Path
 from .build import check
 from .errors import OpenDataError, PackageError
 from .package import load_package, resource_rows, write_subset
+from .staging import package_lock
 from .rules import ERROR, WARNING, Finding
 
 
@@ -71,9 +72,10 @@ def validate_reports(path: str | os.PathLike[str], report_ids: set[str]) -> Vali
     package of thousands of reports it takes the time of those reports, not of all. When those
     rows break the schema, the whole package is validated, so that each problem names its file and
     row as they are (the copy's row numbers would not)."""
-    package = load_package(path)
     with tempfile.TemporaryDirectory(prefix="opendata-validate-") as tmp:
-        result = validate_package(write_subset(package, report_ids, Path(tmp)))
+        with package_lock(Path(path).parent if Path(path).is_file() else path, exclusive=False):
+            subset = write_subset(load_package(path), report_ids, Path(tmp))
+        result = validate_package(subset)
     if result.schema_problems:
         return validate_package(path)
     result.package = str(path)

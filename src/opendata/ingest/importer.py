@@ -23,7 +23,7 @@ from typing import Any
 
 from ..errors import ImportError_, OpenDataError
 from ..package import create_missing_files, record_source, replace_report_rows
-from ..staging import staged
+from ..staging import package_lock, staged
 from ..template import classification_id
 from .classify import classification_rows, stated_paths
 from .narrative import NarrativeResult, parse_narrative
@@ -371,19 +371,22 @@ def import_report(source: Path, package_dir: Path, *, report_id: str | None = No
     # A resource without a file gets one (its header) first; then every CSV and the descriptor are
     # replaced together once all are written: a failed or interrupted import leaves the package as
     # it was, without the files it created.
-    created = create_missing_files(package_dir)
-    try:
-        with staged() as stage:
-            written = replace_report_rows(package_dir, report_id, rows, stage=stage,
-                                          keyed={"departments": "department_id", "classification": "classification_id"})
-            record_source(package_dir, {
-                "report_id": report_id, "title": res.title,
-                "description": f"{source.name} (sha256 {report['source_sha256']}); terms of use: {report['license']}",
-            }, stage)
-    except BaseException:
-        for path in created:
-            path.unlink(missing_ok=True)
-        raise
+    # The package's lock, exclusive: no other import, build or validation reads or writes it meanwhile.
+    with package_lock(package_dir, exclusive=True):
+        created = create_missing_files(package_dir)
+        try:
+            with staged() as stage:
+                written = replace_report_rows(package_dir, report_id, rows, stage=stage, keyed={
+                    "departments": "department_id", "classification": "classification_id"})
+                record_source(package_dir, {
+                    "report_id": report_id, "title": res.title,
+                    "description": f"{source.name} (sha256 {report['source_sha256']}); terms of use: "
+                                   f"{report['license']}",
+                }, stage)
+        except BaseException:
+            for path in created:
+                path.unlink(missing_ok=True)
+            raise
     summary = ImportSummary(
         report_id=report_id, department=res.department, department_id=department_id, year=res.year,
         kind=res.kind, source_file=source.name, tables_attached=tables_attached,
