@@ -83,6 +83,46 @@ async def test_row_cap(ds) -> None:
     assert r.status_code == 200 and len(data["rows"]) == 100 and data["truncated"] is True
 
 
+@pytest.mark.parametrize("sql, message", [
+    ("select randomblob(1000000000)", "string or blob too big"),  # was 17 s and 1.3 GB of JSON
+    ("select zeroblob(1000001)", "string or blob too big"),
+    ("select hex(zeroblob(600000))", "string or blob too big"),  # 1.2 MB of text
+    # 100 rows of three values of 999,000 characters each: within the time limit (848 MB answered before).
+    ("select printf('%.*c', 999000, 'x'), printf('%.*c', 999000, 'y'), printf('%.*c', 999000, 'z') from amounts",
+     "the result is larger than 20,000,000 characters"),
+])
+async def test_results_too_large_are_refused(ds, sql: str, message: str) -> None:
+    r = await ds.client.get("/opendata.json", params={"sql": sql})
+    assert r.status_code == 400 and message in r.json()["error"], (r.status_code, r.text[:300])
+    assert len(r.content) < 10_000
+    assert (await ds.client.get("/opendata/reports.json?_shape=array")).status_code == 200
+
+
+async def test_results_under_the_size_limit_are_answered(ds) -> None:
+    # A value just under the limit, and (each query counted afresh) queries that together pass it.
+    one = await ds.client.get("/opendata.json", params={"sql": "select printf('%.*c', 999999, 'x') as v",
+                                                         "_shape": "array"})
+    assert one.status_code == 200 and len(one.json()[0]["v"]) == 999_999
+    for _ in range(3):
+        r = await ds.client.get("/opendata.json", params={
+            "sql": "select printf('%.*c', 900000, 'x') as v from amounts limit 15", "_shape": "array"})
+        assert r.status_code == 200 and len(r.json()) == 15
+
+
+def test_sized_rows_counts_each_cursor_afresh() -> None:
+    import sqlite3
+
+    from opendata.site.result_limits import ResultTooLarge, sized_rows
+
+    conn = sqlite3.connect(":memory:")
+    conn.row_factory = sized_rows(limit=10)
+    assert [tuple(r) for r in conn.execute("select 'abcd', x'0102' union all select 'ef', null")] == [
+        ("abcd", b"\x01\x02"), ("ef", None)]  # 8 of 10
+    assert conn.execute("select 'abcdefghij'").fetchone()["'abcdefghij'"] == "abcdefghij"  # a new cursor: 10
+    with pytest.raises(ResultTooLarge, match="larger than 10 characters"):
+        conn.execute("select 'abcdef' union all select 'ghijk'").fetchall()
+
+
 PATHOLOGICAL = [
     "with recursive r(i) as (select 1 union all select i + 1 from r) select count(*) from r",
     "select count(*) from amounts a, amounts b, amounts c",

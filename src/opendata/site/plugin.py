@@ -38,6 +38,7 @@ from . import client_errors
 from .cell_values import cell_renderer
 from .facets import CachedColumnFacet, stored_counts
 from .json_output import JSON_STATE, render_json, utf8_json_renderer
+from .result_limits import limit_results
 from .immutable_cache import cache_labels, cache_schemas, cache_table_permissions
 
 ASSETS_URL = "/-/opendata/"
@@ -50,8 +51,10 @@ STATIC_PREFIXES = ("/datapackage/", "/-/")
 
 @hookimpl
 def prepare_connection(conn) -> None:
-    """SQL function zh_query(q): a Chinese query as an FTS5 MATCH expression over bigram tokens."""
+    """SQL function zh_query(q): a Chinese query as an FTS5 MATCH expression over bigram tokens;
+    and the bounds of a query's result (``site/result_limits.py``)."""
     conn.create_function("zh_query", 1, fts_query, deterministic=True)
+    limit_results(conn)
 
 
 @hookimpl
