@@ -203,6 +203,20 @@ async def test_unexpected_errors_are_still_printed(ds, capfd) -> None:
     ("/opendata/report_totals.json", {"_next": "abc"}, "_next: not a page token of this table or view"),
     ("/opendata/report_totals.json", {"_next": "9" * 20}, "_next: not a page token of this table or view"),
     ("/opendata/amounts", {"_sort": "nope"}, "Cannot sort table by nope"),
+    # Found by a tester's fuzzing: 500s with a traceback each.
+    ("/opendata/amounts.json", {"_sort": "amount", "_sort_desc": "amount"}, "Cannot use _sort and _sort_desc"),
+    ("/opendata/amounts.json", {"_through": '{"table": "x", "column": "y", "value": "z"}'}, "Invalid _through"),
+    ("/opendata/amounts.json", {"_facet": "{}"}, '_facet: not a valid JSON object with the column as "simple"'),
+    ("/opendata/amounts.json", {"_facet_date": "{}"}, "_facet_date: not a valid JSON object"),
+    ("/opendata/amounts.json", {"_facet_size": "{"}, "_facet_size: a number of values, or max"),
+    ("/opendata/amounts.json", {"_timelimit": "abc"}, "_timelimit: a whole number of milliseconds"),
+    ("/opendata/amounts", {"_timelimit": "1.5"}, "_timelimit: a whole number of milliseconds"),
+    ("/opendata/search.json", {"q": "科技", "_timelimit": "x"}, "_timelimit: a whole number of milliseconds"),
+    ("/opendata/amounts.json", {"report_id__in": "["}, "report_id__in: values separated by commas, or a JSON list"),
+    ("/opendata/amounts.json", {"report_id__notin": "[{}]"}, "report_id__notin: values separated by commas"),
+    ("/opendata.json", {"_shape": "array"}, "a database's page has no rows to give as CSV or as an array"),
+    ("/opendata.csv", {}, "a database&#39;s page has no rows"),
+    ("/opendata.csv", {"_stream": "on"}, "a database&#39;s page has no rows"),
 ])
 async def test_parameters_datasette_cannot_use_are_the_clients_error(ds, capfd, path, params, message) -> None:
     """Datasette 0.65 answered these with a 500, most with a traceback in the log."""
@@ -232,9 +246,10 @@ async def test_other_exceptions_stay_the_servers(ds, capfd) -> None:
 
 #: Values a client may send by mistake or to probe: quotes, FTS syntax, JSON fragments, NUL, huge numbers.
 _ODD_VALUES = ['"', "'", "*", "(", "NEAR(", "^", "-", "科", "\x00", "%25", "\\", "{", "[", "a b", "1e999", "-1",
-               "99999999999999999999", "ｆｕｌｌ"]
-_PARAMS = ["_sort", "_sort_desc", "_facet", "_facet_array", "_size", "_zh", "_search", "_where", "_next", "_col",
-           "_nocol", "_labels", "_shape", "_through", "_json", "report_id", "report_id__gt", "amount__gte"]
+               "99999999999999999999", "ｆｕｌｌ", "{}", '{"simple": 5}', "[{}]", "[[1]]", "1.5"]
+_PARAMS = ["_sort", "_sort_desc", "_facet", "_facet_array", "_facet_date", "_facet_size", "_size", "_zh", "_search",
+           "_where", "_next", "_col", "_nocol", "_labels", "_shape", "_through", "_json", "_timelimit", "report_id",
+           "report_id__gt", "report_id__in", "report_id__notin", "amount__gte"]
 
 
 @pytest.mark.filterwarnings("ignore:coroutine .* was never awaited:RuntimeWarning")  # Datasette's, on errors
@@ -270,3 +285,45 @@ async def test_row_address_without_every_key_value_is_not_found(ds, capfd, path)
 
     key = ",".join(tilde_encode(str(row[c])) for c in ("report_id", "table_no", "side", "line_key", "measure"))
     assert (await ds.client.get(f"/opendata/amounts/{key}.json")).status_code == 200  # a whole address still works
+
+
+async def test_a_facet_asked_again_is_counted_once(ds) -> None:
+    # 40 x 8 facets with _facet_size=max took 13.6 s and answered 131 MB (a tester's URL).
+    once = await ds.client.get("/opendata/amounts.json?_facet=table_no&_facet=side&_facet_size=max")
+    again = await ds.client.get("/opendata/amounts.json?" + "&".join(["_facet=table_no&_facet=side"] * 40)
+                                + "&_facet_size=max")
+    assert once.status_code == again.status_code == 200
+    assert again.json()["facet_results"] == once.json()["facet_results"]
+    assert {"table_no", "side"} <= set(once.json()["facet_results"])
+
+
+_AMOUNTS_COLUMNS = ["report_id", "table_no", "side", "line_key", "measure", "code", "item"]
+_EXECUTION_COLUMNS = ["report_id", "department", "year", "code", "item", "class_code", "level"]
+
+
+@pytest.mark.parametrize("path, columns", [("/opendata/amounts.json", _AMOUNTS_COLUMNS),
+                                           ("/opendata/amounts", _AMOUNTS_COLUMNS),
+                                           ("/opendata/budget_execution.json", _EXECUTION_COLUMNS)])
+async def test_too_many_facets_are_refused(ds, capfd, path: str, columns: list[str]) -> None:
+    from opendata.site.facets import MAX_REQUESTED_FACETS
+
+    assert (await ds.client.get(path, params=[("_facet", c) for c in columns[:MAX_REQUESTED_FACETS]])).status_code == 200
+    r = await ds.client.get(path, params=[("_facet", c) for c in columns[:MAX_REQUESTED_FACETS]]
+                            + [("_facet_array", "item")])
+    out, err = capfd.readouterr()
+    assert r.status_code == 400 and "Traceback" not in out + err
+    assert f"7 facets asked: at most {MAX_REQUESTED_FACETS} in one page" in r.text
+
+
+def test_repeated_facets_are_removed_from_the_query_string() -> None:
+    from urllib.parse import parse_qsl, quote
+
+    from opendata.site.plugin import _distinct_facets
+
+    query = ("_facet=item&" * 40 + f"_facet_size=max&_facet_size=max&item={quote('科技')}&item={quote('科技')}"
+             "&_facet_array=item&_facet_array=item&_facet=side").encode()
+    assert parse_qsl(_distinct_facets(query).decode()) == [
+        ("_facet", "item"), ("_facet_size", "max"), ("_facet_size", "max"), ("item", "科技"), ("item", "科技"),
+        ("_facet_array", "item"), ("_facet", "side")]
+    plain = b"_facet=item&_facet=side&_size=5"
+    assert _distinct_facets(plain) is plain

@@ -21,16 +21,34 @@ from datasette.plugins import pm
 from datasette.utils.asgi import BadRequest, NotFound
 from datasette.views.base import DatasetteError
 
-#: Parameters whose value Datasette parses as JSON when it starts with "{".
-_JSON_FACETS = ("_facet", "_facet_array", "_facet_date")
+#: Messages of DatasetteError (a 500 unless given a status) that a request's parameters cause.
+_PARAMETER_ERRORS = ("Cannot sort table by", "Cannot use _sort and _sort_desc", "Invalid _through")
 
 
 def _json_object(value: str, keys: tuple[str, ...] = ()) -> bool:
+    """A JSON object with ``keys``, each a text."""
     try:
         parsed = json.loads(value)
     except ValueError:
         return False
-    return isinstance(parsed, dict) and all(k in parsed for k in keys)
+    return isinstance(parsed, dict) and all(isinstance(parsed.get(k), str) for k in keys)
+
+
+def _whole_number(value: str) -> bool:
+    try:
+        int(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _json_values(value: str) -> bool:
+    """A JSON list of values SQLite can compare with (``__in=[...]``)."""
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        return False
+    return isinstance(parsed, list) and all(v is None or isinstance(v, (str, int, float)) for v in parsed)
 
 
 def missing_row(request: Any, exception: BaseException) -> bool:
@@ -46,13 +64,24 @@ def client_error(request: Any, exception: BaseException) -> str | None:
     args = request.args
     if any("\x00" in key or any("\x00" in value for value in args.getlist(key)) for key in args.keys()):
         return "a parameter contains a NUL character"
-    if isinstance(exception, DatasetteError) and str(exception.message).startswith("Cannot sort table by"):
+    if isinstance(exception, DatasetteError) and str(exception.message).startswith(_PARAMETER_ERRORS):
         return str(exception.message)
     if "_through" in args and not all(_json_object(v, ("table", "column", "value")) for v in args.getlist("_through")):
         return '_through must be a JSON object with "table", "column" and "value"'
-    for name in _JSON_FACETS:
-        if any(v.startswith("{") and not _json_object(v) for v in args.getlist(name)):
-            return f"{name}: not a valid JSON object"
+    # Datasette reads every parameter whose name starts with _facet (_facet_size too) as a facet,
+    # JSON when its value starts with "{": an object naming its column as "simple".
+    for name in (key for key in args.keys() if key.startswith("_facet")):
+        if any(v.startswith("{") and not _json_object(v, ("simple",)) for v in args.getlist(name)):
+            return ("_facet_size: a number of values, or max" if name == "_facet_size" else
+                    f'{name}: not a valid JSON object with the column as "simple"')
+    if any(not _whole_number(v) for v in args.getlist("_timelimit")):
+        return "_timelimit: a whole number of milliseconds"
+    for name in (key for key in args.keys() if key.endswith(("__in", "__notin"))):
+        if any(v.startswith("[") and not _json_values(v) for v in args.getlist(name)):
+            return f"{name}: values separated by commas, or a JSON list of values"
+    if (isinstance(exception, KeyError) and "database" in request.url_vars and "table" not in request.url_vars
+            and not args.get("sql")):
+        return "a database's page has no rows to give as CSV or as an array: ask a query (?sql=) or open a table"
     if "_next" in args and (isinstance(exception, ValueError) and "invalid literal for int" in str(exception)
                             or isinstance(exception, sqlite3.Error) and "datatype mismatch" in str(exception)):
         return "_next: not a page token of this table or view"
