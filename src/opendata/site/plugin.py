@@ -36,7 +36,7 @@ from markupsafe import Markup, escape
 from ..zh_search import fts_query
 from . import client_errors
 from .cell_values import cell_renderer
-from .facets import CachedColumnFacet, stored_counts
+from .facets import CachedColumnFacet, is_facet_parameter, stored_counts
 from .json_output import JSON_STATE, render_json, utf8_json_renderer
 from .result_limits import limit_results
 from .immutable_cache import cache_labels, cache_schemas, cache_table_permissions
@@ -237,6 +237,8 @@ def asgi_wrapper(datasette):
             path = scope.get("path", "")
             if path.rstrip("/").split("/")[-1].split(".")[0] == SEARCH_TABLE and scope.get("query_string"):
                 scope = dict(scope, query_string=_search_to_zh(scope["query_string"]))
+            if b"_facet" in scope.get("query_string", b""):
+                scope = dict(scope, query_string=_distinct_facets(scope["query_string"]))
             state: dict[str, Any] = {}
             # The site's JSON renderer marks its answers here (UTF-8 already: not parsed again).
             scope = dict(scope, **{JSON_STATE: state})
@@ -286,6 +288,20 @@ def _search_to_zh(query_string: bytes) -> bytes:
     if not any(k == "_search" for k, _ in pairs):
         return query_string
     return urlencode([("_zh" if k == "_search" else k, v) for k, v in pairs]).encode("latin-1")
+
+
+def _distinct_facets(query_string: bytes) -> bytes:
+    """The query string without a facet asked again (Datasette counts it once more each time)."""
+    pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
+    seen: set[tuple[str, str]] = set()
+    kept = []
+    for key, value in pairs:
+        if is_facet_parameter(key):
+            if (key, value) in seen:
+                continue
+            seen.add((key, value))
+        kept.append((key, value))
+    return query_string if len(kept) == len(pairs) else urlencode(kept).encode("latin-1")
 
 
 def _unescape_json(body: bytes) -> bytes:
