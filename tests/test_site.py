@@ -389,10 +389,29 @@ async def test_data_package_is_downloadable(ds, site_package):
     descriptor = await get_json(ds, "/datapackage/datapackage.json")
     assert descriptor == json.loads((Path(site_package) / "datapackage.json").read_text(encoding="utf-8"))
     for resource in descriptor["resources"]:
-        response = await ds.client.get(f"/datapackage/{resource['path']}")
+        response = await ds.client.get(f"/datapackage/{resource['path']}", headers={"Origin": "https://example.org"})
         assert response.status_code == 200, resource["path"]
         assert response.content == (Path(site_package) / resource["path"]).read_bytes()
+        # For a developer's page on another site, as the JSON API; and its text's encoding named.
+        assert response.headers["access-control-allow-origin"] == "*"
+        assert response.headers["content-type"] == f"text/csv; charset={resource.get('encoding', 'utf-8')}"
+    whole = await ds.client.get("/datapackage/datapackage.json")
+    assert whole.headers["content-type"] == "application/json; charset=utf-8"
+    assert whole.headers["access-control-allow-origin"] == "*"
     assert (await ds.client.get("/datapackage/../metadata.yml")).status_code == 404
+
+
+async def test_data_package_files_name_their_declared_encoding(tmp_path):
+    from opendata.site.plugin import package_charsets
+
+    (tmp_path / "datapackage.json").write_text(json.dumps({"resources": [
+        {"name": "a", "path": "data/a.csv", "encoding": "GBK"}, {"name": "b", "path": ["b1.csv", "./b2.csv"]}]}))
+
+    class Site:
+        static_mounts = [("datapackage", str(tmp_path))]
+
+    assert package_charsets(Site()) == {"/datapackage/datapackage.json": "utf-8", "/datapackage/data/a.csv": "gbk",
+                                        "/datapackage/b1.csv": "utf-8", "/datapackage/b2.csv": "utf-8"}
 
 
 async def test_read_only_and_limited(ds):

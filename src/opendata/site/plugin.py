@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -45,8 +46,10 @@ ASSETS_URL = "/-/opendata/"
 SEARCH_TABLE = "search_index"
 SEARCH_TEXTS = "search_texts"  # its distinct texts, with the FTS5 index
 BOM = "\ufeff".encode()
+#: Where the data package's files are served (``app.make_app``), byte for byte.
+PACKAGE_PREFIX = "/datapackage/"
 #: Files served as they are (the data package's CSVs stay byte-identical to the package).
-STATIC_PREFIXES = ("/datapackage/", "/-/")
+STATIC_PREFIXES = (PACKAGE_PREFIX, "/-/")
 
 
 @hookimpl
@@ -247,6 +250,10 @@ def asgi_wrapper(datasette):
                 if message["type"] == "http.response.start":
                     headers = dict((k.lower(), v) for k, v in message.get("headers", []))
                     ctype = headers.get(b"content-type", b"").decode("latin-1")
+                    if path.startswith(PACKAGE_PREFIX):  # the package's files, as they are, for any site
+                        charset = package_charsets(datasette).get(path)
+                        await send(dict(message, headers=_package_file_headers(message.get("headers", []), charset)))
+                        return
                     if ctype.startswith("application/json"):
                         state.update(mode="json", start=message, chunks=[])
                         return
@@ -288,6 +295,40 @@ def _search_to_zh(query_string: bytes) -> bytes:
     if not any(k == "_search" for k, _ in pairs):
         return query_string
     return urlencode([("_zh" if k == "_search" else k, v) for k, v in pairs]).encode("latin-1")
+
+
+def package_charsets(datasette: Any) -> dict[str, str]:
+    """The URL of each of the served package's files with the encoding of its text: the
+    descriptor's (UTF-8) and each resource's as declared (UTF-8 when not). Read once."""
+    found = getattr(datasette, "_opendata_package_charsets", None)
+    if found is None:
+        found = {}
+        folder = next((d for prefix, d in datasette.static_mounts if "/" + prefix + "/" == PACKAGE_PREFIX), None)
+        try:
+            descriptor = json.loads(Path(folder, "datapackage.json").read_text(encoding="utf-8-sig")) if folder else {}
+        except (OSError, ValueError):
+            descriptor = {}
+        if descriptor:
+            found[PACKAGE_PREFIX + "datapackage.json"] = "utf-8"
+        for resource in descriptor.get("resources", []) if isinstance(descriptor, dict) else []:
+            paths = resource.get("path") if isinstance(resource, dict) else None
+            encoding = resource.get("encoding") or "utf-8" if isinstance(resource, dict) else None
+            for one in [paths] if isinstance(paths, str) else paths if isinstance(paths, list) else []:
+                if isinstance(one, str) and isinstance(encoding, str):
+                    found[PACKAGE_PREFIX + one.removeprefix("./")] = encoding.lower()
+        datasette._opendata_package_charsets = found
+    return found
+
+
+def _package_file_headers(headers: list[tuple[bytes, bytes]], charset: str | None) -> list[tuple[bytes, bytes]]:
+    """A package file's headers with CORS (as the JSON API's) and the charset of its text (a
+    browser guesses without it, and guesses wrong for Chinese)."""
+    out = []
+    for key, value in headers:
+        if key.lower() == b"content-type" and charset and b"charset" not in value:
+            value += b"; charset=" + charset.encode("ascii", "replace")
+        out.append((key, value))
+    return [*out, (b"access-control-allow-origin", b"*")]
 
 
 def _distinct_facets(query_string: bytes) -> bytes:
