@@ -118,6 +118,13 @@ def test_unit_suffix_is_read_as_frictionless_does(pkg: Path) -> None:
     ("(12.5)", "a figure in parentheses may be a negative one"),
     ("（12.50）", "a figure in parentheses may be a negative one"),
     ("(12.5万元)", "a figure in parentheses may be a negative one"),
+    # A minus sign frictionless strips with the rest: a negative figure read as a positive one.
+    ("\u221212.5", 'a minus sign other than "-" before the digits (or one after them): write -12.5'),
+    ("－12.5", 'a minus sign other than "-"'),
+    ("—12.5", 'a minus sign other than "-"'),
+    ("¥−12.5", 'a minus sign other than "-"'),
+    ("12.5-", 'a minus sign other than "-"'),
+    ("12.5−万元", 'a minus sign other than "-"'),
 ])
 def test_figures_frictionless_would_misread_are_refused(pkg: Path, tmp_path: Path, value: str, hint: str) -> None:
     _set_cell(pkg, "amounts", 7, "amount", value)

@@ -127,7 +127,7 @@ _DESCRIPTOR = {"name": "p", "resources": [{
 _numberish = st.one_of(
     st.integers(-10**16, 10**16).map(str), st.floats(allow_nan=True, allow_infinity=True).map(repr),
     st.decimals(allow_nan=False, allow_infinity=False, places=6).map(str),
-    st.text(alphabet=st.sampled_from(list("0123456789.-+eE ,_%¥万元()（）０１٣")), max_size=12),
+    st.text(alphabet=st.sampled_from(list("0123456789.-+eE ,_%¥万元()（）０１٣−－—")), max_size=12),
     st.sampled_from(TRICKY), st.text(max_size=6))
 
 
@@ -162,7 +162,8 @@ def test_any_cells_load_alike_both_ways(tmp_path_factory, rows) -> None:
 #: no counterpart, so a row they flag is not compared.
 _DOMAIN_RULES = {"amount-nonnegative", "number-range"}
 #: The hints of the figures opendata refuses where frictionless misreads them (docs/data-model.md).
-_MISREAD_HINTS = ("a decimal point with no digit before it", "a figure in parentheses may be a negative one")
+_MISREAD_HINTS = ("a decimal point with no digit before it", "a figure in parentheses may be a negative one",
+                  "a minus sign other than")
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,

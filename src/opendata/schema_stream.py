@@ -42,10 +42,15 @@ BALANCE_LINES = {"年初结转和结余", "年末结转和结余", "结余分配
 ABSURD = 1e10
 MAX_PROBLEMS = 1000
 _BARE = re.compile(r"((^[^-\d]*)|(\D*$))")
+#: Minus signs other than "-": the typographic minus (U+2212), the full-width one, hyphens and dashes.
+_OTHER_MINUS = "\u2212\uff0d\u2010\u2011\u2012\u2013\u2014\ufe63"
 #: Numbers ``bareNumber: false`` would misread, refused here: a decimal point with no digit before it
-#: (".5", "¥.5": frictionless strips the point with the other leading characters and reads 5), and
-#: a figure in parentheses ("(12.5)", "（12.5）": accounting's negative, read as 12.5).
-_POINT_FIRST = re.compile(r"^[^-\d]*\.\d|^[(（].*\d.*[)）]$")
+#: (".5", "¥.5": frictionless strips the point with the other leading characters and reads 5), a
+#: figure in parentheses ("(12.5)", "（12.5）": accounting's negative, read as 12.5), and a minus
+#: sign frictionless strips with the characters around the figure ("−12.5", "－12.5", "12.5-":
+#: read as 12.5).
+_MISREAD = re.compile(rf"^[^-\d]*\.\d|^[(（].*\d.*[)）]$|^[^\d]*[{_OTHER_MINUS}]|\d[^\d]*[-{_OTHER_MINUS}][^\d]*$")
+_OTHER_MINUS_FIRST = re.compile(rf"^[^\d]*[{_OTHER_MINUS}]|\d[^\d]*[-{_OTHER_MINUS}][^\d]*$")
 _FULLWIDTH = re.compile(r"[\uff01-\uff5e\u3000]")
 
 
@@ -144,7 +149,9 @@ def _hint(raw: str) -> str:
         hints.append("it contains full-width characters; use half-width digits and punctuation")
     if re.fullmatch(r"-?\d{1,3}(,\d{3})+(\.\d+)?", raw.strip()):
         hints.append("thousands separators are not allowed (or declare groupChar \",\")")
-    if _POINT_FIRST.match(raw.strip()):
+    if _OTHER_MINUS_FIRST.search(raw.strip()):
+        hints.append("a minus sign other than \"-\" before the digits (or one after them): write -12.5")
+    elif _MISREAD.match(raw.strip()):
         hints.append("a figure in parentheses may be a negative one: write -12.5 or 12.5" if raw.strip()[0] in "(（"
                      else "a decimal point with no digit before it: write 0.5, not .5")
     return f" ({'; '.join(hints)})" if hints else ""
@@ -169,7 +176,7 @@ def _caster(field: Any, missing: set[str]) -> Callable[[str], Any]:
         def read(c: str) -> Any:
             c = c.strip()
             if not bare:
-                if _POINT_FIRST.match(c):
+                if _MISREAD.search(c):
                     raise _Bad("type-error", type_note())
                 c = _BARE.sub("", c)
             try:
@@ -185,7 +192,7 @@ def _caster(field: Any, missing: set[str]) -> Callable[[str], Any]:
             c = c.strip()
             if processed:
                 if not bare and c and not ((c[0] == "-" or c[0].isdecimal()) and c[-1].isdecimal()):
-                    if _POINT_FIRST.match(c):
+                    if _MISREAD.search(c):
                         raise _Bad("type-error", type_note())
                     c = _BARE.sub("", c)
                 if group:
