@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import shutil
 import sqlite3
 from pathlib import Path
@@ -613,3 +614,80 @@ def test_problems_are_capped_but_counted(pkg: Path, tmp_path: Path) -> None:
     with pytest.raises(OpenDataError) as info:
         build(pkg, tmp_path / "x.db")
     assert f"{len(rows) - 1} problems" in str(info.value)
+
+
+# --- Found by a tester: descriptors that gave an internal error, or wrong findings -------------------
+
+def _edit_descriptor(pkg: Path, edit) -> None:
+    desc = json.loads((pkg / "datapackage.json").read_text(encoding="utf-8"))
+    edit({r["name"]: r for r in desc["resources"]})
+    (pkg / "datapackage.json").write_text(json.dumps(desc, ensure_ascii=False), encoding="utf-8")
+
+
+def _add_column(pkg: Path, resource: str, field: dict, value: str = "") -> None:
+    rows = _rows(pkg, resource)
+    _write_rows(pkg, resource, [rows[0] + [field["name"]]] + [r + [value] for r in rows[1:]])
+    _edit_descriptor(pkg, lambda rs: rs[resource]["schema"]["fields"].append(field))
+
+
+@pytest.mark.parametrize("name", ["rowid", "ROWID", "_rowid_", "oid"])
+def test_a_field_named_as_sqlites_row_number(pkg: Path, tmp_path: Path, name: str) -> None:
+    # Built with 282 wrong projects.total findings: the rules read the row's number, the column hid it.
+    _add_column(pkg, "amounts", {"name": name, "type": "integer"}, "1")
+    _fails_everywhere(pkg, tmp_path, f"resource amounts: field {name!r}: SQLite gives every row this name",
+                      "rule: field-name")
+
+
+def test_field_names_that_differ_in_case_only(pkg: Path, tmp_path: Path) -> None:
+    # "validation could not run (OperationalError: duplicate column name: AMOUNT)", exit 2.
+    _add_column(pkg, "amounts", {"name": "AMOUNT", "type": "number"}, "1")
+    _fails_everywhere(pkg, tmp_path, "resource amounts: field 'AMOUNT': the same column as field 'amount'",
+                      "rule: field-name")
+
+
+@pytest.mark.parametrize("constraints, needle", [
+    ({"minimum": "abc"}, "constraint minimum 'abc' is not a number"),
+    ({"maximum": [1]}, "constraint maximum [1] is not a number"),
+    ({"pattern": "[a-z"}, "constraint pattern '[a-z' is not a regular expression"),
+])
+def test_constraints_that_cannot_be_checked(pkg: Path, tmp_path: Path, constraints: dict, needle: str) -> None:
+    def edit(resources):
+        field = next(f for f in resources["amounts"]["schema"]["fields"] if f["name"] == "line_no")
+        field["constraints"] = {**field.get("constraints", {}), **constraints}
+
+    _edit_descriptor(pkg, edit)
+    _fails_everywhere(pkg, tmp_path, "resource amounts: field 'line_no'", needle, "rule: schema-error")
+
+
+def test_foreign_key_reference_that_is_not_an_object(pkg: Path, tmp_path: Path) -> None:
+    # frictionless: AttributeError: 'str' object has no attribute 'setdefault'.
+    def edit(resources):
+        resources["projects"]["schema"]["foreignKeys"] = [{"fields": ["report_id"], "reference": "reports"}]
+
+    _edit_descriptor(pkg, edit)
+    _fails_everywhere(pkg, tmp_path, "resource projects: foreign key ['report_id']: its reference must be an object",
+                      "rule: foreign-key")
+
+
+@pytest.mark.parametrize("key, content, needle", [
+    ("schema", None, "file missing.json does not exist (rule: resource-exists)"),
+    ("dialect", None, "file missing.json does not exist (rule: resource-exists)"),
+    ("schema", "not json", "missing.json is not a JSON file"),
+    ("dialect", "[1, 2]", "missing.json must hold a JSON object (rule: dialect-error)"),
+])
+def test_schema_or_dialect_file_that_is_missing_or_not_json(pkg: Path, tmp_path: Path, key: str, content: str | None,
+                                                            needle: str) -> None:
+    # A raw FrictionlessException ("cannot retrieve metadata"), exit 2.
+    if content is not None:
+        (pkg / "missing.json").write_text(content, encoding="utf-8")
+    _edit_descriptor(pkg, lambda resources: resources["projects"].__setitem__(key, "missing.json"))
+    _fails_everywhere(pkg, tmp_path, f"resource projects: {key}", needle)
+
+
+def test_fifo_as_descriptor_or_data_is_refused_without_waiting(pkg: Path, tmp_path: Path) -> None:
+    os.rename(pkg / "data" / "projects.csv", tmp_path / "projects.csv")
+    os.mkfifo(pkg / "data" / "projects.csv")
+    _fails_everywhere(pkg, tmp_path, "data/projects.csv is not a regular file (rule: resource-exists)")
+    os.rename(pkg / "datapackage.json", tmp_path / "datapackage.json")
+    os.mkfifo(pkg / "datapackage.json")
+    _fails_everywhere(pkg, tmp_path, "datapackage.json: not a regular file")

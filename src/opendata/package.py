@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import csv
 import json
+import re
 import os
 import shutil
 from collections.abc import Iterable, Iterator
@@ -35,6 +36,8 @@ def descriptor_path(path: str | os.PathLike[str]) -> Path:
         p = p / DESCRIPTOR
     if not p.exists():
         raise PackageError(f"{p}: no such data package (expected a folder with {DESCRIPTOR})")
+    if not p.is_file():  # a FIFO would keep the reader waiting for a writer
+        raise PackageError(f"{p}: not a regular file (expected the package's {DESCRIPTOR})")
     return p
 
 
@@ -58,8 +61,76 @@ def _reference_problem(what: str, value: object, base: Path, allow_remote: bool,
     if not (base / value).resolve().is_relative_to(base.resolve()):
         return f"{what} {value!r} leaves the package through a link (rule: safe-path)"
     if must_exist and not (base / value).is_file():
+        if (base / value).exists():  # a folder, a FIFO (reading it would wait for a writer), a device
+            return f"{what}: {value} is not a regular file (rule: resource-exists)"
         return f"{what}: file {value} does not exist (rule: resource-exists)"
     return None
+
+
+def _referenced_json_problem(what: str, value: str, base: Path) -> str | None:
+    """What is wrong with the JSON file (of the package) a schema or dialect reference names."""
+    try:
+        parsed = json.loads((base / value).read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        return f"{what}: {value} is not a JSON file ({type(exc).__name__}: {exc}) (rule: {what.split()[-1]}-error)"
+    if not isinstance(parsed, dict):
+        return f"{what}: {value} must hold a JSON object (rule: {what.split()[-1]}-error)"
+    return None
+
+
+#: Names SQLite gives every row of a table: a column so named hides the row's number the rules read.
+_ROW_NUMBER_NAMES = frozenset(("rowid", "_rowid_", "oid"))
+
+
+def _field_problems(name: str, fields: list[Any]) -> list[str]:
+    """What in a resource's fields the database cannot hold as columns (rule: field-name), or
+    frictionless fails on without naming the field (rule: schema-error)."""
+    problems = []
+    seen: dict[str, str] = {}
+    for j, field in enumerate(fields):
+        if not isinstance(field, dict) or not isinstance(field.get("name"), str):
+            problems.append(f"resource {name}: field #{j + 1} must be an object with a name, not "
+                            f"{json.dumps(field, ensure_ascii=False)[:60]} (rule: schema-error)")
+            continue
+        fname = field["name"]
+        where = f"resource {name}: field {fname!r}"
+        if "]" in fname:  # the SQL writes columns as [name]
+            problems.append(f"{where}: a name with ']' cannot be a column of the database (rule: field-name)")
+        if fname.lower() in _ROW_NUMBER_NAMES:
+            problems.append(f"{where}: SQLite gives every row this name (its row number); rename the field "
+                            "(rule: field-name)")
+        other = seen.setdefault(fname.lower(), fname)
+        if other != fname:
+            problems.append(f"{where}: the same column as field {other!r} for SQLite, which ignores case in "
+                            "names; rename one (rule: field-name)")
+        constraints = field.get("constraints")
+        if not isinstance(constraints, dict):
+            continue
+        pattern = constraints.get("pattern")
+        if isinstance(pattern, str):
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                problems.append(f"{where}: constraint pattern {pattern!r} is not a regular expression ({exc}) "
+                                "(rule: schema-error)")
+        if field.get("type") in ("integer", "number"):
+            for key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+                bound = constraints.get(key)
+                if bound is not None and not _is_number(bound):
+                    problems.append(f"{where}: constraint {key} {bound!r} is not a number (rule: schema-error)")
+    return problems
+
+
+def _is_number(value: object) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (int, float)):
+        return True
+    try:
+        float(value)  # frictionless reads a bound written as text, "5"
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def _references(descriptor: dict[str, Any], keys: tuple[str, ...]) -> Iterator[tuple[str, object]]:
@@ -93,17 +164,15 @@ def _check_descriptor(descriptor: dict[str, Any], base: Path, source: Path, allo
                                                            must_exist=files_required)):
                 problems.append(p)
         for key, value in _references(res, _RESOURCE_REFERENCES):
-            if p := _reference_problem(f"resource {name}: {key}", value, base, allow_remote, must_exist=False):
+            local = "://" not in value
+            if p := _reference_problem(f"resource {name}: {key}", value, base, allow_remote, must_exist=local):
+                problems.append(p)
+            elif local and key in ("schema", "dialect") and (
+                    p := _referenced_json_problem(f"resource {name}: {key}", value, base)):
                 problems.append(p)
         schema = res.get("schema")
         fields = schema.get("fields") if isinstance(schema, dict) else None
-        for j, field in enumerate(fields if isinstance(fields, list) else []):
-            if not isinstance(field, dict) or not isinstance(field.get("name"), str):
-                problems.append(f"resource {name}: field #{j + 1} must be an object with a name, not "
-                                f"{json.dumps(field, ensure_ascii=False)[:60]} (rule: schema-error)")
-            elif "]" in field["name"]:  # the SQL writes columns as [name]
-                problems.append(f"resource {name}: field {field['name']!r}: a name with ']' cannot be a column "
-                                "of the database (rule: field-name)")
+        problems += _field_problems(name, fields if isinstance(fields, list) else [])
     problems += _foreign_key_problems(resources)
     if problems:
         raise PackageError(f"{source}: the package cannot be read", [f"{source.name}: {p}" for p in problems])
@@ -123,6 +192,11 @@ def _foreign_key_problems(resources: list[Any]) -> list[str]:
             continue
         for fk in schema["foreignKeys"]:
             ref = fk.get("reference") if isinstance(fk, dict) else None
+            if isinstance(fk, dict) and not isinstance(ref, dict):
+                problems.append(f"resource {res['name']}: foreign key {fk.get('fields')!r}: its reference must be an "
+                                f"object with resource and fields, not {json.dumps(ref, ensure_ascii=False)[:60]} "
+                                "(rule: foreign-key)")
+                continue
             target = (ref.get("resource") or res["name"]) if isinstance(ref, dict) else None
             if not isinstance(target, str):
                 continue
