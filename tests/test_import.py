@@ -423,3 +423,22 @@ def test_a_build_waits_for_an_import_and_says_so_when_it_cannot(package, monkeyp
             build(package, tmp_path / "x.db")
     assert not (tmp_path / "x.db").exists()
     assert build(package, tmp_path / "x.db").rows["reports"] == 2
+
+
+@needs_seed
+def test_a_report_id_of_another_report_is_refused(package, runner):
+    from opendata.cli import cli
+
+    # The tester's case: the Zhuzhou narrative imported as the Putuo report replaced Putuo's 212 amounts.
+    before = _files(package)
+    r = runner.invoke(cli, ["import", str(SEED), "--package", str(package), "--report-id",
+                            "shanghai-putuo-czj-2024-final"])
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    assert ("report id 'shanghai-putuo-czj-2024-final' is already the package's report of shanghai-putuo-czj, "
+            "2024 决算; importing zhuzhou-lusong-kjgxj, 2020 决算 under it would replace") in " ".join(r.output.split())
+    assert _files(package) == before
+    # The same report under its own id, or a new id, is imported as before.
+    assert runner.invoke(cli, ["import", str(SEED), "--package", str(package)]).exit_code == 0
+    assert runner.invoke(cli, ["import", str(SEED), "--package", str(package), "--report-id", "seed-copy"]).exit_code == 0
+    assert {r["report_id"] for r in _rows(package, "reports")} >= {"zhuzhou-lusong-kjgxj-2020-final", "seed-copy",
+                                                                   "shanghai-putuo-czj-2024-final"}

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ImportError_, OpenDataError
-from ..package import create_missing_files, record_source, replace_report_rows
+from ..package import create_missing_files, load_package, record_source, replace_report_rows, resource_rows
 from ..staging import package_lock, staged
 from ..template import classification_id
 from .classify import classification_rows, stated_paths
@@ -218,6 +218,24 @@ def _code_class_lines(amounts: list[dict], classification: list[dict]) -> None:
                 row.update(code=code, line_key=code, code_certainty="high")
 
 
+def _refuse_another_report(package_dir: Path, report: dict[str, Any], file_name: str) -> None:
+    """ImportError_ when the package holds a report of ``report``'s id that is not the same report
+    (department, year and kind): importing under its id (``--report-id``) would replace its rows."""
+    try:
+        package = load_package(package_dir)
+        held_rows = resource_rows(package, "reports") if "reports" in package.resource_names else []
+    except Exception:  # noqa: BLE001 - a file that cannot be read: the write that follows names it
+        return
+    for row in held_rows:
+        if row.get("report_id") == report["report_id"]:
+            held = (row["department_id"], row["year"], row["kind"])
+            if held != (report["department_id"], report["year"], report["kind"]):
+                raise ImportError_(
+                    f"{file_name}: report id {report['report_id']!r} is already the package's report of "
+                    f"{held[0]}, {held[1]} {held[2]}; importing {report['department_id']}, {report['year']} "
+                    f"{report['kind']} under it would replace that report's rows: give another --report-id")
+
+
 def import_report(source: Path, package_dir: Path, *, report_id: str | None = None) -> ImportSummary:
     """Import one report file (UTF-8/GB18030 text or PDF) into the package at package_dir.
 
@@ -375,6 +393,7 @@ def import_report(source: Path, package_dir: Path, *, report_id: str | None = No
     with package_lock(package_dir, exclusive=True):
         created = create_missing_files(package_dir)
         try:
+            _refuse_another_report(package_dir, report, source.name)
             with staged() as stage:
                 written = replace_report_rows(package_dir, report_id, rows, stage=stage, keyed={
                     "departments": "department_id", "classification": "classification_id"})
