@@ -442,3 +442,40 @@ def test_a_report_id_of_another_report_is_refused(package, runner):
     assert runner.invoke(cli, ["import", str(SEED), "--package", str(package), "--report-id", "seed-copy"]).exit_code == 0
     assert {r["report_id"] for r in _rows(package, "reports")} >= {"zhuzhou-lusong-kjgxj-2020-final", "seed-copy",
                                                                    "shanghai-putuo-czj-2024-final"}
+
+
+@needs_seed
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le-bom", "utf-16-be-bom"])
+def test_utf16_text_report_is_read(package, tmp_path, encoding):
+    # Notepad's "Unicode" (UTF-16 with its byte-order mark) was refused as a binary file.
+    import codecs
+
+    text = SEED.read_text(encoding="utf-8")
+    data = {"utf-16": text.encode("utf-16"), "utf-16-le-bom": codecs.BOM_UTF16_LE + text.encode("utf-16-le"),
+            "utf-16-be-bom": codecs.BOM_UTF16_BE + text.encode("utf-16-be")}[encoding]
+    src = tmp_path / "unicode.txt"
+    src.write_bytes(data)
+    summary = import_report(src, package)
+    assert summary.report_id == "zhuzhou-lusong-kjgxj-2020-final"
+    reception = {r["measure"]: r["amount"] for r in _rows(package, "amounts")
+                 if r["report_id"] == summary.report_id and r["table_no"] == "7" and r["line_key"] == "公务接待费"}
+    assert reception == {"预算数": "0.5", "决算数": "0.12"}
+
+
+@needs_seed
+def test_text_cut_in_its_last_character_is_read(package, tmp_path):
+    src = tmp_path / "cut.txt"
+    src.write_bytes(SEED.read_bytes().rstrip()[:-1])  # the last character's last byte missing
+    assert SEED.read_bytes().rstrip()[-3:].decode("utf-8")  # (it is a three-byte character)
+    assert import_report(src, package).report_id == "zhuzhou-lusong-kjgxj-2020-final"
+
+
+def test_a_fifo_is_refused_without_waiting(package, tmp_path):
+    import os
+
+    fifo = tmp_path / "report.txt"
+    os.mkfifo(fifo)
+    before = _files(package)
+    with pytest.raises(ImportError_, match="report.txt: not a regular file"):
+        import_report(fifo, package)
+    assert _files(package) == before

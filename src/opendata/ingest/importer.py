@@ -114,6 +114,8 @@ def _pdf_text(path: Path) -> str:
 
 def read_source(path: Path) -> tuple[str, bytes, bool]:
     """(text, raw bytes, is_pdf) of a report file; ImportError_ if it has no usable text."""
+    if path.exists() and not path.is_file():  # a folder, or a FIFO that would wait for a writer
+        raise ImportError_(f"{path}: not a regular file; expected a report (text or PDF)")
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -124,7 +126,7 @@ def read_source(path: Path) -> tuple[str, bytes, bool]:
         return _pdf_text(path), data, True
     text = decode_bytes(data)
     if text is None:
-        raise ImportError_(f"{path.name}: binary file, not a report (expected UTF-8/GB18030 text or a PDF)")
+        raise ImportError_(f"{path.name}: binary file, not a report (expected UTF-8, UTF-16 or GB18030 text, or a PDF)")
     return text, data, False
 
 

@@ -8,6 +8,7 @@ before any sentence is matched.
 from __future__ import annotations
 
 import re
+import codecs
 import unicodedata
 from decimal import Decimal, InvalidOperation
 
@@ -17,21 +18,38 @@ _QUOTES = {"\u201c": "“", "\u201d": "”", '"': "“", "'": "‘"}
 
 
 def decode_bytes(data: bytes) -> str | None:
-    """Text of a file's bytes: UTF-8 (with or without BOM) or GB18030; None if binary."""
+    """Text of a file's bytes: UTF-8 (with or without BOM; a character cut at the very end, as by
+    a truncated download, left out), UTF-16 with its BOM (Notepad's "Unicode") or GB18030; None if
+    binary."""
     if not data:
         return ""
-    if b"\x00" in data[:4096]:
+    utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    if b"\x00" in data[:4096] and not utf16:
         return None
-    for encoding in ("utf-8-sig", "gb18030"):
+    for encoding in ("utf-16",) if utf16 else ("utf-8-sig", "gb18030"):
         try:
             text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
+        except UnicodeDecodeError as exc:
+            if encoding != "utf-8-sig" or exc.reason != "unexpected end of data":
+                continue
+            text = _without_cut_end(data)
+            if text is None:
+                continue
         # gb18030 decodes almost anything: refuse text that is mostly control characters.
         controls = sum(1 for ch in text[:4096] if unicodedata.category(ch) == "Cc" and ch not in "\r\n\t\f")
         if controls > max(8, len(text[:4096]) // 50):
             return None
         return text
+    return None
+
+
+def _without_cut_end(data: bytes) -> str | None:
+    """UTF-8 text whose last character was cut (1 to 3 of its bytes missing), without it."""
+    for cut in (1, 2, 3):
+        try:
+            return data[:-cut].decode("utf-8-sig")
+        except UnicodeDecodeError:
+            continue
     return None
 
 
