@@ -166,6 +166,23 @@ async def test_licence_is_not_invented(ds):
     assert "未声明使用条款" in soup.select_one("footer").get_text()
 
 
+async def test_every_page_says_the_terms_and_the_source(ds):
+    # A named query's page said neither (Datasette gives it its query's metadata only): a tester's find.
+    meta = await get_json(ds, "/-/metadata.json")
+    queries = list(meta["databases"][DB]["queries"])
+    tables = list(meta["databases"][DB]["tables"])
+    assert len(queries) >= 10 and len(tables) >= 10
+    for path in [f"/{DB}/{name}" for name in queries + tables] + [f"/{DB}", f"/{DB}?sql=select+1"]:
+        r = await ds.client.get(path)
+        assert r.status_code == 200, path
+        terms = soup_of(r).select_one(".metadata-license")
+        assert terms is not None, path
+        text = " ".join(terms.get_text().split())
+        assert "使用条款： 发布单位未声明使用条款（not stated by the publishers）" in text, (path, text)
+        assert "数据来源：各部门公开的部门决算报告" in text.replace("： ", "："), (path, text)
+        assert terms.select_one("a[href='/opendata/reports']") is not None, path
+
+
 # ---------------------------------------------------------------------------------------- search
 
 @pytest.mark.parametrize("word", ["科技", "接待", "行政运行", "公务接待费", "高质量"])

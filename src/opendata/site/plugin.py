@@ -67,14 +67,22 @@ def render_cell(row, value, column, table, database, datasette):
     return None if renderer is None else renderer(value, row, database, datasette)
 
 
+#: What a page says of its data's terms and source (``_description_source_license.html``).
+TERMS_KEYS = ("license", "license_url", "source", "source_url")
+
+
 @hookimpl
-def extra_template_vars(table, request):
+def extra_template_vars(table, request, database, datasette):
     """``zh_search``: on search_index's page, the words its search box searched (``_zh``, "" before
     any); None elsewhere. The box is the bigram search's (``filters_from_request``): the table has
-    no FTS index of its own for Datasette to find (the index is over its texts, ``search_texts``)."""
+    no FTS index of its own for Datasette to find (the index is over its texts, ``search_texts``).
+    ``terms``: the licence and source metadata.yml gives the database (or the whole site), which a
+    query's page shows too (Datasette gives it its query's metadata only)."""
+    terms = {key: datasette.metadata(key, database=database, fallback=True) for key in TERMS_KEYS} \
+        if database else {}
     if table != SEARCH_TABLE or request is None:
-        return {"zh_search": None}
-    return {"zh_search": request.args.get("_zh", "")}
+        return {"zh_search": None, "terms": terms}
+    return {"zh_search": request.args.get("_zh", ""), "terms": terms}
 
 
 @hookimpl
