@@ -183,6 +183,23 @@ async def test_every_page_says_the_terms_and_the_source(ds):
         assert terms.select_one("a[href='/opendata/reports']") is not None, path
 
 
+async def test_error_pages_and_filter_operators_are_in_chinese(ds):
+    # A tester found "Error 404", "contains", "starts with", "( hide )" on the citizens' pages.
+    missing = await ds.client.get(f"/{DB}/no_such_table")
+    assert missing.status_code == 404
+    assert BeautifulSoup(missing.text, "html.parser").select_one("h1").get_text() == "找不到该页面（404）"
+    assert "地址所指的表、查询或记录不存在" in missing.text and "Table not found" in missing.text  # the detail kept
+    bad = await ds.client.get(f"/{DB}/amounts?_sort=no_such_column")
+    assert bad.status_code == 400 and BeautifulSoup(bad.text, "html.parser").select_one("h1").get_text() == "请求有误（400）"
+    page = soup_of(await ds.client.get(f"/{DB}/amounts"))
+    operators = {o["value"]: o.get_text() for o in page.select(".filters select[name^='_filter_op'] option")}
+    assert operators["contains"] == "包含" and operators["startswith"] == "开头为" and operators["isnull__1"] == "为空值"
+    assert operators["exact"] == "=" and operators["gte"] == "≥"
+    assert not {"contains", "starts with", "is null"} & set(operators.values())
+    query = soup_of(await ds.client.get(f"/{DB}/compare_totals"))
+    assert query.select_one(".show-hide-sql a").get_text() == "隐藏"
+
+
 # ---------------------------------------------------------------------------------------- search
 
 @pytest.mark.parametrize("word", ["科技", "接待", "行政运行", "公务接待费", "高质量"])

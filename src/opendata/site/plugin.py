@@ -123,6 +123,20 @@ _ZH_PHRASES = [
 ]
 
 
+#: Datasette's names of its filters' operators (``Filters.lookups``), in Chinese.
+ZH_OPERATORS = {
+    "contains": "包含", "ends with": "结尾为", "starts with": "开头为", "like": "匹配（like）",
+    "not like": "不匹配（not like）", "glob": "匹配（glob）", "in": "属于（逗号分隔）", "not in": "不属于（逗号分隔）",
+    "array contains": "数组包含", "array does not contain": "数组不包含", "date": "日期为", "is null": "为空值",
+    "is not null": "不为空值", "is blank": "为空", "is not blank": "不为空",
+}
+
+
+def zh_operator(display: str) -> str:
+    """A filter operator's name in Chinese ("=", ">", "≥" stay as they are)."""
+    return ZH_OPERATORS.get(display, display)
+
+
 def zh_description(text: str) -> str:
     """'where table_no = 5 sorted by year descending' -> '筛选条件：table_no = 5 按 year 降序排列'."""
     for pattern, repl in _ZH_PHRASES:
@@ -222,6 +236,7 @@ def register_output_renderer(datasette):
 @hookimpl
 def prepare_jinja2_environment(env, datasette):
     env.filters["zh_description"] = zh_description
+    env.filters["zh_operator"] = zh_operator
     env.filters["table_rows"] = table_rows
     env.globals["include_sync"] = include_sync
 
