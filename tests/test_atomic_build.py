@@ -123,6 +123,18 @@ def test_rebuild_replaces_database(built) -> None:
     assert not [p for p in db.parent.iterdir() if p.suffix == ".tmp"]
 
 
+@pytest.mark.parametrize("mode", [0o444, 0o600, 0o640])
+def test_rebuild_keeps_the_permissions_of_the_database(built, mode: int) -> None:
+    # A tester's 600 and 444 databases came back 644 (the umask's) after a rebuild.
+    import os
+    import stat
+
+    pkg, db, _ = built
+    os.chmod(db, mode)
+    build(pkg, db)
+    assert stat.S_IMODE(db.stat().st_mode) == mode
+
+
 def test_target_is_a_directory(built, tmp_path: Path) -> None:
     pkg, _db, _files = built
     (tmp_path / "adir").mkdir()

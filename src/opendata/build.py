@@ -16,6 +16,7 @@ import json
 import os
 import re
 import sqlite3
+import stat
 import tempfile
 import threading
 import time
@@ -683,6 +684,8 @@ def _build(package_path: str | os.PathLike[str], db_path: str | os.PathLike[str]
             entry["hash"], entry["size"] = _sha256(tmp), tmp.stat().st_size
             synced.result()
         inspect_tmp.write_text(json.dumps(inspect, ensure_ascii=False, indent=1), encoding="utf-8")
+        if target.exists():  # the database replaced keeps the permissions its owner gave it (444, 600...)
+            os.chmod(tmp, stat.S_IMODE(target.stat().st_mode))
         os.replace(tmp, target)
         os.replace(inspect_tmp, target.with_suffix(".inspect.json"))
         step("hash and rename")
