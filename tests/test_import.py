@@ -479,3 +479,23 @@ def test_a_fifo_is_refused_without_waiting(package, tmp_path):
     with pytest.raises(ImportError_, match="report.txt: not a regular file"):
         import_report(fifo, package)
     assert _files(package) == before
+
+
+@needs_seed
+def test_a_package_that_cannot_be_written_says_so(package, monkeypatch, runner):
+    # A read-only package printed a bare "[Errno 13] Permission denied: '.../departments.csv.gtw3nl2h.tmp'".
+    import errno
+    import tempfile
+
+    from opendata.cli import cli
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied", kwargs.get("dir"))
+
+    before = _files(package)
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    r = runner.invoke(cli, ["import", str(SEED), "--package", str(package)])
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    assert f"{package / 'data'}: cannot write the new version of " in r.output
+    assert "(Permission denied); nothing was written" in r.output
+    assert _files(package) == before

@@ -27,7 +27,11 @@ class Staging:
 
     def new_file(self, path: Path) -> tuple[int, Path]:
         """An open descriptor and the name of a new file that will replace ``path`` at commit."""
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+        try:
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+        except OSError as exc:  # a read-only folder, a full disk: no file of the package is replaced
+            raise PackageError(f"{path.parent}: cannot write the new version of {path.name} beside it "
+                               f"({exc.strerror or exc}); nothing was written") from None
         self._files.append((Path(tmp), path))
         return fd, Path(tmp)
 
