@@ -370,7 +370,8 @@ async def test_table_permissions_read_once_and_still_enforced(site_db, site_pack
     ds = make_app(site_db, metadata=meta, package_dir=site_package)
     await ds.invoke_startup()
     for _ in range(2):
-        assert (await ds.client.get(f"/{DB}/findings")).status_code == 403
+        refused = await ds.client.get(f"/{DB}/findings")
+        assert refused.status_code == 403 and "<h1>无权访问（403）</h1>" in refused.text
         assert (await ds.client.get(f"/{DB}/findings.json")).status_code == 403
         assert (await ds.client.get(f"/{DB}/amounts.json?_size=1")).status_code == 200
     answers = ds._table_permission_allows.answers
