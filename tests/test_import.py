@@ -499,3 +499,25 @@ def test_a_package_that_cannot_be_written_says_so(package, monkeypatch, runner):
     assert f"{package / 'data'}: cannot write the new version of " in r.output
     assert "(Permission denied); nothing was written" in r.output
     assert _files(package) == before
+
+
+@needs_seed
+@pytest.mark.parametrize("bom, terminator", [(b"", b"\r\n"), (b"\xef\xbb\xbf", b"\n"), (b"\xef\xbb\xbf", b"\r\n")])
+def test_import_keeps_the_line_ends_and_byte_order_mark_of_each_file(package, bom, terminator):
+    # Files saved by Excel (CRLF, a UTF-8 BOM) came back with LF and no BOM: every line of a diff changed.
+    data = package / "data"
+    for path in data.glob("*.csv"):
+        text = path.read_bytes().replace(b"\r\n", b"\n")
+        path.write_bytes(bom + text.replace(b"\n", terminator))
+    before = {p.name: p.read_bytes() for p in data.glob("*.csv")}
+    import_report(SEED, package)
+    after = {p.name: p.read_bytes() for p in data.glob("*.csv")}
+    for name, content in after.items():
+        assert content.startswith(bom) and not content[len(bom):].startswith(b"\xef\xbb\xbf"), name
+        lines = content[len(bom):].split(terminator)
+        assert all(b"\n" not in line for line in lines) if terminator == b"\r\n" else b"\r" not in content, name
+    # Only rows were added: every line that was there is still there, as it was.
+    for name, content in before.items():
+        old_lines = set(content[len(bom):].split(terminator))
+        assert old_lines <= set(after[name][len(bom):].split(terminator)), name
+    check_schema(load_package(package))

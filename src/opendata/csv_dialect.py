@@ -59,15 +59,16 @@ def csv_dialect(resource: Resource) -> csv.Dialect | None:
     return dialect
 
 
-def writer_options(resource: Resource) -> dict[str, Any]:
+def writer_options(resource: Resource, terminator: str = "\n") -> dict[str, Any]:
     """Keyword arguments of ``csv.writer`` writing the resource's file in its declared dialect; lines
-    end with a line feed unless the dialect declares ``lineTerminator``. Only for a resource
-    ``csv_dialect`` reads."""
+    end with ``terminator`` (a line feed) unless the dialect declares ``lineTerminator``. Only for a
+    resource ``csv_dialect`` reads."""
     dialect = csv_dialect(resource)
     if dialect is None:
         raise ValueError(f"{resource.name}: no CSV dialect opendata writes")
     control = _control(resource)
-    terminator = control.line_terminator if control is not None and control.has_defined("line_terminator") else "\n"
+    if control is not None and control.has_defined("line_terminator"):
+        terminator = control.line_terminator
     return {"dialect": dialect, "lineterminator": terminator}
 
 
@@ -91,9 +92,9 @@ class RowWriter:
             self.writerow(row)
 
 
-def row_writer(fh: Any, resource: Resource) -> RowWriter:
+def row_writer(fh: Any, resource: Resource, terminator: str = "\n") -> RowWriter:
     """A ``RowWriter`` writing the resource's file in its declared dialect (``writer_options``)."""
-    return RowWriter(fh, **writer_options(resource))
+    return RowWriter(fh, **writer_options(resource, terminator))
 
 
 def simple_quoting(resource: Resource) -> bytes | None:

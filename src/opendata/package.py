@@ -336,11 +336,31 @@ def _format(value: Any) -> str:
     return str(value)
 
 
-def _writer_options(resource: Resource) -> dict[str, Any]:
+def file_style(path: Path, resource: Resource) -> tuple[str, str]:
+    """(line terminator, codec) a new version of the resource's file at ``path`` is written with:
+    those of the file there (CRLF, a UTF-8 byte-order mark, as Excel writes them) where the
+    descriptor leaves them open, so that a diff shows the rows that changed and nothing else; a
+    line feed and ``written_encoding`` for a new file."""
+    encoding = written_encoding(resource)
+    if encoding.startswith(("utf-16", "utf-32")):
+        return "\n", encoding  # a line break is not one byte there
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(1 << 16)
+    except OSError:
+        return "\n", encoding
+    end = head.find(b"\n")
+    terminator = "\r\n" if end > 0 and head[end - 1:end] == b"\r" else "\n"
+    if encoding == "utf-8" and head.startswith(codecs.BOM_UTF8):
+        encoding = "utf-8-sig"
+    return terminator, encoding
+
+
+def _writer_options(resource: Resource, terminator: str = "\n") -> dict[str, Any]:
     """``writer_options``, or a PackageError naming the file when its declared dialect is one
     opendata does not write (no header row, comment lines, ...)."""
     try:
-        return writer_options(resource)
+        return writer_options(resource, terminator)
     except ValueError:
         if resource.path is None:
             raise PackageError(f"resource {resource.name}: its rows are in the descriptor (\"data\"); opendata "
@@ -364,13 +384,15 @@ def write_resource(package_dir: Path, resource: Resource, rows: Iterable[dict[st
                    stage: Staging | None = None) -> None:
     """Write rows as the resource's CSV, columns in schema order, atomically (with ``stage``: put
     in place when the stage is committed)."""
-    options = _writer_options(resource)
+    _writer_options(resource)  # a PackageError for a resource opendata does not write (no file...)
     path = Path(package_dir) / resource.path
+    terminator, encoding = file_style(path, resource)
+    options = _writer_options(resource, terminator)
     names = [f.name for f in resource.schema.fields]
     path.parent.mkdir(parents=True, exist_ok=True)
     with staged(stage) as st:
         fd, _tmp = st.new_file(path)
-        with os.fdopen(fd, "w", encoding=written_encoding(resource), newline="") as fh:
+        with os.fdopen(fd, "w", encoding=encoding, newline="") as fh:
             writer = RowWriter(fh, **options)
             writer.writerow(names)
             known = set(names)
@@ -476,15 +498,16 @@ def _replace_report_lines(package_dir: Path, resource: Resource, report_id: str,
     path = package_dir / resource.path
     at = names.index("report_id")
     lines = [[_format(r.get(n)) for n in names] for r in new_rows]
+    terminator, encoding = file_style(path, resource)
     fd, tmp = stage.new_file(path)
     with open(path, encoding=python_encoding(resource.encoding), newline="") as src, \
-            os.fdopen(fd, "w", encoding=written_encoding(resource), newline="") as dst:
+            os.fdopen(fd, "w", encoding=encoding, newline="") as dst:
         reader = csv.reader(src, dialect=csv_dialect(resource))
         if next(reader, None) != names:
             dst.close()
             stage.forget(tmp)
             return False
-        writer = row_writer(dst, resource)
+        writer = row_writer(dst, resource, terminator)
         writer.writerow(names)
         for cells in reader:
             if not any(cells):
