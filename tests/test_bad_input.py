@@ -691,3 +691,10 @@ def test_fifo_as_descriptor_or_data_is_refused_without_waiting(pkg: Path, tmp_pa
     os.rename(pkg / "datapackage.json", tmp_path / "datapackage.json")
     os.mkfifo(pkg / "datapackage.json")
     _fails_everywhere(pkg, tmp_path, "datapackage.json: not a regular file")
+
+
+def test_a_format_opendata_does_not_read_is_named(pkg: Path, tmp_path: Path) -> None:
+    # It said only: Please install "frictionless[json]".
+    _set_in_descriptor(pkg, "projects", "format", "json")
+    _fails_everywhere(pkg, tmp_path, "data/projects.csv", 'declared "format": "json", which opendata does not read',
+                      'opendata reads CSV files: "format": "csv" or "tsv"', "rule: format-error")

@@ -526,7 +526,12 @@ class PackageReader:
                         add(place, row.row_number, getattr(e, "field_name", None) or None, e.type, e.note or e.message)
                     yield row.row_number, tuple(_plain(row[n]) for n in names), not cell_errors
         except frictionless.FrictionlessException as exc:
-            add(place, None, None, exc.error.type, exc.error.message)
+            if exc.error.message.startswith("Please install"):  # a format frictionless needs a plugin for
+                add(place, None, None, "format-error",
+                    f'declared "format": "{resource.format}", which opendata does not read ({exc.error.message}); '
+                    'opendata reads CSV files: "format": "csv" or "tsv"')
+            else:
+                add(place, None, None, exc.error.type, exc.error.message)
         except (OSError, UnicodeError, ValueError) as exc:
             add(place, None, None, "source-error", str(exc))
 
