@@ -185,3 +185,44 @@ def test_putuo_narrative():
     assert _stmt(res, "procurement.sme_other_awarded")[0]["value"] == Decimal("4.79")
     assert _stmt(res, "performance_mgmt.average_score")[0]["value"] == Decimal("99.43")
     assert set(res.empty_tables) == {8, 9}
+
+
+def test_qualified_figures_keep_their_qualifier(seed):
+    # "5000余万元", "近300家", "3000多名" were stored as exact figures (a tester's audit of the seed).
+    by_sentence = {(s["value"], s["unit"]): s for s in seed.statements}
+    assert by_sentence[(Decimal("5000"), "万元")]["qualifier"] == "余"
+    assert by_sentence[(Decimal("500"), "万元")]["qualifier"] == "余"  # 优惠电费500余万元
+    assert by_sentence[(Decimal("2.5"), "万剂")]["qualifier"] == "余"
+    assert by_sentence[(Decimal("300"), "家")]["qualifier"] == "近"
+    assert by_sentence[(Decimal("3000"), "名")]["qualifier"] == "多"
+    assert by_sentence[(Decimal("1"), "万")]["qualifier"] == "余"  # 1万余经营户
+    exact = [s for s in seed.statements if s["qualifier"] is None]
+    assert len(exact) == len(seed.statements) - 7
+    reception = [s for s in seed.statements if s["topic"].startswith("three_public.reception") and s["kind"] == "amount"]
+    assert reception and all(s["qualifier"] is None for s in reception)
+
+
+@pytest.mark.parametrize("sentence, qualifier", [
+    ("2020年度公务接待费决算约0.12万元。", "约"),
+    ("2020年度公务接待费决算超过0.12万元。", "超过"),
+    ("2020年度公务接待费决算0.12万余元。", "余"),
+    ("2020年度公务接待费决算0.12万元。", None),
+])
+def test_qualifiers_before_and_after_a_figure(sentence, qualifier):
+    from opendata.ingest.narrative import _figures
+
+    figures = _figures(sentence, [])
+    assert [(f.value, f.unit, f.qualifier) for f in figures if f.unit == "万元"] == [(Decimal("0.12"), "万元", qualifier)]
+
+
+@needs_seed
+def test_a_qualified_figure_is_not_put_on_a_table_line():
+    text = decode_bytes(SEED.read_bytes())
+    exact = "公务接待费支出预算为0.5万元，支出决算为0.12万元"
+    assert exact in text
+    as_printed = [s for s in parse_narrative(text).statements if exact in s["sentence"] and s["value"] == Decimal("0.12")]
+    assert [(s["table_no"], s["line_key"], s["measure"]) for s in as_printed] == [(7, "公务接待费", "决算数")]
+    res = parse_narrative(text.replace(exact, "公务接待费支出预算为0.5万元，支出决算约0.12万元"))
+    assert _amount(res, 7, "公务接待费", "预算数") == Decimal("0.5")
+    stated = [s for s in res.statements if s["value"] == Decimal("0.12") and s["qualifier"] == "约"]
+    assert len(stated) == 1 and (stated[0]["table_no"], stated[0]["line_key"], stated[0]["measure"]) == (None,) * 3

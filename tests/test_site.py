@@ -336,7 +336,7 @@ ROW_FIELDS = {
     "amounts": ["report_id", "table_no", "side", "line_no", "line_key", "classification_id", "code", "item",
                 "measure", "amount", "code_certainty", "explanation", "source_kind", "source_page", "source_ref"],
     "statements": ["report_id", "statement_no", "section", "topic", "label", "value", "unit", "kind", "period",
-                   "table_no", "line_key", "measure", "sentence", "source_page", "source_ref"],
+                   "table_no", "line_key", "measure", "sentence", "source_page", "source_ref", "qualifier"],
     "budget_execution": ["report_id", "department_id", "department", "year", "code", "item", "class_code",
                          "class_name", "section_code", "level", "initial_budget", "final_amount",
                          "execution_rate_pct", "explanation"],

@@ -529,7 +529,7 @@ def write_corpus(out_dir: str | os.PathLike[str], departments: int, years: int |
                 for row in statements:
                     if row[6] == "万元":
                         row[5] = _money(row[5])
-                    write("statements", row)
+                    write("statements", [*row, ""])  # qualifier: the template's figures are exact
                 # The listed projects add up to table 3's 项目支出 total.
                 shares = _split(rng, project_total, 3) if project_total else []
                 for p, (project, cents) in enumerate(zip(rng.sample(PROJECTS, 3), shares), start=1):

@@ -49,6 +49,12 @@ _CHANGE = re.compile(r"增加|减少|降低|下降|增长|节约|节省|上升|�
 _NEGATIVE = {"减少", "降低", "下降", "节约", "节省"}
 
 
+#: Words before a figure that make it a bound or an estimate (近300家: nearly 300).
+_QUALIFIER_BEFORE = re.compile(r"(将近|接近|近|约|超过|逾|不到|不足)\s*$")
+#: Qualifiers a statement's ``qualifier`` may hold: 余/多 after the figure (more than), those before it.
+QUALIFIERS = ("余", "多", "将近", "接近", "近", "约", "超过", "逾", "不到", "不足")
+
+
 @dataclass
 class Figure:
     value: Decimal
@@ -56,6 +62,8 @@ class Figure:
     start: int
     end: int
     text: str
+    #: How the source qualifies the figure (余, 近, 约...; see QUALIFIERS); None when stated exactly.
+    qualifier: str | None = None
 
 
 def _figures(sentence: str, skipped: list[str]) -> list[Figure]:
@@ -78,7 +86,11 @@ def _figures(sentence: str, skipped: list[str]) -> list[Figure]:
         value = to_decimal(num)
         if value is None:
             continue
-        out.append(Figure(value, unit_clean, m.start(), m.end(), m.group(0)))
+        after_unit = sentence[m.end():m.end() + 1]
+        suffix = m.group("approx") or (after_unit if unit in ("万", "亿") and after_unit in ("余", "多") else None)
+        prefix = _QUALIFIER_BEFORE.search(before)
+        out.append(Figure(value, unit_clean, m.start(), m.end(), m.group(0),
+                          suffix or (prefix.group(1) if prefix else None)))
     return out
 
 
@@ -643,7 +655,7 @@ def _level_statements(res: NarrativeResult, sentence: str, ctx: str, ref: str, p
             "section": ref, "topic": base + ".change", "label": printed + _LABEL["change"], "value": Decimal(0),
             "unit": unit, "kind": "change", "period": "上年", "table_no": None, "line_key": None, "measure": None,
             "sentence": sentence.strip(), "source_page": page, "source_ref": ref, "statement_no": stmt_no,
-            "_understood": True,
+            "qualifier": None, "_understood": True,
         })
     return stmt_no
 
@@ -802,6 +814,8 @@ def _statement(res: NarrativeResult, fig: Figure, current: tuple | None, mtext: 
             m = "合计" if measure == "final" else "年初预算数"
             amount_rows.append(_amount(5, EXPENDITURE, _item_line_key(assignment, path), code,
                                        assignment[-1].certainty if code else None, path[-1], m, fig.value, ref, page))
+    if fig.qualifier:  # 约/余...: not the figure a table prints, so not put on a table line
+        amount_rows = []
     for row in amount_rows:
         row["_unit"] = fig.unit  # the unit the figure is printed in (the importer converts)
     if amount_rows:
@@ -853,7 +867,7 @@ def _row(fig: Figure, value: Decimal, topic: str, label: str, kind: str, period:
     return {
         "section": ref, "topic": topic, "label": label, "value": value, "unit": fig.unit, "kind": kind,
         "period": period, "table_no": table_ref[0], "line_key": table_ref[1], "measure": table_ref[2],
-        "sentence": sentence.strip(), "source_page": page, "source_ref": ref,
+        "sentence": sentence.strip(), "source_page": page, "source_ref": ref, "qualifier": fig.qualifier,
         "_understood": understood, "_amounts": amount_rows,
     }
 
