@@ -128,3 +128,19 @@ def test_search_from_the_landing_page(page, server):
     page.click("input[type=submit]")
     page.wait_for_selector("table.rows-and-columns")
     assert "行政运行" in page.inner_text("table.rows-and-columns")
+
+
+@pytest.mark.parametrize("path", ["/", "/opendata/amounts", "/opendata/by_class?report_id={report}",
+                                  "/opendata/search?q=公务接待费", "/opendata/report_table5?report_id={report}"])
+def test_pages_fit_a_phone(browser, server, seed_report, path):
+    # A tester's phone (390 px): the landing page was 432 px wide (chart cards of 26em), the table
+    # and query pages 650-1,140 px (their SQL and schema in <pre> that did not wrap).
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
+    try:
+        pg = context.new_page()
+        pg.goto(server + path.format(report=seed_report))
+        pg.wait_for_load_state("networkidle")
+        width, inner = pg.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        assert width <= inner, (path, width, inner)
+    finally:
+        context.close()

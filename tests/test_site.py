@@ -564,6 +564,15 @@ async def test_ratio_findings_link_to_the_figures_they_use(ds):
     assert sorted(r["value"] for r in rows) == [12.05, 305.62]  # 行政运行 (2060101): 决算数 and 年初预算数
 
 
+async def test_finding_figures_are_shown_in_their_unit(ds):
+    # The seed's stated 4.1% execution rate (recomputed 3.94%) was shown as "4.1 万元" (a tester).
+    soup = soup_of(await ds.client.get(f"/{DB}/findings?rule_id=ratio.execution_rate"))
+    cells = {c: soup.select_one(f"td.col-{c}").get_text(" ", strip=True) for c in ("expected", "stated")}
+    assert cells == {"expected": "3.94 %", "stated": "4.10 %"}
+    money = soup_of(await ds.client.get(f"/{DB}/findings?rule_id=narrative.table"))
+    assert money.select_one("td.col-stated").get_text(" ", strip=True).endswith("万元")
+
+
 async def test_class_facet_groups_lines_under_their_class(ds, seed_report):
     """类 as a facet: the seed's 科学技术支出 has its 类 line and eight 项 lines (五（三）3-10) in 表5."""
     data = await get_json(ds, f"/{DB}/table5_gpb_expenditure.json?report_id={seed_report}&_facet=class_name")

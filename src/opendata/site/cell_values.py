@@ -93,6 +93,22 @@ def _statement_value(value: Any, row: Any, database: str, datasette: Any) -> Mar
     return _money(value, row, database, datasette) if unit == "万元" else None
 
 
+#: Rules whose findings compare percentages (stated against recomputed), not amounts in 万元.
+PERCENT_RULES = frozenset(("ratio.share", "ratio.execution_rate", "ratio.growth_rate", "yoy.growth_rate"))
+#: A finding's figures: in 万元, or in % for PERCENT_RULES.
+FINDING_FIGURES = frozenset(("expected", "stated", "difference", "tolerance"))
+
+
+def _finding_figure(value: Any, row: Any, database: str, datasette: Any) -> Markup | None:
+    """A finding's figure in its unit: % (two decimals, as the rules compare them) for a rule on
+    percentages, else 万元."""
+    if not _number(value):
+        return None
+    if _get(row, "rule_id") in PERCENT_RULES:
+        return Markup(f'<span class="num">{value:.2f}</span><span class="unit">%</span>')
+    return _money(value, row, database, datasette)
+
+
 def _row_ref(value: Any, row: Any, database: str, datasette: Any) -> Markup | None:
     if not isinstance(value, str):
         return None
@@ -108,6 +124,8 @@ def cell_renderer(table: str, column: str) -> Renderer | None:
     most 4,096 kept), or None where Datasette's rendering stands."""
     if table == "findings" and column == "row_ref":
         return _row_ref
+    if table == "findings" and column in FINDING_FIGURES:
+        return _finding_figure
     if column in PERCENT_COLUMNS:
         return _percent
     if table == "statements" and column == "value":
