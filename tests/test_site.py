@@ -197,7 +197,7 @@ async def test_error_pages_and_filter_operators_are_in_chinese(ds):
     assert operators["exact"] == "=" and operators["gte"] == "≥"
     assert not {"contains", "starts with", "is null"} & set(operators.values())
     query = soup_of(await ds.client.get(f"/{DB}/compare_totals"))
-    assert query.select_one(".show-hide-sql a").get_text() == "隐藏"
+    assert query.select_one(".show-hide-sql a").get_text() == "显示"  # its SQL hidden until asked
 
 
 # ---------------------------------------------------------------------------------------- search
@@ -226,6 +226,24 @@ async def test_search_with_several_words_and_nothing(ds):
     assert both and all("公务" in f"{r['标题']}{r['内容']}" and "接待" in f"{r['标题']}{r['内容']}" for r in both)
     assert await get_json(ds, f"/{DB}/search.json?_shape=array&q=") == []
     assert await get_json(ds, f"/{DB}/search.json?_shape=array&q=不存在的词语") == []
+
+
+@pytest.mark.parametrize("word, kind, column", [("行政运行", "amounts", "item"), ("公务接待费", "statements", "sentence"),
+                                                ("新型工业化", "projects", "name")])
+async def test_each_search_hit_links_to_its_rows(ds, word, kind, column):
+    # Hits could not be opened: no link, and a line item's hit showed no figure (a tester).
+    hits = [h for h in await get_json(ds, f"/{DB}/search.json?_shape=array&q={word}") if h["来源"] == kind]
+    assert hits
+    for hit in hits[:5]:
+        assert hit["查看"].startswith(f"{kind}?")
+        table, query = hit["查看"].split("?", 1)
+        rows = await get_json(ds, f"/{DB}/{table}.json?_shape=array&{query}")
+        assert rows and all(word in str(r[column]) for r in rows), (hit, rows[:2])
+        if hit["report_id"]:
+            assert {r["report_id"] for r in rows} == {hit["report_id"]}
+    page = soup_of(await ds.client.get(f"/{DB}/search?q={word}"))
+    links = [a for a in page.select("table.rows-and-columns td a") if a.get_text() == "查看"]
+    assert links and all(a["href"].startswith(f"/{DB}/") for a in links)
 
 
 async def test_search_page_and_table_search_box(ds):
@@ -350,7 +368,7 @@ QUERY_FIELDS = {
     "by_class": ["科目编码", "科目名称", "决算数", "占比"],
     "budget_vs_actual": ["科目编码", "科目名称", "年初预算数", "决算数", "执行率（%）", "原因说明"],
     "changes": ["指标", "本年数", "上年数", "增减额", "增减率（%）", "上年数来源", "章节", "原文"],
-    "search": ["来源", "类别", "标题", "内容", "报告", "report_id", "位置"],
+    "search": ["来源", "类别", "标题", "内容", "报告", "report_id", "位置", "查看"],
     "compare_totals": ["report_id", "部门", "年度", "一般公共预算财政拨款支出", "年初预算数", "基本支出", "项目支出", "三公经费决算数"],
     "compare_item": ["部门", "年度", "科目编码", "科目名称", "年初预算数", "决算数", "执行率（%）", "report_id"],
     "compare_shares": ["部门", "年度", "科目编码", "科目名称", "决算数", "占比（%）", "report_id"],

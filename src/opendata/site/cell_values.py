@@ -69,6 +69,32 @@ def rows_links(datasette, database: str, resource: str, report_id: str | None, r
     return Markup("<br>".join(parts))
 
 
+#: The filter naming a search document's record in its table, by the document's kind (``search_index``).
+_RECORD_KEYS = {"amounts": "line_key", "statements": "statement_no", "projects": "project_no",
+                "report_units": "unit_no", "classification": "classification_id"}
+#: The column of the ``search`` query holding each hit's record (``record_url``), shown as a link.
+RECORD_COLUMN = "查看"
+
+
+def record_url(kind: str | None, report_id: str | None, ref: Any) -> str | None:
+    """SQL function ``record_url(kind, report_id, ref)``: the address, relative to the database's,
+    of the rows a search document stands for (a line item's figures in every table, a sentence, a
+    project...): ``amounts?report_id=...&line_key=行政运行``."""
+    key = _RECORD_KEYS.get(kind or "")
+    if key is None or ref is None:
+        return None
+    params = {"report_id": report_id} if report_id and kind != "classification" else {}
+    params[key] = str(ref)
+    return f"{kind}?{urlencode(params)}"
+
+
+def _record_link(value: Any, row: Any, database: str, datasette: Any) -> Markup | None:
+    if not isinstance(value, str) or "?" not in value or value.split("?", 1)[0] not in _RECORD_KEYS:
+        return None
+    table, query = value.split("?", 1)
+    return Markup(f'<a href="{escape(datasette.urls.table(database, table) + "?" + query)}">查看</a>')
+
+
 def _number(value: Any) -> bool:
     return not isinstance(value, bool) and isinstance(value, (int, float))
 
@@ -124,6 +150,8 @@ def cell_renderer(table: str, column: str) -> Renderer | None:
     most 4,096 kept), or None where Datasette's rendering stands."""
     if table == "findings" and column == "row_ref":
         return _row_ref
+    if column == RECORD_COLUMN:
+        return _record_link
     if table == "findings" and column in FINDING_FIGURES:
         return _finding_figure
     if column in PERCENT_COLUMNS:

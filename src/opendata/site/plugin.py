@@ -1,6 +1,7 @@
 """Datasette plugin hooks of opendata (registered through the `datasette` entry point).
 
-- ``zh_query(q)``: SQL function turning a Chinese query into an FTS5 MATCH expression (bigrams).
+- ``zh_query(q)``: SQL function turning a Chinese query into an FTS5 MATCH expression (bigrams);
+  ``record_url(kind, report_id, ref)``: the rows a search hit stands for, shown as a 查看 link.
 - ``?_zh=科技`` on the ``search_index`` table (and its search box) searches Chinese with bigrams.
 - Amounts are shown with their unit (万元) and thousands separators, rates with %.
 - JSON keeps Chinese characters as they are (no ``\\uXXXX``: Datasette's renderer given a UTF-8
@@ -36,7 +37,7 @@ from markupsafe import Markup, escape
 
 from ..zh_search import fts_query
 from . import client_errors
-from .cell_values import cell_renderer
+from .cell_values import cell_renderer, record_url
 from .facets import CachedColumnFacet, is_facet_parameter, stored_counts
 from .json_output import JSON_STATE, render_json, utf8_json_renderer
 from .result_limits import limit_results
@@ -54,9 +55,11 @@ STATIC_PREFIXES = (PACKAGE_PREFIX, "/-/")
 
 @hookimpl
 def prepare_connection(conn) -> None:
-    """SQL function zh_query(q): a Chinese query as an FTS5 MATCH expression over bigram tokens;
-    and the bounds of a query's result (``site/result_limits.py``)."""
+    """SQL functions zh_query(q), a Chinese query as an FTS5 MATCH expression over bigram tokens,
+    and record_url(kind, report_id, ref) (``cell_values.record_url``); and the bounds of a query's
+    result (``site/result_limits.py``)."""
     conn.create_function("zh_query", 1, fts_query, deterministic=True)
+    conn.create_function("record_url", 3, record_url, deterministic=True)
     limit_results(conn)
 
 
