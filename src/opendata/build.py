@@ -588,7 +588,7 @@ def build(package_path: str | os.PathLike[str], db_path: str | os.PathLike[str],
     ``jobs`` is the number of processes (see ``parallel_jobs``); the database is the same either way.
     The package is read under its shared lock (``staging.package_lock``): never halfway through an import.
     """
-    with package_lock(_package_folder(package_path), exclusive=False):
+    with package_lock(package_path, exclusive=False):
         return _build(package_path, db_path, jobs, site=True)
 
 
@@ -598,15 +598,9 @@ def check(package_path: str | os.PathLike[str], jobs: int | None = None) -> Buil
     accounting rule run over it; none of the tables only the site reads. Nothing is kept. A
     package that breaks its schema raises PackageError; SQLite's and the file system's errors
     (no room for the temporary database) are raised as they are."""
-    with package_lock(_package_folder(package_path), exclusive=False), \
+    with package_lock(package_path, exclusive=False), \
             tempfile.TemporaryDirectory(prefix="opendata-check-") as work:
         return _build(package_path, Path(work) / "check.db", jobs, site=False)
-
-
-def _package_folder(package_path: str | os.PathLike[str]) -> Path:
-    """The folder of a package given by its folder or its descriptor."""
-    path = Path(package_path)
-    return path.parent if path.is_file() else path
 
 
 def _build(package_path: str | os.PathLike[str], db_path: str | os.PathLike[str], jobs: int | None,

@@ -75,7 +75,8 @@ LOCK_WAIT = 120.0
 
 @contextmanager
 def package_lock(package_dir: str | os.PathLike[str], *, exclusive: bool, wait: float | None = None) -> Iterator[None]:
-    """Hold the package folder's lock (``flock`` on the folder itself: no file is made): exclusive
+    """Hold the lock of the package folder (``package_dir``, or the folder of a descriptor given
+    instead: ``flock`` on the folder itself, no file is made): exclusive
     while an import reads and replaces the package's files, shared while a build or a validation
     reads them. Two imports at once each rewrote the files from what they had read, and the one
     renamed last dropped the other's rows; a build beside an import could read one report's
@@ -86,8 +87,10 @@ def package_lock(package_dir: str | os.PathLike[str], *, exclusive: bool, wait: 
     except ImportError:  # pragma: no cover - not POSIX
         yield
         return
+    folder = Path(package_dir)
+    folder = folder.parent if folder.is_file() else folder  # the package given by its descriptor
     try:
-        fd = os.open(package_dir, os.O_RDONLY)
+        fd = os.open(folder, os.O_RDONLY)
     except OSError:  # not a folder we can open: whoever reads it next says why
         yield
         return

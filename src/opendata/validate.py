@@ -73,7 +73,7 @@ def validate_reports(path: str | os.PathLike[str], report_ids: set[str]) -> Vali
     rows break the schema, the whole package is validated, so that each problem names its file and
     row as they are (the copy's row numbers would not)."""
     with tempfile.TemporaryDirectory(prefix="opendata-validate-") as tmp:
-        with package_lock(Path(path).parent if Path(path).is_file() else path, exclusive=False):
+        with package_lock(path, exclusive=False):
             subset = write_subset(load_package(path), report_ids, Path(tmp))
         result = validate_package(subset)
     if result.schema_problems:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -35,6 +34,8 @@ from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
+from ..errors import OpenDataError
+from ..package import DESCRIPTOR, load_package
 from ..zh_search import fts_query
 from . import client_errors
 from .cell_values import cell_renderer, record_url
@@ -79,10 +80,12 @@ def extra_template_vars(table, request, database, datasette):
     """``zh_search``: on search_index's page, the words its search box searched (``_zh``, "" before
     any); None elsewhere. The box is the bigram search's (``filters_from_request``): the table has
     no FTS index of its own for Datasette to find (the index is over its texts, ``search_texts``).
-    ``terms``: the licence and source metadata.yml gives the database (or the whole site), which a
+    ``terms()``: the licence and source metadata.yml gives the database (or the whole site), which a
     query's page shows too (Datasette gives it its query's metadata only)."""
-    terms = {key: datasette.metadata(key, database=database, fallback=True) for key in TERMS_KEYS} \
-        if database else {}
+    def terms() -> dict[str, Any]:  # called by the template only where the page's metadata has none
+        return {key: datasette.metadata(key, database=database, fallback=True) for key in TERMS_KEYS} \
+            if database else {}
+
     if table != SEARCH_TABLE or request is None:
         return {"zh_search": None, "terms": terms}
     return {"zh_search": request.args.get("_zh", ""), "terms": terms}
@@ -325,23 +328,21 @@ def _search_to_zh(query_string: bytes) -> bytes:
 
 def package_charsets(datasette: Any) -> dict[str, str]:
     """The URL of each of the served package's files with the encoding of its text: the
-    descriptor's (UTF-8) and each resource's as declared (UTF-8 when not). Read once."""
+    descriptor's (UTF-8) and each resource's as declared (frictionless's default, UTF-8, when
+    not). Read once (``package.load_package``); none for a package that cannot be read."""
     found = getattr(datasette, "_opendata_package_charsets", None)
     if found is None:
         found = {}
         folder = next((d for prefix, d in datasette.static_mounts if "/" + prefix + "/" == PACKAGE_PREFIX), None)
         try:
-            descriptor = json.loads(Path(folder, "datapackage.json").read_text(encoding="utf-8-sig")) if folder else {}
-        except (OSError, ValueError):
-            descriptor = {}
-        if descriptor:
-            found[PACKAGE_PREFIX + "datapackage.json"] = "utf-8"
-        for resource in descriptor.get("resources", []) if isinstance(descriptor, dict) else []:
-            paths = resource.get("path") if isinstance(resource, dict) else None
-            encoding = resource.get("encoding") or "utf-8" if isinstance(resource, dict) else None
-            for one in [paths] if isinstance(paths, str) else paths if isinstance(paths, list) else []:
-                if isinstance(one, str) and isinstance(encoding, str):
-                    found[PACKAGE_PREFIX + one.removeprefix("./")] = encoding.lower()
+            package = load_package(folder, files_required=False) if folder else None
+        except OpenDataError:
+            package = None
+        if package is not None:
+            found[PACKAGE_PREFIX + DESCRIPTOR] = "utf-8"
+            for resource in package.resources:
+                for one in resource.paths:
+                    found[PACKAGE_PREFIX + one.removeprefix("./")] = (resource.encoding or "utf-8").lower()
         datasette._opendata_package_charsets = found
     return found
 
