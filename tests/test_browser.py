@@ -114,6 +114,27 @@ def test_clicking_a_facet_filters_the_table(page, server):
     assert "公务接待费" in page.inner_text("table.rows-and-columns")
 
 
+def test_findings_page_speaks_chinese(page, server):
+    """A citizen's view of the checks: rules by their Chinese titles, severities as 错误/提示, the
+    rows concerned by table title and column labels, no English message shown, and the column
+    menu in Chinese (Datasette's table.js writes it in English)."""
+    page.goto(server + "/opendata/findings?rule_id=narrative.table")
+    page.wait_for_selector("table.rows-and-columns")
+    row = page.locator("table.rows-and-columns tbody tr").first
+    assert row.locator("td.col-rule_id").inner_text().startswith("情况说明数字 = 表中数字")
+    assert row.locator("td.col-severity").inner_text() == "错误"
+    assert row.locator("td.col-fields").inner_text() == "数值、金额"
+    assert "决算表数据（万元）：表号 4" in row.locator("td.col-row_ref").inner_text()
+    assert not page.locator("th.col-message_en").is_visible()
+    assert not row.locator("td.col-message_en").is_visible()
+    assert "The narrative" not in page.inner_text("table.rows-and-columns")
+    assert page.inner_text("#facet-severity") .split()[:2] == ["严重程度", "1"]
+    page.click("th.col-stated svg.dropdown-menu-icon")
+    menu = page.locator(".dropdown-menu")
+    assert menu.is_visible()
+    assert "降序排列" in menu.inner_text() and "Sort" not in menu.inner_text() and "Type:" not in menu.inner_text()
+
+
 def test_search_from_the_landing_page(page, server):
     page.goto(server + "/")
     page.fill("form.zh-search input[name=q]", "接待")

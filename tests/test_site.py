@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
+import yaml
 from bs4 import BeautifulSoup
 
 from opendata.site.app import make_app
@@ -105,6 +106,17 @@ async def test_table_page_chrome_units_and_labels(ds, seed_report):
     assert cells and all("万元" in td.get_text() for td in cells if td.get_text(strip=True))
     assert "1,980.21" in " ".join(td.get_text() for td in cells)
     assert "万元" in soup.select_one("dl.column-descriptions").get_text()
+    # Columns are headed, filtered, sorted and faceted by their Chinese labels; the names stay in
+    # the URLs and the headers' tooltips.
+    headers = {th["data-column"]: th.get_text(" ", strip=True) for th in soup.select("th[data-column]")}
+    assert headers["amount"] == "金额" and headers["measure"] == "栏目" and headers["line_key"] == "行标识"
+    assert soup.select_one("th[data-column=amount]")["title"] == "amount"
+    options = {o["value"]: o.get_text(strip=True) for o in soup.select("select[name=_filter_column] option") if o["value"]}
+    assert options["code"] == "科目编码" and options["side"] == "收入或支出"
+    assert "按 金额 排序" in [o.get_text(strip=True) for o in soup.select("#sort_by option")]
+    facets = {div["data-column"]: div.select_one("strong").get_text(" ", strip=True) for div in soup.select(".facet-info")}
+    assert {column: label.split()[0] for column, label in facets.items()} == {
+        "report_id": "报告", "table_no": "表号", "measure": "栏目", "source_kind": "来源"}
     # Codes show their names (label columns on the referenced tables).
     labels = " ".join(td.get_text(" ") for td in soup.select("td.col-classification_id"))
     assert "科学技术支出" in labels
@@ -565,12 +577,36 @@ async def test_findings_link_to_the_rows_concerned(ds):
     if not findings:
         pytest.skip("the package under test has no narrative.table finding")
     soup = soup_of(await ds.client.get(f"/{DB}/findings?rule_id=narrative.table"))
-    links = {a.get_text(strip=True).split(":")[0]: a["href"] for a in soup.select("td.col-row_ref a")}
+    links = {a["title"].split(":")[0]: a["href"] for a in soup.select("td.col-row_ref a")}
     assert set(links) == {"statements", "amounts"}
+    # Each link names its rows in Chinese: the table's title, the columns' labels.
+    texts = sorted(a.get_text(strip=True) for a in soup.select("td.col-row_ref a"))
+    assert texts == ["决算表数据（万元）：表号 4，收入或支出 收入，行标识 总计，栏目 决算数", "情况说明中的数字：序号 14"]
     statement = await get_json(ds, links["statements"].replace(f"/{DB}/statements?", f"/{DB}/statements.json?_shape=array&"))
     assert [s["value"] for s in statement] == [findings[0]["stated"]]
     amount = await get_json(ds, links["amounts"].replace(f"/{DB}/amounts?", f"/{DB}/amounts.json?_shape=array&"))
     assert [a["amount"] for a in amount] == [findings[0]["expected"]]
+
+
+async def test_findings_name_their_rule_in_chinese(ds):
+    """The ``rules`` table: every rule the build ran, with its Chinese title, which a finding's
+    rule_id points to (a foreign key: facets and ``_labels=on`` show the title)."""
+    from opendata.rules import rule_ids
+
+    rules = await get_json(ds, f"/{DB}/rules.json?_shape=array&_size=max")
+    assert [r["rule_id"] for r in rules] == sorted(rule_ids())
+    titles = {r["rule_id"]: r["title_zh"] for r in rules}
+    assert titles["hierarchy.section"] == "款 = Σ 项" and titles["narrative.table"] == "情况说明数字 = 表中数字"
+    found = await get_json(ds, f"/{DB}/findings.json?_shape=array&_labels=on&rule_id=ratio.execution_rate")
+    assert found and found[0]["rule_id"] == {"value": "ratio.execution_rate", "label": titles["ratio.execution_rate"]}
+    facet = await get_json(ds, f"/{DB}/findings.json?_facet=rule_id")
+    labels = {r["value"]: r["label"] for r in facet["facet_results"]["rule_id"]["results"]}
+    assert labels["ratio.execution_rate"] == "完成预算比例 = 决算数 ÷ 预算数"
+    soup = soup_of(await ds.client.get(f"/{DB}/findings?rule_id=ratio.execution_rate"))
+    assert soup.select_one("td.col-severity").get_text(strip=True) == "错误"
+    assert soup.select_one("td.col-resource").get_text(strip=True) == "情况说明中的数字"
+    assert soup.select_one("td.col-fields").get_text(strip=True) == "数值"
+    assert [li.get_text(" ", strip=True).split()[0] for li in soup.select("#facet-severity li")] == ["错误"]
 
 
 async def test_ratio_findings_link_to_the_figures_they_use(ds):
@@ -603,7 +639,13 @@ async def test_row_page_is_chinese_and_lists_the_rows_that_point_to_it(ds, seed_
     assert soup.h1.get_text(strip=True).startswith("报告")
     text = soup.get_text()
     assert "本行数据" in text and "This data as" not in text
-    assert "引用本行的数据" in text and "amounts 表中" in text
+    assert "引用本行的数据" in text and "决算表数据（万元）：71 行（报告）" in " ".join(text.split())
+    # The row's columns one under the other, each by its Chinese label.
+    record = {th.get_text(strip=True): td.get_text(" ", strip=True) for th, td in
+              (tr.select("th, td") for tr in soup.select("table.row-record tr"))}
+    assert record["年度"] == "2020" and record["报告编号"] == seed_report
+    assert record["报告标题（原文）"] == "2020年度株洲市芦淞区科技和工业信息化局部门决算"
+    assert soup.select_one("p.crumbs").get_text(" ", strip=True).endswith("/ 报告")
 
 
 async def test_search_names_each_source_in_chinese(ds):
@@ -679,3 +721,22 @@ def test_comparison_queries_read_their_indexes(site_db):
     assert "USING INDEX" in plans["compare_totals"] and "TEMP B-TREE" not in plans["compare_totals"], plans
     assert "USING INDEX idx__budget_execution_code" in plans["compare_item"], plans
     assert [(r[1], r[2], r[0]) for r in rows] == sorted((r[1], r[2], r[0]) for r in rows) and len(rows) == 2
+
+
+def test_column_labels_from_descriptions():
+    """A label is the description's first phrase; a short bracket stays, an explaining one goes."""
+    from opendata.site.column_labels import column_label, labelled_description
+
+    columns = yaml.safe_load(METADATA.read_text(encoding="utf-8"))["databases"]["opendata"]["tables"]
+    findings, amounts = columns["findings"]["columns"], columns["amounts"]["columns"]
+    assert [column_label(c, findings) for c in ("severity", "message_zh", "message_en", "expected", "stated")] == [
+        "严重程度", "说明（中文）", "说明（英文）", "按规则计算应为", "报告所载"]
+    assert column_label("source_ref", amounts) == "出处"
+    assert column_label("share_pct", columns["class_shares"]["columns"]) == "占表 5 合计的比例（%）"
+    assert column_label("no_such_column", amounts) == "no_such_column" == column_label("no_such_column", None)
+    assert labelled_description("where measure = 决算数 and table_no = 5 sorted by amount descending", amounts) == \
+        "where 栏目 = 决算数 and 表号 = 5 sorted by 金额 descending"
+    # Labels of one table differ from each other (a header or filter could not tell two apart).
+    for table, meta in columns.items():
+        labels = [column_label(c, meta.get("columns")) for c in meta.get("columns") or {}]
+        assert len(labels) == len(set(labels)), table

@@ -35,7 +35,7 @@ from .package import load_package
 from . import parallel
 from .schema_sql import check_loaded, create_table, load_checked, merge_part, prepare_load, split_point
 from .schema_stream import read_package
-from .rules import Finding, in_registry_order, run_rules
+from .rules import Finding, in_registry_order, rule_rows, run_rules
 from .rules.views import create_views
 from .search_index import search_documents, write_search_index
 from .staging import package_lock
@@ -263,10 +263,15 @@ def _cube_in_index_order(db: sqlite_utils.Database, table: str, columns: tuple[s
 
 
 def _findings_table(db: sqlite_utils.Database, findings: list[Finding]) -> None:
+    """The ``rules`` the build ran (their titles: the site names a finding's rule by its Chinese
+    title) and the ``findings`` of those rules."""
+    db["rules"].insert_all(rule_rows(), pk="rule_id", columns={"rule_id": str, "title_zh": str, "title_en": str,
+                                                                 "severity": str, "resources": str})
     columns = {"id": int, "rule_id": str, "severity": str, "report_id": str, "message_zh": str, "message_en": str,
                "resource": str, "row_ref": str, "fields": str, "expected": float, "stated": float,
                "difference": float, "tolerance": float, "source_ref": str}
-    db["findings"].create(columns, pk="id", foreign_keys=[("report_id", "reports", "report_id")])
+    db["findings"].create(columns, pk="id", foreign_keys=[("report_id", "reports", "report_id"),
+                                                          ("rule_id", "rules", "rule_id")])
     db["findings"].insert_all((f.to_row() for f in findings), batch_size=2000)
 
 
@@ -523,6 +528,7 @@ def _fill_parallel(db: sqlite_utils.Database, package: Package, largest: Resourc
             return counts, findings
         _findings_table(db, findings)
         _indexes(db)  # the findings table's
+        db.conn.execute("analyze rules")
         db.conn.execute("analyze findings")
         step("findings")
         return counts, findings

@@ -91,6 +91,13 @@ def rule_ids() -> list[str]:
     return list(REGISTRY)
 
 
+def rule_rows() -> list[dict[str, str]]:
+    """Every registered rule as a row of the database's ``rules`` table, in the registry's order."""
+    _load_rule_modules()
+    return [{"rule_id": r.id, "title_zh": r.title_zh, "title_en": r.title_en, "severity": r.severity,
+             "resources": ", ".join(r.resources)} for r in REGISTRY.values()]
+
+
 def in_registry_order(findings: Iterable[Finding]) -> list[Finding]:
     """Findings by rule (in the registry's order), then report, then the rows concerned: the same
     order whatever indexes the rules' queries found and however the rules were divided between

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from markupsafe import Markup, escape
 
 from ..template import MEASURES
+from .column_labels import column_label
 
 #: A column's renderer: (value, row, database, datasette) -> the cell's HTML, or None for
 #: Datasette's own rendering of that value.
@@ -44,7 +45,9 @@ _PAIR = re.compile(r"(\w+)=([^\s,()]+)")
 
 
 def rows_links(datasette, database: str, resource: str, report_id: str | None, row_ref: str) -> Markup:
-    """A finding's row_ref as links to the rows it names: the rows concerned, one click away.
+    """A finding's row_ref as links to the rows it names: the rows concerned, one click away, each
+    named in Chinese by its table's title and its columns' labels (``决算表数据（万元）：表号 4，
+    收入或支出 收入，行标识 总计，栏目 决算数``).
 
     ``statement_no=14 -> amounts table_no=4 side=收入 line_key=总计 measure=决算数`` links the
     statement and the amounts row; ``(from statement_no=21, 20)`` links the figures a ratio uses.
@@ -57,16 +60,30 @@ def rows_links(datasette, database: str, resource: str, report_id: str | None, r
         name, _, rest = target.partition(" ")
         segments.append((name, rest))
     for name, text in segments:
+        pairs = [(k, v) for k, v in _PAIR.findall(text) if k != "topic"]
         params = {"report_id": report_id} if report_id else {}
-        params.update((k, v) for k, v in _PAIR.findall(text) if k != "topic")
+        params.update(pairs)
         url = datasette.urls.table(database, name) + "?" + urlencode(params)
-        parts.append(f'<a href="{escape(url)}">{escape(name)}: {escape(text.strip())}</a>')
+        title, columns = table_words(datasette, database, name)
+        words = "，".join(f"{column_label(k, columns)} {v}" for k, v in pairs)
+        parts.append(f'<a href="{escape(url)}" title="{escape(name)}: {escape(text.strip())}">'
+                     f'{escape(title)}：{escape(words)}</a>')
     if sources:
         numbers = re.findall(r"\d+", sources)
         params = {"report_id": report_id, "statement_no__in": ",".join(numbers)} if report_id else {}
         url = datasette.urls.table(database, "statements") + "?" + urlencode(params)
-        parts.append(f'<a href="{escape(url)}">依据 statements {escape(", ".join(numbers))}</a>')
+        title, columns = table_words(datasette, database, "statements")
+        parts.append(f'<a href="{escape(url)}">依据 {escape(title)}：{escape(column_label("statement_no", columns))} '
+                     f'{escape("、".join(numbers))}</a>')
     return Markup("<br>".join(parts))
+
+
+def table_words(datasette: Any, database: str, table: str) -> tuple[str, dict[str, str]]:
+    """A table's title and its columns' descriptions in the site's metadata (its name and none
+    where the metadata has none)."""
+    meta = datasette.table_metadata(database, table) or {}
+    columns = meta.get("columns")
+    return meta.get("title") or table, columns if isinstance(columns, dict) else {}
 
 
 #: The filter naming a search document's record in its table, by the document's kind (``search_index``).
@@ -130,7 +147,7 @@ def _finding_figure(value: Any, row: Any, database: str, datasette: Any) -> Mark
     percentages, else 万元."""
     if not _number(value):
         return None
-    if _get(row, "rule_id") in PERCENT_RULES:
+    if _plain(row, "rule_id") in PERCENT_RULES:
         return Markup(f'<span class="num">{value:.2f}</span><span class="unit">%</span>')
     return _money(value, row, database, datasette)
 
@@ -138,10 +155,47 @@ def _finding_figure(value: Any, row: Any, database: str, datasette: Any) -> Mark
 def _row_ref(value: Any, row: Any, database: str, datasette: Any) -> Markup | None:
     if not isinstance(value, str):
         return None
-    report_id = _get(row, "report_id")
-    if isinstance(report_id, dict):  # a label-expanded foreign key
-        report_id = report_id.get("value")
+    report_id = _plain(row, "report_id")
     return rows_links(datasette, database, _get(row, "resource") or "amounts", report_id, value)
+
+
+#: A finding's (or a rule's) severity, in Chinese.
+SEVERITY_ZH = {"error": "错误", "warning": "提示"}
+
+
+def _severity(value: Any, row: Any, database: str, datasette: Any) -> Markup | None:
+    if not isinstance(value, str) or value not in SEVERITY_ZH:
+        return None
+    return Markup(f'<span class="sev-{value}" title="{value}">{SEVERITY_ZH[value]}</span>')
+
+
+def _resource(value: Any, row: Any, database: str, datasette: Any) -> Markup | None:
+    """A table's name (a finding's ``resource``) as its title, linked to the table."""
+    if not isinstance(value, str) or not value:
+        return None
+    title, _ = table_words(datasette, database, value)
+    return Markup(f'<a href="{escape(datasette.urls.table(database, value))}" title="{escape(value)}">'
+                  f'{escape(title)}</a>')
+
+
+def _fields(value: Any, row: Any, database: str, datasette: Any) -> Markup | None:
+    """A finding's fields (``value, amount``) by their labels in the tables concerned (数值、金额)."""
+    if not isinstance(value, str) or not value:
+        return None
+    tables = [_get(row, "resource") or "", "amounts", "statements", "projects"]
+    described = [table_words(datasette, database, t)[1] for t in tables]
+    labels = []
+    for name in (part.strip() for part in value.split(",")):
+        columns = next((c for c in described if name in c), {})
+        labels.append(column_label(name, columns))
+    return Markup(f'<span title="{escape(value)}">{escape("、".join(labels))}</span>')
+
+
+def value_label(value: Any, table: str | None, column: str | None) -> Any:
+    """A facet value as a page shows it: a severity in Chinese (错误, 提示), anything else as it is."""
+    if column == "severity" and table in ("findings", "rules") and isinstance(value, str):
+        return SEVERITY_ZH.get(value, value)
+    return value
 
 
 @functools.lru_cache(maxsize=4096)
@@ -150,6 +204,12 @@ def cell_renderer(table: str, column: str) -> Renderer | None:
     most 4,096 kept), or None where Datasette's rendering stands."""
     if table == "findings" and column == "row_ref":
         return _row_ref
+    if table in ("findings", "rules") and column == "severity":
+        return _severity
+    if table == "findings" and column == "resource":
+        return _resource
+    if table == "findings" and column == "fields":
+        return _fields
     if column == RECORD_COLUMN:
         return _record_link
     if table == "findings" and column in FINDING_FIGURES:
@@ -161,6 +221,12 @@ def cell_renderer(table: str, column: str) -> Renderer | None:
     if column in MONEY_COLUMNS and not (table == "standard_tables" or column == "table_no"):
         return _money
     return None
+
+
+def _plain(row: Any, key: str) -> Any:
+    """``row[key]``, the value itself where it is a label-expanded foreign key ({value, label})."""
+    value = _get(row, key)
+    return value.get("value") if isinstance(value, dict) else value
 
 
 def _get(row: Any, key: str) -> Any:

@@ -38,7 +38,9 @@ from ..errors import OpenDataError
 from ..package import DESCRIPTOR, load_package
 from ..zh_search import fts_query
 from . import client_errors
-from .cell_values import cell_renderer, record_url
+from . import cell_values
+from .cell_values import cell_renderer, record_url, value_label
+from .column_labels import column_label, labelled_description
 from .facets import CachedColumnFacet, is_facet_parameter, stored_counts
 from .json_output import JSON_STATE, render_json, utf8_json_renderer
 from .result_limits import limit_results
@@ -81,14 +83,19 @@ def extra_template_vars(table, request, database, datasette):
     any); None elsewhere. The box is the bigram search's (``filters_from_request``): the table has
     no FTS index of its own for Datasette to find (the index is over its texts, ``search_texts``).
     ``terms()``: the licence and source metadata.yml gives the database (or the whole site), which a
-    query's page shows too (Datasette gives it its query's metadata only)."""
+    query's page shows too (Datasette gives it its query's metadata only). ``table_words(name)``:
+    another table's title and column descriptions (a row page names the tables pointing at it)."""
     def terms() -> dict[str, Any]:  # called by the template only where the page's metadata has none
         return {key: datasette.metadata(key, database=database, fallback=True) for key in TERMS_KEYS} \
             if database else {}
 
+    def table_words(name: str) -> tuple[str, dict[str, str]]:
+        return cell_values.table_words(datasette, database, name)
+
+    found = {"terms": terms, "table_words": table_words}
     if table != SEARCH_TABLE or request is None:
-        return {"zh_search": None, "terms": terms}
-    return {"zh_search": request.args.get("_zh", ""), "terms": terms}
+        return {"zh_search": None, **found}
+    return {"zh_search": request.args.get("_zh", ""), **found}
 
 
 @hookimpl
@@ -242,6 +249,9 @@ def register_output_renderer(datasette):
 @hookimpl
 def prepare_jinja2_environment(env, datasette):
     env.filters["zh_description"] = zh_description
+    env.filters["column_label"] = column_label
+    env.filters["value_label"] = value_label
+    env.filters["labelled_description"] = labelled_description
     env.filters["zh_operator"] = zh_operator
     env.filters["table_rows"] = table_rows
     env.globals["include_sync"] = include_sync
