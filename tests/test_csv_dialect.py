@@ -27,6 +27,7 @@ from opendata.package import iter_rows, load_package, schema_problems, write_sub
 from opendata.schema_sql import split_point
 from opendata.synth import write_corpus
 from opendata.validate import validate_package
+from second_report import second_report
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "000_a04efb588eb58bab.txt"
@@ -83,7 +84,7 @@ def _import_is_refused(package: Path, message: str) -> None:
         return
     before = _files(package)
     with pytest.raises(OpenDataError, match=message):
-        import_report(SEED, package, report_id="seed-again")
+        import_report(second_report(SEED), package, report_id="seed-again")
     assert _files(package) == before
 
 
@@ -167,7 +168,7 @@ def test_import_writes_each_file_in_its_declared_dialect(shipped: Path, tmp_path
     shutil.copytree(shipped, plain)
     _redeclare(shipped, DIALECTS)
     for pkg in (shipped, plain):
-        import_report(SEED, pkg, report_id="seed-again")
+        import_report(second_report(SEED), pkg, report_id="seed-again")
     for name, (_, options, _) in DIALECTS.items():
         with open(shipped / "data" / f"{name}.csv", encoding="utf-8", newline="") as fh:
             declared = list(csv.reader(fh, **options))
@@ -211,10 +212,10 @@ def test_import_creates_a_missing_file_with_the_rest_or_not_at_all(shipped: Path
 
     monkeypatch.setattr("opendata.ingest.importer.record_source", full_disk)
     with pytest.raises(OSError):
-        import_report(SEED, shipped, report_id="seed-again")
+        import_report(second_report(SEED), shipped, report_id="seed-again")
     assert _files(shipped) == before
     monkeypatch.undo()
-    import_report(SEED, shipped, report_id="seed-again")
+    import_report(second_report(SEED), shipped, report_id="seed-again")
     names = [f["name"] for f in standard["schema"]["fields"]]
     assert (shipped / standard["path"]).read_text(encoding="utf-8") == ",".join(names) + "\n"  # its header
     data = (shipped / units["path"]).read_bytes()
@@ -317,7 +318,7 @@ def test_a_carriage_return_in_a_cell_survives_an_import(shipped: Path) -> None:
         csv.writer(fh, lineterminator="\n", quoting=csv.QUOTE_MINIMAL).writerows(rows[:1])
         for r in rows[1:]:
             csv.writer(fh, lineterminator="\n", quoting=csv.QUOTE_ALL if r is row else csv.QUOTE_MINIMAL).writerow(r)
-    import_report(SEED, shipped, report_id="seed-again")  # rewrites statements.csv, every other row as read
+    import_report(second_report(SEED), shipped, report_id="seed-again")  # rewrites statements.csv, every other row as read
     with open(path, encoding="utf-8", newline="") as fh:
         after = list(csv.reader(fh))
     assert row in after
@@ -383,7 +384,7 @@ def test_excel_unicode_text_utf16_tab_separated_is_read_and_written_as_declared(
     build(plain, tmp_path / "plain.db")
     assert _table(tmp_path / "utf16.db", "statements") == _table(tmp_path / "plain.db", "statements")
     if SEED.exists():
-        import_report(SEED, shipped, report_id="seed-again")
+        import_report(second_report(SEED), shipped, report_id="seed-again")
         data = (shipped / res["path"]).read_bytes()
         assert data.startswith(b"\xff\xfe") and "\ufeff" not in data.decode("utf-16")  # one mark, at the start
         assert "seed-again\t" in data.decode("utf-16")

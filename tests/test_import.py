@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from opendata.errors import ImportError_, OpenDataError
 from opendata.ingest.importer import department_slug, format_summary, import_report
 from opendata.package import check_schema, load_package
+from second_report import second_report
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The shared sources sit beside the repository (../shared), in CI as here.
@@ -316,7 +317,7 @@ def test_import_into_files_that_cannot_be_read_as_declared_says_which(package, n
     (package / "datapackage.json").write_text(json.dumps(desc, ensure_ascii=False), encoding="utf-8")
     before = _files(package)
     with pytest.raises(OpenDataError) as info:
-        import_report(SEED, package, report_id="seed-again")
+        import_report(second_report(SEED), package, report_id="seed-again")
     assert str(info.value).startswith(message), str(info.value)
     assert "nothing was written" in str(info.value)
     assert _files(package) == before
@@ -350,7 +351,7 @@ def test_an_import_into_any_declared_files_succeeds_or_says_why_and_writes_nothi
     (package / "datapackage.json").write_text(json.dumps(desc, ensure_ascii=False), encoding="utf-8")
     before = _files(package)
     try:
-        import_report(SEED, package, report_id="seed-again")
+        import_report(second_report(SEED), package, report_id="seed-again")
     except OpenDataError as exc:  # nothing else: no traceback for the user
         assert "(rule: " in " ".join([str(exc), *(getattr(exc, "problems", None) or [])]), str(exc)
         assert _files(package) == before
@@ -379,7 +380,7 @@ def test_two_imports_at_once_keep_both_reports(package, monkeypatch):
 
     def run(report_id: str) -> None:
         try:
-            import_report(SEED, package, report_id=report_id)
+            import_report(second_report(SEED, f"芦淞区{report_id}和工业"), package, report_id=report_id)
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
 
@@ -407,9 +408,9 @@ def test_an_import_waits_for_a_build_and_says_so_when_it_cannot(package, monkeyp
     with staging.package_lock(package, exclusive=False):  # a build reading the package
         with pytest.raises(OpenDataError, match=r"another opendata build, validation or import is using the "
                                                 r"package; waited 0\.3 s"):
-            import_report(SEED, package, report_id="later")
+            import_report(second_report(SEED), package, report_id="later")
     assert _files(package) == before
-    import_report(SEED, package, report_id="later")  # once it ends
+    import_report(second_report(SEED), package, report_id="later")  # once it ends
     assert "later" in {r["report_id"] for r in _rows(package, "reports")}
 
 
@@ -437,11 +438,80 @@ def test_a_report_id_of_another_report_is_refused(package, runner):
     assert ("report id 'shanghai-putuo-czj-2024-final' is already the package's report of shanghai-putuo-czj, "
             "2024 决算; importing zhuzhou-lusong-kjgxj, 2020 决算 under it would replace") in " ".join(r.output.split())
     assert _files(package) == before
-    # The same report under its own id, or a new id, is imported as before.
+    # The same report under its own id is imported as before.
     assert runner.invoke(cli, ["import", str(SEED), "--package", str(package)]).exit_code == 0
-    assert runner.invoke(cli, ["import", str(SEED), "--package", str(package), "--report-id", "seed-copy"]).exit_code == 0
-    assert {r["report_id"] for r in _rows(package, "reports")} >= {"zhuzhou-lusong-kjgxj-2020-final", "seed-copy",
+    assert {r["report_id"] for r in _rows(package, "reports")} == {"zhuzhou-lusong-kjgxj-2020-final",
                                                                    "shanghai-putuo-czj-2024-final"}
+
+
+@needs_seed
+def test_a_second_copy_of_a_report_is_refused(package, runner, tmp_path):
+    """A tester imported the same report under a new --report-id: two reports of one department and
+    year, every figure counted twice in report_totals and every line twice in year_on_year."""
+    from opendata.cli import cli
+
+    before = _files(package)
+    r = runner.invoke(cli, ["import", str(SEED), "--package", str(package), "--report-id", "seed-copy"])
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    assert ("the package already holds this very file as report 'zhuzhou-lusong-kjgxj-2020-final'; a second copy as "
+            "'seed-copy' would count it twice. To replace it (a corrected version), import with --report-id "
+            "zhuzhou-lusong-kjgxj-2020-final; nothing was written") in " ".join(r.output.split())
+    assert _files(package) == before
+    # Another file of the same department, year and kind (a corrected version, say) under a new id: the same.
+    corrected = tmp_path / "corrected.txt"
+    corrected.write_text(SEED.read_text(encoding="utf-8") + "\n（更正版）\n", encoding="utf-8")
+    r = runner.invoke(cli, ["import", str(corrected), "--package", str(package), "--report-id", "lusong-2020-v2"])
+    assert r.exit_code == 2
+    assert ("already holds the report of zhuzhou-lusong-kjgxj, 2020 决算 as report 'zhuzhou-lusong-kjgxj-2020-final'"
+            in " ".join(r.output.split()))
+    assert _files(package) == before
+    # Under the report's own id, it replaces it.
+    r = runner.invoke(cli, ["import", str(corrected), "--package", str(package), "--report-id",
+                            "zhuzhou-lusong-kjgxj-2020-final"])
+    assert r.exit_code == 0, r.output
+    reports = {row["report_id"]: row for row in _rows(package, "reports")}
+    assert set(reports) == {"zhuzhou-lusong-kjgxj-2020-final", "shanghai-putuo-czj-2024-final"}
+    assert reports["zhuzhou-lusong-kjgxj-2020-final"]["source_file"] == "corrected.txt"
+
+
+@needs_seed
+@pytest.mark.parametrize("edit, rule", [
+    (lambda lines: [lines[0] + ",备注"] + [line + ",已核对 张三" for line in lines[1:]], "extra-label"),
+    (lambda lines: [lines[0].replace("title", "标题")] + lines[1:], "extra-label"),
+    (lambda lines: [",".join(reversed(lines[0].split(",")))] + lines[1:], "incorrect-label"),
+])
+def test_an_import_refuses_a_file_whose_header_is_not_the_schema(package, runner, edit, rule):
+    """A tester added a 备注 column to reports.csv in Excel: the import rewrote the file without it
+    (the notes of every report lost), and a renamed header came back renamed with 10.00 written 10."""
+    from opendata.cli import cli
+
+    path = package / "data" / "reports.csv"
+    lines = path.read_text(encoding="utf-8").rstrip("\n").split("\n")
+    path.write_text("\n".join(edit(lines)) + "\n", encoding="utf-8")
+    before = _files(package)
+    r = runner.invoke(cli, ["import", str(SEED), "--package", str(package)])
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    message = " ".join(r.output.split())
+    assert message.startswith("Error: data/reports.csv: header has ") and f"(rule: {rule})" in message
+    assert "nothing was written" in message
+    assert _files(package) == before
+
+
+@needs_seed
+def test_rows_of_other_reports_and_codes_come_back_as_they_were_written(package):
+    """The rows an import keeps are written back as their text was, in the files keyed by report
+    (Putuo's 10.00) and in those merged on a key (classification, departments), in key order."""
+    data = package / "data"
+    before = {name: (data / f"{name}.csv").read_text(encoding="utf-8").splitlines()
+              for name in ("amounts", "classification", "departments")}
+    assert "10.00,high" in "\n".join(before["amounts"])
+    import_report(SEED, package)
+    for name, lines in before.items():
+        after = (data / f"{name}.csv").read_text(encoding="utf-8").splitlines()
+        kept = [line for line in lines if "2020" not in line and "zhuzhou" not in line]
+        assert kept and set(kept) <= set(after), name
+    codes = [line.split(",", 1)[0] for line in (data / "classification.csv").read_text(encoding="utf-8").splitlines()[1:]]
+    assert codes == sorted(codes)
 
 
 @needs_seed

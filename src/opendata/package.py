@@ -467,22 +467,86 @@ def written_encoding(resource: Resource) -> str:
 
 def _replace_in_resource(package: Package, resource: Resource, report_id: str, new_rows: list[dict[str, Any]],
                          keyed: dict[str, str], stage: Staging) -> None:
-    """``replace_report_rows`` for one resource."""
+    """``replace_report_rows`` for one resource. Every row kept is written back as it was read (its
+    cells' text: 10.00 stays 10.00); a file whose header is not the schema's fields is refused (its
+    rows could not be written back whole: an extra column would be dropped)."""
     fields = [f.name for f in resource.schema.fields]
+    header = _raw_header(Path(package.basepath), resource)
+    if header is not None and header != fields:
+        raise PackageError(_header_problem(resource, header, fields))
     if "report_id" in fields and _replace_report_lines(Path(package.basepath), resource, report_id, new_rows, stage):
         return
+    key = None if "report_id" in fields else keyed.get(resource.name) or resource.schema.primary_key[0]
+    if key is not None and _replace_keyed_lines(Path(package.basepath), resource, key, new_rows, stage):
+        return
+    # A file opendata's readers do not read (frictionless's reader does): rows rewritten from their values.
     old = resource_rows(package, resource.name)
-    if "report_id" in fields:
+    if key is None:
         kept = [r for r in old if r["report_id"] != report_id]
     else:
-        key = keyed.get(resource.name) or resource.schema.primary_key[0]
         new_keys = {r[key] for r in new_rows}
         kept = [r for r in old if r[key] not in new_keys]
     rows = kept + list(new_rows)
     # Stable order: by report (rows keep their order within a report), or by key.
-    order = "report_id" if "report_id" in fields else resource.schema.primary_key[0]
-    rows.sort(key=lambda r: str(r.get(order) or ""))
+    rows.sort(key=lambda r: str(r.get(key or "report_id") or ""))
     write_resource(Path(package.basepath), resource, rows, stage)
+
+
+def _raw_header(package_dir: Path, resource: Resource) -> list[str] | None:
+    """The first record of the resource's CSV as its text says it; None when opendata's readers do
+    not read the file (``_supported``), or it is empty or missing."""
+    if not _supported(resource):
+        return None
+    try:
+        with open(package_dir / resource.path, encoding=python_encoding(resource.encoding), newline="") as fh:
+            return next(csv.reader(fh, dialect=csv_dialect(resource)), None)
+    except FileNotFoundError:
+        return None
+
+
+def _header_problem(resource: Resource, header: list[str], fields: list[str]) -> str:
+    """Why a resource's file cannot be rewritten by an import: its header against its schema."""
+    extra = [h for h in header if h not in fields]
+    missing = [f for f in fields if f not in header]
+    if extra:
+        what, rule = f"column{'s' if len(extra) > 1 else ''} {', '.join(map(repr, extra))} not in its schema", "extra-label"
+    elif missing:
+        what, rule = f"no column{'s' if len(missing) > 1 else ''} {', '.join(map(repr, missing))}", "missing-label"
+    elif len(set(header)) < len(header):
+        what, rule = "a column named twice", "duplicate-label"
+    else:
+        what, rule = f"its columns in another order than the schema's ({', '.join(fields)})", "incorrect-label"
+    return (f"{resource.path}: header has {what}; an import rewrites this file and would lose what does not fit "
+            f"the schema, so nothing was written. Make the header the schema's fields (resource "
+            f"{resource.name!r} in {DESCRIPTOR}), or declare the column there (rule: {rule})")
+
+
+def _replace_keyed_lines(package_dir: Path, resource: Resource, key: str, new_rows: list[dict[str, Any]],
+                         stage: Staging) -> bool:
+    """A resource without report_id (departments, classification) with ``new_rows`` merged on
+    ``key``: a new row replaces the line of the same key, every other line written back as it was
+    read, all of them in the order of their keys. False, with nothing written, when opendata's
+    readers do not read the file."""
+    if not _supported(resource):
+        return False
+    names = [f.name for f in resource.schema.fields]
+    at = names.index(key)
+    path = package_dir / resource.path
+    new_lines = [[_format(r.get(n)) for n in names] for r in new_rows]
+    new_keys = {cells[at] for cells in new_lines}
+    with open(path, encoding=python_encoding(resource.encoding), newline="") as src:
+        reader = csv.reader(src, dialect=csv_dialect(resource))
+        next(reader, None)
+        lines = [cells for cells in reader if any(cells) and (cells[at] if at < len(cells) else "") not in new_keys]
+    lines += new_lines
+    lines.sort(key=lambda cells: cells[at] if at < len(cells) else "")
+    terminator, encoding = file_style(path, resource)
+    fd, _tmp = stage.new_file(path)
+    with os.fdopen(fd, "w", encoding=encoding, newline="") as dst:
+        writer = row_writer(dst, resource, terminator)
+        writer.writerow(names)
+        writer.writerows(lines)
+    return True
 
 
 def _replace_report_lines(package_dir: Path, resource: Resource, report_id: str,

@@ -221,21 +221,33 @@ def _code_class_lines(amounts: list[dict], classification: list[dict]) -> None:
 
 
 def _refuse_another_report(package_dir: Path, report: dict[str, Any], file_name: str) -> None:
-    """ImportError_ when the package holds a report of ``report``'s id that is not the same report
-    (department, year and kind): importing under its id (``--report-id``) would replace its rows."""
+    """ImportError_ when the import would mix two reports up: the package holds a report of
+    ``report``'s id that is not the same report (department, year and kind), whose rows it would
+    replace (``--report-id``); or it holds the same report (the same file, or the same department,
+    year and kind) under another id, which would put it in the database twice (its figures counted
+    twice in report_totals, every line twice in year_on_year)."""
     try:
         package = load_package(package_dir)
         held_rows = resource_rows(package, "reports") if "reports" in package.resource_names else []
     except Exception:  # noqa: BLE001 - a file that cannot be read: the write that follows names it
         return
+    this = (report["department_id"], report["year"], report["kind"])
     for row in held_rows:
+        held = (row.get("department_id"), row.get("year"), row.get("kind"))
         if row.get("report_id") == report["report_id"]:
-            held = (row["department_id"], row["year"], row["kind"])
-            if held != (report["department_id"], report["year"], report["kind"]):
+            if held != this:
                 raise ImportError_(
                     f"{file_name}: report id {report['report_id']!r} is already the package's report of "
-                    f"{held[0]}, {held[1]} {held[2]}; importing {report['department_id']}, {report['year']} "
-                    f"{report['kind']} under it would replace that report's rows: give another --report-id")
+                    f"{held[0]}, {held[1]} {held[2]}; importing {this[0]}, {this[1]} {this[2]} "
+                    "under it would replace that report's rows: give another --report-id")
+            continue
+        same_file = row.get("source_sha256") == report["source_sha256"]
+        if same_file or held == this:
+            why = "this very file" if same_file else f"the report of {this[0]}, {this[1]} {this[2]}"
+            raise ImportError_(
+                f"{file_name}: the package already holds {why} as report {row['report_id']!r}; a second copy "
+                f"as {report['report_id']!r} would count it twice. To replace it (a corrected version), "
+                f"import with --report-id {row['report_id']}; nothing was written")
 
 
 def import_report(source: Path, package_dir: Path, *, report_id: str | None = None) -> ImportSummary:
