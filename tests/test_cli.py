@@ -98,6 +98,32 @@ def test_serve_without_database_is_a_clear_error(runner, tmp_path):
     assert "no such database" in result.output
 
 
+def test_serve_outside_the_checkout_uses_the_sites_metadata(runner, site_db, tmp_path, monkeypatch):
+    """A publisher served a build from their own folder: metadata.yml was silently skipped, and the
+    named queries (and so the landing page's charts) answered 404."""
+    from opendata.site import app
+
+    started = {}
+    monkeypatch.setattr(app, "serve", lambda db, **options: started.update(options))
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(cli, ["serve", str(site_db)])
+    assert result.exit_code == 0, result.output
+    assert Path(started["metadata"]).resolve() == (Path(__file__).resolve().parents[1] / "metadata.yml")
+    # A metadata.yml in the folder served from is the one used.
+    (tmp_path / "metadata.yml").write_text("title: 本局的数据\n", encoding="utf-8")
+    assert runner.invoke(cli, ["serve", str(site_db)]).exit_code == 0
+    assert Path(started["metadata"]).resolve() == tmp_path / "metadata.yml"
+    # Without either, the site is served and the user told what it lacks.
+    (tmp_path / "metadata.yml").unlink()
+    monkeypatch.setattr(app, "PROJECT_METADATA", tmp_path / "none.yml")
+    result = runner.invoke(cli, ["serve", str(site_db)])
+    assert result.exit_code == 0 and started["metadata"] is None
+    assert "Warning: no metadata.yml here nor in the opendata checkout" in result.output
+    # One named that is not there is an error, not skipped.
+    result = runner.invoke(cli, ["serve", str(site_db), "--metadata", "absent.yml"])
+    assert result.exit_code == 2 and "absent.yml" in result.output and "does not exist" in result.output
+
+
 @pytest.mark.parametrize("content", [b"not a database\n" * 10, b"SQLite format 3\x00" + b"\x00" * 50], ids=["text", "header"])
 def test_serve_refuses_a_file_that_is_not_a_database(runner, tmp_path, content, monkeypatch):
     # Started on such a file, the server answered every page with an error.

@@ -94,21 +94,26 @@ def build(package: str, output: str, jobs: int | None) -> None:
 @click.argument("db", default=DEFAULT_DB, type=click.Path(dir_okay=False))
 @click.option("-h", "--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("-p", "--port", default=8001, show_default=True, type=click.IntRange(0, 65535), help="Port.")
-@click.option("-m", "--metadata", default="metadata.yml", show_default=True, type=click.Path(dir_okay=False),
-              help="Datasette metadata (titles, descriptions, facets); skipped when missing.")
+@click.option("-m", "--metadata", default=None, type=click.Path(exists=True, dir_okay=False),
+              help="Datasette metadata (titles, descriptions, facets, named queries)  [default: ./metadata.yml, "
+                   "else the opendata checkout's]")
 @click.option("--package", "package_dir", default=DEFAULT_PACKAGE, show_default=True, type=click.Path(file_okay=False),
               help="Data package offered for download at /datapackage/; skipped when missing.")
 @click.option("-w", "--workers", default=None, type=click.IntRange(1, 64),
               help="Server processes sharing the port (one core each)  [default: one per core, at most 4]")
 @_library_errors
-def serve(db: str, host: str, port: int, metadata: str, package_dir: str, workers: int | None) -> None:
+def serve(db: str, host: str, port: int, metadata: str | None, package_dir: str, workers: int | None) -> None:
     """Serve DB with Datasette (read-only, immutable, CORS on) on http://HOST:PORT."""
-    from .site.app import check_database, default_workers, serve as serve_database
+    from .site.app import check_database, default_metadata, default_workers, serve as serve_database
 
     if not Path(db).is_file():
         raise FileNotFoundError(f"{db}: no such database (run `opendata build` first)")
     check_database(Path(db))
-    meta = metadata if Path(metadata).is_file() else None
+    meta = str(metadata or default_metadata() or "") or None
+    if meta is None:
+        click.echo("Warning: no metadata.yml here nor in the opendata checkout: the site is served without its "
+                   "titles, column descriptions, named queries and landing page charts (give one with --metadata)",
+                   err=True)
     pkg = package_dir if Path(package_dir, "datapackage.json").is_file() else None
     processes = default_workers() if workers is None else workers
     serve_database(db, host=host, port=port, metadata=meta, package_dir=pkg, workers=processes,

@@ -37,6 +37,20 @@ SETTINGS: dict[str, Any] = {
 }
 
 
+#: The site's metadata.yml of the opendata checkout this code runs from (an editable install).
+PROJECT_METADATA = HERE.parents[2] / "metadata.yml"
+
+
+def default_metadata(cwd: Path | None = None) -> Path | None:
+    """The metadata.yml `serve` uses when given none: the one in the current folder, else the
+    opendata checkout's (a publisher serving a build of their own folder still gets the site's
+    titles, named queries and landing page); None when there is neither."""
+    for candidate in (Path(cwd or ".") / "metadata.yml", PROJECT_METADATA):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
 def load_metadata(path: str | os.PathLike[str] | None) -> dict[str, Any]:
     """metadata.yml as a dict (empty when no file is given), checked (``metadata_check``)."""
     if path is None:
