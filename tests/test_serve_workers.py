@@ -119,3 +119,21 @@ def test_a_worker_leaves_its_startup_heap_out_of_full_collections(site_db, monke
         assert len(gc.get_objects(generation=2)) < gc.get_freeze_count() / 10  # the old objects: frozen
     finally:
         gc.unfreeze()
+
+
+def test_readme_examples_over_http(site_db, site_package, seed_report):
+    """Every curl example of README.md, as curl sends it, to the real server: 200 each (a tester's
+    literal runs got 400 for the ones with Chinese in the URL, which curl sends as raw bytes)."""
+    from test_site import api_examples
+
+    with opendata_serve(site_db, site_package, "--workers", "1") as (base, _):
+        for url in api_examples():
+            url = url.replace("BASE", base, 1).replace("REPORT", seed_report)
+            with urllib.request.urlopen(url, timeout=30) as response:
+                assert response.status == 200, url
+                assert response.read(), url
+        # What curl sends for a URL with Chinese in it, unencoded: refused.
+        host, port = base.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=10) as conn:
+            conn.sendall("GET /opendata/search.json?q=行政运行 HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            assert conn.recv(100).startswith(b"HTTP/1.1 400")
