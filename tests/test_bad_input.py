@@ -225,6 +225,20 @@ def test_extra_column(pkg: Path, tmp_path: Path) -> None:
     _fails_everywhere(pkg, tmp_path, "data/departments.csv", "rule: extra-label")
 
 
+def test_a_header_problem_is_one_problem_not_one_per_reference(pkg: Path, tmp_path: Path) -> None:
+    """A tester's trailing comma on every line of reports.csv gave 816 problems: the extra-label,
+    and 815 rows of other files whose report was "not found in the lookup table" (it was there)."""
+    _write_rows(pkg, "reports", [r + [""] for r in _rows(pkg, "reports")])
+    out = _fails_everywhere(pkg, tmp_path, 'data/reports.csv: extra column "" at position 13 (rule: extra-label)',
+                            'data/amounts.csv, field report_id: references to resource "reports" not checked: '
+                            "data/reports.csv could not be read")
+    assert "not found in the lookup table" not in out
+    problems = read_package(load_package(pkg)).count
+    referring = {r.name for r in load_package(pkg).resources
+                 if any(fk["reference"].get("resource") == "reports" for fk in r.schema.foreign_keys)}
+    assert problems == 1 + len(referring)
+
+
 def test_renamed_column(pkg: Path, tmp_path: Path) -> None:
     rows = _rows(pkg, "departments")
     rows[0][2] = "省份"

@@ -319,6 +319,11 @@ class PackageReader:
                     self.ref_keys[(target, tuple(fk["reference"]["fields"]))] = set()
         self.deferred: list[tuple[str, str, int, tuple[str, ...], tuple, str, tuple[str, ...]]] = []
         self.read: set[str] = set()
+        # Resources whose rows could not be read (a header that is not the schema's, a file that is
+        # empty, binary or not in its encoding): references into them are not checked (their keys
+        # are unknown), and said so once per referring file, not once per row (816 false problems).
+        self.unreadable: set[str] = set()
+        self._unchecked: set[tuple[str, str]] = set()
 
     # Rows -------------------------------------------------------------------------------------
     def rows(self, resource: Resource) -> Iterator[tuple]:
@@ -367,7 +372,9 @@ class PackageReader:
                 if None in key:
                     continue
                 keys = self.ref_keys.get((target, ref_fields))
-                if keys is None:
+                if target in self.unreadable and target in self.read:
+                    self._not_checked(place, fields, target)
+                elif keys is None:
                     self.log.add(place, row_no, ",".join(fields), "foreign-key",
                                  f'the reference to resource "{target}" cannot be checked: no such resource')
                     bad = True
@@ -404,10 +411,22 @@ class PackageReader:
                      f'for "{", ".join(fields)}": values "{values}" not found in the lookup table "{target}" '
                      f'as "{", ".join(ref_fields)}"')
 
+    def _not_checked(self, place: str, fields: tuple[str, ...], target: str) -> None:
+        """Once per referring file: its references into the unreadable ``target`` are not checked."""
+        if (place, target) in self._unchecked:
+            return
+        self._unchecked.add((place, target))
+        target_place = next((str(r.path) for r in self.package.resources if r.name == target), target)
+        self.log.add(place, None, ",".join(fields), "foreign-key",
+                     f'references to resource "{target}" not checked: {target_place} could not be read '
+                     "(its own problems say why)")
+
     def finish(self) -> None:
         """Check references that could not be checked while streaming."""
         for place, _name, row_no, fields, key, target, ref_fields in self.deferred:
-            if key not in self.ref_keys.get((target, ref_fields), set()):
+            if target in self.unreadable:
+                self._not_checked(place, fields, target)
+            elif key not in self.ref_keys.get((target, ref_fields), set()):
                 self._fk_problem(place, row_no, fields, key, target, ref_fields)
         self.deferred.clear()
 
@@ -435,6 +454,8 @@ class PackageReader:
     def _typed_fast(self, resource: Resource, names: list[str], log: bool = True) -> Iterator[tuple[int, tuple]]:
         add = self.log.add if log else (lambda *a: None)
         place = str(resource.path)
+        if log:  # until its rows are read to the end
+            self.unreadable.add(resource.name)
         path = _resource_file(resource)
         schema = resource.schema
         missing = set(schema.missing_values)
@@ -507,6 +528,7 @@ class PackageReader:
                         add(place, row_no, None, "extra-cell", f'extra cell "{cells[i]}" at position {i + 1}')
                         bad = True
                     yield row_no, tuple(vals), not bad
+            self.unreadable.discard(resource.name)
         except UnicodeError as exc:  # a decoding error, or a codec's own (UTF-16 without its mark)
             add(place, row_no + 1, None, "encoding-error",
                 f"cannot be decoded as {enc} ({getattr(exc, 'reason', exc)}); if the file is GBK/GB18030, "
@@ -518,6 +540,8 @@ class PackageReader:
         add = self.log.add if log else (lambda *a: None)
         place = str(resource.path)
         names = [f.name for f in resource.schema.fields]
+        if log:  # until its rows are read to the end
+            self.unreadable.add(resource.name)
         try:
             with resource:
                 for row in resource.row_stream:
@@ -525,6 +549,8 @@ class PackageReader:
                     for e in cell_errors:
                         add(place, row.row_number, getattr(e, "field_name", None) or None, e.type, e.note or e.message)
                     yield row.row_number, tuple(_plain(row[n]) for n in names), not cell_errors
+            if log:
+                self.unreadable.discard(resource.name)
         except frictionless.FrictionlessException as exc:
             if exc.error.message.startswith("Please install"):  # a format frictionless needs a plugin for
                 add(place, None, None, "format-error",
