@@ -145,6 +145,29 @@ def test_cli_import_exits_0_with_findings(package):
     assert "ratio.execution_rate" in result.output
 
 
+PUTUO_PDF = SHARED / "reports/shanghai-putuo-finance-bureau-2024-final-accounts.pdf"
+
+
+@pytest.mark.skipif(not PUTUO_PDF.exists(), reason="Putuo PDF not available")
+def test_a_scanned_pdf_is_told_apart_from_a_file_that_is_not_a_report(package, tmp_path, runner):
+    """A tester's scan of the Putuo report (its pages as images) was called "not a 部门决算/预算
+    report: could not find the year": it is one, without a text layer."""
+    import pdfplumber
+
+    from opendata.cli import cli
+
+    with pdfplumber.open(PUTUO_PDF) as pdf:
+        images = [page.to_image(resolution=40).original.convert("RGB") for page in pdf.pages[:3]]
+    scan = tmp_path / "scan.pdf"
+    images[0].save(scan, "PDF", save_all=True, append_images=images[1:])
+    before = _files(package)
+    r = runner.invoke(cli, ["import", str(scan), "--package", str(package)])
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    assert ("scan.pdf: the PDF's 3 pages hold no text, only images (a scanned report?): opendata reads a PDF's "
+            "text layer, not images; run OCR on it first") in " ".join(r.output.split())
+    assert _files(package) == before
+
+
 def test_cli_import_refuses_a_file_that_is_not_a_report(package, tmp_path):
     from click.testing import CliRunner
 

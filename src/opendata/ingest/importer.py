@@ -109,6 +109,10 @@ def _pdf_text(path: Path) -> str:
                 pages.append(radical_glyphs(text))
     except Exception as exc:  # pdfminer raises many kinds
         raise ImportError_(f"{path.name}: not a readable PDF ({type(exc).__name__}: {exc})") from None
+    if pages and not any(page.strip() for page in pages):
+        raise ImportError_(f"{path.name}: the PDF's {len(pages)} page{'s' if len(pages) > 1 else ''} hold no text, "
+                           "only images (a scanned report?): opendata reads a PDF's text layer, not images; "
+                           "run OCR on it first (e.g. ocrmypdf --language chi_sim) or import the report's text")
     return "\f".join(pages)
 
 
