@@ -135,6 +135,45 @@ def test_template_variant_half_width_and_separators():
     assert res.unmapped_paths
 
 
+#: A 部门预算's wording, from a tester's budget of the seed's department (拨款 for 财政拨款, a 类(款)(项)
+#: list in its own section).
+BUDGET = """株洲市芦淞区科技和工业信息化局2022年部门预算
+第一部分 株洲市芦淞区科技和工业信息化局2022年部门预算说明
+三、部门收支总体情况
+（一）收入预算
+2022年收入预算８００．００万元，其中：一般公共预算拨款收入800.00万元，占100%；政府性基金预算拨款收入0万元。
+四、一般公共预算拨款支出情况
+2022年一般公共预算拨款支出800.00万元，比2021年年初预算增加100.00万元，增长14.3%，主要原因是项目经费增加。其中：
+1．一般公共服务支出（类）政府办公厅（室）及相关机构事务（款）行政运行（项）160.00万元；
+七、其他重要事项的情况说明
+（二）政府采购情况
+2022年政府采购预算总额6.00万元。
+"""
+
+
+def test_budget_wording_is_filed_under_its_own_subjects():
+    """The tester's budget: 一般公共预算拨款收入 800 and 政府性基金预算拨款收入 0 were both filed as
+    income.total.budget (a false narrative.repeat finding), and the 行政运行 item of 一般公共服务支出
+    as 政府采购服务支出 (the "服务支出" of the class's name)."""
+    res = parse_narrative(BUDGET)
+    assert (res.year, res.kind) == (2022, "预算")
+    topics = [(s["topic"], s["value"]) for s in res.statements]
+    assert topics[:4] == [("income.total", Decimal("800.00")), ("income.gpb", Decimal("800.00")),
+                          ("income.gpb.share", Decimal("100")), ("income.fund", Decimal("0"))]
+    assert ("gpb.expenditure", Decimal("800.00")) in topics
+    assert ("procurement.total", Decimal("6.00")) in topics
+    assert not [t for t in topics if t[0].startswith("procurement.services")]
+
+
+def test_procurement_parts_are_still_read():
+    text = TEMPLATE + "八、其他重要事项的情况说明\n（三）政府采购支出说明\n2021年度政府采购支出总额3.13万元，其中：" \
+        "政府采购货物支出3.13万元、政府采购工程支出0万元、服务支出0万元。\n"
+    res = parse_narrative(text)
+    topics = {s["topic"]: s["value"] for s in res.statements if s["topic"].startswith("procurement")}
+    assert topics == {"procurement.total": Decimal("3.13"), "procurement.goods": Decimal("3.13"),
+                      "procurement.works": Decimal("0"), "procurement.services": Decimal("0")}
+
+
 def test_line_breaks_inside_words_and_numbers():
     broken = TEMPLATE.replace("农林水支出（类）", "农林\n\n水支出（类）").replace("年初预算为1,000万元", "年初\n预算为1,0\n00万元")
     res = parse_narrative(broken)
@@ -196,8 +235,12 @@ def test_qualified_figures_keep_their_qualifier(seed):
     assert by_sentence[(Decimal("300"), "家")]["qualifier"] == "近"
     assert by_sentence[(Decimal("3000"), "名")]["qualifier"] == "多"
     assert by_sentence[(Decimal("1"), "万")]["qualifier"] == "余"  # 1万余经营户
+    assert by_sentence[(Decimal("12"), "项")]["qualifier"] == "以上"  # 完成科技成果转化12项以上，
     exact = [s for s in seed.statements if s["qualifier"] is None]
-    assert len(exact) == len(seed.statements) - 7
+    assert len(exact) == len(seed.statements) - 8
+    # A threshold is not a bound of the figure: 单位价值50万元以上通用设备0台（套）.
+    threshold = [s for s in seed.statements if s["topic"] == "assets.general_equipment.threshold"]
+    assert [(s["value"], s["qualifier"]) for s in threshold] == [(Decimal("50"), None)]
     reception = [s for s in seed.statements if s["topic"].startswith("three_public.reception") and s["kind"] == "amount"]
     assert reception and all(s["qualifier"] is None for s in reception)
 
@@ -207,12 +250,33 @@ def test_qualified_figures_keep_their_qualifier(seed):
     ("2020年度公务接待费决算超过0.12万元。", "超过"),
     ("2020年度公务接待费决算0.12万余元。", "余"),
     ("2020年度公务接待费决算0.12万元。", None),
+    ("2020年度公务接待费决算0.12万元以上。", "以上"),
+    ("2020年度公务接待费决算0.12万元以下，", "以下"),
+    ("单价0.12万元以上的设备。", None),
 ])
 def test_qualifiers_before_and_after_a_figure(sentence, qualifier):
     from opendata.ingest.narrative import _figures
 
     figures = _figures(sentence, [])
     assert [(f.value, f.unit, f.qualifier) for f in figures if f.unit == "万元"] == [(Decimal("0.12"), "万元", qualifier)]
+
+
+@needs_seed
+def test_labels_of_figures_in_results_name_what_they_count(seed):
+    """A tester: in 近300家国内外服饰企业、3000多名专业观众 the 300 was labelled "近" and the 3000
+    "国内外服饰企业"; 500余万元 "余经营户优惠电费"; the 100% of 12项以上，100%完成目标任务 "以上"."""
+    def label(value: str, unit: str, words: str) -> str:
+        found = [s["label"] for s in seed.statements
+                 if (s["value"], s["unit"]) == (Decimal(value), unit) and words in s["sentence"]]
+        assert len(found) == 1, (value, unit, words, found)
+        return found[0]
+
+    assert label("300", "家", "近300家国内外服饰企业") == "国内外服饰企业"
+    assert label("3000", "名", "3000多名专业观众") == "专业观众到场共享行业盛宴"
+    assert label("500", "万元", "优惠电费500余万元") == "经营户优惠电费"
+    assert label("100", "%", "12项以上，100%完成目标任务") == "完成目标任务"
+    assert label("12", "项", "12项以上") == "完成科技成果转化"
+    assert label("56", "家", "入库56家任务") == "科技型中小企业备案入库"  # not "任务", the two characters after it
 
 
 @needs_seed

@@ -51,8 +51,12 @@ _NEGATIVE = {"减少", "降低", "下降", "节约", "节省"}
 
 #: Words before a figure that make it a bound or an estimate (近300家: nearly 300).
 _QUALIFIER_BEFORE = re.compile(r"(将近|接近|近|约|超过|逾|不到|不足)\s*$")
-#: Qualifiers a statement's ``qualifier`` may hold: 余/多 after the figure (more than), those before it.
-QUALIFIERS = ("余", "多", "将近", "接近", "近", "约", "超过", "逾", "不到", "不足")
+#: Words right after a figure's unit that end its clause and make it a bound (12项以上，: at least
+#: 12); not when a category follows (50万元以上通用设备, 10万元以上的项目: a threshold).
+_QUALIFIER_AFTER = re.compile(r"(以上|以下)(?=[，,；;。：:、）)\s]|$)")
+#: Qualifiers a statement's ``qualifier`` may hold: 余/多 after the figure (more than), those before
+#: it, 以上/以下 after its unit.
+QUALIFIERS = ("余", "多", "将近", "接近", "近", "约", "超过", "逾", "不到", "不足", "以上", "以下")
 
 
 @dataclass
@@ -89,8 +93,11 @@ def _figures(sentence: str, skipped: list[str]) -> list[Figure]:
         after_unit = sentence[m.end():m.end() + 1]
         suffix = m.group("approx") or (after_unit if unit in ("万", "亿") and after_unit in ("余", "多") else None)
         prefix = _QUALIFIER_BEFORE.search(before)
-        out.append(Figure(value, unit_clean, m.start(), m.end(), m.group(0),
-                          suffix or (prefix.group(1) if prefix else None)))
+        bound = _QUALIFIER_AFTER.match(sentence, m.end()) if unit and not suffix else None
+        # The next figure's words start after the qualifier (以上, the 余 of 1万余).
+        end = bound.end() if bound else m.end() + (1 if suffix and not m.group("approx") else 0)
+        out.append(Figure(value, unit_clean, m.start(), end, sentence[m.start():end],
+                          suffix or (prefix.group(1) if prefix else None) or (bound.group(1) if bound else None)))
     return out
 
 
@@ -115,6 +122,10 @@ SUBJECTS: list[tuple[str, str]] = [
     (r"(?<![^，；：。年度\d])收入预算(?:总计|合计)?", "income.total"),
     (r"(?<![^，；：。年度\d])支出预算(?:总计|合计)?", "expenditure.total"),
     (r"财政拨款收入", "income.fiscal"),
+    # The three kinds of 财政拨款收入 (表1's lines); a 部门预算 says 拨款 for 财政拨款.
+    (r"一般公共预算(?:财政)?拨款收入", "income.gpb"),
+    (r"政府性基金预算(?:财政)?拨款收入", "income.fund"),
+    (r"国有资本经营预算(?:财政)?拨款收入", "income.state_capital"),
     (r"上级补助收入", "income.higher_subsidy"),
     (r"事业收入", "income.business"),
     (r"经营收入", "income.operating"),
@@ -127,9 +138,9 @@ SUBJECTS: list[tuple[str, str]] = [
     (r"经营支出", "expenditure.operating"),
     (r"上缴上级支出", "expenditure.to_higher"),
     (r"对附属单位补助支出", "expenditure.to_affiliated"),
-    (r"一般公共预算财政拨款支出", "gpb.expenditure"),
+    (r"一般公共预算(?:财政)?拨款支出", "gpb.expenditure"),
     (r"一般公共预算财政拨款基本支出", "gpb.basic"),
-    (r"政府性基金预算财政拨款支出", "fund.expenditure"),
+    (r"政府性基金预算(?:财政)?拨款(?:安排的)?支出", "fund.expenditure"),
     (r"人员经费", "gpb.basic.personnel"),
     (r"公用经费", "gpb.basic.public"),
     (r"[“”\"‘’']?三公[“”\"‘’']?经费", "three_public.total"),
@@ -143,10 +154,12 @@ SUBJECTS: list[tuple[str, str]] = [
     (r"机关运行经费", "admin_costs"),
     (r"会议费", "general.meetings"),
     (r"培训费", "general.training"),
-    (r"政府采购支出总额|政府采购金额", "procurement.total"),
-    (r"(?:政府采购)?货物(?:采购)?(?:支出|金额)|货物采购金额", "procurement.goods"),
-    (r"(?:政府采购)?工程(?:采购)?(?:支出|金额)", "procurement.works"),
-    (r"(?:政府采购)?服务(?:采购)?(?:支出|金额)", "procurement.services"),
+    (r"政府采购(?:支出|预算)?总额|政府采购金额", "procurement.total"),
+    # 货物/工程/服务 without 政府采购 before them only at a clause's start ("、服务支出X万元"): not
+    # the end of a class's name (一般公共服务支出, a tester's 部门预算 item filed as procurement).
+    (r"(?:政府采购|(?<![^，；：、。\d]))货物(?:采购)?(?:支出|金额)|货物采购金额", "procurement.goods"),
+    (r"(?:政府采购|(?<![^，；：、。\d]))工程(?:采购)?(?:支出|金额)", "procurement.works"),
+    (r"(?:政府采购|(?<![^，；：、。\d]))服务(?:采购)?(?:支出|金额)", "procurement.services"),
     (r"授予中小企业合同金额", "procurement.sme"),
     (r"授予小微企业合同金额", "procurement.small_micro"),
     (r"面向中小企业预留政府采购项目预算金额", "procurement.sme_reserved"),
@@ -217,6 +230,9 @@ AMOUNT_TARGETS: dict[str, list[tuple[int, str, str, str, str | None]]] = {
     "three_public.vehicle_operation": [(7, EXPENDITURE, "公务用车运行维护费", "决算数", "预算数")],
     "three_public.reception": [(7, EXPENDITURE, "公务接待费", "决算数", "预算数")],
 }
+for _key, _line in [("gpb", "一般公共预算财政拨款收入"), ("fund", "政府性基金预算财政拨款收入"),
+                    ("state_capital", "国有资本经营预算财政拨款收入")]:
+    AMOUNT_TARGETS[f"income.{_key}"] = [(1, INCOME, _line, "决算数", None)]
 for _key, _line in [("higher_subsidy", "上级补助收入"), ("business", "事业收入"), ("operating", "经营收入"),
                     ("affiliated", "附属单位上缴收入"), ("other", "其他收入")]:
     AMOUNT_TARGETS[f"income.{_key}"] = [(1, INCOME, _line, "决算数", None), (2, INCOME, TOTAL, _line, None)]
@@ -722,6 +738,20 @@ _LABEL = {"final": "", "budget": "（预算数）", "change": "（增减额）",
           "execution_rate": "（完成预算）", "count": "", "percent": ""}
 
 
+def _figure_label(fig: Figure, lead: str, follow: str) -> str:
+    """What a figure of a sentence the template does not fix counts or measures (绩效 results,
+    other sentences): the words after a count when they follow it at once (近300家国内外服饰企业:
+    国内外服饰企业; not a word of two characters, 入库56家任务), else the words before it without
+    its qualifier (近), else the words after it. A guess: the sentence stands beside it."""
+    after = re.split(r"[，；：。、,;:]", follow, maxsplit=1)[0].strip()
+    if _unit_kind(fig.unit) == "count" and re.match(r"[\u4e00-\u9fff]", follow) and len(after) >= 3:
+        return after[:40]
+    if fig.qualifier and fig.qualifier not in ("余", "多", "以上", "以下") and lead.rstrip().endswith(fig.qualifier):
+        lead = lead.rstrip()[:-len(fig.qualifier)]
+    label = _clean_label(lead)
+    return after[:40] if label == "（未注明）" and re.search(r"\w", after) else label
+
+
 def _clean_label(text: str) -> str:
     clauses = [c for c in re.split(r"[，；：。]", text) if re.search(r"\w", c)]
     text = clauses[-1] if clauses else ""
@@ -754,16 +784,16 @@ def _statement(res: NarrativeResult, fig: Figure, current: tuple | None, mtext: 
         topic, label, understood = "projects.amount", name, True
         return _row(fig, value, topic, label, "amount", "本年", sentence, ref, page, understood, table_ref, [])
     if ctx == "targets":
-        return _row(fig, fig.value, "performance.target", _clean_label(lead) + _clean_label(follow)[:0], "target",
+        return _row(fig, fig.value, "performance.target", _figure_label(fig, lead, follow), "target",
                     "本年", sentence, ref, page, True, table_ref, [])
     if ctx == "results":
-        return _row(fig, fig.value, "performance.indicator", _clean_label(lead), "result", "本年", sentence, ref,
-                    page, True, table_ref, [])
+        return _row(fig, fig.value, "performance.indicator", _figure_label(fig, lead, follow), "result", "本年",
+                    sentence, ref, page, True, table_ref, [])
     if current is None or not understood:
         topic = "performance.result" if sec_is_performance(ctx) else "other"
         kind = "result" if topic == "performance.result" else kind
-        return _row(fig, fig.value, topic, _clean_label(lead), kind, stmt_period if kind != "result" else "本年",
-                    sentence, ref, page, False, table_ref, [])
+        return _row(fig, fig.value, topic, _figure_label(fig, lead, follow), kind,
+                    stmt_period if kind != "result" else "本年", sentence, ref, page, False, table_ref, [])
 
     what = current[0]
     if what == "subject":
