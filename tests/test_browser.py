@@ -65,13 +65,16 @@ def test_landing_page_draws_the_charts(page, server, seed_report, tmp_path):
     headline = page.inner_text("#headline")
     assert "2,540.24" in headline and "万元" in headline
     by_class = chart_data(page, "chart-class")
-    assert by_class["labels"][0] == "科学技术支出"
+    assert by_class["labels"][0] == ["科学技术支出"]
     assert by_class["datasets"][0]["data"][0] == 1980.21
     basic = chart_data(page, "chart-basic")
     assert basic["labels"] == ["基本支出", "项目支出"] and basic["datasets"][0]["data"] == [171.68, 2368.56]
     budget = chart_data(page, "chart-budget")
-    i = next(n for n, label in enumerate(budget["labels"]) if "2060101" in label)
+    i = next(n for n, label in enumerate(budget["labels"]) if "2060101 · 3.9%" in label)
+    assert budget["labels"][i] == ["行政运行", "2060101 · 3.9%"]  # name, then code and execution rate
     assert budget["datasets"][0]["data"][i] == 305.62 and budget["datasets"][1]["data"][i] == 12.05
+    # Long names in lines of ten characters: none cut at the axis' edge (a tester's phone and desktop).
+    assert all(len(line) <= 10 for label in budget["labels"] for line in label[:-1])
     three = chart_data(page, "chart-three")
     assert [d["label"] for d in three["datasets"]] == ["预算数", "决算数"]
     assert three["datasets"][1]["data"][-1] == 0.12

@@ -130,7 +130,7 @@ async def test_comparison_queries_answer_from_the_tables(corpus_db):
     three = (await ds.client.get(f"/{DB}/compare_three_public.json?_shape=array")).json()
     expected = sorted(table7, key=lambda r: (r["department"], r["year"], r["report_id"], r["line_no"]))
     assert [(t["部门"], t["项目"], t["预算数"], t["决算数"], t["report_id"]) for t in three] == [
-        (r["department"], r["item"], r["预算数"], r["决算数"], r["report_id"]) for r in expected]
+        (r["department"], r["line_key"], r["预算数"], r["决算数"], r["report_id"]) for r in expected]
 
 
 async def test_comparison_pages_show_units(corpus_db):

@@ -327,3 +327,4 @@ def test_repeated_facets_are_removed_from_the_query_string() -> None:
         ("_facet_array", "item"), ("_facet", "side")]
     plain = b"_facet=item&_facet=side&_size=5"
     assert _distinct_facets(plain) is plain
+

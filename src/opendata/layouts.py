@@ -51,7 +51,7 @@ def layout_queries() -> Iterator[tuple[str, str]]:
         rank = " ".join(f"when '{m}' then '{i:02d}'" for i, m in enumerate(measures))
         item = f"substr(min(case measure {rank} else '99' end || item), 3)"
         yield name, f"""
-select a.report_id, r.department_id, d.name as department, r.year, a.side, a.line_no, a.code, a.item,
+select a.report_id, r.department_id, d.name as department, r.year, a.side, a.line_no, a.line_key, a.code, a.item,
   {_CLASS_COLUMNS}, {", ".join(f"a.[{m}]" for m in measures)}
 from (select report_id, side, line_key, min(line_no) as line_no, min(code) as code, {item} as item,
     {pivots}
@@ -65,7 +65,11 @@ select a.report_id, r.department_id, d.name as department, r.year, a.code, a.ite
   {_CLASS_COLUMNS},
   c.level, a.initial_budget, a.final_amount,
   round(100.0 * a.final_amount / nullif(a.initial_budget, 0), 1) as execution_rate_pct, a.explanation
-from (select report_id, line_key, min(line_no) as line_no, code, item, classification_id,
+from (select report_id, line_key, min(line_no) as line_no, code, classification_id,
+    -- The line's name as its 合计 (else 年初预算数) figure gives it: a narrative names each figure
+    -- of a line its own way (芦淞's 表5 合计 line: 一般公共预算财政拨款基本支出 for its 基本支出).
+    coalesce(max(item) filter (where measure = '合计'), max(item) filter (where measure = '年初预算数'),
+             min(item)) as item,
     max(amount) filter (where measure = '年初预算数') as initial_budget,
     max(amount) filter (where measure = '合计') as final_amount, max(explanation) as explanation
   from amounts not indexed where table_no = 5 group by report_id, line_key) a

@@ -280,7 +280,8 @@ def asgi_wrapper(datasette):
             if path.rstrip("/").split("/")[-1].split(".")[0] == SEARCH_TABLE and scope.get("query_string"):
                 scope = dict(scope, query_string=_search_to_zh(scope["query_string"]))
             if b"_facet" in scope.get("query_string", b""):
-                scope = dict(scope, query_string=_distinct_facets(scope["query_string"]))
+                scope = dict(scope, query_string=_distinct_facets(scope["query_string"],
+                                                                  _default_facets(datasette, path)))
             state: dict[str, Any] = {}
             # The site's JSON renderer marks its answers here (UTF-8 already: not parsed again).
             scope = dict(scope, **{JSON_STATE: state})
@@ -368,10 +369,12 @@ def _package_file_headers(headers: list[tuple[bytes, bytes]], charset: str | Non
     return [*out, (b"access-control-allow-origin", b"*")]
 
 
-def _distinct_facets(query_string: bytes) -> bytes:
-    """The query string without a facet asked again (Datasette counts it once more each time)."""
+def _distinct_facets(query_string: bytes, defaults: frozenset[str] = frozenset()) -> bytes:
+    """The query string without a facet asked again, or asked for although the page shows it by
+    default (``defaults``, the table's facets in metadata.yml): Datasette counts it once more each
+    time (``table_no_2`` in the JSON, two boxes on the page: the README's own example did it)."""
     pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
-    seen: set[tuple[str, str]] = set()
+    seen: set[tuple[str, str]] = {("_facet", column) for column in defaults}
     kept = []
     for key, value in pairs:
         if is_facet_parameter(key):
@@ -380,6 +383,19 @@ def _distinct_facets(query_string: bytes) -> bytes:
             seen.add((key, value))
         kept.append((key, value))
     return query_string if len(kept) == len(pairs) else urlencode(kept).encode("latin-1")
+
+
+def _default_facets(datasette: Any, path: str) -> frozenset[str]:
+    """The column facets metadata.yml gives the table of a table page's ``path`` (/db/table,
+    /db/table.json): none for any other page."""
+    parts = path.split("/")
+    if len(parts) != 3 or not parts[1] or not parts[2] or parts[1].startswith("-"):
+        return frozenset()
+    table = parts[2]
+    for suffix in (".json", ".csv"):
+        table = table.removesuffix(suffix)
+    facets = datasette.table_metadata(parts[1].removesuffix(".json"), table).get("facets") or []
+    return frozenset(f for f in facets if isinstance(f, str))
 
 
 def _unescape_json(body: bytes) -> bytes:

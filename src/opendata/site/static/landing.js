@@ -51,6 +51,15 @@
     }
     note.textContent = text;
   }
+  // A category's name in lines of at most `width` characters (Chart.js draws an array as lines):
+  // a long name on one line was cut at the axis' edge ("事业单位基本养老保险缴费支出…", a phone
+  // showed "息化建设").
+  function wrap(text, width) {
+    var lines = [], rest = String(text == null ? "" : text);
+    while (rest.length > width) { lines.push(rest.slice(0, width)); rest = rest.slice(width); }
+    lines.push(rest);
+    return lines;
+  }
   function clearEmpty(id) {
     var note = document.getElementById(id).parentNode.parentNode.querySelector(".empty");
     if (note) { note.remove(); }
@@ -89,7 +98,7 @@
     clearEmpty("chart-class");
     draw("chart-class", {
       type: "bar",
-      data: {labels: rows.map(function (r) { return r["科目名称"]; }),
+      data: {labels: rows.map(function (r) { return wrap(r["科目名称"], 10); }),
              datasets: [{label: "决算数", data: rows.map(function (r) { return r["决算数"]; }),
                          backgroundColor: COLORS[0], codes: rows.map(function (r) { return r["科目编码"]; })}]},
       options: {indexAxis: "y", maintainAspectRatio: false, plugins: {legend: {display: false}, tooltip: {callbacks: {
@@ -121,11 +130,13 @@
     setLink("link-budget", page("budget_vs_actual", {report_id: reportId}));
     if (!rows.length) { return empty("chart-budget", "本报告未公开年初预算数。"); }
     clearEmpty("chart-budget");
+    // Each line: its name, then its code and execution rate (决算数 ÷ 年初预算数) under it.
     var labels = rows.map(function (r) {
       var rate = r["执行率（%）"];
-      return r["科目名称"] + "（" + r["科目编码"] + "）" + (rate === null ? "" : " " + rate + "%");
+      return wrap(r["科目名称"], 10).concat([r["科目编码"] + (rate === null ? "" : " · " + rate + "%")]);
     });
-    document.getElementById("chart-budget").parentNode.style.height = Math.max(18, rows.length * 2.2) + "em";
+    var lines = labels.reduce(function (n, l) { return n + l.length; }, 0);
+    document.getElementById("chart-budget").parentNode.style.height = Math.max(18, rows.length * 1.2 + lines * 1.3) + "em";
     draw("chart-budget", {
       type: "bar",
       data: {labels: labels, datasets: [
@@ -167,7 +178,7 @@
     clearEmpty("chart-change");
     draw("chart-change", {
       type: "bar",
-      data: {labels: rows.map(function (r) { return r["指标"]; }), datasets: [
+      data: {labels: rows.map(function (r) { return wrap(r["指标"], 10); }), datasets: [
         {label: "上年", data: rows.map(function (r) { return r["上年数"]; }), backgroundColor: "#b9c7d6"},
         {label: "本年", data: rows.map(function (r) { return r["本年数"]; }), backgroundColor: COLORS[2]}]},
       options: {indexAxis: "y", maintainAspectRatio: false, plugins: {tooltip: moneyTooltip}}
