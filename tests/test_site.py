@@ -111,6 +111,7 @@ async def test_table_page_chrome_units_and_labels(ds, seed_report):
     headers = {th["data-column"]: th.get_text(" ", strip=True) for th in soup.select("th[data-column]")}
     assert headers["amount"] == "金额" and headers["measure"] == "栏目" and headers["line_key"] == "行标识"
     assert soup.select_one("th[data-column=amount]")["title"] == "amount"
+    assert soup.select_one("th[data-column=Link]").get_text(strip=True) == "详情"  # the link to each row
     options = {o["value"]: o.get_text(strip=True) for o in soup.select("select[name=_filter_column] option") if o["value"]}
     assert options["code"] == "科目编码" and options["side"] == "收入或支出"
     assert "按 金额 排序" in [o.get_text(strip=True) for o in soup.select("#sort_by option")]
@@ -201,6 +202,18 @@ async def test_error_pages_and_filter_operators_are_in_chinese(ds):
     assert missing.status_code == 404
     assert BeautifulSoup(missing.text, "html.parser").select_one("h1").get_text() == "找不到该页面（404）"
     assert "地址所指的表、查询或记录不存在" in missing.text and "Table not found" in missing.text  # the detail kept
+    # The detail in Chinese too, and the page in the site's style (a tester: English, another font).
+    soup = BeautifulSoup(missing.text, "html.parser")
+    assert soup.select_one(".error-detail").get_text(strip=True) == "没有这个表或查询（Table not found）"
+    assert soup.select_one("link[rel=stylesheet][href='/-/opendata/site.css']")
+    record = BeautifulSoup((await ds.client.get(f"/{DB}/reports/no-such-report")).text, "html.parser")
+    assert record.select_one(".error-detail").get_text(strip=True) == "没有这条记录（Record not found）"
+    # The data package's folder: its refusals in Chinese, with CORS, as its files.
+    for path, status, words in (("/datapackage/", 403, "不提供目录列表"), ("/datapackage/nope.csv", 404, "数据包中没有这个文件")):
+        r = await ds.client.get(path)
+        assert r.status_code == status and words in r.text and r.headers["access-control-allow-origin"] == "*"
+        assert r.headers["content-type"] == "text/plain; charset=utf-8"
+        assert int(r.headers["content-length"]) == len(r.content)
     bad = await ds.client.get(f"/{DB}/amounts?_sort=no_such_column")
     assert bad.status_code == 400 and BeautifulSoup(bad.text, "html.parser").select_one("h1").get_text() == "请求有误（400）"
     page = soup_of(await ds.client.get(f"/{DB}/amounts"))
@@ -679,6 +692,11 @@ async def test_row_page_is_chinese_and_lists_the_rows_that_point_to_it(ds, seed_
     record = {th.get_text(strip=True): td.get_text(" ", strip=True) for th, td in
               (tr.select("th, td") for tr in soup.select("table.row-record tr"))}
     assert record["年度"] == "2020" and record["报告编号"] == seed_report
+    # A foreign key shows the row it names, as the table pages do, linked (a tester saw a bare id).
+    assert record["部门"] == "株洲市芦淞区科技和工业信息化局 zhuzhou-lusong-kjgxj"
+    link = soup.select_one("table.row-record td.col-department_id a")
+    assert link["href"] == f"/{DB}/departments/zhuzhou-lusong-kjgxj"
+    assert (await ds.client.get(link["href"])).status_code == 200
     assert record["报告标题（原文）"] == "2020年度株洲市芦淞区科技和工业信息化局部门决算"
     assert soup.select_one("p.crumbs").get_text(" ", strip=True).endswith("/ 报告")
 

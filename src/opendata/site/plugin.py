@@ -29,7 +29,7 @@ from datasette import hookimpl
 from datasette.utils.asgi import Response
 from datasette.facets import ColumnFacet
 from datasette.filters import FilterArguments
-from datasette.utils import to_css_class
+from datasette.utils import tilde_encode, to_css_class
 from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
@@ -52,6 +52,9 @@ SEARCH_TEXTS = "search_texts"  # its distinct texts, with the FTS5 index
 BOM = "\ufeff".encode()
 #: Where the data package's files are served (``app.make_app``), byte for byte.
 PACKAGE_PREFIX = "/datapackage/"
+#: What the data package's folder answers for a folder or a file it does not have, in Chinese.
+PACKAGE_ERRORS = {403: "403：不提供目录列表，请打开具体文件，例如 datapackage.json（Directory listing is not allowed）\n",
+                  404: "404：数据包中没有这个文件，文件列表见 datapackage.json（File not found）\n"}
 #: Files served as they are (the data package's CSVs stay byte-identical to the package).
 STATIC_PREFIXES = (PACKAGE_PREFIX, "/-/")
 
@@ -78,7 +81,7 @@ TERMS_KEYS = ("license", "license_url", "source", "source_url")
 
 
 @hookimpl
-def extra_template_vars(table, request, database, datasette):
+def extra_template_vars(table, request, database, datasette, view_name):
     """``zh_search``: on search_index's page, the words its search box searched (``_zh``, "" before
     any); None elsewhere. The box is the bigram search's (``filters_from_request``): the table has
     no FTS index of its own for Datasette to find (the index is over its texts, ``search_texts``).
@@ -92,10 +95,31 @@ def extra_template_vars(table, request, database, datasette):
     def table_words(name: str) -> tuple[str, dict[str, str]]:
         return cell_values.table_words(datasette, database, name)
 
-    found = {"terms": terms, "table_words": table_words}
+    found: dict[str, Any] = {"terms": terms, "table_words": table_words}
+    if view_name == "row" and database and table:
+        found["foreign_key_link"] = lambda column, value: foreign_key_link(datasette, database, table, column, value)
     if table != SEARCH_TABLE or request is None:
         return {"zh_search": None, **found}
     return {"zh_search": request.args.get("_zh", ""), **found}
+
+
+async def foreign_key_link(datasette: Any, database: str, table: str, column: str, value: Any) -> Markup | None:
+    """On a row page, a foreign key's value as the table pages show it: the label of the row it
+    names (部门 上海市普陀区财政局, not shanghai-putuo-czj), linked to that row; None for a column
+    that is not a foreign key, or an empty value."""
+    if value is None or value == "":
+        return None
+    fks = await datasette.get_database(database).foreign_keys_for_table(table)
+    fk = next((fk for fk in fks if fk["column"] == column), None)
+    if fk is None:
+        return None
+    labels = await datasette.expand_foreign_keys(database, table, column, [value])
+    label = labels.get((column, value))
+    url = datasette.urls.row(database, fk["other_table"], tilde_encode(str(value)))
+    shown = f'<a href="{escape(url)}">{escape(label if label is not None else value)}</a>'
+    if label is not None and str(label) != str(value):
+        shown += f"&nbsp;<em>{escape(value)}</em>"
+    return Markup(shown)
 
 
 @hookimpl
@@ -143,6 +167,27 @@ ZH_OPERATORS = {
     "array contains": "数组包含", "array does not contain": "数组不包含", "date": "日期为", "is null": "为空值",
     "is not null": "不为空值", "is blank": "为空", "is not blank": "不为空",
 }
+
+
+#: Datasette's words for what is not there or not allowed, in Chinese (an error page's detail).
+ZH_ERRORS = {
+    "Table not found": "没有这个表或查询", "Database not found": "没有这个数据库", "Record not found": "没有这条记录",
+    "Row not found": "没有这条记录", "No data": "没有数据", "404": "没有这个页面", "Permission denied": "无权访问",
+    "Database is immutable": "数据库只读，不能修改", "Database download is forbidden": "不提供数据库文件下载",
+    "You do not have permission to view this table": "无权查看这个表",
+    "You do not have permission to view this query": "无权查看这个查询",
+    "You do not have permission to view this database": "无权查看这个数据库",
+}
+
+
+def zh_error(message: Any) -> str | Markup:
+    """An error's detail in Chinese where Datasette's words are known ("Table not found" -> 没有这个表
+    或查询（Table not found）), else as Datasette words it."""
+    if isinstance(message, Markup):  # Datasette's own HTML (a query cut off, with its links)
+        return message
+    text = str(message or "")
+    zh = ZH_ERRORS.get(text.strip())
+    return f"{zh}（{text.strip()}）" if zh else text
 
 
 def zh_operator(display: str) -> str:
@@ -253,6 +298,7 @@ def prepare_jinja2_environment(env, datasette):
     env.filters["value_label"] = value_label
     env.filters["labelled_description"] = labelled_description
     env.filters["zh_operator"] = zh_operator
+    env.filters["zh_error"] = zh_error
     env.filters["table_rows"] = table_rows
     env.globals["include_sync"] = include_sync
 
@@ -291,6 +337,13 @@ def asgi_wrapper(datasette):
                     headers = dict((k.lower(), v) for k, v in message.get("headers", []))
                     ctype = headers.get(b"content-type", b"").decode("latin-1")
                     if path.startswith(PACKAGE_PREFIX):  # the package's files, as they are, for any site
+                        if message.get("status") in PACKAGE_ERRORS:  # Datasette's English plain text
+                            body = PACKAGE_ERRORS[message["status"]].encode()
+                            state.update(mode="replaced", body=body)
+                            headers = [(b"content-type", b"text/plain; charset=utf-8"),
+                                       (b"content-length", str(len(body)).encode())]
+                            await send(dict(message, headers=_package_file_headers(headers, None)))
+                            return
                         charset = package_charsets(datasette).get(path)
                         await send(dict(message, headers=_package_file_headers(message.get("headers", []), charset)))
                         return
@@ -304,6 +357,10 @@ def asgi_wrapper(datasette):
                     await send(message)
                     return
                 if message["type"] == "http.response.body":
+                    if state.get("mode") == "replaced":
+                        if "body" in state:
+                            await send({"type": "http.response.body", "body": state.pop("body")})
+                        return
                     if state.get("mode") == "json":
                         state["chunks"].append(message.get("body", b""))
                         if message.get("more_body"):
