@@ -351,8 +351,18 @@ def test_one_changed_figure_is_caught_by_its_rule(pkg, baseline, rule_id, resour
 
 def test_every_rule_has_a_failing_case():
     _load_rule_modules()
-    covered = {c[0] for c in CASES} | {"narrative.repeat"}  # narrative.repeat: see its own tests
+    covered = {c[0] for c in CASES} | {"narrative.repeat", "reports.duplicate"}  # see their own tests
     assert set(REGISTRY) <= covered, set(REGISTRY) - covered
+
+
+def test_a_second_report_of_a_department_and_year_is_an_error(pkg):
+    """The same department, year and kind twice (a package assembled by hand; the import refuses
+    it): every comparison would count it twice."""
+    mutate(pkg, "reports", {"report_id": TABLES}, "department_id", "zhuzhou-lusong-kjgxj")
+    hits = [f for f in findings_of(pkg) if f.rule_id == "reports.duplicate"]
+    assert [(f.severity, f.report_id, f.row_ref, f.fields) for f in hits] == [
+        (ERROR, SEED, f"report_id={SEED}", "department_id, year, kind")]
+    assert hits[0].message_zh.startswith(f"zhuzhou-lusong-kjgxj 2020 年度决算已有报告 {TABLES}，本报告是第二份")
 
 
 # --- families with more than one outcome ---------------------------------------------------------
