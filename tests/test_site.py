@@ -705,6 +705,13 @@ async def test_search_names_each_source_in_chinese(ds):
     rows = await get_json(ds, f"/{DB}/search.json?_shape=array&q=行政运行")
     assert {r["类别"] for r in rows} >= {"决算表", "科目"}
     assert all(r["类别"] for r in rows)
+    # The page shows citizens the Chinese columns; the codes (来源 amounts, report_id, 位置) stay in
+    # the JSON and CSV (hidden_columns in metadata.yml).
+    soup = soup_of(await ds.client.get(f"/{DB}/search?q=行政运行"))
+    assert [th.get_text() for th in soup.select("table.rows-and-columns th")] == ["类别", "标题", "内容", "报告", "查看"]
+    assert len(soup.select("table.rows-and-columns tbody tr")) == len(rows)
+    assert all(len(tr.select("td")) == 5 for tr in soup.select("table.rows-and-columns tbody tr"))
+    assert {"来源", "report_id", "位置"} <= set(rows[0])
 
 
 async def test_filter_description_is_chinese(ds):

@@ -32,6 +32,7 @@ _TABLE_KEYS: dict[str, tuple[type, ...]] = {
 #: A named query's keys (given as a mapping) and the kind each must be.
 _QUERY_KEYS: dict[str, tuple[type, ...]] = {
     "sql": (str,), "params": (list,), "hide_sql": (bool,), "write": (bool,), "fragment": (str,),
+    "hidden_columns": (list,),  # opendata's: columns of its JSON and CSV its page does not show
     "on_success_message": (str,), "on_success_redirect": (str,), "on_error_message": (str,),
     "on_error_redirect": (str,),
 }
