@@ -614,3 +614,20 @@ def test_import_keeps_the_line_ends_and_byte_order_mark_of_each_file(package, bo
         old_lines = set(content[len(bom):].split(terminator))
         assert old_lines <= set(after[name][len(bom):].split(terminator)), name
     check_schema(load_package(package))
+
+
+def test_a_budget_lists_its_units_and_no_final_accounts_tables(package, tmp_path):
+    """A tester's 部门预算: its report_tables rows named the 部门决算 template's tables (第二部分 部门决算表),
+    and 纳入…编制范围的单位为：…本级 was not recorded."""
+    from test_narrative import BUDGET
+
+    src = tmp_path / "budget.txt"
+    src.write_text(BUDGET.replace("三、部门收支总体情况", "二、部门预算单位构成\n纳入2022年部门预算编制范围的单位为："
+                                  "株洲市芦淞区科技和工业信息化局本级。\n三、部门收支总体情况"), encoding="utf-8")
+    summary = import_report(src, package)
+    assert summary.report_id == "zhuzhou-lusong-kjgxj-2022-budget"
+    units = [r for r in _rows(package, "report_units") if r["report_id"] == summary.report_id]
+    assert [(u["kind"], u["name"]) for u in units] == [("预算单位", "株洲市芦淞区科技和工业信息化局本级")]
+    assert not [r for r in _rows(package, "report_tables") if r["report_id"] == summary.report_id]
+    assert any("none listed for this 部门预算" in w for w in summary.warnings)
+    check_schema(load_package(package))

@@ -350,6 +350,10 @@ def import_report(source: Path, package_dir: Path, *, report_id: str | None = No
             "source_ref": "第二部分 部门决算表" + ("（来源文件未附此表）" if is_pdf else "（文本来源未含附表）"),
         })
     report_tables = [by_no[k] for k in sorted(by_no)]
+    if res.kind == "预算":
+        # report_tables lists the 部门决算 template's nine tables: a 部门预算's own tables are others.
+        report_tables = []
+        warnings.append("report_tables lists the 部门决算 template's nine tables: none listed for this 部门预算")
 
     _to_unit(amounts, unit)
 

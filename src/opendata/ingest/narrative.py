@@ -681,8 +681,11 @@ def _sentences(text: str) -> list[str]:
 
 
 def _units(res: NarrativeResult, body: str, ref: str, page: int | None, seen: set) -> None:
-    for kind, rx in (("内设机构", r"内设(?:机构|科室)[^：。]*?(?:包括|分别为)：([^。]+)"),
-                     ("决算单位", r"(?:决算单位构成|决算汇总公开单位构成)[^：。]*?包括：([^。]+)")):
+    """The 内设机构 a report lists, and the units its accounts cover: 决算单位 of a 部门决算,
+    预算单位 of a 部门预算 (纳入2022年部门预算编制范围的单位为：…)."""
+    covered = (("预算单位", r"(?:预算单位构成|编制范围的单位)[^：。]*?(?:包括|为|有)：([^。]+)") if res.kind == "预算"
+               else ("决算单位", r"(?:决算单位构成|决算汇总公开单位构成)[^：。]*?包括：([^。]+)"))
+    for kind, rx in (("内设机构", r"内设(?:机构|科室)[^：。]*?(?:包括|分别为)：([^。]+)"), covered):
         m = re.search(rx, body)
         if not m:
             continue
