@@ -817,3 +817,14 @@ async def test_a_default_facet_asked_for_is_shown_once(ds):
     # A page without default facets keeps what it asks for.
     data = (await ds.client.get("/opendata/rules.json?_facet=severity&_facet=severity")).json()
     assert list(data["facet_results"]) == ["severity"]
+
+
+def test_a_finding_on_two_rows_of_one_table_links_both(ds):
+    """narrative.repeat names two statements (statement_no=22 vs statement_no=21): the link opened
+    only the second."""
+    from opendata.site.cell_values import rows_links
+
+    html = rows_links(ds, DB, "statements", "r1", "statement_no=22 vs statement_no=21 topic=gpb.class.share")
+    link = BeautifulSoup(html, "html.parser").a
+    assert link["href"] == f"/{DB}/statements?report_id=r1&statement_no__in=22%2C21"
+    assert link.get_text() == "情况说明中的数字：序号 22、21"

@@ -60,12 +60,15 @@ def rows_links(datasette, database: str, resource: str, report_id: str | None, r
         name, _, rest = target.partition(" ")
         segments.append((name, rest))
     for name, text in segments:
-        pairs = [(k, v) for k, v in _PAIR.findall(text) if k != "topic"]
+        values: dict[str, list[str]] = {}
+        for k, v in _PAIR.findall(text):  # a key named twice (statement_no=22 vs statement_no=21): both rows
+            if k != "topic" and v not in values.setdefault(k, []):
+                values[k].append(v)
         params = {"report_id": report_id} if report_id else {}
-        params.update(pairs)
+        params.update((k, vs[0]) if len(vs) == 1 else (f"{k}__in", ",".join(vs)) for k, vs in values.items())
         url = datasette.urls.table(database, name) + "?" + urlencode(params)
         title, columns = table_words(datasette, database, name)
-        words = "，".join(f"{column_label(k, columns)} {v}" for k, v in pairs)
+        words = "，".join(f"{column_label(k, columns)} {'、'.join(vs)}" for k, vs in values.items())
         parts.append(f'<a href="{escape(url)}" title="{escape(name)}: {escape(text.strip())}">'
                      f'{escape(title)}：{escape(words)}</a>')
     if sources:
