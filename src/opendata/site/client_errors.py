@@ -2,11 +2,12 @@
 
 Datasette 0.65 answers some parameters it cannot use with a 500 and, for most, a traceback in the
 log: a ``_sort`` by a column the table does not have, a ``_through`` or ``_facet`` that is not the
-JSON it expects, a view's ``_next`` that is not a number, a NUL character in a filter, a filter's
-number too large for SQLite; and a row page whose address lacks a key's value is a 404. A developer
-reading the JSON API takes a 500 for a fault of the server, and anyone could fill the log. The
-site's exception handler is Datasette's own, given a ``BadRequest`` for those (the same page or
-JSON, status 400, nothing printed); every other exception goes to it as it is.
+JSON it expects, a NUL character in a filter, a filter's number too large for SQLite; and a row
+page whose address lacks a key's value is a 404 (a ``_next`` that is not a page token:
+``site/page_tokens.py``). A developer reading the JSON API takes a 500 for a fault of the server,
+and anyone could fill the log. The site's exception handler is Datasette's own, given a
+``BadRequest`` for those (the same page or JSON, status 400, nothing printed); every other
+exception goes to it as it is.
 """
 
 from __future__ import annotations
@@ -82,9 +83,6 @@ def client_error(request: Any, exception: BaseException) -> str | None:
     if (isinstance(exception, KeyError) and "database" in request.url_vars and "table" not in request.url_vars
             and not args.get("sql")):
         return "a database's page has no rows to give as CSV or as an array: ask a query (?sql=) or open a table"
-    if "_next" in args and (isinstance(exception, ValueError) and "invalid literal for int" in str(exception)
-                            or isinstance(exception, sqlite3.Error) and "datatype mismatch" in str(exception)):
-        return "_next: not a page token of this table or view"
     if isinstance(exception, OverflowError):  # a filter's value, as an integer SQLite cannot hold
         return "a number in the parameters is too large"
     return None

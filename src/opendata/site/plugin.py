@@ -14,7 +14,8 @@
   and the row count of a facet value's page read from the build's counts (``site/facets.py``).
 - A table page's rows written by one Python loop (the ``table_rows`` filter of ``_table.html``).
 - Errors (a 404, a query cut off) answered without Datasette's rich traceback of each (``quiet_errors``),
-  and parameters Datasette cannot use answered as the client's error, 400 (``site/client_errors.py``).
+  and parameters Datasette cannot use answered as the client's error, 400 (``site/client_errors.py``;
+  a malformed ``_next``: ``site/page_tokens.py``).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from markupsafe import Markup, escape
 from ..errors import OpenDataError
 from ..package import DESCRIPTOR, load_package
 from ..zh_search import fts_query
-from . import client_errors
+from . import client_errors, page_tokens
 from . import cell_values
 from .cell_values import cell_renderer, record_url, value_label
 from .column_labels import column_label, labelled_description
@@ -124,7 +125,16 @@ async def foreign_key_link(datasette: Any, database: str, table: str, column: st
 
 @hookimpl
 def filters_from_request(request, database, table, datasette):
-    """``?_zh=科技 行政``: rows of search_index containing every word (two characters are enough)."""
+    """``?_zh=科技 行政``: rows of search_index containing every word (two characters are enough);
+    a ``_next`` that is not a page token of the table refused first (``site/page_tokens.py``)."""
+    found = zh_filter(request, table)
+    if request.args.get("_next"):
+        return page_tokens.checked(datasette, request, database, table, found)
+    return found
+
+
+def zh_filter(request: Any, table: str) -> FilterArguments | None:
+    """The bigram search of search_index asked by ``_zh``; None on any other table, or without it."""
     query = request.args.get("_zh")
     if table != SEARCH_TABLE or not query:
         return None

@@ -1,0 +1,112 @@
+"""The JSON API's errors, as the README promises them: a ``_next`` that is not a page token refused
+(400) on tables as on views, while the tokens Datasette gives still page through every row once."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+import pytest
+
+from opendata.site.app import make_app
+
+METADATA = Path(__file__).resolve().parent.parent / "metadata.yml"
+DB = "opendata"
+
+
+@pytest.fixture
+def ds(site_db, site_package):
+    return make_app(site_db, metadata=METADATA, package_dir=site_package)
+
+
+def assert_json_error(response, status: int, message: str) -> dict:
+    """``response`` is the README's JSON error: ``ok`` false, ``error`` in plain text holding
+    ``message``, ``status`` the response's."""
+    assert response.status_code == status, (response.status_code, response.text[:300])
+    assert response.headers["content-type"].startswith("application/json")
+    data = response.json()
+    assert isinstance(data, dict) and data["ok"] is False and data["status"] == status, data
+    assert message in data["error"] and "<" not in data["error"], data["error"]
+    return data
+
+
+# --------------------------------------------------------------------------- _next on tables and views
+
+@pytest.mark.parametrize("path, params, detail", [
+    ("amounts", {"_next": "zzz"}, "a token of amounts is 5 values"),
+    ("amounts", {"_next": "a,b,c,d,e,f,g"}, "a token of amounts is 5 values"),
+    ("amounts", {"_next": "a,b,c,d"}, "a token of amounts is 5 values"),
+    ("findings", {"_next": "zzz"}, "a token of findings sorted by severity is 2 values"),  # metadata.yml's sort
+    ("findings", {"_next": "error,zzz"}, "the id of findings is a whole number"),
+    ("findings", {"_sort": "id", "_next": "5"}, "a token of findings sorted by id is 2 values"),
+    ("amounts", {"_sort": "amount", "_next": "zzz"}, "a token of amounts sorted by amount is 6 values"),
+    ("amounts", {"_sort_desc": "amount", "_next": "zzz"}, "a token of amounts sorted by amount is 6 values"),
+    ("amounts", {"_sort": "amount", "_next": "a,b,c,d,e"}, "a token of amounts sorted by amount is 6 values"),
+    ("_report_totals", {"_next": "x"}, "the rowid of _report_totals is a whole number"),  # no primary key
+    ("report_totals", {"_next": "-1"}, "report_totals is a view: its token is a row offset"),
+    ("report_totals", {"_next": "+1"}, "report_totals is a view: its token is a row offset"),
+])
+@pytest.mark.parametrize("shape", [None, "array"])
+async def test_a_next_that_is_not_a_page_token_is_refused(ds, capfd, path, params, detail, shape) -> None:
+    """Tables answered their first page again (200), or SQLite's 'near ")": syntax error'."""
+    await ds.invoke_startup()
+    query = {**params, **({"_shape": shape} if shape else {})}
+    r = await ds.client.get(f"/{DB}/{path}.json?" + urlencode(query))
+    error = assert_json_error(r, 400, "_next: not a page token of this table or view")["error"]
+    assert detail in error and "syntax error" not in error
+    page = await ds.client.get(f"/{DB}/{path}?" + urlencode(params))
+    assert page.status_code == 400 and detail in page.text and "Invalid SQL" not in page.text
+    out, err = capfd.readouterr()
+    assert "Traceback" not in out + err and "syntax error" not in out + err
+
+
+async def test_a_sort_datasette_cannot_use_is_said_before_the_token(ds) -> None:
+    r = await ds.client.get(f"/{DB}/amounts.json?_sort=nope&_next=zzz")
+    assert assert_json_error(r, 400, "Cannot sort table by nope")["error"] == "Cannot sort table by nope"
+
+
+async def _every_page(ds, path: str) -> tuple[list, int]:
+    """The rows of every page from ``path`` on, following ``next_url``; and how many pages."""
+    rows, pages, url = [], 0, path
+    while url:
+        parts = urlsplit(url)
+        r = await ds.client.get(f"{parts.path}?{parts.query}")
+        assert r.status_code == 200, (url, r.text[:300])
+        data = r.json()
+        rows += [tuple(row) for row in data["rows"]]
+        pages += 1
+        url = data["next_url"]
+    return rows, pages
+
+
+@pytest.mark.parametrize("table, params, size", [
+    ("amounts", {}, 7),  # five key columns
+    ("amounts", {"_sort": "amount"}, 7),  # ties: 283 rows, 100 amounts
+    ("amounts", {"_sort_desc": "amount"}, 7),
+    ("amounts", {"_sort_desc": "code"}, 7),  # nulls: $null tokens
+    ("amounts", {"_sort_desc": "item", "table_no": "5"}, 3),  # Chinese values, tilde-encoded in the token
+    ("findings", {}, 2),  # sorted by severity in metadata.yml
+    ("findings", {"_sort_desc": "id"}, 2),
+    ("_report_totals", {}, 1),  # no primary key: the rowid
+    ("report_totals", {}, 1),  # a view: an offset
+])
+async def test_datasettes_tokens_page_through_every_row_once(ds, table: str, params: dict, size: int) -> None:
+    rows, pages = await _every_page(ds, f"/{DB}/{table}.json?" + urlencode({**params, "_size": size}))
+    whole = (await ds.client.get(f"/{DB}/{table}.json?" + urlencode({**params, "_size": "max"}))).json()
+    assert pages > 1
+    assert len(rows) == whole["filtered_table_rows_count"] == len(whole["rows"])
+    assert Counter(rows) == Counter(tuple(row) for row in whole["rows"])
+
+
+#: Datasette 0.65 orders a sorted table's first page by the sort column alone, and the pages after
+#: it by the column then the primary key: rows of one value in another order on the first page come
+#: again on the second, or never (not a fault of the tokens; not fixed here).
+FIRST_PAGE_TIES = pytest.mark.xfail(strict=True, reason="Datasette 0.65: no primary key tie-break on a sorted first page")
+
+
+@pytest.mark.parametrize("params", [pytest.param({"_sort": "item"}, marks=FIRST_PAGE_TIES),
+                                    pytest.param({"_sort": "code", "table_no": "5"}, marks=FIRST_PAGE_TIES)])
+async def test_a_sorted_first_pages_ties_are_in_key_order(ds, params: dict) -> None:
+    rows, _ = await _every_page(ds, f"/{DB}/amounts.json?" + urlencode({**params, "_size": 3}))
+    assert len(rows) == len(set(rows))
