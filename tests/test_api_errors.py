@@ -1,5 +1,6 @@
-"""The JSON API's errors, as the README promises them: a ``_next`` that is not a page token refused
-(400) on tables as on views, while the tokens Datasette gives still page through every row once."""
+"""The JSON API's errors, as the README promises them: ``{"ok": false, "error": ..., "status": ...}``
+in plain text, whatever the ``_shape``; a ``_next`` that is not a page token refused (400) on
+tables as on views, while the tokens Datasette gives still page through every row once."""
 
 from __future__ import annotations
 
@@ -13,11 +14,19 @@ from opendata.site.app import make_app
 
 METADATA = Path(__file__).resolve().parent.parent / "metadata.yml"
 DB = "opendata"
+#: A query SQLite runs until the time limit cuts it off.
+ENDLESS = "with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c"
 
 
 @pytest.fixture
 def ds(site_db, site_package):
     return make_app(site_db, metadata=METADATA, package_dir=site_package)
+
+
+@pytest.fixture
+def quick_ds(site_db, site_package):
+    """The site with a short time limit: a query cut off in 0.2 s, not 1."""
+    return make_app(site_db, metadata=METADATA, package_dir=site_package, settings={"sql_time_limit_ms": 200})
 
 
 def assert_json_error(response, status: int, message: str) -> dict:
@@ -110,3 +119,59 @@ FIRST_PAGE_TIES = pytest.mark.xfail(strict=True, reason="Datasette 0.65: no prim
 async def test_a_sorted_first_pages_ties_are_in_key_order(ds, params: dict) -> None:
     rows, _ = await _every_page(ds, f"/{DB}/amounts.json?" + urlencode({**params, "_size": 3}))
     assert len(rows) == len(set(rows))
+
+
+# ------------------------------------------------------------------ every JSON error says ok, error, status
+
+@pytest.mark.parametrize("shape", [None, "array", "arrayfirst", "objects"])
+@pytest.mark.parametrize("sql, message", [
+    ("select 1; select 2", "You can only execute one statement at a time."),
+    ("select * from nosuch", "no such table: nosuch"),
+    ("select nosuch from amounts", "no such column: nosuch"),
+])
+async def test_a_querys_sql_error_has_a_status(ds, sql: str, message: str, shape: str | None) -> None:
+    """Datasette's query page gave ``ok`` and ``error`` without ``status``."""
+    params = {"sql": sql, **({"_shape": shape} if shape else {})}
+    data = assert_json_error(await ds.client.get(f"/{DB}.json?" + urlencode(params)), 400, message)
+    assert data["error"] == message and data["query"]["sql"] == sql and data["rows"] == []
+
+
+@pytest.mark.parametrize("shape", [None, "array"])
+async def test_a_timed_out_query_says_so_in_plain_text(quick_ds, shape: str | None) -> None:
+    """Datasette's JSON gave its error page's HTML: a link, the SQL in a textarea, a <script>."""
+    shaped = {"_shape": shape} if shape else {}
+    r = await quick_ds.client.get(f"/{DB}.json?" + urlencode({"sql": ENDLESS, **shaped}))
+    assert assert_json_error(r, 400, "")["error"] == "查询超时（SQL query took too long: over the 200 ms limit）"
+    r = await quick_ds.client.get(f"/{DB}.json?" + urlencode({"sql": ENDLESS, "_timelimit": "50", **shaped}))
+    assert r.json()["error"] == "查询超时（SQL query took too long: over the 50 ms limit）"
+    page = await quick_ds.client.get(f"/{DB}?" + urlencode({"sql": ENDLESS}))  # the page keeps Datasette's words
+    assert page.status_code == 400 and "SQL query took too long" in page.text and "sql_time_limit_ms</a>" in page.text
+
+
+async def test_the_shipped_time_limit_is_the_one_said(ds) -> None:
+    r = await ds.client.get(f"/{DB}.json?" + urlencode({"sql": ENDLESS}))
+    assert assert_json_error(r, 400, "")["error"] == "查询超时（SQL query took too long: over the 1,000 ms limit）"
+
+
+@pytest.mark.parametrize("path, message", [
+    (f"/{DB}.json?sql=select+1&_shape=object", "_shape=object is only available on tables"),
+    (f"/{DB}/compare_totals.json?_shape=object", "_shape=object is only available on tables"),
+    (f"/{DB}/report_totals.json?_shape=object", "_shape=object not available for tables with no primary keys"),
+])
+async def test_shape_object_where_it_cannot_be_given_is_a_400(ds, path: str, message: str) -> None:
+    """Datasette answered ``{"ok": false, "error": ...}`` with status 200 and no ``status``."""
+    assert_json_error(await ds.client.get(path), 400, message)
+    assert (await ds.client.get(f"/{DB}/reports.json?_shape=object")).status_code == 200
+
+
+@pytest.mark.parametrize("path, status", [
+    (f"/{DB}/nosuch.json", 404),
+    (f"/{DB}/nosuch.json?_shape=array", 404),
+    (f"/{DB}/amounts.json?_sort=nope&_shape=array", 400),
+    (f"/{DB}/amounts.json?_shape=nope", 400),
+    (f"/{DB}/amounts.json?_next=zzz&_shape=array", 400),
+    (f"/{DB}.json?sql=delete+from+amounts&_shape=array", 400),
+    (f"/{DB}/compare_totals.json?_shape=array&_timelimit=x", 400),
+])
+async def test_every_json_error_has_ok_error_and_status(ds, path: str, status: int) -> None:
+    assert_json_error(await ds.client.get(path), status, "")

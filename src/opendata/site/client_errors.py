@@ -7,7 +7,8 @@ page whose address lacks a key's value is a 404 (a ``_next`` that is not a page 
 ``site/page_tokens.py``). A developer reading the JSON API takes a 500 for a fault of the server,
 and anyone could fill the log. The site's exception handler is Datasette's own, given a
 ``BadRequest`` for those (the same page or JSON, status 400, nothing printed); every other
-exception goes to it as it is.
+exception goes to it as it is, but for a query cut off at the time limit, whose JSON says so in
+plain text (Datasette's message is HTML for its page, with a script).
 """
 
 from __future__ import annotations
@@ -94,7 +95,25 @@ def handle_exception(datasette: Any, request: Any, exception: BaseException) -> 
     if request is not None and missing_row(request, exception):
         exception = NotFound("Record not found: a row's address has one value for each column of the primary key")
     message = client_error(request, exception) if request is not None else None
+    if request is not None and is_time_out(exception) and request.path.endswith(".json"):
+        exception = DatasetteError(time_out_message(datasette, request), title=exception.title, status=exception.status)
     return datasette_errors.handle_exception(datasette, request, BadRequest(message) if message else exception)
+
+
+def is_time_out(exception: BaseException) -> bool:
+    """Datasette's error for a query cut off at the time limit (its message HTML for its page)."""
+    return isinstance(exception, DatasetteError) and exception.title == "SQL Interrupted"
+
+
+def time_out_message(datasette: Any, request: Any) -> str:
+    """A query cut off, said in plain text for the JSON API with the limit it passed (the site's
+    ``sql_time_limit_ms``, or the request's lower ``_timelimit``); Datasette's message is its error
+    page's HTML: a link, the SQL in a textarea, a script."""
+    limit = datasette.setting("sql_time_limit_ms")
+    asked = request.args.get("_timelimit", "")
+    if asked.isdecimal() and 0 < int(asked) < limit:
+        limit = int(asked)
+    return f"查询超时（SQL query took too long: over the {limit:,} ms limit）"
 
 
 def install() -> None:

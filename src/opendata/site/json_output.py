@@ -107,9 +107,38 @@ fast_json_lines_renderer = rebound(renderer.json_renderer, CustomJSONEncoder=Fas
 JSON_STATE = "opendata.json"
 
 
+#: The status of a query's error (SQL SQLite cannot run, a result past a limit): Datasette's.
+QUERY_ERROR_STATUS = 400
+
+
+def shape_error(args: Any, data: dict) -> str | None:
+    """Why ``_shape=object`` cannot be given for ``data`` (Datasette's words); None when it can, or
+    was not asked. Datasette answered it as ``{"ok": false, "error": ...}``, status 200."""
+    if args.get("_shape") != "object" or data.get("error"):
+        return None
+    if "primary_keys" not in data:
+        return "_shape=object is only available on tables"
+    return None if data["primary_keys"] else "_shape=object not available for tables with no primary keys"
+
+
+def error_json(message: str, status: int = QUERY_ERROR_STATUS) -> dict[str, Any]:
+    """An error as Datasette's exception handler writes it in JSON (``ok``, ``error``, ``status``,
+    ``title``), as a renderer's dict: its ``status_code`` is kept (a query's page sets 200 on a
+    ``Response`` the renderer gives)."""
+    body = {"ok": False, "error": message, "status": status, "title": None}
+    return {"body": FastJSONBytesEncoder().encode(body), "status_code": status,
+            "content_type": "application/json; charset=utf-8"}
+
+
 def render_json(args: Any, data: dict, view_name: str, request: Any = None) -> Any:
     """The ``json`` output renderer of the site: Datasette's, writing UTF-8. Its ``_nl=on`` lines
-    (text/plain) say their charset, now that they hold more than ASCII."""
+    (text/plain) say their charset, now that they hold more than ASCII. A query's error says its
+    ``status`` as every other error's JSON does (Datasette's gives ``ok`` and ``error`` only), and
+    ``_shape=object`` where it cannot be given is a 400 (``shape_error``)."""
+    if data.get("ok") is False and data.get("error") and "status" not in data:
+        data = {"ok": False, "error": data["error"], "status": QUERY_ERROR_STATUS, **data}
+    elif problem := shape_error(args, data):
+        return _marked(error_json(problem), request)
     try:
         infinities = value_as_boolean(args.get("_json_infinity", "0"))
     except ValueAsBooleanError:  # Datasette's renderer says so
@@ -121,6 +150,11 @@ def render_json(args: Any, data: dict, view_name: str, request: Any = None) -> A
     response = render(args, data, view_name)
     if getattr(response, "content_type", None) == "text/plain":
         response.content_type = "text/plain; charset=utf-8"
+    return _marked(response, request)
+
+
+def _marked(response: Any, request: Any) -> Any:
+    """``response``, marked for ``asgi_wrapper`` as written in UTF-8 (``JSON_STATE``)."""
     state = request.scope.get(JSON_STATE) if request is not None else None
     if state is not None:
         state["utf8"] = True
