@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -119,6 +120,17 @@ def test_serve_outside_the_checkout_uses_the_sites_metadata(runner, site_db, tmp
     result = runner.invoke(cli, ["serve", str(site_db)])
     assert result.exit_code == 0 and started["metadata"] is None
     assert "Warning: no metadata.yml here nor in the opendata checkout" in result.output
+    # A package that is not the one the database was built from: said (the site offers it as its).
+    other = tmp_path / "other"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "datapackage", other)
+    reports = other / "data" / "reports.csv"
+    reports.write_text("\n".join(reports.read_text(encoding="utf-8").splitlines()[:2]) + "\n", encoding="utf-8")
+    result = runner.invoke(cli, ["serve", str(site_db), "--package", str(other)])
+    assert result.exit_code == 0 and started["package_dir"] == str(other)
+    assert f"Warning: {other} holds 1 reports, {site_db} 2 (1 in one only): it is not the package" in " ".join(
+        result.output.split())
+    assert "package the database was built from" not in runner.invoke(
+        cli, ["serve", str(site_db), "--package", str(Path(__file__).resolve().parents[1] / "datapackage")]).output
     # One named that is not there is an error, not skipped.
     result = runner.invoke(cli, ["serve", str(site_db), "--metadata", "absent.yml"])
     assert result.exit_code == 2 and "absent.yml" in result.output and "does not exist" in result.output

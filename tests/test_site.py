@@ -828,3 +828,42 @@ def test_a_finding_on_two_rows_of_one_table_links_both(ds):
     link = BeautifulSoup(html, "html.parser").a
     assert link["href"] == f"/{DB}/statements?report_id=r1&statement_no__in=22%2C21"
     assert link.get_text() == "情况说明中的数字：序号 22、21"
+
+
+async def test_a_database_of_any_file_name_is_the_site(site_db, site_package, tmp_path):
+    """A tester served a build written to corpus.db: it was served as /corpus, which metadata.yml
+    does not describe (no named queries, so no landing page charts; English headers)."""
+    import shutil
+
+    corpus = tmp_path / "corpus.db"
+    shutil.copy(site_db, corpus)
+    shutil.copy(site_db.with_suffix(".inspect.json"), corpus.with_suffix(".inspect.json"))
+    other = make_app(corpus, metadata=METADATA, package_dir=site_package)
+    assert [d for d in other.databases if not d.startswith("_")] == [DB]
+    overview = (await other.client.get(f"/{DB}/report_overview.json?_shape=array&report_id=shanghai-putuo-czj-2024-final")).json()
+    assert [r["部门"] for r in overview] == ["上海市普陀区财政局"]
+    tables = {t["name"]: t for t in (await other.client.get(f"/{DB}.json")).json()["tables"]}
+    assert tables["amounts"]["count"] == 283 and tables["_facet_counts"]["hidden"] is True
+    assert (await other.client.get("/corpus.json")).status_code == 404
+
+
+@pytest.mark.parametrize("path", [
+    "/findings.json?_labels=on&_col=rule_id&_size=2",  # sorted by severity in metadata.yml
+    "/findings?_col=rule_id&_size=2",
+    "/findings?_nocol=severity&_size=2",
+    "/reports.json?_labels=on&_col=department_id&_size=1",
+    "/amounts.json?_labels=on&_col=amount&_sort=line_no&_size=2",
+    "/amounts?_col=amount&_sort_desc=amount&_size=2",
+])
+async def test_a_sorted_page_without_its_sort_column_is_answered(ds, path):
+    """Datasette 0.65 answered 500 (KeyError) for a sorted page that did not show its sort column
+    (a tester, from the README's _labels and _col; the column menu's "hide" did it too): the sort
+    column is kept among the page's columns, and its next page still follows."""
+    r = await ds.client.get(f"/{DB}{path}")
+    assert r.status_code == 200, r.text[:300]
+    if ".json" in path:
+        data = r.json()
+        sort = {"findings": "severity", "reports": "year", "amounts": "line_no"}[path.split(".")[0].strip("/")]
+        assert sort in data["columns"] and data["next_url"]
+        following = urlsplit(data["next_url"])
+        assert (await ds.client.get(f"{following.path}?{following.query}")).status_code == 200

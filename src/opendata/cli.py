@@ -104,7 +104,8 @@ def build(package: str, output: str, jobs: int | None) -> None:
 @_library_errors
 def serve(db: str, host: str, port: int, metadata: str | None, package_dir: str, workers: int | None) -> None:
     """Serve DB with Datasette (read-only, immutable, CORS on) on http://HOST:PORT."""
-    from .site.app import check_database, default_metadata, default_workers, serve as serve_database
+    from .site.app import check_database, default_metadata, default_workers, package_mismatch
+    from .site.app import serve as serve_database
 
     if not Path(db).is_file():
         raise FileNotFoundError(f"{db}: no such database (run `opendata build` first)")
@@ -115,6 +116,8 @@ def serve(db: str, host: str, port: int, metadata: str | None, package_dir: str,
                    "titles, column descriptions, named queries and landing page charts (give one with --metadata)",
                    err=True)
     pkg = package_dir if Path(package_dir, "datapackage.json").is_file() else None
+    if pkg and (mismatch := package_mismatch(Path(db), Path(pkg))):
+        click.echo(f"Warning: {mismatch}", err=True)
     processes = default_workers() if workers is None else workers
     serve_database(db, host=host, port=port, metadata=meta, package_dir=pkg, workers=processes,
                    on_ready=lambda: click.echo(f"Serving {db} on http://{host}:{port}/ with {processes} "

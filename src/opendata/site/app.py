@@ -21,6 +21,8 @@ from .metadata_check import MetadataError, metadata_problems, query_problems, re
 from .sql_executor import PatientExecutor
 
 HERE = Path(__file__).resolve().parent
+#: The name the database is served by (its URLs /opendata/..., its part of metadata.yml).
+DATABASE_NAME = "opendata"
 
 #: The site's own scripts, styles and the vendored chart library, served by the instance itself.
 ASSETS = ("-/opendata", str(HERE / "static"))
@@ -49,6 +51,27 @@ def default_metadata(cwd: Path | None = None) -> Path | None:
         if candidate.is_file():
             return candidate
     return None
+
+
+def package_mismatch(db: Path, package_dir: Path) -> str | None:
+    """Why the data package at ``package_dir`` is not the one ``db`` was built from (the reports
+    each holds differ), or None: the site offers that package for download as the database's."""
+    from ..package import load_package, resource_rows
+
+    try:
+        held = {r["report_id"] for r in resource_rows(load_package(package_dir), "reports")}
+        conn = sqlite3.connect(f"file:{quote(str(db.resolve()))}?mode=ro", uri=True)
+        try:
+            built = {r for (r,) in conn.execute("select report_id from reports")}
+        finally:
+            conn.close()
+    except (OpenDataError, sqlite3.Error, KeyError, OSError):
+        return f"{package_dir}: cannot tell whether it is the package {db} was built from"
+    if held == built:
+        return None
+    return (f"{package_dir} holds {len(held):,} reports, {db} {len(built):,} ({len(held ^ built):,} in one only): "
+            "it is not the package the database was built from, yet the site offers it as the database's "
+            "(/datapackage/); give the right one with --package")
 
 
 def load_metadata(path: str | os.PathLike[str] | None) -> dict[str, Any]:
@@ -86,6 +109,8 @@ def make_app(db_path: str | os.PathLike[str], *, metadata: str | os.PathLike[str
         raise MetadataError(f"{where} has {len(problems)} part(s) Datasette cannot use", problems)
     inspect_file = db.with_suffix(".inspect.json")
     inspect_data = json.loads(inspect_file.read_text()) if inspect_file.exists() else None
+    if inspect_data and db.stem in inspect_data:  # the counts of the file, under the name it is served by
+        inspect_data = {DATABASE_NAME: inspect_data[db.stem]}
     static = [ASSETS]
     if package_dir:
         static.append(("datapackage", str(Path(package_dir).resolve())))
@@ -98,12 +123,23 @@ def make_app(db_path: str | os.PathLike[str], *, metadata: str | os.PathLike[str
         static_mounts=static,
         template_dir=str(HERE / "templates"),
     )
+    _serve_as(ds, db.stem, DATABASE_NAME)
     if problems := _named_query_problems(ds, meta):
         raise MetadataError(f"{where} has {len(problems)} part(s) Datasette cannot use", problems)
     if ds.executor is not None:  # num_sql_threads 0: every query on the event loop
         ds.executor.shutdown(wait=False)
         ds.executor = PatientExecutor(ds.setting("num_sql_threads"))
     return ds
+
+
+def _serve_as(ds: Datasette, name: str, served: str) -> None:
+    """The database Datasette named after its file (``name``) served as ``served``: metadata.yml,
+    the landing page and every address of the README are the ``opendata`` database's, whatever
+    the file is called (a build written to corpus.db lost its titles, named queries and charts)."""
+    if name != served and name in ds.databases:
+        database = ds.databases[name]
+        ds.remove_database(name)
+        ds.add_database(database, name=served)
 
 
 def _named_query_problems(ds: Datasette, meta: dict[str, Any]) -> list[str]:
