@@ -335,6 +335,9 @@ def asgi_wrapper(datasette):
             path = scope.get("path", "")
             if path.rstrip("/").split("/")[-1].split(".")[0] == SEARCH_TABLE and scope.get("query_string"):
                 scope = dict(scope, query_string=_search_to_zh(scope["query_string"]))
+            if b"col=" in scope.get("query_string", b""):  # _col, _nocol
+                scope = dict(scope, query_string=_sort_column_kept(scope["query_string"],
+                                                                   _table_meta(datasette, path)))
             if b"_facet" in scope.get("query_string", b""):
                 scope = dict(scope, query_string=_distinct_facets(scope["query_string"],
                                                                   _default_facets(datasette, path)))
@@ -452,17 +455,40 @@ def _distinct_facets(query_string: bytes, defaults: frozenset[str] = frozenset()
     return query_string if len(kept) == len(pairs) else urlencode(kept).encode("latin-1")
 
 
-def _default_facets(datasette: Any, path: str) -> frozenset[str]:
-    """The column facets metadata.yml gives the table of a table page's ``path`` (/db/table,
-    /db/table.json): none for any other page."""
+def _table_meta(datasette: Any, path: str) -> dict[str, Any]:
+    """metadata.yml's part for the table of a table page's ``path`` (/db/table, /db/table.json):
+    empty for any other page."""
     parts = path.split("/")
     if len(parts) != 3 or not parts[1] or not parts[2] or parts[1].startswith("-"):
-        return frozenset()
+        return {}
     table = parts[2]
     for suffix in (".json", ".csv"):
         table = table.removesuffix(suffix)
-    facets = datasette.table_metadata(parts[1].removesuffix(".json"), table).get("facets") or []
+    meta = datasette.table_metadata(parts[1].removesuffix(".json"), table)
+    return meta if isinstance(meta, dict) else {}
+
+
+def _default_facets(datasette: Any, path: str) -> frozenset[str]:
+    """The column facets metadata.yml gives the table of a table page's ``path``."""
+    facets = _table_meta(datasette, path).get("facets") or []
     return frozenset(f for f in facets if isinstance(f, str))
+
+
+def _sort_column_kept(query_string: bytes, meta: dict[str, Any]) -> bytes:
+    """The query string with the page's sort column among its ``_col`` columns, and not among its
+    ``_nocol`` ones: Datasette 0.65 reads the last row's sort value for the next page's link, and
+    answered 500 (KeyError) when a page sorted by a column did not show it (a tester's
+    ``findings.json?_labels=on&_col=rule_id``; the page's own "hide this column" menu did it too)."""
+    pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
+    args = dict(pairs)
+    sort = args.get("_sort") or args.get("_sort_desc") or meta.get("sort") or meta.get("sort_desc")
+    if not isinstance(sort, str) or not sort:
+        return query_string
+    cols = [v for k, v in pairs if k == "_col"]
+    kept = [(k, v) for k, v in pairs if not (k == "_nocol" and v == sort)]
+    if cols and sort not in cols:
+        kept.append(("_col", sort))
+    return query_string if kept == pairs else urlencode(kept).encode("latin-1")
 
 
 def _unescape_json(body: bytes) -> bytes:
