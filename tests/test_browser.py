@@ -95,6 +95,29 @@ def test_landing_page_draws_the_charts(page, server, seed_report, tmp_path):
     assert "305.62" in page.inner_text("table.rows-and-columns")
 
 
+def test_the_report_picker_holds_every_page_of_reports(page, server, seed_report):
+    """A national corpus has more reports than one page of JSON (1,000): the picker held the first
+    page only (a tester's 1,200 reports). Here the first page is cut to one report, its next_url
+    the real rest: the picker must hold both."""
+    import json
+
+    def first_page(route):
+        if "report_id=" in route.request.url:  # the next page: as the server answers it
+            return route.continue_()
+        real = json.loads(route.fetch().text())
+        if isinstance(real, list):  # a page as an array has no link to the next one
+            return route.fulfill(json=[r for r in real if r["report_id"] != seed_report])
+        putuo = [r for r in real["rows"] if r["report_id"] != seed_report]
+        route.fulfill(json={"rows": putuo, "next_url": route.request.url + "&report_id=" + seed_report})
+
+    page.route("**/opendata/reports.json?*", first_page)
+    page.goto(f"{server}/?report={seed_report}")
+    page.wait_for_selector("body[data-ready]", timeout=15000)
+    options = page.locator("#report-select option").all_inner_texts()
+    assert options == ["2024年度上海市普陀区财政局部门决算", "2020年度株洲市芦淞区科技和工业信息化局部门决算"]
+    assert page.input_value("#report-select") == seed_report
+
+
 def test_standard_table_link_from_landing(page, server, seed_report):
     page.goto(f"{server}/?report={seed_report}")
     page.wait_for_selector("body[data-ready]", timeout=15000)

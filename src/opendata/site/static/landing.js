@@ -30,6 +30,21 @@
       return r.json();
     });
   }
+  // Every row of a table, page after page (a page holds at most 1,000: a national corpus has more
+  // reports than that, and the picker held the first 1,000 only).
+  function allRows(path, params) {
+    var rows = [];
+    function from(url) {
+      return fetch(url).then(function (r) {
+        if (!r.ok) { throw new Error(path + ": HTTP " + r.status); }
+        return r.json();
+      }).then(function (d) {
+        rows = rows.concat(d.rows);
+        return d.next_url ? from(d.next_url) : rows;
+      });
+    }
+    return from(base + "/" + path + ".json?" + qs(Object.assign({_shape: "objects"}, params || {})));
+  }
   function page(path, params) { return base + "/" + path + (params ? "?" + qs(params) : ""); }
   function setLink(id, href) { document.getElementById(id).href = href; }
   function draw(id, config) {
@@ -242,7 +257,7 @@
     });
   }
 
-  api("reports", {_sort_desc: "year", _size: "max", _labels: "on"}).then(function (reports) {
+  allRows("reports", {_sort_desc: "year", _size: "max", _labels: "on"}).then(function (reports) {
     var select = document.getElementById("report-select");
     if (!reports.length) {
       select.innerHTML = "<option>暂无报告</option>";
