@@ -867,3 +867,20 @@ async def test_a_sorted_page_without_its_sort_column_is_answered(ds, path):
         assert sort in data["columns"] and data["next_url"]
         following = urlsplit(data["next_url"])
         assert (await ds.client.get(f"{following.path}?{following.query}")).status_code == 200
+
+
+@pytest.mark.parametrize("path, column, shown, codes", [
+    ("/report_tables?_facet=status", "status", {"已附", "空表", "未附"}, {"attached", "empty", "not_attached"}),
+    ("/amounts?_facet=source_kind", "source_kind", {"附表", "情况说明原文"}, {"table", "narrative"}),
+    ("/statements?_facet=kind", "kind", {"金额", "增减额", "占比"}, {"amount", "change", "share"}),
+])
+async def test_coded_values_are_shown_in_chinese(ds, path, column, shown, codes):
+    """A tester saw attached/not_attached, table/narrative, amount/change... in cells and facets;
+    the JSON keeps the codes."""
+    soup = soup_of(await ds.client.get(f"/{DB}{path}"))
+    cells = {td.get_text() for td in soup.select(f"td.col-{column}")}
+    facet = {a.get_text() for a in soup.select(f"#facet-{column} li a")}
+    assert cells & shown and not cells & codes
+    assert shown <= facet and not facet & codes
+    data = await get_json(ds, f"/{DB}{path.split('?')[0]}.json?_shape=array&_size=max")
+    assert codes <= {r[column] for r in data}

@@ -164,6 +164,29 @@ def _row_ref(value: Any, row: Any, database: str, datasette: Any) -> Markup | No
 
 #: A finding's (or a rule's) severity, in Chinese.
 SEVERITY_ZH = {"error": "错误", "warning": "提示"}
+_CERTAINTY_ZH = {"stated": "表中印有", "high": "由名称推定（高）", "medium": "由名称推定（中）"}
+#: Columns whose values are codes (the data's and the API's), shown to citizens in Chinese, as
+#: metadata.yml's column descriptions say them (the code stays in the cell's tooltip and the URLs).
+CODED_VALUES: dict[tuple[str, str], dict[str, str]] = {
+    ("report_tables", "status"): {"attached": "已附", "empty": "空表", "not_attached": "未附"},
+    ("amounts", "source_kind"): {"table": "附表", "narrative": "情况说明原文"},
+    ("amounts", "code_certainty"): _CERTAINTY_ZH,
+    ("classification", "certainty"): _CERTAINTY_ZH,
+    ("statements", "kind"): {"amount": "金额", "share": "占比", "change": "增减额", "growth_rate": "增减率",
+                             "execution_rate": "预算完成率", "count": "数量", "target": "目标", "result": "结果"},
+    ("search_index", "kind"): {"amounts": "决算表行", "statements": "情况说明", "projects": "项目",
+                               "report_units": "机构", "classification": "科目"},
+}
+
+
+def _coded(table: str, column: str) -> Renderer:
+    names = CODED_VALUES[(table, column)]
+
+    def show(value: Any, row: Any, database: str, datasette: Any) -> Markup | None:
+        if not isinstance(value, str) or value not in names:
+            return None
+        return Markup(f'<span title="{escape(value)}">{escape(names[value])}</span>')
+    return show
 
 
 def _severity(value: Any, row: Any, database: str, datasette: Any) -> Markup | None:
@@ -195,9 +218,12 @@ def _fields(value: Any, row: Any, database: str, datasette: Any) -> Markup | Non
 
 
 def value_label(value: Any, table: str | None, column: str | None) -> Any:
-    """A facet value as a page shows it: a severity in Chinese (错误, 提示), anything else as it is."""
+    """A facet value as a page shows it: a severity or a coded value in Chinese (错误, 已附, 附表...),
+    anything else as it is."""
     if column == "severity" and table in ("findings", "rules") and isinstance(value, str):
         return SEVERITY_ZH.get(value, value)
+    if isinstance(value, str) and (table, column) in CODED_VALUES:
+        return CODED_VALUES[(table, column)].get(value, value)
     return value
 
 
@@ -213,6 +239,8 @@ def cell_renderer(table: str, column: str) -> Renderer | None:
         return _resource
     if table == "findings" and column == "fields":
         return _fields
+    if (table, column) in CODED_VALUES:
+        return _coded(table, column)
     if column == RECORD_COLUMN:
         return _record_link
     if table == "findings" and column in FINDING_FIGURES:

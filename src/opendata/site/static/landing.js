@@ -109,7 +109,7 @@
 
   function byClass(rows, reportId) {
     setLink("link-class", page("by_class", {report_id: reportId}));
-    if (!rows.length) { return empty("chart-class", "本报告未公开按科目的支出。"); }
+    if (!rows.length) { return empty("chart-class", "本报告没有列出各“类”的支出合计（各“项”见 决算表数据）。"); }
     clearEmpty("chart-class");
     draw("chart-class", {
       type: "bar",
