@@ -77,6 +77,10 @@ def test_warnings_only_exit_0_and_strict_exit_1(runner, warnings_only):
     assert "0 errors, 1 warnings" in result.output and result.output.strip().splitlines()[-1].startswith("VALID")
     strict = runner.invoke(cli, ["validate", str(warnings_only), "--strict"])
     assert strict.exit_code == 1
+    # The verdict says what the exit status says (a tester saw VALID and exit 1).
+    assert strict.output.strip().splitlines()[-1].startswith("INVALID") and "(--strict: warnings fail)" in strict.output
+    as_json = runner.invoke(cli, ["validate", str(warnings_only), "--strict", "--json"])
+    assert as_json.exit_code == 1 and json.loads(as_json.output)["valid"] is False
 
 
 def test_unusable_input_exits_2(runner, tmp_path):

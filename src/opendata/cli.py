@@ -62,9 +62,9 @@ def validate(package: str, as_json: bool, strict: bool, jobs: int | None) -> Non
 
     result = validate_package(package, jobs=jobs)
     if as_json:
-        click.echo(json.dumps(validation_json(result), ensure_ascii=False, indent=2))
+        click.echo(json.dumps(validation_json(result, strict), ensure_ascii=False, indent=2))
     else:
-        click.echo(format_validation(result))
+        click.echo(format_validation(result, strict))
     sys.exit(result.exit_code(strict))
 
 

@@ -77,7 +77,7 @@ def format_finding(f: Finding) -> list[str]:
     return lines
 
 
-def format_validation(result: ValidationResult) -> str:
+def format_validation(result: ValidationResult, strict: bool = False) -> str:
     """Schema problems, one block per finding, a count per rule, then a one-line verdict."""
     lines: list[str] = []
     if result.schema_problems:
@@ -95,17 +95,18 @@ def format_validation(result: ValidationResult) -> str:
         lines.append("Findings by rule:")
         for (rule_id, severity), n in sorted(counts.items()):
             lines.append(f"  {rule_id:32} {severity:8} {n}")
-    verdict = "INVALID" if result.exit_code() else "VALID"
+    verdict = "INVALID" if result.exit_code(strict) else "VALID"
+    why = " (--strict: warnings fail)" if strict and result.warnings and not result.exit_code() else ""
     lines.append(f"{verdict}: {result.package}: {len(result.schema_problems)} schema problems, "
-                 f"{len(result.errors)} errors, {len(result.warnings)} warnings")
+                 f"{len(result.errors)} errors, {len(result.warnings)} warnings{why}")
     return "\n".join(lines)
 
 
-def validation_json(result: ValidationResult) -> dict[str, Any]:
+def validation_json(result: ValidationResult, strict: bool = False) -> dict[str, Any]:
     """The same result as a JSON-ready dict."""
     return {
         "package": result.package,
-        "valid": result.exit_code() == 0,
+        "valid": result.exit_code(strict) == 0,
         "schema_problems": result.schema_problems,
         "errors": len(result.errors),
         "warnings": len(result.warnings),
