@@ -554,8 +554,7 @@ def _replace_report_lines(package_dir: Path, resource: Resource, report_id: str,
     """Stream the resource's CSV into a new one without the rows of ``report_id``, the new rows
     before the first row of a later report (the file's report order kept: the same file a stable
     sort by report_id gives when the file was in report order), staged in ``stage``, in the file's
-    declared encoding. False, with nothing written, when the file is not a plain CSV whose header is
-    the schema's fields."""
+    declared encoding. False, with nothing written, when opendata's readers do not read the file."""
     if not _supported(resource):
         return False
     names = [f.name for f in resource.schema.fields]
@@ -563,14 +562,11 @@ def _replace_report_lines(package_dir: Path, resource: Resource, report_id: str,
     at = names.index("report_id")
     lines = [[_format(r.get(n)) for n in names] for r in new_rows]
     terminator, encoding = file_style(path, resource)
-    fd, tmp = stage.new_file(path)
+    fd, _tmp = stage.new_file(path)
     with open(path, encoding=python_encoding(resource.encoding), newline="") as src, \
             os.fdopen(fd, "w", encoding=encoding, newline="") as dst:
         reader = csv.reader(src, dialect=csv_dialect(resource))
-        if next(reader, None) != names:
-            dst.close()
-            stage.forget(tmp)
-            return False
+        next(reader, None)  # the header, the schema's fields (``_replace_in_resource`` checked it)
         writer = row_writer(dst, resource, terminator)
         writer.writerow(names)
         for cells in reader:

@@ -176,6 +176,8 @@ CODED_VALUES: dict[tuple[str, str], dict[str, str]] = {
                              "execution_rate": "预算完成率", "count": "数量", "target": "目标", "result": "结果"},
     ("search_index", "kind"): {"amounts": "决算表行", "statements": "情况说明", "projects": "项目",
                                "report_units": "机构", "classification": "科目"},
+    ("findings", "severity"): SEVERITY_ZH,
+    ("rules", "severity"): SEVERITY_ZH,
 }
 
 
@@ -218,10 +220,8 @@ def _fields(value: Any, row: Any, database: str, datasette: Any) -> Markup | Non
 
 
 def value_label(value: Any, table: str | None, column: str | None) -> Any:
-    """A facet value as a page shows it: a severity or a coded value in Chinese (错误, 已附, 附表...),
-    anything else as it is."""
-    if column == "severity" and table in ("findings", "rules") and isinstance(value, str):
-        return SEVERITY_ZH.get(value, value)
+    """A facet value as a page shows it: a coded value in Chinese (错误, 已附, 附表...), anything
+    else as it is."""
     if isinstance(value, str) and (table, column) in CODED_VALUES:
         return CODED_VALUES[(table, column)].get(value, value)
     return value

@@ -29,10 +29,11 @@ def _whole_number(text: str) -> bool:
     return bool(_DIGITS.fullmatch(text)) and int(text) <= MAX_OFFSET
 
 
-def sort_column(request: Any, table_metadata: dict[str, Any]) -> str | None:
-    """The column a table page is sorted by, as Datasette chooses it: ``_sort`` or ``_sort_desc``,
-    else the table's ``sort`` or ``sort_desc`` in metadata.yml; None when the page is in key order."""
-    sort, sort_desc = request.args.get("_sort"), request.args.get("_sort_desc")
+def sort_column(args: Any, table_metadata: dict[str, Any]) -> str | None:
+    """The column a table page is sorted by, as Datasette chooses it from the request's ``args``:
+    ``_sort`` or ``_sort_desc``, else the table's ``sort`` or ``sort_desc`` in metadata.yml; None
+    when the page is in key order."""
+    sort, sort_desc = args.get("_sort"), args.get("_sort_desc")
     if not sort and not sort_desc:
         sort, sort_desc = table_metadata.get("sort"), table_metadata.get("sort_desc")
     return sort or sort_desc or None
@@ -61,7 +62,7 @@ async def token_problem(datasette: Any, request: Any, database: str, table: str)
     if await db.get_view_definition(table):
         return None if _whole_number(token) else f"{MESSAGE} ({table} is a view: its token is a row offset, a whole number)"
     pks = await db.primary_keys(table)
-    sort = sort_column(request, datasette.table_metadata(database, table))
+    sort = sort_column(request.args, datasette.table_metadata(database, table))
     if sort and sort not in await db.table_columns(table) and (pks or sort != "rowid"):
         return None  # Datasette says "Cannot sort table by ..." first
     values = token.split(",")

@@ -38,8 +38,7 @@ from markupsafe import Markup, escape
 from ..errors import OpenDataError
 from ..package import DESCRIPTOR, load_package
 from ..zh_search import fts_query
-from . import client_errors, page_tokens
-from . import cell_values
+from . import cell_values, client_errors, page_tokens
 from .cell_values import cell_renderer, record_url, value_label
 from .column_labels import column_label, labelled_description
 from .facets import CachedColumnFacet, is_facet_parameter, stored_counts
@@ -464,7 +463,7 @@ def _table_meta(datasette: Any, path: str) -> dict[str, Any]:
     table = parts[2]
     for suffix in (".json", ".csv"):
         table = table.removesuffix(suffix)
-    meta = datasette.table_metadata(parts[1].removesuffix(".json"), table)
+    meta = datasette.table_metadata(parts[1], table)
     return meta if isinstance(meta, dict) else {}
 
 
@@ -480,9 +479,8 @@ def _sort_column_kept(query_string: bytes, meta: dict[str, Any]) -> bytes:
     answered 500 (KeyError) when a page sorted by a column did not show it (a tester's
     ``findings.json?_labels=on&_col=rule_id``; the page's own "hide this column" menu did it too)."""
     pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
-    args = dict(pairs)
-    sort = args.get("_sort") or args.get("_sort_desc") or meta.get("sort") or meta.get("sort_desc")
-    if not isinstance(sort, str) or not sort:
+    sort = page_tokens.sort_column(dict(pairs), meta)
+    if not isinstance(sort, str):
         return query_string
     cols = [v for k, v in pairs if k == "_col"]
     kept = [(k, v) for k, v in pairs if not (k == "_nocol" and v == sort)]
