@@ -105,7 +105,7 @@ def test_search_reads_only_the_documents_it_shows(corpus_db):
 def test_texts_past_the_remembered_ones_get_ids_of_their_own(corpus_db, tmp_path, monkeypatch):
     """Memory stays bounded: once TEXTS_REMEMBERED texts are kept, a repeated text gets a new id with
     the same tokens, and every document is still found."""
-    monkeypatch.setattr(search_index, "TEXTS_REMEMBERED", 3)
+    monkeypatch.setattr(search_index, "TEXTS_REMEMBERED", 30)  # the corpus's 12 reports, then line items
     with sqlite3.connect(corpus_db) as source:
         docs = list(search_documents(source))
     db = sqlite_utils.Database(tmp_path / "small.db")
@@ -116,7 +116,7 @@ def test_texts_past_the_remembered_ones_get_ids_of_their_own(corpus_db, tmp_path
     n_docs, n_texts = conn.execute("select (select count(*) from search_index), "
                                    "(select count(*) from search_texts)").fetchone()
     assert n_texts == sum(1 for d in docs if d[-1] is not None) < n_docs
-    assert n_texts > len({d[-1] for d in docs}) * 2  # repeated texts past the first 3 have ids of their own
+    assert n_texts > len({d[-1] for d in docs}) * 2  # repeated texts past the first 30 have ids of their own
     with sqlite3.connect(corpus_db) as shared:
         shared.create_function("zh_query", 1, fts_query, deterministic=True)
         shared.create_function("record_url", 3, record_url, deterministic=True)

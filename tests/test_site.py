@@ -271,6 +271,30 @@ async def test_each_search_hit_links_to_its_rows(ds, word, kind, column):
     assert links and all(a["href"].startswith(f"/{DB}/") for a in links)
 
 
+@pytest.mark.parametrize("word, report_id", [("芦淞", "zhuzhou-lusong-kjgxj-2020-final"),
+                                              ("普陀区财政局", "shanghai-putuo-czj-2024-final"),
+                                              ("湖南省 2020", "zhuzhou-lusong-kjgxj-2020-final")])
+async def test_search_finds_a_report_by_its_department_and_place(ds, word, report_id):
+    # A citizen typing a department's name found nothing about it (a tester): reports are documents.
+    hits = await get_json(ds, f"/{DB}/search.json?_shape=array&q={quote(word)}")
+    first = hits[0]
+    assert (first["来源"], first["类别"], first["report_id"]) == ("reports", "报告", report_id), hits[:3]
+    table, query = first["查看"].split("?", 1)
+    rows = await get_json(ds, f"/{DB}/{table}.json?_shape=array&{query}")
+    assert [r["report_id"] for r in rows] == [report_id]
+
+
+async def test_search_page_says_when_it_shows_only_the_first_200(ds):
+    # 200 hits were shown as if they were all (a tester).
+    many = await get_json(ds, f"/{DB}/search.json?_shape=array&q={quote('支出')}")
+    assert len(many) == 200
+    notice = soup_of(await ds.client.get(f"/{DB}/search?q={quote('支出')}")).select_one("p.shown-limit")
+    assert notice and "只列出最相关的 200 条" in notice.get_text()
+    few = await get_json(ds, f"/{DB}/search.json?_shape=array&q={quote('公务接待')}")
+    assert 0 < len(few) < 200
+    assert soup_of(await ds.client.get(f"/{DB}/search?q={quote('公务接待')}")).select_one("p.shown-limit") is None
+
+
 async def test_search_page_and_table_search_box(ds):
     soup = soup_of(await ds.client.get(f"/{DB}/search?q=科技"))
     assert soup.h1.get_text(strip=True) == "检索"

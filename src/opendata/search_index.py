@@ -1,4 +1,5 @@
-"""The site's Chinese search: one document per line item, sentence, project, unit and code.
+"""The site's Chinese search: one document per report (its title, department and place), line item,
+sentence, project, unit and code.
 
 ``search_documents`` reads them from a loaded database (read-only, so a build can run it in its
 second process, which writes them to a file of their own with ``save_documents``) and
@@ -33,6 +34,11 @@ TEXTS_REMEMBERED = 100_000
 # primary key instead, for its partial order on report_id, reads the rows in random order, 0.3 s
 # slower at 10^6 rows).
 _DOCUMENTS_SQL = """
+select 'reports', r.report_id, r.report_id, r.title,
+       coalesce(d.name, '') || ' ' || coalesce(d.province, '') || coalesce(d.city, '') || coalesce(d.county, '')
+         || ' ' || coalesce(r.year || '年', '') || ' ' || coalesce(r.kind, '')
+  from reports r left join departments d on d.department_id = r.department_id
+union all
 select 'amounts' as kind, report_id, line_key as ref, item as title, group_concat(distinct explanation) as body
   from amounts not indexed group by report_id, line_key, item
 union all
@@ -48,7 +54,8 @@ select 'classification', null, classification_id, code || ' ' || name, scheme ||
 
 
 def search_documents(conn: sqlite3.Connection) -> Iterator[tuple]:
-    """Every document as a tuple of ``DOCUMENT``: one per line item of a report (whatever tables
+    """Every document as a tuple of ``DOCUMENT``: one per report (found by its department's name or
+    place), one per line item of a report (whatever tables
     print it, with the report's reasons), narrative sentence, project, unit and code."""
     text_ids: dict[str, int] = {}
     next_id = 0

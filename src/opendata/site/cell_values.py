@@ -90,7 +90,7 @@ def table_words(datasette: Any, database: str, table: str) -> tuple[str, dict[st
 
 
 #: The filter naming a search document's record in its table, by the document's kind (``search_index``).
-_RECORD_KEYS = {"amounts": "line_key", "statements": "statement_no", "projects": "project_no",
+_RECORD_KEYS = {"reports": "report_id", "amounts": "line_key", "statements": "statement_no", "projects": "project_no",
                 "report_units": "unit_no", "classification": "classification_id"}
 #: The column of the ``search`` query holding each hit's record (``record_url``), shown as a link.
 RECORD_COLUMN = "查看"
@@ -174,7 +174,7 @@ CODED_VALUES: dict[tuple[str, str], dict[str, str]] = {
     ("classification", "certainty"): _CERTAINTY_ZH,
     ("statements", "kind"): {"amount": "金额", "share": "占比", "change": "增减额", "growth_rate": "增减率",
                              "execution_rate": "预算完成率", "count": "数量", "target": "目标", "result": "结果"},
-    ("search_index", "kind"): {"amounts": "决算表行", "statements": "情况说明", "projects": "项目",
+    ("search_index", "kind"): {"reports": "报告", "amounts": "决算表行", "statements": "情况说明", "projects": "项目",
                                "report_units": "机构", "classification": "科目"},
     ("findings", "severity"): SEVERITY_ZH,
     ("rules", "severity"): SEVERITY_ZH,

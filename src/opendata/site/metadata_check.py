@@ -33,6 +33,7 @@ _TABLE_KEYS: dict[str, tuple[type, ...]] = {
 _QUERY_KEYS: dict[str, tuple[type, ...]] = {
     "sql": (str,), "params": (list,), "hide_sql": (bool,), "write": (bool,), "fragment": (str,),
     "hidden_columns": (list,),  # opendata's: columns of its JSON and CSV its page does not show
+    "shown_limit": (int,),  # opendata's: the query's row limit, which its page says when reached
     "on_success_message": (str,), "on_success_redirect": (str,), "on_error_message": (str,),
     "on_error_redirect": (str,),
 }
