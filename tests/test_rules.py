@@ -383,6 +383,25 @@ def test_unlisted_item_in_a_narrative_is_a_warning_and_an_excess_an_error(pkg):
     assert [(f.severity, f.stated, round(f.expected, 2)) for f in over] == [(ERROR, 1980.21, 2001.16)]
 
 
+def test_a_total_over_items_calls_them_items(pkg):
+    # A report that lists no 类 or 款 of a table: its total adds up its 项, which the message called 类.
+    path = pkg / "data" / "amounts.csv"
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    kept = [r for r in rows if not (r["report_id"] == TABLES and r["table_no"] == "5" and len(r["code"]) in (3, 5))]
+    items = [r for r in kept if r["report_id"] == TABLES and r["table_no"] == "5" and len(r["code"]) == 7]
+    assert len(items) >= 2 and len(kept) < len(rows)
+    items[0]["amount"] = f"{float(items[0]['amount']) + 7:.2f}"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(kept)
+    [total] = [f for f in findings_of(pkg) if f.rule_id == "hierarchy.total" and f.report_id == TABLES]
+    assert total.row_ref.startswith("table_no=5 ") and total.difference == -7
+    assert f"其下 {len(items)} 个科目（项）（" in total.message_zh, total.message_zh
+    assert f"its {len(items)} lines (项) (" in total.message_en
+
+
 def test_shares_not_adding_to_100_are_an_error(pkg):
     # 6.4 -> 6.3: now the six shares add up to 99.9, so the 6.3 is no longer a rounding adjustment.
     mutate(pkg, "statements", {"report_id": SEED, "statement_no": 23}, "value", 6.3)

@@ -242,16 +242,29 @@ from (select line_key, source_ref from parented
 
 _LEVEL_NAMES = {"total": ("合计", "total"), "类": ("类", "class (类)"), "款": ("款", "section (款)")}
 _CHILD_NAMES = {"total": ("类", "classes"), "类": ("款（或项）", "sections or items"), "款": ("项", "items")}
+#: The levels a sum's children are expected at (``_CHILD_NAMES``); a code's level by its length.
+_CHILD_LEVELS = {"total": {"类"}, "类": {"款", "项"}, "款": {"项"}}
+_CODE_LEVELS = {3: "类", 5: "款", 7: "项"}
+
+
+def _child_names(level: str, children: list[str]) -> tuple[str, str]:
+    """What a sum's children are called in its message: its usual children (``_CHILD_NAMES``), or
+    the levels they are at when some are not (a total over 项 lines where a report lists no 类)."""
+    levels = {_CODE_LEVELS.get(len(key), "类") if key.isdigit() else "类" for key in children}
+    if levels <= _CHILD_LEVELS[level]:
+        return _CHILD_NAMES[level]
+    named = "、".join(name for name in ("类", "款", "项") if name in levels)
+    return f"科目（{named}）", f"lines ({named})"
 
 
 def hierarchy_findings(db: sqlite_utils.Database, rule_id: str, level: str) -> Iterator[Finding]:
     zh_parent, en_parent = _LEVEL_NAMES[level]
-    zh_child, en_child = _CHILD_NAMES[level]
     if not db.execute(f"select 1 from temp.sqlite_master where name = '{_TEMP}'").fetchone():
         _create_sums(db)
     for found in list(db.query(_SQL, {"level": level})):
         # The children's names and sources, for the few sums that fail only.
         row = {**found, **next(db.query(_CHILDREN_SQL, {**found, "level": level}))}
+        zh_child, en_child = _child_names(level, (row["children"] or "").split(","))
         over = row["expected"] > row["stated"]
         # A narrative may leave a line unlisted: a shortfall is then a warning, an excess is not.
         severity = ERROR if (over or row["tables_only"]) else WARNING
