@@ -6,6 +6,7 @@ table page and runs a search. Skipped only when /usr/bin/chromium is not install
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -58,7 +59,7 @@ def chart_data(pg, canvas_id: str):
              datasets: c.data.datasets.map(d => ({label: d.label, data: d.data}))}; }""", canvas_id)
 
 
-def test_landing_page_draws_the_charts(page, server, seed_report, tmp_path):
+def test_landing_page_draws_the_charts(page, server, seed_report, site_db, tmp_path):
     page.goto(f"{server}/?report={seed_report}")
     page.wait_for_selector("body[data-ready]", timeout=15000)
     assert page.get_attribute("body", "data-ready") not in ("error", "empty")
@@ -89,10 +90,21 @@ def test_landing_page_draws_the_charts(page, server, seed_report, tmp_path):
     href = page.get_attribute("#link-class", "href")
     assert href.startswith("/opendata/by_class?report_id=")
     page.screenshot(path=str(tmp_path / "landing.png"), full_page=True)
+    # The comparison of one 科目 across reports opens on this report's largest line with a budget
+    # (it opened on a fixed 2060101, which most reports do not have).
+    with sqlite3.connect(site_db) as conn:
+        code, final = conn.execute("select code, final_amount from budget_execution where report_id = ? "
+                                   "and length(code) = 7 order by final_amount desc limit 1", [seed_report]).fetchone()
+    assert page.get_attribute("#link-compare-item", "href") == f"/opendata/compare_item?code={code}"
     page.click("#link-budget")
     page.wait_for_selector("table.rows-and-columns")
     assert "年初预算与决算" in page.inner_text("h1")
     assert "305.62" in page.inner_text("table.rows-and-columns")
+    page.go_back()
+    page.wait_for_selector("body[data-ready]", timeout=15000)
+    page.click("#link-compare-item")
+    page.wait_for_selector("table.rows-and-columns")
+    assert f"{final:,.2f}" in page.inner_text("table.rows-and-columns")
 
 
 def test_the_report_picker_holds_every_page_of_reports(page, server, seed_report):

@@ -143,6 +143,12 @@
 
   function budget(rows, reportId) {
     setLink("link-budget", page("budget_vs_actual", {report_id: reportId}));
+    // Other reports' figures for this report's largest line with a budget (compare_item reads
+    // budget_execution, as this chart does); without one, the query's form.
+    var largest = rows.reduce(function (a, r) {
+      return r["决算数"] !== null && (!a || r["决算数"] > a["决算数"]) ? r : a;
+    }, null);
+    setLink("link-compare-item", page("compare_item", largest ? {code: largest["科目编码"]} : null));
     if (!rows.length) { return empty("chart-budget", "本报告未公开年初预算数。"); }
     clearEmpty("chart-budget");
     // Each line: its name, then its code and execution rate (决算数 ÷ 年初预算数) under it.
