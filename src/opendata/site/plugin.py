@@ -274,9 +274,10 @@ def startup(datasette):
     cache_table_permissions(datasette)
     cache_labels(datasette)
     # Imported here: Datasette's views import its plugins (this module) as they load.
-    from . import cell_rendering
+    from . import cell_rendering, keyset_paging
 
     cell_rendering.install()
+    keyset_paging.install()
     for db in datasette.databases.values():
         stored_counts(db)
     quiet_errors()
