@@ -56,6 +56,19 @@ def test_import_seed(package):
 
 
 @needs_seed
+def test_narrative_lines_are_in_a_printed_tables_order(package):
+    # The seed's 表5 lines came in the narrative's order: 合计, its six 类, then every 项.
+    summary = import_report(SEED, package)
+    lines = sorted({(int(r["line_no"]), r["line_key"]) for r in _rows(package, "amounts")
+                    if r["report_id"] == summary.report_id and r["table_no"] == "5"})
+    assert [key for _, key in lines] == [
+        "合计", "201", "2010301", "2010505", "206", "2060101", "2060199", "2060404", "2060499", "2060599",
+        "2060901", "2060902", "2069999", "208", "2089901", "212", "2120201", "2120399", "215", "2150599",
+        "2150802", "2150805", "2150899", "224", "2240106"]
+    assert [no for no, _ in lines] == list(range(1, len(lines) + 1))
+
+
+@needs_seed
 def test_reimport_is_idempotent(package):
     import_report(SEED, package)
     first = {p.name: p.read_bytes() for p in (package / "data").glob("*.csv")}

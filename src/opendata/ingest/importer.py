@@ -360,19 +360,11 @@ def import_report(source: Path, package_dir: Path, *, report_id: str | None = No
     # amounts: report id, line order, classification id.
     _code_class_lines(amounts, classification)
 
-    # A line keeps one line_no for all its measures: the table's own, else the order in which the
-    # narrative first names the line, after the table's lines.
-    line_no = {(r["table_no"], r["side"], r["line_key"]): r["line_no"] for r in amounts if r.get("line_no") is not None}
-    last: dict[tuple, int] = {}
-    for (table_no, side, _), no in line_no.items():
-        last[(table_no, side)] = max(no, last.get((table_no, side), 0))
+    line_no = _line_numbers(amounts)
     for row in amounts:
         row["report_id"] = report_id
         if row.get("line_no") is None:
-            key, side_key = (row["table_no"], row["side"], row["line_key"]), (row["table_no"], row["side"])
-            if key not in line_no:
-                last[side_key] = line_no[key] = last.get(side_key, 0) + 1
-            row["line_no"] = line_no[key]
+            row["line_no"] = line_no[(row["table_no"], row["side"], row["line_key"])]
         if row.get("code") and not row.get("classification_id"):
             row["classification_id"] = classification_id(row["code"], res.year)
     known_ids = {c["classification_id"] for c in classification}
@@ -468,6 +460,27 @@ def _validate(package_dir: Path, summary: ImportSummary) -> None:
 
 
 _TO_YUAN = {"元": Decimal(1), "万元": Decimal(10000), "亿元": Decimal(100000000)}
+
+
+def _line_numbers(amounts: list[dict]) -> dict[tuple, int]:
+    """Each line's ``line_no`` (one for all its measures), by (table_no, side, line_key): the
+    table's own; else, after the table's lines, in the order of a printed table: the lines without a
+    code (合计...) as the narrative first names them, then the coded ones by code (a 类, its 款 and
+    项, the next 类), not in the narrative's order (its 类, then every 项)."""
+    line_no = {(r["table_no"], r["side"], r["line_key"]): r["line_no"] for r in amounts if r.get("line_no") is not None}
+    last: dict[tuple, int] = {}
+    for (table_no, side, _), no in line_no.items():
+        last[(table_no, side)] = max(no, last.get((table_no, side), 0))
+    named: dict[tuple, str | None] = {}  # in the order the narrative first names them
+    for row in amounts:
+        key = (row["table_no"], row["side"], row["line_key"])
+        if key not in line_no and key not in named:
+            named[key] = row.get("code") or None
+    order = {key: i for i, key in enumerate(named)}
+    for key in sorted(named, key=lambda k: (k[0], k[1], named[k] is not None, named[k] or "", order[k])):
+        side_key = key[:2]
+        last[side_key] = line_no[key] = last.get(side_key, 0) + 1
+    return line_no
 
 
 def _to_unit(amounts: list[dict], unit: str) -> None:
