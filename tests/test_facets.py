@@ -12,6 +12,8 @@ import json
 import sqlite3
 from pathlib import Path
 
+from urllib.parse import urlencode
+
 import pytest
 import yaml
 from bs4 import BeautifulSoup
@@ -279,13 +281,37 @@ async def test_one_value_page_html_equals_column_facet(shipped):
         assert await facet_html(built, path) == await facet_html(plain, path), path
 
 
-async def test_next_page_counts_live(shipped):
-    # Datasette counts a ?_next= page's facets over the rows after the cursor (a where clause): so do we.
+def _counts(data: dict) -> dict:
+    return {name: [(r["value"], r["label"], r["count"], r["selected"]) for r in facet["results"]]
+            for name, facet in data["facet_results"].items()}
+
+
+@pytest.mark.parametrize("params", [{}, {"_sort": "amount"}, {"_sort_desc": "code"}, {"table_no": "5"},
+                                    {"_sort": "item", "source_kind": "narrative"},
+                                    {"_where": "amount > 1", "_facet": "measure"}])
+async def test_a_next_page_shows_its_first_pages_facets(shipped, params):
+    # Datasette counted a ?_next= page's facets over the rows after the cursor: on the second page
+    # of amounts 表2 was gone and every count fell, counted live.
     built, plain, forged = shipped
-    first = await get_json(built, f"/{DB}/amounts.json?_size=5")
-    path = f"/{DB}/amounts.json?_size=5&_next={first['next']}"
-    ours = await assert_same_facets(built, plain, path)
-    assert (await get_json(forged, path))["facet_results"] == ours["facet_results"]
+    query = urlencode({**params, "_size": 7})
+    first = await get_json(built, f"/{DB}/amounts.json?{query}")
+    second_url = first["next_url"].split("://", 1)[1].split("/", 1)[1]
+    second = await get_json(built, f"/{second_url}")
+    assert "_next=" in second_url and second["rows"] != first["rows"]
+    assert _counts(second) == _counts(first)
+    assert _counts(await get_json(plain, f"/{second_url}")) == _counts(first)  # counted live, the same
+    # Read where the first page reads them: the stored counts (the forged copy's) for the whole table.
+    forged_first = await get_json(forged, f"/{DB}/amounts.json?{query}")
+    assert _counts(await get_json(forged, f"/{second_url}")) == _counts(forged_first)
+    if not params:
+        assert _counts(forged_first) != _counts(first)
+    # A value's link opens the first page of its rows, not the rows after this page's cursor.
+    links = [r["toggle_url"] for facet in second["facet_results"].values() for r in facet["results"]]
+    assert links and not any("_next=" in link for link in links)
+    html = BeautifulSoup((await built.client.get(f"/{second_url.replace('amounts.json', 'amounts', 1)}")).text,
+                         "html.parser")
+    hrefs = [a["href"] for a in html.select(".facet-results li a")]
+    assert hrefs and not any("_next=" in h for h in hrefs)
 
 
 async def test_whole_table_filter_gives_the_stored_counts(shipped):
@@ -458,3 +484,21 @@ async def test_live_facets_ask_once_and_fall_back(site_db, seed_report, watch_sq
     html = BeautifulSoup((await ds.client.get(path.replace(".json", ""))).text, "html.parser")
     assert html.select_one(".facets-timed-out").get_text() == "以下分面统计超时： measure"
     assert html.select_one("#facet-table_no") is not None and html.select_one("#facet-measure") is None
+
+
+@pytest.mark.parametrize("sql, params, expected", [
+    # A rowid table's cursor, after a filter.
+    ('select a from [t] where "b" = :p0 and rowid > :p1 ', {"p0": "x", "p1": "9"},
+     ('select a from [t] where "b" = :p0 ', {"p0": "x"})),
+    # A sorted page's cursor, the only condition; a name with parentheses in its brackets.
+    ('select a from [t] where ([执行率(%)] > :p0 or ([执行率(%)] = :p0 and ((k1, k2) > (:p1, :p2)))) ',
+     {"p0": "1", "p1": "a", "p2": "b"}, ("select a from [t] ", {})),
+    # A _where of its own (no parameter), and a cursor that does not hold every later parameter: kept.
+    ("select a from [t] where (amount > 1) ", {}, None),
+    ("select a from [t] where ((k1, k2) > (:p0, :p1)) ", {"p0": "a", "p1": "b", "p2": "c"}, None),
+    ("select a from [t] ", {}, None),
+])
+def test_first_page_sql(sql, params, expected):
+    from opendata.site.next_page_facets import first_page_sql
+
+    assert first_page_sql(sql, params) == expected

@@ -11,7 +11,8 @@ facet columns of the large tables in ``_facet_counts(table, column, value, count
 
 - the database is immutable (a mutable one could have changed since the counts were taken);
 - the facet's SQL is the whole table: no where clause of any kind (column filters, ``_search``,
-  ``_where``, ``_through``, a plugin's filters, a ``_next`` page all add one);
+  ``_where``, ``_through``, a plugin's filters all add one; a ``_next`` page's facets are its first
+  page's, ``next_page_facets``);
 - the build stored counts for that table and column.
 
 It reads ``_facet_counts_by`` (the counts over the rows where one column has one value) for the
@@ -52,6 +53,8 @@ from datasette.database import QueryInterrupted
 from datasette.facets import ColumnFacet
 from datasette.utils import escape_sqlite, path_with_added_args, path_with_removed_args
 from datasette.utils.asgi import BadRequest
+
+from .next_page_facets import facet_on_first_page
 
 #: The most facets a page's URL may ask (``_facet``, ``_facet_array``, ``_facet_date``), besides
 #: those metadata.yml gives the table (four at most).
@@ -209,6 +212,7 @@ class CachedColumnFacet(ColumnFacet):
     async def facet_results(self):
         if len(requested := requested_facets(self.request.args)) > MAX_REQUESTED_FACETS:
             raise BadRequest(f"{len(requested)} facets asked: at most {MAX_REQUESTED_FACETS} in one page")
+        await facet_on_first_page(self)
         cached: frozenset[tuple[str, str]] = frozenset()
         self._filter: tuple[str, str] | None = None
         db = self.ds.get_database(self.database)
@@ -322,6 +326,7 @@ class CachedColumnFacet(ColumnFacet):
         facet_size = self.get_facet_size()
         configs = self.get_configs()
         absolute = _absolute_urls(self.ds, self.request)
+        cursor = {"_next": None} if "_next" in self.request.args else {}
         for source_and_config in configs:
             config = source_and_config["config"]
             source = source_and_config["source"]
@@ -350,10 +355,14 @@ class CachedColumnFacet(ColumnFacet):
                     if column.startswith("_"):
                         column_qs = f"{column}__exact"
                     selected = (column_qs, str(row["value"])) in qs_pairs
+                    # A value's link opens the first page of the rows it selects (Datasette's kept
+                    # a _next page's cursor: the rows after it, under a count of all of them).
                     if selected:
                         toggle_path = path_with_removed_args(self.request, {column_qs: str(row["value"])})
+                        if cursor:  # (the path keeps its query: the cursor is still in it)
+                            toggle_path = path_with_removed_args(self.request, {"_next"}, path=toggle_path)
                     else:
-                        toggle_path = path_with_added_args(self.request, {column_qs: row["value"]})
+                        toggle_path = path_with_added_args(self.request, [*cursor.items(), (column_qs, row["value"])])
                     facet_results_values.append(
                         {
                             "value": row["value"],

@@ -43,6 +43,7 @@ from .cell_values import cell_renderer, record_url, value_label
 from .column_labels import column_label, labelled_description
 from .facets import CachedColumnFacet, is_facet_parameter, stored_counts
 from .json_output import JSON_STATE, render_json, utf8_json_renderer
+from .next_page_facets import on_first_page
 from .result_limits import limit_results
 from .immutable_cache import cache_labels, cache_schemas, cache_table_permissions
 
@@ -259,9 +260,10 @@ def include_sync(context: Context, names: str | list[str], **values: Any) -> Mar
 @hookimpl(hookwrapper=True)
 def register_facet_classes():
     """ColumnFacet's place taken by CachedColumnFacet: the same facet type, configuration and URLs,
-    answered from ``_facet_counts`` when the page is a whole immutable table."""
+    answered from ``_facet_counts`` when the page is a whole immutable table; every facet of a
+    ``_next`` page is its first page's (``next_page_facets``)."""
     outcome = yield
-    outcome.force_result([[CachedColumnFacet if c is ColumnFacet else c for c in classes]
+    outcome.force_result([[CachedColumnFacet if c is ColumnFacet else on_first_page(c) for c in classes]
                           for classes in outcome.get_result()])
 
 
