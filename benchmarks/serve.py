@@ -34,6 +34,7 @@ import time
 from pathlib import Path
 
 import httpx
+from datasette.utils import tilde_encode
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
@@ -72,6 +73,9 @@ def pages(db: Path, n: int = 40) -> dict[str, list[str]]:
         # The links of the whole amounts table's facets (all but report_id): a filter on one value.
         values = [f"{c}={v}" for c in ("table_no", "measure", "source_kind")
                   for (v,) in conn.execute(f"select distinct {c} from amounts where {c} is not null")]
+        # Cursors anywhere in amounts: the next pages of a developer paging through it all.
+        cursors = [",".join(tilde_encode(str(v)) for v in key) for key in conn.execute(
+            "select report_id, table_no, side, line_key, measure from amounts order by random() limit 20")]
     rng = random.Random(0)
 
     def rid() -> str:
@@ -87,6 +91,8 @@ def pages(db: Path, n: int = 40) -> dict[str, list[str]]:
         "facet page, all rows (metadata facets)": ["/opendata/amounts.json?_size=0"] * n,
         "facet value page (a facet's link, 4 facets)": [f"/opendata/amounts.json?{rng.choice(values)}"
                                                         for _ in range(n)],
+        "next page of amounts (a cursor anywhere, metadata facets)": [f"/opendata/amounts.json?_next={rng.choice(cursors)}"
+                                                                      for _ in range(n)],
         "table page HTML, all rows (50 rows)": ["/opendata/amounts"] * n,
         "table page HTML, one report (50 rows)": [f"/opendata/amounts?report_id={rid()}" for _ in range(n)],
         "search_index facet page, all rows": ["/opendata/search_index.json?_size=0"] * n,
