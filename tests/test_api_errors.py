@@ -130,17 +130,30 @@ async def test_a_next_page_searches_the_keys_index(ds, site_db) -> None:
     assert [(r[0], r[1], r[2], r[4], r[8]) for r in page["rows"]] == after
 
 
-#: Datasette 0.65 orders a sorted table's first page by the sort column alone, and the pages after
-#: it by the column then the primary key: rows of one value in another order on the first page come
-#: again on the second, or never (not a fault of the tokens; not fixed here).
-FIRST_PAGE_TIES = pytest.mark.xfail(strict=True, reason="Datasette 0.65: no primary key tie-break on a sorted first page")
-
-
-@pytest.mark.parametrize("params", [pytest.param({"_sort": "item"}, marks=FIRST_PAGE_TIES),
-                                    pytest.param({"_sort": "code", "table_no": "5"}, marks=FIRST_PAGE_TIES)])
+@pytest.mark.parametrize("params", [{"_sort": "item"}, {"_sort": "code", "table_no": "5"}, {"_sort_desc": "item"},
+                                    {"_sort_desc": "code"}, {"_sort": "explanation", "_size": 50}])
 async def test_a_sorted_first_pages_ties_are_in_key_order(ds, params: dict) -> None:
-    rows, _ = await _every_page(ds, f"/{DB}/amounts.json?" + urlencode({**params, "_size": 3}))
-    assert len(rows) == len(set(rows))
+    """Datasette 0.65 ordered a sorted first page by the sort column alone and the pages after it by
+    the column then the key: rows of one value came again on the second page, or never."""
+    rows, pages = await _every_page(ds, f"/{DB}/amounts.json?" + urlencode({"_size": 3, **params}))
+    whole = (await ds.client.get(f"/{DB}/amounts.json?" + urlencode({**params, "_size": "max"}))).json()
+    assert pages > 1 and len(rows) == len(set(rows)) == whole["filtered_table_rows_count"]
+    assert rows == [tuple(r) for r in whole["rows"]]  # each page in the first page's order
+
+
+async def test_a_sorted_first_page_is_ordered_by_its_column_then_the_key(ds) -> None:
+    first = (await ds.client.get(f"/{DB}/amounts.json?_sort=measure&_size=20")).json()  # ties: 20 of one measure
+    key = ["report_id", "table_no", "side", "line_key", "measure"]
+    with sqlite3.connect(":memory:") as conn:  # SQLite's order of the values and keys of those rows
+        conn.execute(f"create table r (sorted_by, {', '.join(key)})")
+        conn.executemany("insert into r values (?, ?, ?, ?, ?, ?)",
+                         [(r[8], r[0], r[1], r[2], r[4], r[8]) for r in first["rows"]])
+        ordered = conn.execute(f"select * from r order by sorted_by, {', '.join(key)}").fetchall()
+    assert len({r[8] for r in first["rows"]}) < 20
+    assert [(r[8], r[0], r[1], r[2], r[4], r[8]) for r in first["rows"]] == ordered
+    # A query's own SQL runs as written.
+    own = (await ds.client.get(f"/{DB}.json?" + urlencode({"sql": "select item from amounts order by item limit 3"}))).json()
+    assert own["query"]["sql"] == "select item from amounts order by item limit 3" and len(own["rows"]) == 3
 
 
 # ------------------------------------------------------------------ every JSON error says ok, error, status

@@ -38,7 +38,7 @@ from markupsafe import Markup, escape
 from ..errors import OpenDataError
 from ..package import DESCRIPTOR, load_package
 from ..zh_search import fts_query
-from . import cell_values, client_errors, page_tokens
+from . import cell_values, client_errors, page_tokens, sorted_pages
 from .cell_values import cell_renderer, record_url, value_label
 from .column_labels import column_label, labelled_description
 from .facets import CachedColumnFacet, is_facet_parameter, stored_counts
@@ -282,6 +282,7 @@ def startup(datasette):
     keyset_paging.install()
     for db in datasette.databases.values():
         stored_counts(db)
+        sorted_pages.install(db)
     quiet_errors()
     client_errors.install()
 
