@@ -170,3 +170,27 @@ def test_a_file_that_is_not_a_database_is_not_replaced(built, tmp_path: Path) ->
     empty = tmp_path / "empty.db"
     empty.touch()  # an empty file (made to reserve the name) is replaced
     assert build(pkg, empty).rows["reports"] == 4 and empty.read_bytes().startswith(b"SQLite format 3\x00")
+
+
+def test_another_programs_database_is_not_replaced(built, tmp_path: Path) -> None:
+    # `-o ~/notes.db` by mistake: a SQLite database that is not a previous build is kept.
+    pkg, db, _files = built
+    other = tmp_path / "notes.db"
+    conn = sqlite3.connect(other)
+    conn.execute("create table notes (id integer primary key, text)")
+    conn.execute("insert into notes values (1, '别删我')")
+    conn.commit()
+    conn.close()
+    before = other.read_bytes()
+    with pytest.raises(BuildError, match="notes.db: is a SQLite database that opendata did not build "
+                                         r"\(it lacks the tables reports and findings\); not replaced"):
+        build(pkg, other)
+    assert other.read_bytes() == before
+    empty = tmp_path / "empty.db"
+    conn = sqlite3.connect(empty)  # a database without tables (made to reserve the name) is replaced
+    conn.executescript("create table t (x); drop table t;")
+    conn.close()
+    assert empty.read_bytes().startswith(b"SQLite format 3\x00")
+    assert build(pkg, empty).rows["reports"] == 4
+    assert build(pkg, db).rows["reports"] == 4
+

@@ -306,19 +306,36 @@ def _inspect_data(conn: sqlite3.Connection, target: Path) -> dict[str, Any]:
 
 #: The first bytes of every SQLite database file.
 _SQLITE_HEADER = b"SQLite format 3\x00"
+#: Tables every build writes: a database holding them is a previous build, which a build may replace.
+_BUILD_TABLES = frozenset({"reports", "findings"})
 
 
-def _replaceable(target: Path) -> bool:
-    """Whether the build may put its database at ``target``: nothing there, an empty file or a
-    SQLite database (a previous build's); not a file of another kind given by mistake."""
+def _why_not_replace(target: Path) -> str | None:
+    """Why the build may not put its database at ``target``, or None where it may: nothing there,
+    an empty file, an empty SQLite database or a previous build (a database with the tables every
+    build writes); not a file of another kind, nor another program's database, given by mistake."""
     try:
         with open(target, "rb") as fh:
             head = fh.read(len(_SQLITE_HEADER))
     except FileNotFoundError:
-        return True
+        return None
     except OSError:
-        return True  # unreadable: the build's own write beside it says what is wrong
-    return not head or head == _SQLITE_HEADER
+        return None  # unreadable: the build's own write beside it says what is wrong
+    if not head:
+        return None
+    if head != _SQLITE_HEADER:
+        return "exists and is not a SQLite database"
+    try:
+        conn = sqlite3.connect(f"{target.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            tables = {r[0] for r in conn.execute("select name from sqlite_master where type = 'table'")}
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        return f"is a SQLite database that cannot be read ({exc})"
+    if tables and not _BUILD_TABLES <= tables:
+        return "is a SQLite database that opendata did not build (it lacks the tables reports and findings)"
+    return None
 
 
 def _sha256(path: Path) -> str:
@@ -628,9 +645,9 @@ def _build(package_path: str | os.PathLike[str], db_path: str | os.PathLike[str]
     target = Path(db_path)
     if target.exists() and not target.is_file():
         raise BuildError(f"{target}: not a file; give the path of the database to write")
-    if not _replaceable(target):
-        raise BuildError(f"{target}: exists and is not a SQLite database; not replaced (give the path of the "
-                         "database to write, or remove the file)")
+    if refusal := _why_not_replace(target):
+        raise BuildError(f"{target}: {refusal}; not replaced (give the path of the database to write, or "
+                         "remove the file)")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=target.name + ".", suffix=".tmp")
