@@ -644,3 +644,21 @@ def test_a_budget_lists_its_units_and_no_final_accounts_tables(package, tmp_path
     assert not [r for r in _rows(package, "report_tables") if r["report_id"] == summary.report_id]
     assert any("none listed for this 部门预算" in w for w in summary.warnings)
     check_schema(load_package(package))
+
+
+@needs_seed
+def test_an_import_keeps_the_permissions_of_the_files_it_replaces(package):
+    # The new versions were made by mkstemp, 0600: a package others read was readable only by
+    # whoever had imported into it.
+    names = [r.name for r in load_package(package).resources if "report_id" in r.schema.field_names]
+    import opendata.package as package_module
+
+    package_module.replace_report_rows(package, "zhuzhou-lusong-kjgxj-2020-final", {n: [] for n in names})
+    modes = {p: 0o644 if p.suffix == ".csv" else 0o664 for p in package.rglob("*") if p.is_file()}
+    for path, mode in modes.items():
+        path.chmod(mode)
+    before = _files(package)
+    import_report(SEED, package)
+    changed = [p for p in modes if p.read_bytes() != before[str(p.relative_to(package))]]
+    assert {"amounts.csv", "statements.csv", "reports.csv"} <= {p.name for p in changed}
+    assert {p.name: oct(p.stat().st_mode & 0o777) for p in changed} == {p.name: oct(modes[p]) for p in changed}

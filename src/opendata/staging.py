@@ -10,6 +10,7 @@ without its ``reports`` row.
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 import time
 from collections.abc import Iterator
@@ -17,6 +18,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import PackageError
+
+
+def _umask() -> int:
+    """The process's umask (read by setting it, then put back)."""
+    mask = os.umask(0o22)
+    os.umask(mask)
+    return mask
 
 
 class Staging:
@@ -33,6 +41,13 @@ class Staging:
             raise PackageError(f"{path.parent}: cannot write the new version of {path.name} beside it "
                                f"({exc.strerror or exc}); nothing was written") from None
         self._files.append((Path(tmp), path))
+        # mkstemp makes the file 0600: the new version keeps the permissions of the file it replaces
+        # (a package others read stayed readable only by whoever imported into it), a new file
+        # those of any file the user makes.
+        try:
+            os.fchmod(fd, stat.S_IMODE(path.stat().st_mode))
+        except FileNotFoundError:
+            os.fchmod(fd, 0o666 & ~_umask())
         return fd, Path(tmp)
 
     def forget(self, tmp: Path) -> None:
