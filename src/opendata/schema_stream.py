@@ -54,6 +54,22 @@ _OTHER_MINUS_FIRST = re.compile(rf"^[^\d]*[{_OTHER_MINUS}]|\d[^\d]*[-{_OTHER_MIN
 _FULLWIDTH = re.compile(r"[\uff01-\uff5e\u3000]")
 
 
+
+def undecodable_cell(path: Path, enc: str, dialect: Any, names: list[str]) -> tuple[int | None, str | None]:
+    """The row number (the header is row 1) and field of the first bytes of the CSV at ``path``
+    that ``enc`` cannot decode (a field of None: the header, or a cell beyond the schema's), or
+    (None, None) if every byte decodes. Read again as text where those bytes become lone
+    surrogates (``surrogateescape``), which decoding never makes of a file it reads."""
+    with open(path, encoding=enc, errors="surrogateescape", newline="") as fh:
+        for row_no, cells in enumerate(csv.reader(fh, dialect=dialect), start=1):
+            for i, cell in enumerate(cells):
+                if _SURROGATE.search(cell):
+                    return row_no, (names[i] if row_no > 1 and i < len(names) else None)
+    return None, None
+
+
+_SURROGATE = re.compile("[\udc80-\udcff]")
+
 class Problem(NamedTuple):
     """One way the data breaks its schema: file, row, field, rule and what is wrong."""
 
@@ -530,7 +546,10 @@ class PackageReader:
                     yield row_no, tuple(vals), not bad
             self.unreadable.discard(resource.name)
         except UnicodeError as exc:  # a decoding error, or a codec's own (UTF-16 without its mark)
-            add(place, row_no + 1, None, "encoding-error",
+            # The text is decoded by blocks, ahead of the rows read: the row is where the bytes are.
+            bad_row, bad_field = (undecodable_cell(path, enc, dialect, names) if isinstance(exc, UnicodeDecodeError)
+                                  else (None, None))
+            add(place, bad_row or row_no + 1, bad_field, "encoding-error",
                 f"cannot be decoded as {enc} ({getattr(exc, 'reason', exc)}); if the file is GBK/GB18030, "
                 f'declare "encoding": "gbk" in the resource')
         except csv.Error as exc:
