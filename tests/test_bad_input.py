@@ -149,14 +149,53 @@ def test_negative_balance_line_is_allowed(pkg: Path) -> None:
     assert schema_problems(load_package(pkg)) == []
 
 
-def test_fullwidth_digits_in_a_number_are_read(pkg: Path, tmp_path: Path) -> None:
-    _set_cell(pkg, "amounts", 5, "amount", "１２３.４５")
-    row = _rows(pkg, "amounts")[4]
+@pytest.mark.parametrize("value, hint", [
+    ("１２３.４５", "full-width characters"),  # full-width digits (int() and float() read them)
+    ("١٢٣", "digits other than 0-9"),  # Arabic-Indic
+    ("1_234", 'value "1_234"'),  # float() reads 1234
+])
+def test_digits_other_than_0_to_9_are_refused(pkg: Path, tmp_path: Path, value: str, hint: str) -> None:
+    # A tester found full-width and Arabic-Indic digits taken silently as figures (while 12．5 was
+    # refused): a figure is written with 0-9, in an amount and in an integer column alike.
+    _set_cell(pkg, "amounts", 5, "amount", value)
+    _set_cell(pkg, "amounts", 6, "line_no", value)
+    _fails_everywhere(pkg, tmp_path, "data/amounts.csv, row 5, field amount", "data/amounts.csv, row 6, field line_no",
+                      "rule: type-error", hint)
+
+
+@pytest.mark.parametrize("value", ["12元", "12%", "12 ％", "12亿元", "12千元", "RMB 12", "约12"])
+def test_a_figure_in_another_unit_is_refused(pkg: Path, tmp_path: Path, value: str) -> None:
+    # amount is declared "bareNumber": false with "unit": "万元": frictionless strips any text around
+    # the figure, so 12元 or 12% were stored as 12 万元.
+    _set_cell(pkg, "amounts", 7, "amount", value)
+    _fails_everywhere(pkg, tmp_path, "data/amounts.csv, row 7, field amount", "rule: type-error",
+                      "other than a currency sign before it and its unit (万元) after it")
+
+
+@pytest.mark.parametrize("value, stored", [("12万元", 12.0), ("¥ 12.5", 12.5), ("12.5 万元", 12.5), ("5.", 5.0)])
+def test_a_figure_with_its_own_unit_or_a_currency_sign_is_read(pkg: Path, tmp_path: Path, value: str,
+                                                                stored: float) -> None:
+    _set_cell(pkg, "amounts", 7, "amount", value)
     build(pkg, tmp_path / "x.db")
     with sqlite3.connect(tmp_path / "x.db") as conn:
-        got = conn.execute("select amount from amounts where report_id = ? and table_no = ? and side = ? and "
-                           "line_key = ? and measure = ?", (row[0], int(row[1]), row[2], row[4], row[8])).fetchone()
-    assert got == (123.45,)
+        assert conn.execute("select amount from amounts where rowid = 6").fetchone() == (stored,)
+
+
+@pytest.mark.parametrize("where", ["head", "tail"])
+def test_a_nul_character_is_named_by_its_row_and_field(pkg: Path, tmp_path: Path, where: str) -> None:
+    # A tester's NUL in the first 8 KB made the whole file "binary data" with no row; after them,
+    # "12\x00" was read as 12, and a NUL in a text cell was loaded as it was.
+    path = pkg / "data" / "amounts.csv"
+    lines = path.read_bytes().split(b"\n")
+    row = 3 if where == "head" else len(lines) - 3
+    assert where == "head" or sum(map(len, lines[:row])) > 8192
+    cells = lines[row - 1].split(b",")
+    cells[9] += b"\x00"  # amount
+    cells[7] = cells[7][:1] + b"\x00" + cells[7][1:]  # item
+    lines[row - 1] = b",".join(cells)
+    path.write_bytes(b"\n".join(lines))
+    _fails_everywhere(pkg, tmp_path, f"data/amounts.csv, row {row}, field item: a NUL character",
+                      "rule: encoding-error")
 
 
 def test_fullwidth_code_is_refused_with_a_hint(pkg: Path, tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ import sqlite_utils
 from frictionless import Package, Resource
 
 from .csv_dialect import csv_dialect, simple_quoting
-from .schema_stream import (ABSURD, BALANCE_LINES, _Bad, _caster, _resource_file, _supported, looks_binary,
+from .schema_stream import (ABSURD, BALANCE_LINES, _Bad, _caster, _resource_file, _supported, holds_nul, looks_binary,
                             python_encoding)
 
 # --- Set-based load: cast and check in SQLite ------------------------------------------------------
@@ -318,7 +318,7 @@ def _load_resource(conn: Any, resource: Resource, planned: list[tuple[str, list[
     dialect = csv_dialect(resource)
     with open(path, "rb") as fb:
         head = fb.read(8192)
-    if not head or looks_binary(head, enc):
+    if not head or looks_binary(head, enc) or (start == 0 and holds_nul(path, enc)):
         raise _GiveUp
     sql = (f"insert or ignore into [{resource.name}] ({', '.join(f'[{n}]' for n in names)}) "
            f"values ({', '.join(expr for expr, _ in planned)})")

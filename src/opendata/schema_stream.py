@@ -52,23 +52,49 @@ _OTHER_MINUS = "\u2212\uff0d\u2010\u2011\u2012\u2013\u2014\ufe63"
 _MISREAD = re.compile(rf"^[^-\d]*\.\d|^[(（].*\d.*[)）]$|^[^\d]*[{_OTHER_MINUS}]|\d[^\d]*[-{_OTHER_MINUS}][^\d]*$")
 _OTHER_MINUS_FIRST = re.compile(rf"^[^\d]*[{_OTHER_MINUS}]|\d[^\d]*[-{_OTHER_MINUS}][^\d]*$")
 _FULLWIDTH = re.compile(r"[\uff01-\uff5e\u3000]")
+#: A figure as opendata reads it: ASCII digits only. Python's int() and float() also take other
+#: scripts' digits (full-width １２３, Arabic-Indic ١٢٣) and underscores (1_000), which no CSV of
+#: figures means; NaN and infinities are let through to be refused as implausible (number-range).
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_DECIMAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?|[+-]?(nan|inf|infinity)", re.IGNORECASE)
+#: What ``bareNumber: false`` may strip before a figure: spaces and a currency sign.
+_CURRENCY = re.compile(r"[\s¥￥$]*")
+_LEADING = re.compile(r"^[^-\d]*")
+_TRAILING = re.compile(r"\D*$")
 
 
 
-def undecodable_cell(path: Path, enc: str, dialect: Any, names: list[str]) -> tuple[int | None, str | None]:
-    """The row number (the header is row 1) and field of the first bytes of the CSV at ``path``
-    that ``enc`` cannot decode (a field of None: the header, or a cell beyond the schema's), or
-    (None, None) if every byte decodes. Read again as text where those bytes become lone
-    surrogates (``surrogateescape``), which decoding never makes of a file it reads."""
+def first_cell_with(path: Path, enc: str, dialect: Any, names: list[str],
+                    pattern: re.Pattern[str]) -> tuple[int | None, str | None]:
+    """The row number (the header is row 1) and field of the first cell of the CSV at ``path`` in
+    which ``pattern`` is found (a field of None: the header, or a cell beyond the schema's), or
+    (None, None). Bytes ``enc`` cannot decode are read as lone surrogates (``surrogateescape``,
+    which decoding never makes of a file it reads: ``_SURROGATE`` finds them)."""
     with open(path, encoding=enc, errors="surrogateescape", newline="") as fh:
         for row_no, cells in enumerate(csv.reader(fh, dialect=dialect), start=1):
             for i, cell in enumerate(cells):
-                if _SURROGATE.search(cell):
+                if pattern.search(cell):
                     return row_no, (names[i] if row_no > 1 and i < len(names) else None)
     return None, None
 
 
+def holds_nul(path: Path, enc: str) -> bool:
+    """Whether the file holds a NUL character once decoded (no CSV text does: a damaged file, or
+    binary data). Its bytes are searched where a NUL byte can only be a NUL character (every
+    encoding but UTF-16 and UTF-32, in which it is half of most characters)."""
+    wide = codecs.lookup(enc).name.startswith(("utf-16", "utf-32"))
+    with open(path, "rb") as fb:
+        if not wide:
+            return any(b"\x00" in block for block in iter(lambda: fb.read(1 << 20), b""))
+    try:
+        with open(path, encoding=enc, errors="replace", newline="") as fh:
+            return any("\x00" in block for block in iter(lambda: fh.read(1 << 19), ""))
+    except UnicodeError:  # the codec's own (UTF-16 without its mark): the reader says so
+        return False
+
+
 _SURROGATE = re.compile("[\udc80-\udcff]")
+_NUL = re.compile("\x00")
 
 class Problem(NamedTuple):
     """One way the data breaks its schema: file, row, field, rule and what is wrong."""
@@ -136,8 +162,8 @@ def python_encoding(encoding: str | None) -> str:
 
 
 def looks_binary(head: bytes, encoding: str) -> bool:
-    """Whether the first bytes of a file are not text in its declared encoding: a PDF, or a NUL
-    character once decoded (a NUL byte is text in UTF-16 and UTF-32: "Unicode text" saved by
+    """Whether the first bytes of a file are not text in its declared encoding: a PDF, or NUL
+    characters once decoded (a NUL byte is text in UTF-16 and UTF-32: "Unicode text" saved by
     Excel is UTF-16, tab-separated)."""
     if head.startswith(b"%PDF"):
         return True
@@ -147,7 +173,8 @@ def looks_binary(head: bytes, encoding: str) -> bool:
         text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(head)
     except (LookupError, UnicodeError):
         return True
-    return "\x00" in text
+    # A NUL or two is damage in a text file (``holds_nul`` names its row); many, binary data.
+    return text.count("\x00") > 2
 
 
 def _binary_hint(head: bytes, encoding: str) -> str:
@@ -163,6 +190,8 @@ def _hint(raw: str) -> str:
     hints = []
     if _FULLWIDTH.search(raw):
         hints.append("it contains full-width characters; use half-width digits and punctuation")
+    elif any(ch.isdecimal() and not ch.isascii() for ch in raw):
+        hints.append("it contains digits other than 0-9; write the figure with 0-9")
     if re.fullmatch(r"-?\d{1,3}(,\d{3})+(\.\d+)?", raw.strip()):
         hints.append("thousands separators are not allowed (or declare groupChar \",\")")
     if _OTHER_MINUS_FIRST.search(raw.strip()):
@@ -183,6 +212,22 @@ def _caster(field: Any, missing: set[str]) -> Callable[[str], Any]:
     def type_note() -> str:
         return f'type is "{ftype}/{field.format or "default"}"'
 
+    unit = str(desc.get("unit", "")).strip()
+
+    def strip_text(c: str) -> str:
+        """``c`` without what ``bareNumber: false`` strips, refused where that is more than spaces,
+        a currency sign before the figure and the field's own unit after it (``12元`` or ``12%`` in
+        a field of 万元 would be read as 12 万元)."""
+        if _MISREAD.search(c):
+            raise _Bad("type-error", type_note())
+        lead, trail = _LEADING.match(c).group(), _TRAILING.search(c).group()
+        if not _CURRENCY.fullmatch(lead) or trail.strip().removeprefix(".").strip() not in ("", unit):  # "5." is 5
+            text = " and ".join(f'"{t.strip()}"' for t in (lead, trail) if t.strip())
+            raise _Bad("type-error", f"{type_note()}; the figure carries text ({text}) other than a currency "
+                       "sign before it" + (f" and its unit ({unit}) after it" if unit else "")
+                       + ": a figure in another unit, or a percentage, is not this field's")
+        return _BARE.sub("", c)
+
     if ftype == "string":
         def read(c: str) -> Any:
             return c
@@ -192,13 +237,10 @@ def _caster(field: Any, missing: set[str]) -> Callable[[str], Any]:
         def read(c: str) -> Any:
             c = c.strip()
             if not bare:
-                if _MISREAD.search(c):
-                    raise _Bad("type-error", type_note())
-                c = _BARE.sub("", c)
-            try:
-                return int(c)
-            except ValueError:
-                raise _Bad("type-error", type_note()) from None
+                c = strip_text(c)
+            if not _INTEGER.fullmatch(c):
+                raise _Bad("type-error", type_note())
+            return int(c)
     elif ftype == "number":
         processed = bool({"groupChar", "decimalChar", "bareNumber"} & desc.keys())
         bare = desc.get("bareNumber", True)
@@ -208,19 +250,16 @@ def _caster(field: Any, missing: set[str]) -> Callable[[str], Any]:
             c = c.strip()
             if processed:
                 if not bare and c and not ((c[0] == "-" or c[0].isdecimal()) and c[-1].isdecimal()):
-                    if _MISREAD.search(c):
-                        raise _Bad("type-error", type_note())
-                    c = _BARE.sub("", c)
+                    c = strip_text(c)
                 if group:
                     c = c.replace(group, "")
                 if decimal != ".":
                     if "." in c:
                         raise _Bad("type-error", type_note())
                     c = c.replace(decimal, ".")
-            try:
-                v = float(c)
-            except ValueError:
-                raise _Bad("type-error", type_note()) from None
+            if not _DECIMAL.fullmatch(c):
+                raise _Bad("type-error", type_note())
+            v = float(c)
             if not (-ABSURD < v < ABSURD):  # also NaN and infinities
                 raise _Bad("number-range", f"{v} is not a plausible amount (finite, below {ABSURD:.0e} in absolute value)")
             return v
@@ -492,6 +531,14 @@ class PackageReader:
         if looks_binary(head, enc):
             add(place, None, None, "encoding-error", "binary data, not a CSV text file" + _binary_hint(head, enc))
             return
+        if holds_nul(path, enc):  # a NUL or two in a text file: a damaged file, named where it is
+            try:
+                nul_row, nul_field = first_cell_with(path, enc, dialect, names, _NUL)
+            except (UnicodeError, csv.Error):
+                nul_row, nul_field = None, None
+            add(place, nul_row, nul_field, "encoding-error",
+                "a NUL character (no CSV text holds one: the file is damaged, or not text)")
+            return
         row_no = 1
         try:
             with open(path, encoding=enc, newline="", errors="strict") as fh:
@@ -547,8 +594,8 @@ class PackageReader:
             self.unreadable.discard(resource.name)
         except UnicodeError as exc:  # a decoding error, or a codec's own (UTF-16 without its mark)
             # The text is decoded by blocks, ahead of the rows read: the row is where the bytes are.
-            bad_row, bad_field = (undecodable_cell(path, enc, dialect, names) if isinstance(exc, UnicodeDecodeError)
-                                  else (None, None))
+            bad_row, bad_field = (first_cell_with(path, enc, dialect, names, _SURROGATE)
+                                  if isinstance(exc, UnicodeDecodeError) else (None, None))
             add(place, bad_row or row_no + 1, bad_field, "encoding-error",
                 f"cannot be decoded as {enc} ({getattr(exc, 'reason', exc)}); if the file is GBK/GB18030, "
                 f'declare "encoding": "gbk" in the resource')
