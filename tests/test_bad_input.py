@@ -21,6 +21,7 @@ from click.testing import CliRunner
 from opendata.build import build
 from opendata.cli import cli
 from opendata.errors import OpenDataError, PackageError
+from opendata.model import MODEL_TYPES
 from opendata.package import load_package, schema_problems
 from opendata.schema_stream import read_package
 from opendata.synth import write_corpus
@@ -766,3 +767,57 @@ def test_a_format_opendata_does_not_read_is_named(pkg: Path, tmp_path: Path) -> 
     _set_in_descriptor(pkg, "projects", "format", "json")
     _fails_everywhere(pkg, tmp_path, "data/projects.csv", 'declared "format": "json", which opendata does not read',
                       'opendata reads CSV files: "format": "csv" or "tsv"', "rule: format-error")
+
+
+# --- The model opendata reads -------------------------------------------------------------------
+
+def test_the_model_types_are_the_shipped_descriptors() -> None:
+    desc = json.loads((Path(__file__).resolve().parent.parent / "datapackage" / "datapackage.json")
+                      .read_text(encoding="utf-8"))
+    assert MODEL_TYPES == {r["name"]: {f["name"]: f["type"] for f in r["schema"]["fields"]}
+                           for r in desc["resources"]}
+
+
+def test_a_resource_given_inline_is_refused_everywhere(pkg: Path, tmp_path: Path) -> None:
+    # A tester's resource with "data" instead of "path", its "format": "csv" kept: AssertionError from
+    # frictionless in validate and build, a traceback from import. (Without "format", rows in the
+    # descriptor are read: tests/test_csv_dialect.py.)
+    def inline(resources: dict) -> None:
+        del resources["report_units"]["path"]
+        resources["report_units"]["data"] = [["report_id", "unit_no", "kind", "name", "note", "source_page",
+                                              "source_ref"]]
+
+    _edit_descriptor(pkg, inline)
+    message = ('resource report_units: its rows are in the descriptor ("data") but it declares "format": "csv", '
+               'a file\'s format: remove "format", or write the rows to a file named by "path" (rule: inline-data)')
+    _fails_everywhere(pkg, tmp_path, message)
+    seed = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "000_a04efb588eb58bab.txt"
+    before = {p.name: p.read_bytes() for p in pkg.rglob("*") if p.is_file()}
+    r = CliRunner().invoke(cli, ["import", str(seed), "--package", str(pkg)], catch_exceptions=False)
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    assert message in " ".join(r.output.split())
+    assert {p.name: p.read_bytes() for p in pkg.rglob("*") if p.is_file()} == before
+
+
+@pytest.mark.parametrize("resource, field, declared", [("amounts", "amount", "string"), ("reports", "year", "number"),
+                                                       ("statements", "value", "boolean")])
+def test_a_model_field_declared_with_another_type_is_refused(pkg: Path, tmp_path: Path, resource: str, field: str,
+                                                             declared: str) -> None:
+    # amount declared "string": the rules failed with "TypeError: unsupported operand type(s) for -:
+    # 'str' and 'float'", naming neither the resource nor the field.
+    def retype(resources: dict) -> None:
+        f = next(f for f in resources[resource]["schema"]["fields"] if f["name"] == field)
+        f["type"] = declared
+        f.pop("bareNumber", None)
+
+    _edit_descriptor(pkg, retype)
+    _fails_everywhere(pkg, tmp_path, f'resource {resource}: field {field} is declared "{declared}"; opendata\'s rules '
+                      f'and site read it as "{MODEL_TYPES[resource][field]}" (rule: opendata-model)')
+
+
+def test_a_model_field_may_be_declared_with_a_type_read_to_the_same_values(pkg: Path, tmp_path: Path) -> None:
+    def retype(resources: dict) -> None:
+        next(f for f in resources["reports"]["schema"]["fields"] if f["name"] == "year")["type"] = "year"
+
+    _edit_descriptor(pkg, retype)
+    assert build(pkg, tmp_path / "x.db").rows["reports"] > 0

@@ -23,6 +23,7 @@ from frictionless import Package, Resource
 
 from .csv_dialect import RowWriter, csv_dialect, row_writer, writer_options
 from .errors import PackageError
+from .model import model_type_problems
 from .staging import Staging, staged
 from .schema_stream import _Bad, _caster, _plain, _resource_file, _supported, python_encoding, read_package
 
@@ -159,6 +160,11 @@ def _check_descriptor(descriptor: dict[str, Any], base: Path, source: Path, allo
             continue
         name = res.get("name", f"#{i + 1}")
         paths = res.get("path")
+        if paths is None and "data" in res and res.get("format") not in (None, "inline"):
+            # frictionless then looks for a file to read, and fails on an assertion.
+            problems.append(f"resource {name}: its rows are in the descriptor (\"data\") but it declares "
+                            f"\"format\": {json.dumps(res['format'], ensure_ascii=False)}, a file's format: remove "
+                            "\"format\", or write the rows to a file named by \"path\" (rule: inline-data)")
         for rp in paths if isinstance(paths, list) else [paths]:
             if rp is not None and (p := _reference_problem(f"resource {name}: path", rp, base, allow_remote,
                                                            must_exist=files_required)):
@@ -173,6 +179,7 @@ def _check_descriptor(descriptor: dict[str, Any], base: Path, source: Path, allo
         schema = res.get("schema")
         fields = schema.get("fields") if isinstance(schema, dict) else None
         problems += _field_problems(name, fields if isinstance(fields, list) else [])
+        problems += model_type_problems(res)
     problems += _foreign_key_problems(resources)
     if problems:
         raise PackageError(f"{source}: the package cannot be read", [f"{source.name}: {p}" for p in problems])

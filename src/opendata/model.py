@@ -1,0 +1,59 @@
+"""The field types opendata's rules, views and site read: a package may add resources and fields,
+but a field it shares with the model keeps the model's type (an amount declared "string" made the
+rules fail on text, with a TypeError naming nothing)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+#: Type of each field of the shipped datapackage/datapackage.json (tests/test_bad_input.py keeps
+#: the two the same).
+MODEL_TYPES: dict[str, dict[str, str]] = {
+    "standard_tables": {"table_no": "integer", "kind": "string", "title_zh": "string", "title_en": "string"},
+    "departments": {"department_id": "string", "name": "string", "province": "string", "city": "string",
+                    "county": "string", "source_ref": "string"},
+    "reports": {"report_id": "string", "department_id": "string", "year": "integer", "kind": "string",
+                "title": "string", "unit": "string", "source_file": "string", "source_sha256": "string",
+                "source_url": "string", "tables_attached": "boolean", "license": "string", "notes": "string"},
+    "report_tables": {"report_id": "string", "table_no": "integer", "status": "string",
+                      "title_as_printed": "string", "statement": "string", "source_page": "integer",
+                      "source_ref": "string"},
+    "classification": {"classification_id": "string", "code": "string", "edition": "string", "scheme": "string",
+                       "level": "string", "name": "string", "parent_id": "string", "certainty": "string",
+                       "source": "string"},
+    "amounts": {"report_id": "string", "table_no": "integer", "side": "string", "line_no": "integer",
+                "line_key": "string", "classification_id": "string", "code": "string", "item": "string",
+                "measure": "string", "amount": "number", "code_certainty": "string", "explanation": "string",
+                "source_kind": "string", "source_page": "integer", "source_ref": "string"},
+    "statements": {"report_id": "string", "statement_no": "integer", "section": "string", "topic": "string",
+                   "label": "string", "value": "number", "unit": "string", "kind": "string", "period": "string",
+                   "table_no": "integer", "line_key": "string", "measure": "string", "sentence": "string",
+                   "source_page": "integer", "source_ref": "string", "qualifier": "string"},
+    "projects": {"report_id": "string", "project_no": "integer", "name": "string", "amount": "number",
+                 "in_initial_budget": "boolean", "source_page": "integer", "source_ref": "string"},
+    "report_units": {"report_id": "string", "unit_no": "integer", "kind": "string", "name": "string",
+                     "note": "string", "source_page": "integer", "source_ref": "string"},
+}
+
+#: The types a field of the model's type may be declared with instead (read to the same values).
+_ALSO = {"number": {"integer"}, "integer": {"year"}}
+
+
+def model_type_problems(resource: dict[str, Any]) -> list[str]:
+    """A line for each field of ``resource`` (a descriptor) declared with a type other than the
+    model's (rule: opendata-model)."""
+    name = resource.get("name")
+    model = MODEL_TYPES.get(name) if isinstance(name, str) else None
+    schema = resource.get("schema")
+    fields = schema.get("fields") if isinstance(schema, dict) else None
+    if model is None or not isinstance(fields, list):
+        return []
+    problems = []
+    for field in fields:
+        if not isinstance(field, dict) or not isinstance(field.get("name"), str) or field["name"] not in model:
+            continue
+        want, got = model[field["name"]], field.get("type", "string")
+        if isinstance(got, str) and got != want and got not in _ALSO.get(want, ()):
+            problems.append(f"resource {name}: field {field['name']} is declared \"{got}\"; "
+                            f"opendata's rules and site read it as \"{want}\" (rule: opendata-model)")
+    return problems
