@@ -8,6 +8,7 @@ import csv
 import hashlib
 import json
 import shutil
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -116,3 +117,42 @@ def test_import_into_a_large_package_keeps_every_other_row_byte_for_byte(corpus:
         kept = [line for line in after.split(b"\n") if not line.startswith(rid.encode())]
         assert hashlib.sha256(b"\n".join(kept)).hexdigest() == hashlib.sha256(before[f"{name}.csv"]).hexdigest(), name
     assert sum(1 for r in _rows(pkg, "amounts") if r[0] == rid) == 71
+
+
+@pytest.mark.skipif(not SEED.exists(), reason="seed report not available")
+def test_a_paragraph_of_thousands_of_figures_is_stored_once_per_figure_not_once_per_figure_squared(tmp_path):
+    # A tester's report ending in one "sentence" of 8,000 figures (no 。): every statement kept the
+    # whole paragraph (1.3 GB of statements.csv), and the import took 63 s (the search for terms of use
+    # and each figure's tests went over the whole line, for every figure).
+    from opendata.ingest.narrative import SENTENCE_MAX
+
+    package = tmp_path / "package"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "datapackage", package)
+    text = SEED.read_text(encoding="utf-8")
+    long = tmp_path / "long.txt"
+    long.write_text(text + "".join(f"收入{i}.45万元，" for i in range(4000)) + "以上为测试。", encoding="utf-8")
+    summary = import_report(long, package)
+    rows = [r for r in csv.DictReader((package / "data" / "statements.csv").open(encoding="utf-8"))
+            if r["report_id"] == summary.report_id]
+    added = [r for r in rows if r["section"] == rows[-1]["section"] and "收入" in r["sentence"]
+             and r["sentence"].startswith("…")]
+    assert len(added) > 3900  # the figures of the paragraph, each stored with the clauses around it
+    assert max(len(r["sentence"]) for r in rows) <= 2 * 200 + 40
+    for r in added[::500]:
+        figure = f"收入{Decimal(r['value'])}万元" if "." in r["value"] else None
+        assert figure is None or figure in r["sentence"], (r["value"], r["sentence"])
+    short = [r for r in rows if not r["sentence"].startswith("…")]
+    assert short and all(len(r["sentence"]) <= SENTENCE_MAX for r in short)  # the report's own, whole
+    assert (package / "data" / "statements.csv").stat().st_size < 3_000_000
+
+
+def test_an_excerpt_is_the_figures_clauses() -> None:
+    from opendata.ingest.narrative import SENTENCE_MAX, excerpt
+
+    sentence = "，".join(f"第{i}项支出{i}.5万元" for i in range(300)) + "。"
+    assert len(sentence) > SENTENCE_MAX
+    at = sentence.index("支出150.5万元")
+    cut = excerpt(sentence, at + 2, at + 2 + len("150.5万元"))
+    assert cut.startswith("…第") and cut.endswith("，…") and "第150项支出150.5万元" in cut
+    assert len(cut) <= 2 * 200 + 20
+    assert excerpt(sentence, 2, 8).startswith("第0项支出0.5万元") and excerpt("  短句12万元。", 2, 7) == "短句12万元。"

@@ -70,11 +70,34 @@ class Figure:
     qualifier: str | None = None
 
 
+#: Longest sentence a statement keeps whole; of a longer one (a paragraph of figures without a
+#: 。), each statement keeps the clauses around its figure, within ``_EXCERPT`` characters on each
+#: side, "…" marking a cut: 8,000 figures in one such paragraph each stored all of it (1.3 GB).
+SENTENCE_MAX = 1000
+_EXCERPT = 200
+_CLAUSE_END = re.compile(r"[，；：。,;]")
+
+
+def excerpt(sentence: str, start: int, end: int) -> str:
+    """``sentence`` (stripped), or where it is longer than SENTENCE_MAX the clauses around its
+    characters [start, end), with "…" where it is cut."""
+    if len(sentence) <= SENTENCE_MAX:
+        return sentence.strip()
+    lo, hi = max(0, start - _EXCERPT), min(len(sentence), end + _EXCERPT)
+    if lo > 0 and (ends := list(_CLAUSE_END.finditer(sentence, lo, start))):
+        lo = ends[-1].end()  # from the start of the figure's clause (or of one before it)
+    if hi < len(sentence) and (stop := _CLAUSE_END.search(sentence, end, hi)):
+        hi = stop.end()
+    return ("…" if lo > 0 else "") + sentence[lo:hi].strip() + ("…" if hi < len(sentence) else "")
+
+
 def _figures(sentence: str, skipped: list[str]) -> list[Figure]:
     out = []
     for m in FIGURE.finditer(sentence):
         num, unit = m.group("num"), m.group("unit") or ""
-        before, after = sentence[: m.start()], sentence[m.end("num"):]
+        # The words next to the figure (every test below is anchored to it): not all of a long
+        # sentence, copied and searched for each of its figures.
+        before, after = sentence[max(0, m.start() - 100): m.start()], sentence[m.end("num"):m.end("num") + 100]
         if re.match(r"\s*[A-Za-z]", after) and not unit or re.search(r"[A-Za-z&]\s*$", before) and not unit:
             continue  # 5G, R&D, 7MW: part of a name
         if re.match(r"\s*(?:年|月|日|-|—|~)", after) and not unit:
@@ -84,7 +107,7 @@ def _figures(sentence: str, skipped: list[str]) -> list[Figure]:
         if re.match(r"\s*(?:年度?|月|日)", after):
             continue
         if not unit:
-            skipped.append(f"{num} in: {sentence}")
+            skipped.append(f"{num} in: {excerpt(sentence, m.start(), m.end())}")
             continue
         unit_clean = unit.replace("余", "").replace("多", "")
         value = to_decimal(num)
@@ -670,7 +693,7 @@ def _level_statements(res: NarrativeResult, sentence: str, ctx: str, ref: str, p
         res.statements.append({
             "section": ref, "topic": base + ".change", "label": printed + _LABEL["change"], "value": Decimal(0),
             "unit": unit, "kind": "change", "period": "上年", "table_no": None, "line_key": None, "measure": None,
-            "sentence": sentence.strip(), "source_page": page, "source_ref": ref, "statement_no": stmt_no,
+            "sentence": excerpt(sentence, start, pos), "source_page": page, "source_ref": ref, "statement_no": stmt_no,
             "qualifier": None, "_understood": True,
         })
     return stmt_no
@@ -900,7 +923,8 @@ def _row(fig: Figure, value: Decimal, topic: str, label: str, kind: str, period:
     return {
         "section": ref, "topic": topic, "label": label, "value": value, "unit": fig.unit, "kind": kind,
         "period": period, "table_no": table_ref[0], "line_key": table_ref[1], "measure": table_ref[2],
-        "sentence": sentence.strip(), "source_page": page, "source_ref": ref, "qualifier": fig.qualifier,
+        "sentence": excerpt(sentence, fig.start, fig.end), "source_page": page, "source_ref": ref,
+        "qualifier": fig.qualifier,
         "_understood": understood, "_amounts": amount_rows,
     }
 
