@@ -77,6 +77,16 @@ async def test_no_file_access(ds, sql: str) -> None:
     assert r.status_code == 400, (sql, r.status_code, r.text[:200])
 
 
+@pytest.mark.parametrize("sql", ["select fts3_tokenizer('simple')", "select hex(FTS3_TOKENIZER('porter'))",
+                                 "select 1 where fts3_tokenizer('unicode61') is not null"])
+async def test_no_memory_address_is_answered(ds, sql: str) -> None:
+    # fts3_tokenizer('simple') answered the address of a function in the server's memory.
+    r = await _sql(ds, sql)
+    assert r.status_code == 400 and "not authorized" in r.json()["error"], (sql, r.status_code, r.text[:200])
+    ok = await _sql(ds, "select count(*) as n from search_texts_fts where search_texts_fts match zh_query('财政')")
+    assert ok.status_code == 200, ok.text[:200]
+
+
 async def test_row_cap(ds) -> None:
     r = await ds.client.get("/opendata.json", params={"sql": "select * from amounts", "_shape": "objects"})
     data = r.json()

@@ -45,6 +45,7 @@ from .facets import CachedColumnFacet, is_facet_parameter, stored_counts
 from .json_output import JSON_STATE, render_json, utf8_json_renderer
 from .next_page_facets import on_first_page
 from .result_limits import limit_results
+from .sql_guard import guard_functions
 from .immutable_cache import cache_labels, cache_schemas, cache_table_permissions
 
 ASSETS_URL = "/-/opendata/"
@@ -64,10 +65,11 @@ STATIC_PREFIXES = (PACKAGE_PREFIX, "/-/")
 def prepare_connection(conn) -> None:
     """SQL functions zh_query(q), a Chinese query as an FTS5 MATCH expression over bigram tokens,
     and record_url(kind, report_id, ref) (``cell_values.record_url``); and the bounds of a query's
-    result (``site/result_limits.py``)."""
+    result (``site/result_limits.py``); and the functions no query may call (``site/sql_guard.py``)."""
     conn.create_function("zh_query", 1, fts_query, deterministic=True)
     conn.create_function("record_url", 3, record_url, deterministic=True)
     limit_results(conn)
+    guard_functions(conn)
 
 
 @hookimpl
