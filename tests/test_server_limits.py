@@ -87,6 +87,16 @@ async def test_no_memory_address_is_answered(ds, sql: str) -> None:
     assert ok.status_code == 200, ok.text[:200]
 
 
+async def test_the_database_file_is_not_named(ds, db: Path) -> None:
+    # Its place on the publisher's disk: pragma_database_list and /-/databases.json answered it.
+    r = await _sql(ds, "select name, file from pragma_database_list")
+    assert r.status_code == 200 and r.json()["rows"] == [{"name": "main", "file": None}]
+    listed = (await ds.client.get("/-/databases.json")).json()
+    assert [d["name"] for d in listed] == ["opendata"] and "path" not in listed[0]
+    assert str(db.parent) not in (await ds.client.get("/-/databases.json")).text
+    assert (await ds.client.get("/opendata.json")).status_code == 200
+
+
 async def test_row_cap(ds) -> None:
     r = await ds.client.get("/opendata.json", params={"sql": "select * from amounts", "_shape": "objects"})
     data = r.json()
