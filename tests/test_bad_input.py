@@ -153,7 +153,7 @@ def test_negative_balance_line_is_allowed(pkg: Path) -> None:
 @pytest.mark.parametrize("value, hint", [
     ("１２３.４５", "full-width characters"),  # full-width digits (int() and float() read them)
     ("١٢٣", "digits other than 0-9"),  # Arabic-Indic
-    ("1_234", 'value "1_234"'),  # float() reads 1234
+    ("1_234", "an underscore is not read as a digit separator"),  # float() reads 1234
 ])
 def test_digits_other_than_0_to_9_are_refused(pkg: Path, tmp_path: Path, value: str, hint: str) -> None:
     # A tester found full-width and Arabic-Indic digits taken silently as figures (while 12．5 was

@@ -161,9 +161,11 @@ def test_any_cells_load_alike_both_ways(tmp_path_factory, rows) -> None:
 #: Rules opendata adds to the schema's (the domain's own: see docs/data-model.md); frictionless has
 #: no counterpart, so a row they flag is not compared.
 _DOMAIN_RULES = {"amount-nonnegative", "number-range"}
-#: The hints of the figures opendata refuses where frictionless misreads them (docs/data-model.md).
+#: The hints of the figures opendata refuses where frictionless misreads them (docs/data-model.md):
+#: .5 read as 5, (12.5) as 12.5, 12元 or 0, as 12 万元 and 0, full-width or other digits, 1_234.
 _MISREAD_HINTS = ("a decimal point with no digit before it", "a figure in parentheses may be a negative one",
-                  "a minus sign other than")
+                  "a minus sign other than", "other than a currency sign before it", "full-width characters",
+                  "digits other than 0-9", "an underscore is not read as a digit separator")
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,

@@ -192,6 +192,8 @@ def _hint(raw: str) -> str:
         hints.append("it contains full-width characters; use half-width digits and punctuation")
     elif any(ch.isdecimal() and not ch.isascii() for ch in raw):
         hints.append("it contains digits other than 0-9; write the figure with 0-9")
+    if "_" in raw and any(ch.isdecimal() for ch in raw):
+        hints.append("an underscore is not read as a digit separator; write 1234, not 1_234")
     if re.fullmatch(r"-?\d{1,3}(,\d{3})+(\.\d+)?", raw.strip()):
         hints.append("thousands separators are not allowed (or declare groupChar \",\")")
     if _OTHER_MINUS_FIRST.search(raw.strip()):
