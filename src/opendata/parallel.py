@@ -15,6 +15,7 @@ build opened instead of opening it again), spawned elsewhere.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import queue
 import signal
 import sqlite3
@@ -29,6 +30,7 @@ import sqlite_utils
 from frictionless import Package
 
 from .layouts import layout_queries, layout_sql
+from .lifeline import end_with_parent
 from .package import load_package
 from .rules import Finding, rule_ids, run_rules
 from .search_index import save_documents, search_documents
@@ -41,7 +43,8 @@ class Worker:
     Forked where the system can (it never touches the SQLite connections it inherits: it opens its
     own, by file name). Its replies are received as soon as they are sent, by a thread of this
     process, so the worker goes on with the next call without waiting for ``result``. A worker
-    that dies makes ``result`` raise instead of waiting; ``close`` stops it at once."""
+    that dies makes ``result`` raise instead of waiting; ``close`` stops it at once. It ends with
+    this process too, even one killed (``lifeline``): make and close it in one thread."""
 
     def __init__(self, package: Package | None = None) -> None:
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
@@ -52,8 +55,8 @@ class Worker:
         # A forked process is handed ``package`` as it is (a spawned one would need it pickled):
         # the functions below then use it instead of opening the descriptor again (13 ms each).
         inherited = package if method == "fork" else None
-        self._process = ctx.Process(target=_serve, args=(child, self._claims, inherited), daemon=True,
-                                    name="opendata-build-worker")
+        self._process = ctx.Process(target=_serve, args=(child, self._claims, inherited, os.getpid()),
+                                    daemon=True, name="opendata-build-worker")
         self._process.start()
         child.close()
         self._replies: queue.Queue[tuple[bool, Any]] = queue.Queue()
@@ -122,8 +125,11 @@ def _take(counter: Any) -> int:
     return taken
 
 
-def _serve(conn: Connection, claims: Any, package: Package | None) -> None:
+def _serve(conn: Connection, claims: Any, package: Package | None, parent_pid: int) -> None:
     global _CLAIMS, _PACKAGE
+    # Killed with the build's process, however it ends: left alone it held the package's lock (an
+    # import then waited for it in vain), and its work is of no use to anyone.
+    end_with_parent(parent_pid, signal.SIGKILL)
     _CLAIMS, _PACKAGE = claims, package
     # Ctrl-C is the build's own process's to handle: it stops this one (close) and cleans up.
     signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -1,0 +1,85 @@
+"""`opendata build --jobs 2` killed from outside: the second process ends with the first, whatever the
+signal."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from opendata.staging import package_lock
+from opendata.synth import write_corpus
+
+pytestmark = pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs /proc to find the second process")
+
+OPENDATA = Path(sys.executable).with_name("opendata")
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A package of ~35,000 amounts rows: built in about a second, long enough to be killed midway."""
+    path = tmp_path_factory.mktemp("killed") / "package"
+    write_corpus(path, departments=40, years=3, seed=5)
+    return path
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(child) for task in Path(f"/proc/{pid}/task").iterdir()
+                for child in (task / "children").read_text().split()]
+    except FileNotFoundError:  # the process (or one of its threads) has just ended
+        return []
+
+
+def _alive(pid: int) -> bool:
+    """Running, not a zombie (a process killed whose parent has not yet reaped it holds no lock)."""
+    try:
+        return Path(f"/proc/{pid}/status").read_text().split("State:")[1].split()[0] != "Z"
+    except (FileNotFoundError, IndexError):
+        return False
+
+
+def _start_build(corpus: Path, db: Path, log: Path) -> tuple[subprocess.Popen, int]:
+    """`opendata build --jobs 2` in a process of its own (its output to ``log``: a second process
+    left running would hold a pipe open), and the pid of its second process once it runs."""
+    with log.open("wb") as out:
+        proc = subprocess.Popen([str(OPENDATA), "build", str(corpus), "-o", str(db), "--jobs", "2"],
+                                stdout=out, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 30
+    while not (children := _children(proc.pid)):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            proc.wait()
+            pytest.fail(f"the build never started its second process: {log.read_text()}")
+        time.sleep(0.005)
+    assert len(children) == 1, children
+    return proc, children[0]
+
+
+def _gone_within(pid: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while _alive(pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def test_second_process_ends_when_the_build_is_killed(corpus: Path, tmp_path: Path) -> None:
+    # It went on alone, holding the package's lock: an import into the package waited 120 s and failed.
+    proc, worker = _start_build(corpus, tmp_path / "t.db", tmp_path / "log")
+    try:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        assert _gone_within(worker, 5), "the second build process outlived the killed build"
+        with package_lock(corpus, exclusive=True, wait=5):  # what an import takes
+            pass
+    finally:
+        if _alive(worker):
+            os.kill(worker, signal.SIGKILL)
+
