@@ -1,5 +1,5 @@
 """`opendata build --jobs 2` killed from outside: the second process ends with the first, whatever the
-signal."""
+signal, and SIGTERM is handled as Ctrl-C (temporary files removed, previous database kept)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from opendata.build import build
 from opendata.staging import package_lock
 from opendata.synth import write_corpus
 
@@ -83,3 +84,28 @@ def test_second_process_ends_when_the_build_is_killed(corpus: Path, tmp_path: Pa
         if _alive(worker):
             os.kill(worker, signal.SIGKILL)
 
+
+def test_sigterm_stops_the_build_as_ctrl_c_does(corpus: Path, tmp_path: Path) -> None:
+    db, log = tmp_path / "out" / "t.db", tmp_path / "log"
+    build(corpus, db, jobs=1)
+    before = {p.name: p.read_bytes() for p in db.parent.iterdir()}
+    proc, worker = _start_build(corpus, db, log)
+    try:
+        deadline = time.monotonic() + 30
+        # Midway: the new database and a file of the second process's are beside the old one.
+        while not any(".tmp." in p.name for p in db.parent.iterdir()):
+            assert time.monotonic() < deadline and proc.poll() is None, "no file of the second process appeared"
+            time.sleep(0.005)
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+        output = log.read_text()
+        assert proc.returncode == 128 + signal.SIGTERM, (proc.returncode, output)
+        assert "Traceback" not in output
+        assert "terminated (SIGTERM)" in output
+        assert _gone_within(worker, 5)
+        after = {p.name: p.read_bytes() for p in db.parent.iterdir()}
+        assert after.keys() == before.keys(), f"left behind: {set(after) - set(before)}"
+        assert after == before
+    finally:
+        if _alive(worker):
+            os.kill(worker, signal.SIGKILL)

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
 from typing import Any
@@ -16,6 +20,50 @@ from .errors import OpenDataError
 
 DEFAULT_PACKAGE = "datapackage"
 DEFAULT_DB = "build/opendata.db"
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C raises KeyboardInterrupt: the command stops and cleans up as it
+    does for Ctrl-C (a build removes its temporary files and keeps the previous database)."""
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Within, SIGTERM raises Terminated in the main thread (where Python runs signal handlers)."""
+    if threading.current_thread() is not threading.main_thread():  # a handler can only be set there
+        yield
+        return
+    pid = os.getpid()
+
+    def handler(signum: int, frame: Any) -> None:
+        if os.getpid() != pid:  # a child forked before it reset the handler: it ends as SIGTERM ends it
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            os._exit(128 + signum)
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _sigterm_like_ctrl_c(func: Callable[..., Any]) -> Callable[..., Any]:
+    """SIGTERM (kill, a service manager, a CI timeout) stops the command as Ctrl-C does, cleaning up
+    (it killed the process outright: a build left its temporary files beside the database); a
+    message, no traceback, exit code 143 (128 + SIGTERM)."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            with _sigterm_as_interrupt():
+                return func(*args, **kwargs)
+        except Terminated:
+            click.echo("Aborted: terminated (SIGTERM)", err=True)
+            sys.exit(128 + signal.SIGTERM)
+
+    return wrapper
 
 
 def _library_errors(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -52,6 +100,7 @@ def cli() -> None:
               help="Processes, as for build [default: 2 for a package with a CSV of 4 MB or more on a "
                    "machine with 2 cores or more, else 1].")
 @_library_errors
+@_sigterm_like_ctrl_c
 def validate(package: str, as_json: bool, strict: bool, jobs: int | None) -> None:
     """Validate PACKAGE: frictionless schema validation and every accounting rule.
 
@@ -76,6 +125,7 @@ def validate(package: str, as_json: bool, strict: bool, jobs: int | None) -> Non
               help="Processes: 2 loads most of the largest CSV and runs rules in a second process "
                    "[default: 2 for a package with a CSV of 4 MB or more on a machine with 2 cores or more, else 1].")
 @_library_errors
+@_sigterm_like_ctrl_c
 def build(package: str, output: str, jobs: int | None) -> None:
     """Build PACKAGE into a SQLite database for Datasette.
 
@@ -130,6 +180,7 @@ def serve(db: str, host: str, port: int, metadata: str | None, package_dir: str,
               help="The data package to add the report to.")
 @click.option("--report-id", default=None, help="Identifier to give the report (default: derived from the text).")
 @_library_errors
+@_sigterm_like_ctrl_c
 def import_(report: str, package_dir: str, report_id: str | None) -> None:
     """Add REPORT (a PDF, or a .txt of its text) to the data package.
 

@@ -133,6 +133,8 @@ def _serve(conn: Connection, claims: Any, package: Package | None, parent_pid: i
     _CLAIMS, _PACKAGE = claims, package
     # Ctrl-C is the build's own process's to handle: it stops this one (close) and cleans up.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # SIGTERM (``close``) ends this process, whatever handler the build's process had when it forked.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     while True:
         try:
             fn, args = conn.recv()
