@@ -16,10 +16,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+#: Ports the servers of the tests may take, as FIRST-LAST (a shared machine's own), else any free one.
+PORTS = os.environ.get("OPENDATA_TEST_PORTS")
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port no one listens on: one of OPENDATA_TEST_PORTS when it is set."""
+    first, last = (int(p) for p in PORTS.split("-")) if PORTS else (0, 0)
+    for port in range(first, last + 1):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return s.getsockname()[1]
+    raise RuntimeError(f"no free port in OPENDATA_TEST_PORTS={PORTS}")
 
 
 @contextmanager
