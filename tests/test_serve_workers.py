@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import socket
 import time
 import urllib.error
@@ -76,6 +78,28 @@ def test_serve_in_two_processes(site_db, site_package, seed_report) -> None:
     while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not any(_alive(pid) for pid in workers)
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs /proc to find the worker processes")
+def test_workers_end_when_the_supervisor_is_killed(site_db, site_package) -> None:
+    # Killed outright, the supervisor cannot stop its workers: they went on answering on the port.
+    with opendata_serve(site_db, site_package, "--workers", "2") as (base, proc):
+        children = _descendants(proc.pid)  # the workers, and multiprocessing's resource tracker
+        workers = [pid for pid in children
+                   if "spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")]
+        assert len(workers) == 2, workers
+        try:
+            proc.kill()
+            proc.wait()
+            deadline = time.monotonic() + 5
+            while any(map(_alive, children)) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert not [pid for pid in children if _alive(pid)], "processes outlived the supervisor"
+            with pytest.raises(OSError):  # no one answers on the port
+                urllib.request.urlopen(base + "/-/versions.json", timeout=2)
+        finally:
+            for pid in filter(_alive, workers):
+                os.kill(pid, signal.SIGKILL)
 
 
 def test_default_workers_one_per_core_at_most_four(monkeypatch) -> None:

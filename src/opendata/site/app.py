@@ -6,6 +6,7 @@ import errno
 import gc
 import json
 import os
+import signal
 import socket
 import sqlite3
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from datasette.app import Datasette
 from datasette.plugins import pm
 
 from ..errors import OpenDataError
+from ..lifeline import end_with_parent
 from .metadata_check import MetadataError, metadata_problems, query_problems, read_metadata
 from .sql_executor import PatientExecutor
 
@@ -180,8 +182,14 @@ def settle_heap() -> None:
 
 
 def worker_app() -> Any:
-    """The ASGI app of one worker process of `serve(..., workers=N)`, made from ``WORKER_ARGS``."""
+    """The ASGI app of one worker process of `serve(..., workers=N)`, made from ``WORKER_ARGS``.
+
+    The worker stops when the supervisor ends, even killed outright (SIGKILL): the workers went on
+    answering on the port, with no one left to stop them. It gets SIGTERM, as from the supervisor
+    stopping normally: uvicorn finishes the requests in progress and exits."""
     args = json.loads(os.environ[WORKER_ARGS])
+    if args.get("supervisor"):
+        end_with_parent(args["supervisor"], signal.SIGTERM)
     app = make_app(args["db_path"], metadata=args["metadata"], package_dir=args["package_dir"]).app()
     settle_heap()
     return app
@@ -221,6 +229,7 @@ def serve(db_path: str | os.PathLike[str], *, host: str = "127.0.0.1", port: int
         uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])
         return
     os.environ[WORKER_ARGS] = json.dumps({
+        "supervisor": os.getpid(),  # uvicorn starts the workers from this process's main thread
         "db_path": str(Path(db_path).resolve()),
         "metadata": str(Path(metadata).resolve()) if metadata else None,
         "package_dir": str(Path(package_dir).resolve()) if package_dir else None})
