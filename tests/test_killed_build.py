@@ -73,13 +73,24 @@ def _gone_within(pid: int, seconds: float) -> bool:
 
 def test_second_process_ends_when_the_build_is_killed(corpus: Path, tmp_path: Path) -> None:
     # It went on alone, holding the package's lock: an import into the package waited 120 s and failed.
-    proc, worker = _start_build(corpus, tmp_path / "t.db", tmp_path / "log")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.tmp").write_text("not the build's", encoding="utf-8")
+    proc, worker = _start_build(corpus, out / "t.db", tmp_path / "log")
     try:
+        deadline = time.monotonic() + 30
+        while not any(".tmp." in p.name for p in out.iterdir()):  # the second process's files too
+            assert time.monotonic() < deadline and proc.poll() is None, "no file of the second process appeared"
+            time.sleep(0.005)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
         assert _gone_within(worker, 5), "the second build process outlived the killed build"
         with package_lock(corpus, exclusive=True, wait=5):  # what an import takes
             pass
+        # A killed build cannot remove its files; the next build to the same database does.
+        assert len(list(out.iterdir())) > 2
+        build(corpus, out / "t.db", jobs=1)
+        assert sorted(p.name for p in out.iterdir()) == ["notes.tmp", "t.db", "t.inspect.json"]
     finally:
         if _alive(worker):
             os.kill(worker, signal.SIGKILL)

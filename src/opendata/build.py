@@ -453,6 +453,34 @@ def _fill_serial(db: sqlite_utils.Database, package: Package, step: Callable[[st
 _WORKER_FILES = (".part2", ".part3", ".docs", ".layouts")
 
 
+def _remove_stale_files(target: Path) -> None:
+    """Remove the temporary files a build to ``target`` left when it was killed outright (named
+    after its process id, by ``_build``): those of a process that is no longer running."""
+    pattern = re.compile(re.escape(target.name) + r"\.(\d+)-[^.]+\.(?:inspect\.)?tmp(?:-wal|-shm|-journal|"
+                         + "|".join(re.escape(s) for s in _WORKER_FILES) + r")?(?:-wal|-shm|-journal)?")
+    try:
+        names = os.listdir(target.parent)
+    except OSError:
+        return
+    for name in names:
+        m = pattern.fullmatch(name)
+        if m and not _running(int(m.group(1))):
+            (target.parent / name).unlink(missing_ok=True)
+
+
+def _running(pid: int) -> bool:
+    """Whether a process ``pid`` is running (one of another user's counts)."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
 def _side_file(tmp: Path, suffix: str) -> Path:
     return tmp.with_name(tmp.name + suffix)
 
@@ -650,7 +678,10 @@ def _build(package_path: str | os.PathLike[str], db_path: str | os.PathLike[str]
                          "remove the file)")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=target.name + ".", suffix=".tmp")
+        _remove_stale_files(target)
+        # The process's id in the name: a build killed outright (SIGKILL) cannot remove its files,
+        # the next build to the same database does.
+        fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f"{target.name}.{os.getpid()}-", suffix=".tmp")
     except OSError as exc:
         raise BuildError(f"{target}: cannot write beside the database ({exc.strerror or exc})") from None
     os.close(fd)
