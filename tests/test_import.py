@@ -181,6 +181,21 @@ def test_a_scanned_pdf_is_told_apart_from_a_file_that_is_not_a_report(package, t
     assert _files(package) == before
 
 
+def test_cli_import_names_an_encrypted_pdf(package, tmp_path, runner):
+    """Encrypted with a user password, it was "not a readable PDF (PdfminerException: )"."""
+    from pdf_samples import text_pdf, tiny_pdf
+
+    from opendata.cli import cli
+
+    for data in (text_pdf(user_password="secret"), tiny_pdf(encrypt=True)):
+        src = tmp_path / "locked.pdf"
+        src.write_bytes(data)
+        r = runner.invoke(cli, ["import", str(src), "--package", str(package)])
+        assert r.exit_code == 2 and "Traceback" not in r.output
+        assert ("locked.pdf: the PDF is encrypted (password protected) and cannot be read without its "
+                "password") in " ".join(r.output.split())
+
+
 def test_cli_import_refuses_a_file_that_is_not_a_report(package, tmp_path):
     from click.testing import CliRunner
 

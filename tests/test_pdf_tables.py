@@ -13,10 +13,11 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-from pdf_samples import tiny_pdf
+from pdf_samples import text_pdf, tiny_pdf
 
 from opendata import template as T
 from opendata.errors import ImportError_
+from opendata.ingest.importer import read_source
 from opendata.ingest.pdf_tables import PdfTables, _amount, _line_key, read_pdf_tables, table_no_from_title
 
 #: The shared sources sit beside the repository (../shared), in CI as here.
@@ -354,6 +355,23 @@ def test_encrypted_pdf_raises(tmp_path: Path) -> None:
     p.write_bytes(tiny_pdf(encrypt=True))
     with pytest.raises(ImportError_, match=r"locked\.pdf: the PDF is encrypted"):
         read_pdf_tables(p, report_id="x", edition=2024)
+
+
+def test_user_password_pdf_is_refused_as_encrypted(tmp_path: Path) -> None:
+    p = tmp_path / "locked.pdf"
+    p.write_bytes(text_pdf(user_password="secret"))
+    for read in (lambda: read_source(p), lambda: read_pdf_tables(p, report_id="x", edition=2024)):
+        with pytest.raises(ImportError_, match=r"locked\.pdf: the PDF is encrypted \(password protected\) "
+                                               r"and cannot be read without its password"):
+            read()
+
+
+def test_owner_password_only_pdf_is_read(tmp_path: Path) -> None:
+    """Encrypted with an owner password only (empty user password): pdfminer reads it, so do we."""
+    p = tmp_path / "owner.pdf"
+    p.write_bytes(text_pdf("Hello", compress=True, user_password=""))
+    assert read_source(p)[0] == "Hello"
+    assert not [w for w in read_pdf_tables(p, report_id="x", edition=2024).warnings if "damaged" in w]
 
 
 # --------------------------------------------------------------------------- helpers

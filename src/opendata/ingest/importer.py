@@ -108,7 +108,9 @@ def _pdf_text(path: Path) -> str:
                         text = wider
                 pages.append(radical_glyphs(text))
     except Exception as exc:  # pdfminer raises many kinds
-        raise ImportError_(f"{path.name}: not a readable PDF ({type(exc).__name__}: {exc})") from None
+        from .pdf_tables import pdf_error
+
+        raise pdf_error(path.name, exc) from None  # says when the PDF is encrypted
     if pages and not any(page.strip() for page in pages):
         raise ImportError_(f"{path.name}: the PDF's {len(pages)} page{'s' if len(pages) > 1 else ''} hold no text, "
                            "only images (a scanned report?): opendata reads a PDF's text layer, not images; "

@@ -65,7 +65,7 @@ from .. import template as T
 from ..errors import ImportError_
 from .textutil import RADICALS, radical_glyphs
 
-__all__ = ["PdfTables", "read_pdf_tables", "table_no_from_title"]
+__all__ = ["PdfTables", "pdf_error", "read_pdf_tables", "table_no_from_title"]
 
 ECONOMIC, FUNCTIONAL = "支出经济分类", "支出功能分类"
 
@@ -310,14 +310,14 @@ def _open(path: Path) -> Any:
     except Exception as exc:  # pdfminer raises many kinds; all mean "cannot use this file"
         if pdf is not None:
             pdf.close()
-        raise _pdf_error(name, exc) from None
+        raise pdf_error(name, exc) from None
     if not pages:
         pdf.close()
         raise ImportError_(f"{name}: corrupt PDF (no pages)")
     return pdf
 
 
-def _pdf_error(name: str, exc: BaseException) -> ImportError_:
+def pdf_error(name: str, exc: BaseException) -> ImportError_:
     """ImportError_ naming the file and saying whether it is encrypted or broken."""
     seen, cause, chain = set(), exc, []
     while cause is not None and id(cause) not in seen:  # pdfplumber wraps pdfminer's exceptions
@@ -325,7 +325,8 @@ def _pdf_error(name: str, exc: BaseException) -> ImportError_:
         chain.append(f"{type(cause).__name__} {cause}")
         cause = cause.__cause__ or cause.__context__
     if re.search(r"password|encrypt", " ".join(chain), re.I):
-        return ImportError_(f"{name}: the PDF is encrypted (password protected); cannot read it")
+        return ImportError_(f"{name}: the PDF is encrypted (password protected) and cannot be read without "
+                            "its password; nothing was imported (import an unprotected copy)")
     detail = str(exc).strip() or type(exc).__name__
     return ImportError_(f"{name}: corrupt or unreadable PDF ({detail[:200]})")
 
@@ -345,7 +346,7 @@ def read_pdf_tables(path: Path | str, *, report_id: str, edition: int | str) -> 
     except ImportError_:
         raise
     except Exception as exc:
-        raise _pdf_error(path.name, exc) from None
+        raise pdf_error(path.name, exc) from None
     finally:
         pdf.close()
     _Builder(path.name, report_id, str(edition), out).build(segments)
