@@ -6,6 +6,7 @@ Expected figures were read off the rendered pages (pdftoppm) of the PDF, not fro
 from __future__ import annotations
 
 import json
+import logging
 import re
 import shutil
 import subprocess
@@ -372,6 +373,38 @@ def test_owner_password_only_pdf_is_read(tmp_path: Path) -> None:
     p.write_bytes(text_pdf("Hello", compress=True, user_password=""))
     assert read_source(p)[0] == "Hello"
     assert not [w for w in read_pdf_tables(p, report_id="x", edition=2024).warnings if "damaged" in w]
+
+
+def test_damaged_content_stream_is_refused_naming_the_page(tmp_path: Path) -> None:
+    p = tmp_path / "damaged.pdf"
+    p.write_bytes(text_pdf(damage="content"))
+    for read in (lambda: read_source(p), lambda: read_pdf_tables(p, report_id="x", edition=2024)):
+        with pytest.raises(ImportError_, match=r"damaged\.pdf: the PDF is damaged: the text of p\.1 ") as exc:
+            read()
+        assert "p.1: content stream (object 4): Error -3" in str(exc.value)
+
+
+def test_damaged_image_is_a_warning(tmp_path: Path) -> None:
+    p = tmp_path / "image.pdf"
+    p.write_bytes(text_pdf("Hello", damage="image"))
+    assert read_source(p)[0] == "Hello"
+    warnings = read_pdf_tables(p, report_id="x", edition=2024).warnings
+    assert "image.pdf p.1: an image (object 6) is damaged; it is not read (the text is read)" in warnings
+
+
+def test_pdfminer_log_lines_are_kept_not_printed(capsys: pytest.CaptureFixture[str]) -> None:
+    from opendata.ingest.pdf_tables import pdfminer_log
+
+    with pdfminer_log() as log:
+        log.page = 3
+        logging.getLogger("pdfminer.pdftypes").warning("Data-loss while decompressing corrupted data")
+        log.page = 4
+        logging.getLogger("pdfminer.pdffont").warning("Could not get FontBBox")
+    assert capsys.readouterr().err == ""
+    with pytest.raises(ImportError_, match=r"x\.pdf: the PDF is damaged: pdfminer read corrupted data on p\.3"):
+        log.check("x.pdf")
+    log.records = log.records[1:]
+    assert log.check("x.pdf") == ["x.pdf p.4: pdfminer: Could not get FontBBox"]
 
 
 # --------------------------------------------------------------------------- helpers

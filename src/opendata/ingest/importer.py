@@ -92,14 +92,17 @@ class ImportSummary:
 def _pdf_text(path: Path) -> str:
     """Page texts joined by form feeds. Digits set in another font sit a few points lower in some
     PDFs (Putuo 2024), so a page whose text has lines of bare numbers is re-read with a larger
-    vertical tolerance. Radical glyphs (部⻔, as chromium prints 门) become the ordinary characters."""
-    import pdfplumber
+    vertical tolerance. Radical glyphs (部⻔, as chromium prints 门) become the ordinary characters.
+    A PDF that is encrypted, corrupt or damaged is refused (``pdf_tables.open_pdf``)."""
+    from .pdf_tables import open_pdf, pdf_error, pdfminer_log
 
     bare = re.compile(r"^[\d.,%\s]+$")
     pages = []
-    try:
-        with pdfplumber.open(path) as pdf:
-            for page in pdf.pages:
+    with pdfminer_log() as log:
+        pdf, _damage = open_pdf(path)  # the damage warnings are read_pdf_tables's
+        try:
+            for page_no, page in enumerate(pdf.pages, start=1):
+                log.page = page_no
                 text = page.extract_text() or ""
                 if sum(1 for line in text.splitlines() if bare.match(line)) >= 2:
                     wider = page.extract_text(y_tolerance=6) or ""
@@ -107,10 +110,12 @@ def _pdf_text(path: Path) -> str:
                             sum(1 for line in text.splitlines() if bare.match(line)):
                         text = wider
                 pages.append(radical_glyphs(text))
-    except Exception as exc:  # pdfminer raises many kinds
-        from .pdf_tables import pdf_error
-
-        raise pdf_error(path.name, exc) from None  # says when the PDF is encrypted
+        except Exception as exc:  # pdfminer raises many kinds
+            raise pdf_error(path.name, exc) from None
+        finally:
+            pdf.close()
+        log.page = None
+    log.check(path.name)  # raises when pdfminer read corrupted data; its warnings are read_pdf_tables's
     if pages and not any(page.strip() for page in pages):
         raise ImportError_(f"{path.name}: the PDF's {len(pages)} page{'s' if len(pages) > 1 else ''} hold no text, "
                            "only images (a scanned report?): opendata reads a PDF's text layer, not images; "
