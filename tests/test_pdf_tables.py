@@ -393,7 +393,7 @@ def test_damaged_image_is_a_warning(tmp_path: Path) -> None:
 
 
 def test_pdfminer_log_lines_are_kept_not_printed(capsys: pytest.CaptureFixture[str]) -> None:
-    from opendata.ingest.pdf_tables import pdfminer_log
+    from opendata.ingest.pdf_file import pdfminer_log
 
     with pdfminer_log() as log:
         log.page = 3

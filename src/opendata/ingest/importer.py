@@ -93,8 +93,8 @@ def _pdf_text(path: Path) -> str:
     """Page texts joined by form feeds. Digits set in another font sit a few points lower in some
     PDFs (Putuo 2024), so a page whose text has lines of bare numbers is re-read with a larger
     vertical tolerance. Radical glyphs (部⻔, as chromium prints 门) become the ordinary characters.
-    A PDF that is encrypted, corrupt or damaged is refused (``pdf_tables.open_pdf``)."""
-    from .pdf_tables import open_pdf, pdf_error, pdfminer_log
+    A PDF that is encrypted, corrupt or damaged is refused (``pdf_file.open_pdf``)."""
+    from .pdf_file import open_pdf, pdf_error, pdfminer_log
 
     bare = re.compile(r"^[\d.,%\s]+$")
     pages = []

@@ -52,23 +52,19 @@ label as printed (numbering removed).
 
 from __future__ import annotations
 
-import logging
 import re
-import zlib
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-import pdfplumber
-
 from .. import template as T
 from ..errors import ImportError_
+from .pdf_file import PdfminerLog, open_pdf, pdf_error, pdfminer_log
 from .textutil import RADICALS, radical_glyphs
 
-__all__ = ["PdfTables", "open_pdf", "pdf_error", "pdfminer_log", "read_pdf_tables", "table_no_from_title"]
+__all__ = ["PdfTables", "read_pdf_tables", "table_no_from_title"]
 
 ECONOMIC, FUNCTIONAL = "支出经济分类", "支出功能分类"
 
@@ -295,204 +291,6 @@ _UNIT = re.compile(r"单位[:：]\s*(万元|元|亿元|千元)")
 
 # --------------------------------------------------------------------------- reading
 
-def _open(path: Path) -> Any:
-    name = path.name
-    if not path.is_file():
-        raise ImportError_(f"{name}: no such file ({path})")
-    try:
-        with path.open("rb") as fh:
-            head = fh.read(1024)
-    except OSError as exc:
-        raise ImportError_(f"{name}: cannot read the file ({exc})") from None
-    if b"%PDF-" not in head:
-        raise ImportError_(f"{name}: not a PDF file (no %PDF- header)")
-    pdf = None
-    try:
-        pdf = pdfplumber.open(str(path))
-        pages = pdf.pages  # parses the page tree: a broken file fails here
-    except Exception as exc:  # pdfminer raises many kinds; all mean "cannot use this file"
-        if pdf is not None:
-            pdf.close()
-        raise pdf_error(name, exc) from None
-    if not pages:
-        pdf.close()
-        raise ImportError_(f"{name}: corrupt PDF (no pages)")
-    return pdf
-
-
-def pdf_error(name: str, exc: BaseException) -> ImportError_:
-    """ImportError_ naming the file and saying whether it is encrypted or broken."""
-    seen, cause, chain = set(), exc, []
-    while cause is not None and id(cause) not in seen:  # pdfplumber wraps pdfminer's exceptions
-        seen.add(id(cause))
-        chain.append(f"{type(cause).__name__} {cause}")
-        cause = cause.__cause__ or cause.__context__
-    if re.search(r"password|encrypt", " ".join(chain), re.I):
-        return ImportError_(f"{name}: the PDF is encrypted (password protected) and cannot be read without "
-                            "its password; nothing was imported (import an unprotected copy)")
-    detail = str(exc).strip() or type(exc).__name__
-    return ImportError_(f"{name}: corrupt or unreadable PDF ({detail[:200]})")
-
-
-def _pages_text(pages: list[int]) -> str:
-    """p.2-5, 21 for pages [2, 3, 4, 5, 21]."""
-    runs: list[list[int]] = []
-    for n in sorted(set(pages)):
-        if runs and n == runs[-1][-1] + 1:
-            runs[-1].append(n)
-        else:
-            runs.append([n])
-    return "p." + ", ".join(str(r[0]) if len(r) == 1 else f"{r[0]}-{r[-1]}" for r in runs)
-
-
-def _stream_damage(stream: Any) -> str | None:
-    """Why a Flate-compressed stream cannot be decompressed as written, or None when it can.
-
-    zlib checks every stream with its Adler-32 sum in C, in milliseconds; pdfminer, given a damaged
-    stream, retries it one byte at a time (minutes for a large font) and reads what comes out.
-    A stream cut short of its checksum is not counted as damaged (pdfminer reads it)."""
-    from pdfminer.pdftypes import LITERALS_FLATE_DECODE
-
-    if stream.rawdata is None:
-        return None  # already decoded by pdfminer
-    filters = stream.get_filters()
-    if not filters or filters[0][0] not in LITERALS_FLATE_DECODE:
-        return None
-    data = stream.rawdata
-    if stream.decipher and stream.objid is not None:
-        data = stream.decipher(stream.objid, stream.genno, data, stream.attrs)
-    try:
-        zlib.decompressobj().decompress(data)
-    except zlib.error as exc:
-        return str(exc)
-    return None
-
-
-def _damaged_streams(pdf: Any) -> dict[int, tuple[str, str, list[int]]]:
-    """Damaged streams that the pages use: objid -> (what, why, page numbers).
-
-    ``what`` is "image" for an image (pdfplumber does not decode images to read text), otherwise
-    what the page's text depends on (its content, a font, a form)."""
-    from pdfminer.pdftypes import PDFObjRef, PDFStream, resolve1
-
-    checked: dict[int, tuple[str, str] | None] = {}
-    damaged: dict[int, tuple[str, str, list[int]]] = {}
-
-    def kind(stream: Any) -> str:
-        attrs = stream.attrs
-        sub = getattr(resolve1(attrs.get("Subtype")), "name", None)
-        if sub == "Image":
-            return "image"
-        if sub == "Form":
-            return "form"
-        if any(k in attrs for k in ("Length1", "Length2", "Length3")) or sub in ("Type1C", "CIDFontType0C", "OpenType"):
-            return "font program"
-        return "stream"
-
-    def walk(obj: Any, seen: set[int], found: dict[int, tuple[str, str]], depth: int = 0) -> None:
-        if depth > 50:
-            return
-        if isinstance(obj, PDFObjRef):
-            if obj.objid in seen:
-                return
-            seen.add(obj.objid)
-            ref, obj = obj.objid, resolve1(obj)
-            if isinstance(obj, PDFStream):
-                if ref not in checked:
-                    why = _stream_damage(obj)
-                    checked[ref] = (kind(obj), why) if why else None
-                if checked[ref]:
-                    found[ref] = checked[ref]
-        if isinstance(obj, PDFStream):
-            obj = obj.attrs
-        if isinstance(obj, dict):
-            for key, value in obj.items():
-                if key not in ("Parent", "P"):  # links up the page tree
-                    walk(value, seen, found, depth + 1)
-        elif isinstance(obj, list):
-            for value in obj:
-                walk(value, seen, found, depth + 1)
-
-    for page_no, page in enumerate(pdf.pages, start=1):
-        seen: set[int] = set()
-        contents: dict[int, tuple[str, str]] = {}
-        resources: dict[int, tuple[str, str]] = {}
-        walk(page.page_obj.attrs.get("Contents"), seen, contents)
-        walk(page.page_obj.resources, seen, resources)
-        for found, other in ((contents, "content"), (resources, "resource")):
-            for ref, (what, why) in found.items():
-                damaged.setdefault(ref, (other if what == "stream" else what, why, []))[2].append(page_no)
-    return damaged
-
-
-def open_pdf(path: Path) -> tuple[Any, list[str]]:
-    """The opened PDF (pdfplumber) and warnings about what in it is damaged but not needed to read it.
-
-    Raises ImportError_ naming the file for a file that is not a readable PDF (missing, not a PDF,
-    corrupt, encrypted) and for one whose pages' content or fonts are damaged (their text cannot be
-    read reliably: the import is refused, naming the pages, rather than read half of them)."""
-    pdf = _open(path)
-    try:
-        damaged = _damaged_streams(pdf)
-    except Exception as exc:  # pdfminer raises many kinds
-        pdf.close()
-        raise pdf_error(path.name, exc) from None
-    fatal = [f"{_pages_text(pages)}: {what} stream (object {ref}): {why}"
-             for ref, (what, why, pages) in sorted(damaged.items(), key=lambda d: min(d[1][2]))
-             if what != "image"]
-    if fatal:
-        pdf.close()
-        pages = sorted({p for what, _, ps in damaged.values() if what != "image" for p in ps})
-        raise ImportError_(
-            f"{path.name}: the PDF is damaged: the text of {_pages_text(pages)} depends on compressed data "
-            "that fails its check; it cannot be read reliably, so nothing was imported (get an undamaged "
-            "copy of the report)", problems=fatal)
-    warnings = [f"{path.name} {_pages_text(pages)}: an image (object {ref}) is damaged; it is not read "
-                "(the text is read)" for ref, (what, _, pages) in sorted(damaged.items()) if what == "image"]
-    return pdf, warnings
-
-
-class _PdfminerLog(logging.Handler):
-    """pdfminer's log records (WARNING and above), with the page being read when each was logged."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.page: int | None = None
-        self.records: list[tuple[int | None, str]] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append((self.page, record.getMessage()))
-
-    def check(self, name: str) -> list[str]:
-        """Warnings naming file and page; ImportError_ when pdfminer read corrupted data."""
-        lost = [p for p, msg in self.records if re.search(r"corrupt|data-loss", msg, re.I)]
-        if lost:
-            where = _pages_text([p for p in lost if p]) if any(lost) else "its pages"
-            raise ImportError_(f"{name}: the PDF is damaged: pdfminer read corrupted data on {where}; their text "
-                               "cannot be read reliably, so nothing was imported (get an undamaged copy of the report)")
-        out: list[str] = []
-        for page, msg in self.records:
-            text = f"{name} p.{page}: pdfminer: {msg}" if page else f"{name}: pdfminer: {msg}"
-            if text not in out:
-                out.append(text)
-        return out
-
-
-@contextmanager
-def pdfminer_log() -> Iterator[_PdfminerLog]:
-    """Keep pdfminer's log records instead of printing them (they become warnings or an error)."""
-    logger = logging.getLogger("pdfminer")
-    handler = _PdfminerLog()
-    propagate = logger.propagate
-    logger.addHandler(handler)
-    logger.propagate = False
-    try:
-        yield handler
-    finally:
-        logger.removeHandler(handler)
-        logger.propagate = propagate
-
-
 def read_pdf_tables(path: Path | str, *, report_id: str, edition: int | str) -> PdfTables:
     """Read every attached table of a 部门决算 PDF.
 
@@ -542,7 +340,7 @@ def _unruled_titles(page: Any, page_no: int, name: str, tables: dict[int, dict[s
         out.warnings.append(f"{name} p.{page_no}: 表{no} {text} is printed without a ruled grid; its figures are not read")
 
 
-def _read_segments(pdf: Any, name: str, out: PdfTables, log: _PdfminerLog | None = None) -> dict[int, dict[str, Any]]:
+def _read_segments(pdf: Any, name: str, out: PdfTables, log: PdfminerLog | None = None) -> dict[int, dict[str, Any]]:
     """Page texts, and the ruled tables of each page grouped by template table."""
     tables: dict[int, dict[str, Any]] = {}
     last: tuple[int, int, int] | None = None  # (table_no, page_no, ncols) of the latest table
