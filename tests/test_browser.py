@@ -203,3 +203,23 @@ def test_pages_fit_a_phone(browser, server, seed_report, path):
         assert width <= inner, (path, width, inner)
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("path, labels", [
+    ("/opendata/amounts", ["详情", "报告", "表号", "收入或支出"]),
+    ("/opendata/search?q=普陀", ["类别", "标题", "内容", "报告", "查看"]),
+    ("/opendata/budget_execution", ["报告", "部门编号", "部门", "年度"]),
+])
+def test_a_phones_cards_label_each_cell_in_chinese(browser, server, path, labels):
+    # On a phone each row is a card whose cells CSS labels: by the column's English name (report_id,
+    # table_no...), and on the search page by its neighbour's (the hidden columns were counted).
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
+    try:
+        pg = context.new_page()
+        pg.goto(server + path)
+        pg.wait_for_selector("table.rows-and-columns tbody tr")
+        shown = pg.evaluate("""Array.from(document.querySelectorAll('table.rows-and-columns tbody tr')[0].cells)
+            .map(td => getComputedStyle(td, '::before').content.replace(/^"|"$/g, ''))""")
+        assert shown[:len(labels)] == labels, shown
+    finally:
+        context.close()
