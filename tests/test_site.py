@@ -246,6 +246,15 @@ async def test_search_finds_line_items_explanations_and_narrative(ds):
     assert any(r["来源"] == "projects" for r in projects)
 
 
+@pytest.mark.parametrize("query", ["三公经费", "“三公”经费"])
+async def test_search_reads_through_quotation_marks(ds, query):
+    # The reports write “三公”经费; a citizen typing 三公经费 found nothing.
+    rows = await get_json(ds, f"/{DB}/search.json?_shape=array&q={query}")
+    bare = query.strip("“”").replace("”", "").replace("“", "")
+    assert rows and all(bare in re.sub(r"[“”《》]", "", f"{r['标题']} {r['内容'] or ''}") for r in rows), rows[:3]
+    assert any("“三公”经费" in (r["内容"] or "") for r in rows)
+
+
 async def test_search_with_several_words_and_nothing(ds):
     both = await get_json(ds, f"/{DB}/search.json?_shape=array&q=公务 接待")
     assert both and all("公务" in f"{r['标题']}{r['内容']}" and "接待" in f"{r['标题']}{r['内容']}" for r in both)
