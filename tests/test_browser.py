@@ -167,6 +167,13 @@ def test_findings_page_speaks_chinese(page, server):
     assert not row.locator("td.col-message_en").is_visible()
     assert "The narrative" not in page.inner_text("table.rows-and-columns")
     assert page.inner_text("#facet-severity") .split()[:2] == ["严重程度", "1"]
+    # The finding's own page neither (a tester read "说明（英文） Table 1 expenditure by class = ..." there).
+    page.goto(server + "/opendata/findings/1")
+    page.wait_for_selector("table.row-record")
+    assert "说明（英文）" not in page.inner_text("table.row-record")
+    assert page.locator("table.row-record tr.col-message_zh").is_visible()
+    page.goto(server + "/opendata/findings?rule_id=narrative.table")
+    page.wait_for_selector("table.rows-and-columns")
     page.click("th.col-stated svg.dropdown-menu-icon")
     menu = page.locator(".dropdown-menu")
     assert menu.is_visible()
