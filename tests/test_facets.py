@@ -12,7 +12,7 @@ import json
 import sqlite3
 from pathlib import Path
 
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
 import yaml
@@ -286,6 +286,18 @@ def _counts(data: dict) -> dict:
             for name, facet in data["facet_results"].items()}
 
 
+
+def _same_links(facets: dict) -> dict:
+    """``facet_results`` with each link's path and query parameters in one order (a next page's
+    query keeps its parameters in the order of the next_url)."""
+    def canonical(url: str) -> tuple:
+        parts = urlsplit(url)
+        return parts.path, sorted(parse_qsl(parts.query))
+
+    return {name: {**facet, "toggle_url": canonical(facet["toggle_url"]),
+                   "results": [{**r, "toggle_url": canonical(r["toggle_url"])} for r in facet["results"]]}
+            for name, facet in facets.items()}
+
 @pytest.mark.parametrize("params", [{}, {"_sort": "amount"}, {"_sort_desc": "code"}, {"table_no": "5"},
                                     {"_sort": "item", "source_kind": "narrative"},
                                     {"_where": "amount > 1", "_facet": "measure"}])
@@ -308,6 +320,9 @@ async def test_a_next_page_shows_its_first_pages_facets(shipped, params):
     # A value's link opens the first page of its rows, not the rows after this page's cursor.
     links = [r["toggle_url"] for facet in second["facet_results"].values() for r in facet["results"]]
     assert links and not any("_next=" in link for link in links)
+    # And the facets as a whole are the first page's: their own links too (a tester's page 2 kept
+    # its cursor in each facet's toggle_url).
+    assert _same_links(second["facet_results"]) == _same_links(first["facet_results"])
     html = BeautifulSoup((await built.client.get(f"/{second_url.replace('amounts.json', 'amounts', 1)}")).text,
                          "html.parser")
     hrefs = [a["href"] for a in html.select(".facet-results li a")]

@@ -163,6 +163,12 @@ async def _memo(db: Any, key: tuple, read: Callable[[], Awaitable[Any]], rows: C
     return answer
 
 
+def _without_cursor(request: Any, path: str, cursor: dict[str, None]) -> str:
+    """``path`` (made from ``request``'s, its query kept) without the ``_next`` cursor where the
+    request had one (``cursor``): a facet's links open the first page of what they select."""
+    return path_with_removed_args(request, {"_next"}, path=path) if cursor else path
+
+
 def _absolute_urls(ds: Any, request: Any) -> Callable[[str], str]:
     """``ds.absolute_url(request, path)`` for the paths of one page: the scheme and host worked out
     once (urljoin of Datasette's PrefixedUrlString, whose every method call lists ``dir(str)``:
@@ -339,7 +345,8 @@ class CachedColumnFacet(ColumnFacet):
                         "name": column,
                         "type": self.type,
                         "hideable": source != "metadata",
-                        "toggle_url": self.ds.urls.path(path_with_removed_args(self.request, {"_facet": column})),
+                        "toggle_url": self.ds.urls.path(_without_cursor(
+                            self.request, path_with_removed_args(self.request, {"_facet": column}), cursor)),
                         "results": facet_results_values,
                         "truncated": len(facet_rows_results) > facet_size,
                     }
@@ -358,9 +365,8 @@ class CachedColumnFacet(ColumnFacet):
                     # A value's link opens the first page of the rows it selects (Datasette's kept
                     # a _next page's cursor: the rows after it, under a count of all of them).
                     if selected:
-                        toggle_path = path_with_removed_args(self.request, {column_qs: str(row["value"])})
-                        if cursor:  # (the path keeps its query: the cursor is still in it)
-                            toggle_path = path_with_removed_args(self.request, {"_next"}, path=toggle_path)
+                        toggle_path = _without_cursor(
+                            self.request, path_with_removed_args(self.request, {column_qs: str(row["value"])}), cursor)
                     else:
                         toggle_path = path_with_added_args(self.request, [*cursor.items(), (column_qs, row["value"])])
                     facet_results_values.append(
