@@ -40,6 +40,7 @@ from ..package import DESCRIPTOR, load_package
 from ..zh_search import fts_query
 from . import cell_values, client_errors, page_tokens, sorted_pages
 from .cell_values import cell_renderer, record_url, value_label
+from .client_gone import is_streamed, until_client_leaves
 from .column_labels import column_label, labelled_description
 from .facets import CachedColumnFacet, is_facet_parameter, stored_counts
 from .json_output import JSON_STATE, render_json, utf8_json_renderer
@@ -330,7 +331,8 @@ def extra_css_urls(template, database, table, columns, view_name, request, datas
 
 @hookimpl
 def asgi_wrapper(datasette):
-    """Chinese as UTF-8 in JSON, a BOM in CSV, and the bigram search behind search_index's search box."""
+    """Chinese as UTF-8 in JSON, a BOM in CSV, the bigram search behind search_index's search box,
+    and a streamed CSV that stops when its client has gone (``client_gone.py``)."""
 
     def wrap(app):
         async def wrapped(scope, receive, send):
@@ -397,7 +399,10 @@ def asgi_wrapper(datasette):
                         message = dict(message, body=BOM + message.get("body", b""))
                 await send(message)
 
-            await app(scope, receive, send_wrapper)
+            if is_streamed(scope):
+                await until_client_leaves(app, scope, receive, send_wrapper)
+            else:
+                await app(scope, receive, send_wrapper)
 
         return wrapped
 
