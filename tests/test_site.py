@@ -917,3 +917,18 @@ async def test_coded_values_are_shown_in_chinese(ds, path, column, shown, codes)
     assert shown <= facet and not facet & codes
     data = await get_json(ds, f"/{DB}{path.split('?')[0]}.json?_shape=array&_size=max")
     assert codes <= {r[column] for r in data}
+
+
+@pytest.mark.parametrize("path", ["/opendata/compare_totals", "/opendata/compare_item?code=2060101",
+                                  "/opendata/compare_three_public", "/opendata/report_overview?report_id={seed}"])
+async def test_a_named_querys_report_ids_are_headed_in_chinese_and_open_the_report(ds, path):
+    # A citizen read a column headed report_id, its ids not linked (the JSON keeps the name).
+    seed = "zhuzhou-lusong-kjgxj-2020-final"
+    page = BeautifulSoup((await ds.client.get(path.format(seed=seed))).text, "html.parser")
+    headers = [th.get_text() for th in page.select("table.rows-and-columns th")]
+    assert "报告编号" in headers and "report_id" not in headers, headers
+    links = [a["href"] for a in page.select("td.col-report_id a")]
+    assert f"/{DB}/reports/{seed}" in links, links
+    assert (await ds.client.get(f"/{DB}/reports/{seed}")).status_code == 200
+    data = await get_json(ds, path.format(seed=seed).replace("?", ".json?", 1) if "?" in path else path + ".json")
+    assert "report_id" in data["columns"]
