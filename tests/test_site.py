@@ -932,3 +932,14 @@ async def test_a_named_querys_report_ids_are_headed_in_chinese_and_open_the_repo
     assert (await ds.client.get(f"/{DB}/reports/{seed}")).status_code == 200
     data = await get_json(ds, path.format(seed=seed).replace("?", ".json?", 1) if "?" in path else path + ".json")
     assert "report_id" in data["columns"]
+
+
+async def test_yes_and_no_are_shown_in_chinese(ds):
+    # The report page said 是否附有 9 张决算表: 0 (a tester); the JSON keeps 1 and 0.
+    page = BeautifulSoup((await ds.client.get(f"/{DB}/reports/zhuzhou-lusong-kjgxj-2020-final")).text, "html.parser")
+    assert [td.get_text() for td in page.select("td.col-tables_attached")] == ["否"]
+    listing = BeautifulSoup((await ds.client.get(f"/{DB}/reports?_sort=report_id")).text, "html.parser")
+    assert [td.get_text() for td in listing.select("td.col-tables_attached")] == ["是", "否"]
+    projects = BeautifulSoup((await ds.client.get(f"/{DB}/projects?_facet=in_initial_budget")).text, "html.parser")
+    assert {li.get_text(" ", strip=True).split()[0] for li in projects.select("#facet-in_initial_budget li")} == {"是", "否"}
+    assert [r["tables_attached"] for r in await get_json(ds, f"/{DB}/reports.json?_shape=array&_sort=report_id")] == [1, 0]

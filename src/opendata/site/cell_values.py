@@ -181,6 +181,17 @@ CODED_VALUES: dict[tuple[str, str], dict[str, str]] = {
 }
 
 
+#: Boolean columns (SQLite's 1 and 0), shown as 是/否.
+BOOLEAN_COLUMNS = frozenset({("reports", "tables_attached"), ("projects", "in_initial_budget")})
+_YES_NO = {1: "是", 0: "否"}
+
+
+def _yes_no(value: Any, row: Any, database: str, datasette: Any) -> Markup | None:
+    if value.__class__ is not int or value not in _YES_NO:
+        return None
+    return Markup(f'<span title="{value}">{_YES_NO[value]}</span>')
+
+
 def _coded(table: str, column: str) -> Renderer:
     names = CODED_VALUES[(table, column)]
 
@@ -220,10 +231,12 @@ def _fields(value: Any, row: Any, database: str, datasette: Any) -> Markup | Non
 
 
 def value_label(value: Any, table: str | None, column: str | None) -> Any:
-    """A facet value as a page shows it: a coded value in Chinese (错误, 已附, 附表...), anything
-    else as it is."""
+    """A facet value as a page shows it: a coded value in Chinese (错误, 已附, 附表...), a boolean as
+    是/否, anything else as it is."""
     if isinstance(value, str) and (table, column) in CODED_VALUES:
         return CODED_VALUES[(table, column)].get(value, value)
+    if (table, column) in BOOLEAN_COLUMNS and value.__class__ is int:
+        return _YES_NO.get(value, value)
     return value
 
 
@@ -241,6 +254,8 @@ def cell_renderer(table: str, column: str) -> Renderer | None:
         return _fields
     if (table, column) in CODED_VALUES:
         return _coded(table, column)
+    if (table, column) in BOOLEAN_COLUMNS:
+        return _yes_no
     if column == RECORD_COLUMN:
         return _record_link
     if table == "findings" and column in FINDING_FIGURES:
