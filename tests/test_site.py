@@ -943,3 +943,20 @@ async def test_yes_and_no_are_shown_in_chinese(ds):
     projects = BeautifulSoup((await ds.client.get(f"/{DB}/projects?_facet=in_initial_budget")).text, "html.parser")
     assert {li.get_text(" ", strip=True).split()[0] for li in projects.select("#facet-in_initial_budget li")} == {"是", "否"}
     assert [r["tables_attached"] for r in await get_json(ds, f"/{DB}/reports.json?_shape=array&_sort=report_id")] == [1, 0]
+
+
+@pytest.mark.parametrize("path, words", [
+    ("/opendata/amounts?_sort=nosuch", "不能按“nosuch”排序：没有这一列，或这一列不能排序（Cannot sort table by nosuch）"),
+    ("/opendata/amounts?_size=5000", "每页最多 1000 行（_size must be <= 1000）"),
+    ("/opendata/amounts?_col=nosuch", "没有“nosuch”这一列（_col=nosuch - invalid columns）"),
+    ("/opendata/amounts?_facet=nosuch", "SQL 语句有误（Invalid SQL） 没有“nosuch”这一列（no such column: nosuch）"),
+    ("/opendata/amounts?_next=garbage", "翻页参数 _next 无效：请用上一页给出的下一页链接（_next: not a page token"),
+    ("/opendata?sql=select+*+from+nosuch", "没有“nosuch”这个表（no such table: nosuch）"),
+    ("/opendata?sql=delete+from+amounts", "只能执行 SELECT 查询（Statement must be a SELECT）"),
+])
+async def test_a_bad_requests_page_says_what_is_wrong_in_chinese(ds, path, words):
+    # The 400 pages gave Datasette's words in English only ("Cannot sort table by nosuch").
+    r = await ds.client.get(path)
+    page = BeautifulSoup(r.text, "html.parser")
+    shown = " ".join(el.get_text(" ", strip=True) for el in page.select(".error-detail, .message-error"))
+    assert r.status_code == 400 and words in shown, shown

@@ -190,17 +190,38 @@ ZH_ERRORS = {
     "You do not have permission to view this table": "无权查看这个表",
     "You do not have permission to view this query": "无权查看这个查询",
     "You do not have permission to view this database": "无权查看这个数据库",
+    "SQL Interrupted": "查询超时", "Invalid SQL": "SQL 语句有误",
 }
+
+
+#: Datasette's words for a request it cannot answer (a 400), matched, in Chinese: the words themselves
+#: follow in brackets, for developers.
+ZH_ERROR_PATTERNS = [
+    (re.compile(r"Cannot sort table by (.+)"), "不能按“{0}”排序：没有这一列，或这一列不能排序"),
+    (re.compile(r"_size must be <= (\d+)"), "每页最多 {0} 行"),
+    (re.compile(r"_size must be a positive integer"), "每页行数须为正整数"),
+    (re.compile(r"_col=(.+) - invalid columns"), "没有“{0}”这一列"),
+    (re.compile(r"no such column: (.+)"), "没有“{0}”这一列"),
+    (re.compile(r"no such table: (.+)"), "没有“{0}”这个表"),
+    (re.compile(r"Statement must be a SELECT"), "只能执行 SELECT 查询"),
+    (re.compile(r"_next: .*", re.S), "翻页参数 _next 无效：请用上一页给出的下一页链接"),
+    (re.compile(r"Cannot use _sort and _sort_desc at the same time"), "_sort 与 _sort_desc 只能用一个"),
+]
 
 
 def zh_error(message: Any) -> str | Markup:
     """An error's detail in Chinese where Datasette's words are known ("Table not found" -> 没有这个表
-    或查询（Table not found）), else as Datasette words it."""
+    或查询（Table not found）; an error's title too: 查询超时（SQL Interrupted）), else as Datasette words it."""
     if isinstance(message, Markup):  # Datasette's own HTML (a query cut off, with its links)
         return message
-    text = str(message or "")
-    zh = ZH_ERRORS.get(text.strip())
-    return f"{zh}（{text.strip()}）" if zh else text
+    text = str(message or "").strip()
+    zh = ZH_ERRORS.get(text)
+    if zh is None:
+        for pattern, words in ZH_ERROR_PATTERNS:
+            if m := pattern.fullmatch(text):
+                zh = words.format(*m.groups())
+                break
+    return f"{zh}（{text}）" if zh else text
 
 
 def zh_operator(display: str) -> str:
