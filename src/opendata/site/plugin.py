@@ -99,7 +99,10 @@ def extra_template_vars(table, request, database, datasette, view_name):
     def table_words(name: str) -> tuple[str, dict[str, str]]:
         return cell_values.table_words(datasette, database, name)
 
-    found: dict[str, Any] = {"terms": terms, "table_words": table_words}
+    def database_title(name: str | None) -> str | None:  # the breadcrumbs' name of the database
+        return datasette.metadata("title", database=name) if name else None
+
+    found: dict[str, Any] = {"terms": terms, "table_words": table_words, "database_title": database_title}
     if view_name == "row" and database and table:
         found["foreign_key_link"] = lambda column, value: foreign_key_link(datasette, database, table, column, value)
     if table != SEARCH_TABLE or request is None:
