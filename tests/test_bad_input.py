@@ -821,3 +821,34 @@ def test_a_model_field_may_be_declared_with_a_type_read_to_the_same_values(pkg: 
 
     _edit_descriptor(pkg, retype)
     assert build(pkg, tmp_path / "x.db").rows["reports"] > 0
+
+
+@pytest.mark.parametrize("order", ["reversed", "by name"])
+def test_a_package_may_list_its_resources_in_any_order(pkg: Path, tmp_path: Path, order: str) -> None:
+    # A valid package listing reports after amounts (or by name) could not be validated or built:
+    # "AlterError: No such column: reports.report_id" (sqlite-utils refused a key to a table not yet made).
+    expected = build(pkg, tmp_path / "as-listed.db")
+    desc = json.loads((pkg / "datapackage.json").read_text(encoding="utf-8"))
+    desc["resources"] = (desc["resources"][::-1] if order == "reversed"
+                         else sorted(desc["resources"], key=lambda r: r["name"]))
+    (pkg / "datapackage.json").write_text(json.dumps(desc, ensure_ascii=False), encoding="utf-8")
+    result = build(pkg, tmp_path / "reordered.db")
+    assert result.rows == expected.rows and len(result.findings) == len(expected.findings)
+    with sqlite3.connect(tmp_path / "reordered.db") as conn, sqlite3.connect(tmp_path / "as-listed.db") as old:
+        keys = "select m.name, f.* from sqlite_master m, pragma_foreign_key_list(m.name) f where m.type = 'table'"
+        assert sorted(conn.execute(keys).fetchall()) == sorted(old.execute(keys).fetchall())
+    assert CliRunner().invoke(cli, ["validate", str(pkg)]).exit_code in (0, 1)
+
+
+def test_resources_that_refer_to_each_other_are_built(pkg: Path, tmp_path: Path) -> None:
+    # departments -> reports and reports -> departments: neither can be made first.
+    _add_column(pkg, "departments", {"name": "latest_report_id", "type": "string"})
+    _edit_descriptor(pkg, lambda rs: rs["departments"]["schema"].setdefault("foreignKeys", []).append(
+        {"fields": ["latest_report_id"], "reference": {"resource": "reports", "fields": ["report_id"]}}))
+    build(pkg, tmp_path / "x.db")
+    with sqlite3.connect(tmp_path / "x.db") as conn:
+        assert ("reports", "latest_report_id", "report_id") in [
+            (r[2], r[3], r[4]) for r in conn.execute("pragma foreign_key_list(departments)")]
+        assert ("departments", "department_id", "department_id") in [
+            (r[2], r[3], r[4]) for r in conn.execute("pragma foreign_key_list(reports)")]
+        assert conn.execute("pragma foreign_key_check").fetchall() == []

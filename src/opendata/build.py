@@ -33,7 +33,7 @@ from .errors import BuildError, OpenDataError, PackageError
 from .layouts import TABLE_VIEWS, create_layout_views, layout_queries
 from .package import load_package
 from . import parallel
-from .schema_sql import check_loaded, create_table, load_checked, merge_part, prepare_load, split_point
+from .schema_sql import check_loaded, create_table, foreign_keys, load_checked, merge_part, prepare_load, split_point
 from .schema_stream import read_package
 from .rules import Finding, in_registry_order, rule_rows, run_rules
 from .rules.views import create_views
@@ -123,8 +123,19 @@ class BuildResult:
 
 
 def _create_tables(db: sqlite_utils.Database, package: Package) -> None:
-    for resource in package.resources:
-        create_table(db, resource)
+    """Every resource's table, each after the tables its foreign keys name (a package may list its
+    resources in any order: one listing reports after amounts could not be built); the keys of a
+    cycle of references are added once every table exists."""
+    pending, made = list(package.resources), set()
+    later: list[tuple[str, tuple[str, str, str]]] = []
+    while pending:  # the first in the package's order whose keys' tables exist (of a cycle: the first)
+        resource = next((r for r in pending if all(t in made or t == r.name for _, t, _ in foreign_keys(r))),
+                        pending[0])
+        later += [(resource.name, fk) for fk in create_table(db, resource, made=made)]
+        made.add(resource.name)
+        pending.remove(resource)
+    for table, (column, other_table, other_column) in later:
+        db[table].add_foreign_key(column, other_table, other_column)
 
 
 def _load_rows(db: sqlite_utils.Database, package: Package,

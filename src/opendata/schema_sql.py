@@ -101,21 +101,28 @@ def _fast_field(field: Any, j: int) -> tuple[str, list[str]] | None:
 SQL_TYPES = {"string": str, "integer": int, "number": float, "boolean": int, "year": int}
 
 
-def create_table(db: sqlite_utils.Database, resource: Resource, keys: bool = True) -> None:
+def foreign_keys(resource: Resource) -> list[tuple[str, str, str]]:
+    """The resource's single-column foreign keys as (column, table, column)."""
+    return [(fk["fields"][0], fk["reference"]["resource"] or resource.name, fk["reference"]["fields"][0])
+            for fk in resource.schema.foreign_keys if len(fk["fields"]) == 1]
+
+
+def create_table(db: sqlite_utils.Database, resource: Resource, keys: bool = True,
+                 made: set[str] | None = None) -> list[tuple[str, str, str]]:
     """The resource's table: typed columns, NOT NULL for required fields, primary key and
     single-column foreign keys (unless ``keys`` is False: a part of the table in a database of its
-    own, ``load_part``, whose duplicate keys the join into the whole table finds, ``merge_part``)."""
+    own, ``load_part``, whose duplicate keys the join into the whole table finds, ``merge_part``).
+    Where ``made`` names the tables that exist, the keys to others (sqlite-utils refuses a key to a
+    table not yet made) are left out and returned, for ``add_foreign_key`` once they exist."""
     schema = resource.schema
     columns = {f.name: SQL_TYPES.get(f.type, str) for f in schema.fields}
-    fks = []
-    for fk in schema.foreign_keys if keys else []:
-        ref = fk["reference"]
-        if len(fk["fields"]) == 1:
-            fks.append((fk["fields"][0], ref["resource"] or resource.name, ref["fields"][0]))
+    fks = foreign_keys(resource) if keys else []
+    later = [fk for fk in fks if made is not None and fk[1] != resource.name and fk[1] not in made]
     not_null = {f.name for f in schema.fields if f.constraints.get("required")}
     pk = schema.primary_key if keys else []
     db[resource.name].create(columns, pk=(pk[0] if len(pk) == 1 else tuple(pk)) or None,
-                             foreign_keys=fks, not_null=not_null)
+                             foreign_keys=[fk for fk in fks if fk not in later], not_null=not_null)
+    return later
 
 
 class _GiveUp(Exception):
