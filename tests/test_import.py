@@ -598,7 +598,8 @@ def test_utf16_text_report_is_read(package, tmp_path, encoding):
             "utf-16-be-bom": codecs.BOM_UTF16_BE + text.encode("utf-16-be")}[encoding]
     src = tmp_path / "unicode.txt"
     src.write_bytes(data)
-    summary = import_report(src, package)
+    # The package holds the seed from its UTF-8 file: this file replaces it when asked to.
+    summary = import_report(src, package, report_id="zhuzhou-lusong-kjgxj-2020-final")
     assert summary.report_id == "zhuzhou-lusong-kjgxj-2020-final"
     reception = {r["measure"]: r["amount"] for r in _rows(package, "amounts")
                  if r["report_id"] == summary.report_id and r["table_no"] == "7" and r["line_key"] == "公务接待费"}
@@ -610,7 +611,8 @@ def test_text_cut_in_its_last_character_is_read(package, tmp_path):
     src = tmp_path / "cut.txt"
     src.write_bytes(SEED.read_bytes().rstrip()[:-1])  # the last character's last byte missing
     assert SEED.read_bytes().rstrip()[-3:].decode("utf-8")  # (it is a three-byte character)
-    assert import_report(src, package).report_id == "zhuzhou-lusong-kjgxj-2020-final"
+    assert import_report(src, package, report_id="zhuzhou-lusong-kjgxj-2020-final").report_id == \
+        "zhuzhou-lusong-kjgxj-2020-final"
 
 
 def test_a_fifo_is_refused_without_waiting(package, tmp_path):
@@ -699,3 +701,32 @@ def test_an_import_keeps_the_permissions_of_the_files_it_replaces(package):
     changed = [p for p in modes if p.read_bytes() != before[str(p.relative_to(package))]]
     assert {"amounts.csv", "statements.csv", "reports.csv"} <= {p.name for p in changed}
     assert {p.name: oct(p.stat().st_mode & 0o777) for p in changed} == {p.name: oct(modes[p]) for p in changed}
+
+
+@needs_seed
+def test_another_file_of_a_held_report_replaces_it_only_when_asked(package, tmp_path, runner):
+    # A tester's first pages of a report (or its text half garbled), imported under the id it gives,
+    # replaced the whole report with exit 0 and no word of it.
+    from opendata.cli import cli
+
+    text = SEED.read_text(encoding="utf-8")
+    half = len(text) // 2
+    garbled = tmp_path / "garbled.txt"
+    garbled.write_bytes(text[:half].encode() + text[half:].encode().decode("cp1252", "replace").encode())
+    before = _files(package)
+    refused = runner.invoke(cli, ["import", str(garbled), "--package", str(package)])
+    assert refused.exit_code == 2 and "Traceback" not in refused.output
+    assert ("garbled.txt: the package already holds this report (zhuzhou-lusong-kjgxj, 2020 决算) as "
+            "'zhuzhou-lusong-kjgxj-2020-final', imported from another file (000_a04efb588eb58bab.txt") in \
+        " ".join(refused.output.split())
+    assert "import with --report-id zhuzhou-lusong-kjgxj-2020-final; nothing was written" in " ".join(refused.output.split())
+    assert _files(package) == before
+    asked = runner.invoke(cli, ["import", str(garbled), "--package", str(package),
+                                "--report-id", "zhuzhou-lusong-kjgxj-2020-final"])
+    flat = " ".join(asked.output.split())
+    assert asked.exit_code == 0, asked.output
+    assert "replaces report zhuzhou-lusong-kjgxj-2020-final imported from 000_a04efb588eb58bab.txt" in flat
+    assert "places look mis-decoded" in flat
+    # The same file again replaces nothing of another's and needs no asking.
+    assert runner.invoke(cli, ["import", str(SEED), "--package", str(package)]).exit_code == 2
+    assert runner.invoke(cli, ["import", str(garbled), "--package", str(package)]).exit_code == 0

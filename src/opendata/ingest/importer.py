@@ -123,6 +123,23 @@ def _pdf_text(path: Path) -> str:
     return "\f".join(pages)
 
 
+#: UTF-8 read as Windows-1252 or Latin-1 and saved again (mojibake): a lead byte's letter (ä, å, è)
+#: then its continuation bytes' (¸, \x8d, ¿...); and U+FFFD, what a decoder puts for bytes it cannot read.
+_MOJIBAKE = re.compile("[\u00c0-\u00ef][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6"
+                       "\u02dc\u2013-\u203a\u20ac\u2122]{1,2}|\ufffd")
+
+
+def _garbled(text: str) -> str | None:
+    """What in ``text`` looks mis-decoded, said for a warning (a text half turned to mojibake lost
+    half its figures, with no word of it); None when nothing does."""
+    found = _MOJIBAKE.findall(text)
+    if len(found) < 5:
+        return None
+    sample = "".join(found[:5])
+    return (f"{len(found)} places look mis-decoded ({sample}...: mojibake, or characters the decoder could "
+            "not read): figures there were not read; check the file's encoding, or get another copy")
+
+
 def read_source(path: Path) -> tuple[str, bytes, bool]:
     """(text, raw bytes, is_pdf) of a report file; ImportError_ if it has no usable text."""
     if path.exists() and not path.is_file():  # a folder, or a FIFO that would wait for a writer
@@ -231,18 +248,23 @@ def _code_class_lines(amounts: list[dict], classification: list[dict]) -> None:
                 row.update(code=code, line_key=code, code_certainty="high")
 
 
-def _refuse_another_report(package_dir: Path, report: dict[str, Any], file_name: str) -> None:
+def _refuse_another_report(package_dir: Path, report: dict[str, Any], file_name: str,
+                           chosen_id: bool = False) -> str | None:
     """ImportError_ when the import would mix two reports up: the package holds a report of
     ``report``'s id that is not the same report (department, year and kind), whose rows it would
     replace (``--report-id``); or it holds the same report (the same file, or the same department,
     year and kind) under another id, which would put it in the database twice (its figures counted
-    twice in report_totals, every line twice in year_on_year)."""
+    twice in report_totals, every line twice in year_on_year); or it holds this report from another
+    file, which replaces it only when asked (``chosen_id``: its id given as ``--report-id``; a
+    tester's first five pages of a report replaced the whole of it, with exit 0). Returns what is
+    replaced, for the summary (None: nothing, or this very file again)."""
     try:
         package = load_package(package_dir)
         held_rows = resource_rows(package, "reports") if "reports" in package.resource_names else []
     except Exception:  # noqa: BLE001 - a file that cannot be read: the write that follows names it
-        return
+        return None
     this = (report["department_id"], report["year"], report["kind"])
+    replaced = None
     for row in held_rows:
         held = (row.get("department_id"), row.get("year"), row.get("kind"))
         if row.get("report_id") == report["report_id"]:
@@ -251,6 +273,15 @@ def _refuse_another_report(package_dir: Path, report: dict[str, Any], file_name:
                     f"{file_name}: report id {report['report_id']!r} is already the package's report of "
                     f"{held[0]}, {held[1]} {held[2]}; importing {this[0]}, {this[1]} {this[2]} "
                     "under it would replace that report's rows: give another --report-id")
+            if row.get("source_sha256") != report["source_sha256"]:
+                if not chosen_id:
+                    raise ImportError_(
+                        f"{file_name}: the package already holds this report ({this[0]}, {this[1]} {this[2]}) as "
+                        f"{report['report_id']!r}, imported from another file ({row.get('source_file')}, sha256 "
+                        f"{str(row.get('source_sha256'))[:12]}...); to replace it with this one (a corrected "
+                        f"version), import with --report-id {report['report_id']}; nothing was written")
+                replaced = (f"replaces report {report['report_id']} imported from {row.get('source_file')} "
+                            f"(sha256 {str(row.get('source_sha256'))[:12]}...): its rows are this file's now")
             continue
         same_file = row.get("source_sha256") == report["source_sha256"]
         if same_file or held == this:
@@ -259,6 +290,7 @@ def _refuse_another_report(package_dir: Path, report: dict[str, Any], file_name:
                 f"{file_name}: the package already holds {why} as report {row['report_id']!r}; a second copy "
                 f"as {report['report_id']!r} would count it twice. To replace it (a corrected version), "
                 f"import with --report-id {row['report_id']}; nothing was written")
+    return replaced
 
 
 def import_report(source: Path, package_dir: Path, *, report_id: str | None = None) -> ImportSummary:
@@ -268,6 +300,7 @@ def import_report(source: Path, package_dir: Path, *, report_id: str | None = No
     department or the template's sections) and PackageError for an unreadable package.
     """
     source, package_dir = Path(source), Path(package_dir)
+    chosen_id = report_id is not None
     text, data, is_pdf = read_source(source)
     res = parse_narrative(text)
     _require_report(res, source.name)
@@ -288,6 +321,8 @@ def import_report(source: Path, package_dir: Path, *, report_id: str | None = No
                 res = parse_narrative(text, stated_codes=stated)
 
     warnings = list(res.warnings)
+    if garbled := _garbled(text):
+        warnings.append(f"{source.name}: {garbled}")
     amounts = [dict(r) for r in res.amounts]
     unit = _report_unit(res)
     if res.kind == "预算":
@@ -414,7 +449,8 @@ def import_report(source: Path, package_dir: Path, *, report_id: str | None = No
     with package_lock(package_dir, exclusive=True):
         created = create_missing_files(package_dir)
         try:
-            _refuse_another_report(package_dir, report, source.name)
+            if replaced := _refuse_another_report(package_dir, report, source.name, chosen_id=chosen_id):
+                warnings.insert(0, replaced)
             with staged() as stage:
                 written = replace_report_rows(package_dir, report_id, rows, stage=stage, keyed={
                     "departments": "department_id", "classification": "classification_id"})
