@@ -730,3 +730,22 @@ def test_another_file_of_a_held_report_replaces_it_only_when_asked(package, tmp_
     # The same file again replaces nothing of another's and needs no asking.
     assert runner.invoke(cli, ["import", str(SEED), "--package", str(package)]).exit_code == 2
     assert runner.invoke(cli, ["import", str(garbled), "--package", str(package)]).exit_code == 0
+
+
+@needs_seed
+def test_rows_that_break_the_schema_are_not_written(package, tmp_path, runner):
+    # A report of 1900 (the schema's minimum year is 1990) was written, exit 0, with a line saying the
+    # package now broke its schema; it could not be built any more.
+    from opendata.cli import cli
+
+    src = tmp_path / "y1900.txt"
+    src.write_text(SEED.read_text(encoding="utf-8").replace("2020年度", "1900年度").replace("2020年", "1900年"),
+                   encoding="utf-8")
+    before = _files(package)
+    r = runner.invoke(cli, ["import", str(src), "--package", str(package)])
+    flat = " ".join(r.output.split())
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    assert "the rows of report zhuzhou-lusong-kjgxj-1900-final break the package's schema; nothing was written" in flat
+    assert ("data/reports.csv, row 1 of report zhuzhou-lusong-kjgxj-1900-final's, field year: "
+            'value "1900": constraint "minimum" is "1990" (rule: constraint-error)') in flat
+    assert _files(package) == before

@@ -425,6 +425,9 @@ def replace_report_rows(package_dir: str | os.PathLike[str], report_id: str,
     package = load_package(package_dir)
     keyed = keyed or {}
     written = {}
+    if problems := new_row_problems(package, report_id, rows_by_resource):
+        raise PackageError(f"{package_dir}: the rows of report {report_id} break the package's schema; nothing "
+                           "was written", problems)
     with staged(stage) as st:
         for name, new_rows in rows_by_resource.items():
             written[name] = len(new_rows)
@@ -441,6 +444,31 @@ def replace_report_rows(package_dir: str | os.PathLike[str], report_id: str,
                                    f"descriptor declares it ({_read_problem(exc)}); nothing was written (run "
                                    "`opendata validate` for every problem)") from None
     return written
+
+
+def new_row_problems(package: Package, report_id: str, rows_by_resource: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """Each cell of the rows about to be written that the resource's schema refuses (type,
+    required, enum, pattern, minimum...), as the readers would name it once written: an import
+    wrote a report of 1900 (the schema's minimum year is 1990) and exited 0, and the package could
+    no longer be built. Keys and references are the validation's to check, over the whole package."""
+    problems = []
+    for name, rows in rows_by_resource.items():
+        if not rows or name not in package.resource_names:
+            continue
+        resource = package.get_resource(name)
+        schema = resource.schema
+        missing = set(schema.missing_values)
+        fields = [(f.name, _caster(f, set(f.missing_values) if f.has_defined("missing_values") else missing))
+                  for f in schema.fields if f.type in ("string", "integer", "number", "boolean")]
+        for n, row in enumerate(rows, start=1):
+            for field_name, cast in fields:
+                text = _format(row.get(field_name))
+                try:
+                    cast(text)
+                except _Bad as exc:
+                    problems.append(f"{resource.path}, row {n} of report {report_id}'s, field {field_name}: "
+                                    f'value "{text}": {exc.note} (rule: {exc.rule})')
+    return problems
 
 
 def _read_problem(exc: Exception) -> str:
