@@ -443,6 +443,9 @@ def replace_report_rows(package_dir: str | os.PathLike[str], report_id: str,
                 raise PackageError(f"{resource.path or 'resource ' + resource.name}: cannot be read as its "
                                    f"descriptor declares it ({_read_problem(exc)}); nothing was written (run "
                                    "`opendata validate` for every problem)") from None
+            except OSError as exc:  # a full disk, a quota: the new versions are removed (staged)
+                raise PackageError(f"{resource.path or 'resource ' + resource.name}: cannot write its new version "
+                                   f"({exc.strerror or exc}); nothing was written") from None
     return written
 
 

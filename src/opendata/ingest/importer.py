@@ -21,7 +21,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ..errors import ImportError_, OpenDataError
+from ..errors import ImportError_, OpenDataError, PackageError
 from ..package import create_missing_files, load_package, record_source, replace_report_rows, resource_rows
 from ..staging import package_lock, staged
 from ..template import classification_id
@@ -459,6 +459,11 @@ def import_report(source: Path, package_dir: Path, *, report_id: str | None = No
                     "description": f"{source.name} (sha256 {report['source_sha256']}); terms of use: "
                                    f"{report['license']}",
                 }, stage)
+        except OSError as exc:  # a full disk, a quota (the new versions are removed: staged)
+            for path in created:
+                path.unlink(missing_ok=True)
+            raise PackageError(f"{package_dir}: cannot write the package's files ({exc.strerror or exc}); "
+                               "nothing was written") from None
         except BaseException:
             for path in created:
                 path.unlink(missing_ok=True)
@@ -489,6 +494,10 @@ def _validate(package_dir: Path, summary: ImportSummary) -> None:
         result = validate_reports(package_dir, department_reports(package_dir, summary.report_id))
     except OpenDataError as exc:
         summary.warnings.append(f"validation could not run: {exc}")
+        return
+    except OSError as exc:  # no room for its temporary copy (TMPDIR): the report is imported all the same
+        summary.warnings.append(f"validation could not run ({exc.strerror or exc}: {getattr(exc, 'filename', '')}); "
+                                "the report was imported: run `opendata validate` once there is room")
         return
     summary.validated = True
     summary.schema_problems = list(result.schema_problems)
