@@ -852,3 +852,17 @@ def test_resources_that_refer_to_each_other_are_built(pkg: Path, tmp_path: Path)
         assert ("departments", "department_id", "department_id") in [
             (r[2], r[3], r[4]) for r in conn.execute("pragma foreign_key_list(reports)")]
         assert conn.execute("pragma foreign_key_check").fetchall() == []
+
+
+@pytest.mark.parametrize("name", ["findings", "rules", "search_index", "report_totals", "table5_gpb_expenditure",
+                                  "_table5_gpb_expenditure", "sqlite_stat1", "search_texts_fts"])
+def test_a_resource_may_not_take_a_name_the_build_writes_itself(pkg: Path, tmp_path: Path, name: str) -> None:
+    # findings: "table findings already exists"; _table5_gpb_expenditure: built, its rows silently
+    # replaced by the layout's.
+    desc = json.loads((pkg / "datapackage.json").read_text(encoding="utf-8"))
+    extra = json.loads(json.dumps(next(r for r in desc["resources"] if r["name"] == "departments")))
+    extra["name"] = name
+    desc["resources"].append(extra)
+    (pkg / "datapackage.json").write_text(json.dumps(desc, ensure_ascii=False), encoding="utf-8")
+    _fails_everywhere(pkg, tmp_path, f"resource {name}: the build writes a table or view of that name itself",
+                      "(rule: reserved-name)")

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from opendata.build import LAST_TIMINGS, build
 from opendata.cli import cli
 from opendata.csv_dialect import RowWriter
-from opendata.errors import OpenDataError
+from opendata.errors import OpenDataError, PackageError
 from opendata.ingest.importer import import_report
 from opendata.package import iter_rows, load_package, schema_problems, write_subset
 from opendata.schema_sql import split_point
@@ -211,7 +211,7 @@ def test_import_creates_a_missing_file_with_the_rest_or_not_at_all(shipped: Path
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr("opendata.ingest.importer.record_source", full_disk)
-    with pytest.raises(OSError):
+    with pytest.raises(PackageError, match="No space left on device"):
         import_report(second_report(SEED), shipped, report_id="seed-again")
     assert _files(shipped) == before
     monkeypatch.undo()

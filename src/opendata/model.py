@@ -1,9 +1,12 @@
 """The field types opendata's rules, views and site read: a package may add resources and fields,
 but a field it shares with the model keeps the model's type (an amount declared "string" made the
-rules fail on text, with a TypeError naming nothing)."""
+rules fail on text, with a TypeError naming nothing); and the names a resource may not take (the
+build's own tables: a resource named findings failed the build, one named like a layout table was
+silently replaced by it)."""
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 #: Type of each field of the shipped datapackage/datapackage.json (tests/test_bad_input.py keeps
@@ -57,3 +60,28 @@ def model_type_problems(resource: dict[str, Any]) -> list[str]:
             problems.append(f"resource {name}: field {field['name']} is declared \"{got}\"; "
                             f"opendata's rules and site read it as \"{want}\" (rule: opendata-model)")
     return problems
+
+
+#: Tables the build writes beside the resources' (besides the layouts', ``layouts.layout_queries``):
+#: a resource of one of these names was lost or failed the build with SQLite's words.
+_BUILD_TABLES = frozenset({"findings", "rules", "search_index", "search_texts", "implied_last_year"})
+#: Prefixes of the names the build and SQLite keep for themselves.
+_RESERVED_PREFIXES = ("_", "sqlite_", "search_texts_")
+
+
+@cache
+def reserved_names() -> frozenset[str]:
+    """The table and view names a build writes itself (so no resource may take them)."""
+    from .layouts import layout_queries  # the layouts name their views
+
+    return _BUILD_TABLES | {name for name, _ in layout_queries()}
+
+
+def reserved_name_problem(name: Any) -> str | None:
+    """Why a resource may not be called ``name`` (rule: reserved-name), or None."""
+    if not isinstance(name, str):
+        return None
+    if name in reserved_names() or name.startswith(_RESERVED_PREFIXES):
+        return (f"resource {name}: the build writes a table or view of that name itself (its findings, rules, "
+                "search index, the standard tables' layouts); give the resource another name (rule: reserved-name)")
+    return None
