@@ -866,3 +866,32 @@ def test_a_resource_may_not_take_a_name_the_build_writes_itself(pkg: Path, tmp_p
     (pkg / "datapackage.json").write_text(json.dumps(desc, ensure_ascii=False), encoding="utf-8")
     _fails_everywhere(pkg, tmp_path, f"resource {name}: the build writes a table or view of that name itself",
                       "(rule: reserved-name)")
+
+
+@pytest.mark.parametrize("enum, words", [([1, 2, 3, 4, 5, 6, 7, 8, "九"], "'九', not an integer"),
+                                         ([1, 2.5], "2.5, not an integer")])
+def test_an_enum_of_another_type_than_its_fields_is_named(pkg: Path, tmp_path: Path, enum: list, words: str) -> None:
+    # It was "the check could not finish (_Bad: ('type-error', 'type is \"integer/default\"'))".
+    _edit_descriptor(pkg, lambda rs: next(f for f in rs["report_tables"]["schema"]["fields"]
+                                          if f["name"] == "table_no").update(constraints={"enum": enum}))
+    _fails_everywhere(pkg, tmp_path, f"resource report_tables: field 'table_no': constraint enum holds {words}",
+                      "(rule: schema-error)")
+
+
+@pytest.mark.parametrize("depth", [500, 5000])
+def test_a_descriptor_nested_deep_is_refused_in_a_few_words(pkg: Path, tmp_path: Path, depth: int) -> None:
+    # Nested 1,000 deep: a RecursionError traceback and exit 1; 500 deep: the whole descriptor quoted.
+    text = (pkg / "datapackage.json").read_text(encoding="utf-8").rstrip().rstrip("}")
+    (pkg / "datapackage.json").write_text(text + ', "x": ' + "[" * depth + "]" * depth + "}", encoding="utf-8")
+    r = CliRunner().invoke(cli, ["validate", str(pkg)])
+    assert r.exit_code == 2 and "Traceback" not in r.output and len(r.output) < 1000, (r.exit_code, r.output[:300])
+    assert "datapackage.json" in r.output
+
+
+def test_a_foreign_key_to_fields_that_name_many_rows_is_refused(pkg: Path, tmp_path: Path) -> None:
+    # projects.report_id -> amounts.report_id (thousands of rows each): built with exit 0, into a
+    # database whose keys SQLite calls a "foreign key mismatch" (and the key to reports was lost).
+    _edit_descriptor(pkg, lambda rs: rs["projects"]["schema"]["foreignKeys"].append(
+        {"fields": ["report_id"], "reference": {"resource": "amounts", "fields": ["report_id"]}}))
+    _fails_everywhere(pkg, tmp_path, "resource projects: foreign key ['report_id'] refers to 'report_id' of resource "
+                      "'amounts', which is not its primary key nor unique: a key must name one row (rule: foreign-key)")

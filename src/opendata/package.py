@@ -119,7 +119,35 @@ def _field_problems(name: str, fields: list[Any]) -> list[str]:
                 bound = constraints.get(key)
                 if bound is not None and not _is_number(bound):
                     problems.append(f"{where}: constraint {key} {bound!r} is not a number (rule: schema-error)")
+            enum = constraints.get("enum")
+            wrong = [v for v in enum if not _is_number(v) or (field["type"] == "integer" and not _is_integer(v))] \
+                if isinstance(enum, list) else []
+            if wrong:
+                problems.append(f"{where}: constraint enum holds {', '.join(map(repr, wrong[:5]))}, not "
+                                f"{'an integer' if field['type'] == 'integer' else 'a number'} (rule: schema-error)")
     return problems
+
+
+def _identifies_rows(resource: dict[str, Any], keys: list[Any]) -> bool:
+    """Whether ``keys`` (field names) are the resource's primary key, or one field declared unique."""
+    schema = resource.get("schema") if isinstance(resource.get("schema"), dict) else {}
+    pk = schema.get("primaryKey")
+    pk = [pk] if isinstance(pk, str) else pk if isinstance(pk, list) else []
+    if list(keys) == pk:
+        return True
+    if len(keys) == 1:
+        field = next((f for f in schema.get("fields") or [] if isinstance(f, dict) and f.get("name") == keys[0]), {})
+        constraints = field.get("constraints") if isinstance(field.get("constraints"), dict) else {}
+        return constraints.get("unique") is True
+    return False
+
+
+def _is_integer(value: object) -> bool:
+    """A whole number as a field's enum or bound may give it (5, 5.0, "5")."""
+    try:
+        return float(value) == int(float(value))  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        return False
 
 
 def _is_number(value: object) -> bool:
@@ -193,6 +221,7 @@ def _foreign_key_problems(resources: list[Any]) -> list[str]:
     fields = {r["name"]: [f.get("name") for f in r["schema"]["fields"] if isinstance(f, dict)]
               for r in named if isinstance(r.get("schema"), dict) and isinstance(r["schema"].get("fields"), list)}
     names = {r["name"] for r in named}
+    by_name = {r["name"]: r for r in named}
     problems = []
     # Anything not of the kind the standard says (a name that is not text...) is frictionless's to name.
     for res in named:
@@ -220,6 +249,10 @@ def _foreign_key_problems(resources: list[Any]) -> list[str]:
                 if missing:
                     problems.append(f"{where} refers to {', '.join(map(repr, missing))}, not a field of resource "
                                     f"{target!r} (rule: foreign-key)")
+                elif keys and not _identifies_rows(by_name[target], keys):
+                    # SQLite's key needs it (foreign key mismatch): each row it refers to must be one row.
+                    problems.append(f"{where} refers to {', '.join(map(repr, keys))} of resource {target!r}, which "
+                                    "is not its primary key nor unique: a key must name one row (rule: foreign-key)")
     return problems
 
 
@@ -233,17 +266,19 @@ def load_package(path: str | os.PathLike[str], *, allow_remote: bool = False, fi
         raise PackageError(f"{source}: cannot read the descriptor ({exc})") from None
     except json.JSONDecodeError as exc:
         raise PackageError(f"{source}: line {exc.lineno}, column {exc.colno}: malformed JSON ({exc.msg})") from None
+    except RecursionError:  # lists or objects nested a thousand deep: no descriptor is
+        raise PackageError(f"{source}: not a data package descriptor (nested too deeply) (rule: descriptor)") from None
     if not isinstance(descriptor, dict) or not isinstance(descriptor.get("resources"), list):
         raise PackageError(f"{source}: not a data package descriptor (rule: resources must be a list)")
     _check_descriptor(descriptor, source.parent, source, allow_remote, files_required)
     try:
         return Package(descriptor, basepath=str(source.parent))
     except frictionless.FrictionlessException as exc:
-        raise PackageError(f"{source}: invalid descriptor: {exc.error.message}",
+        raise PackageError(f"{source}: invalid descriptor: {_short(exc.error.message)}",
                            [f"{source.name}: {p}" for p in _descriptor_problems(descriptor, exc)]) from None
     except Exception as exc:  # noqa: BLE001 - frictionless fails so on some malformed descriptors
         raise PackageError(f"{source}: invalid descriptor: frictionless could not read it "
-                           f"({type(exc).__name__}: {exc})") from None
+                           f"({type(exc).__name__}: {_short(str(exc))})") from None
 
 
 def _descriptor_problems(descriptor: dict[str, Any], exc: frictionless.FrictionlessException) -> list[str]:
@@ -259,13 +294,18 @@ def _descriptor_problems(descriptor: dict[str, Any], exc: frictionless.Frictionl
                 found = [inner.error]
             except Exception:  # noqa: BLE001 - frictionless fails on some; the package's list below says it
                 found = []
-            problems += [f"resource {name}: {e.note or e.message} (rule: {e.type})" for e in found]
+            problems += [f"resource {name}: {_short(e.note or e.message)} (rule: {e.type})" for e in found]
     notes = {line.split(": ", 1)[1] for line in problems}
     for reason in getattr(exc, "reasons", None) or []:
-        line = f"{reason.note or reason.message} (rule: {reason.type})"
+        line = f"{_short(reason.note or reason.message)} (rule: {reason.type})"
         if line not in notes:  # a problem of the package's, not of one resource
             problems.append(line)
     return problems
+
+
+def _short(message: str, limit: int = 300) -> str:
+    """frictionless's message, cut where it quotes a large part of the descriptor."""
+    return message if len(message) <= limit else message[:limit] + "…"
 
 
 def schema_problems(package: Package) -> list[str]:
