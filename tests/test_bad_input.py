@@ -895,3 +895,14 @@ def test_a_foreign_key_to_fields_that_name_many_rows_is_refused(pkg: Path, tmp_p
         {"fields": ["report_id"], "reference": {"resource": "amounts", "fields": ["report_id"]}}))
     _fails_everywhere(pkg, tmp_path, "resource projects: foreign key ['report_id'] refers to 'report_id' of resource "
                       "'amounts', which is not its primary key nor unique: a key must name one row (rule: foreign-key)")
+
+
+def test_a_text_value_with_chinese_brackets_gets_no_full_width_hint(pkg: Path, tmp_path: Path) -> None:
+    # 决算单位（本级） not in an enum was told to "use half-width digits and punctuation": no help.
+    rows = _rows(pkg, "report_units")
+    i = next(i for i, r in enumerate(rows) if i > 0)
+    kind = rows[0].index("kind")
+    rows[i][kind] = "决算单位（本级）"
+    _write_rows(pkg, "report_units", rows)
+    out = _fails_everywhere(pkg, tmp_path, f"row {i + 1}, field kind", 'value "决算单位（本级）"', "rule: constraint-error")
+    assert "full-width" not in out

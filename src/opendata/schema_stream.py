@@ -52,6 +52,8 @@ _OTHER_MINUS = "\u2212\uff0d\u2010\u2011\u2012\u2013\u2014\ufe63"
 _MISREAD = re.compile(rf"^[^-\d]*\.\d|^[(（].*\d.*[)）]$|^[^\d]*[{_OTHER_MINUS}]|\d[^\d]*[-{_OTHER_MINUS}][^\d]*$")
 _OTHER_MINUS_FIRST = re.compile(rf"^[^\d]*[{_OTHER_MINUS}]|\d[^\d]*[-{_OTHER_MINUS}][^\d]*$")
 _FULLWIDTH = re.compile(r"[\uff01-\uff5e\u3000]")
+#: Full-width digits, Latin letters and full stop: a figure or code typed with a Chinese input method.
+_FULLWIDTH_ALNUM = re.compile(r"[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\uff0e]")
 #: A figure as opendata reads it: ASCII digits only. Python's int() and float() also take other
 #: scripts' digits (full-width １２３, Arabic-Indic ١٢٣) and underscores (1_000), which no CSV of
 #: figures means; NaN and infinities are let through to be refused as implausible (number-range).
@@ -188,7 +190,8 @@ def _binary_hint(head: bytes, encoding: str) -> str:
 
 def _hint(raw: str) -> str:
     hints = []
-    if _FULLWIDTH.search(raw):
+    # Full-width brackets and commas are Chinese text's own (决算单位（本级）): the hint is for figures.
+    if _FULLWIDTH_ALNUM.search(raw) or (_FULLWIDTH.search(raw) and any(ch.isdigit() for ch in raw)):
         hints.append("it contains full-width characters; use half-width digits and punctuation")
     elif any(ch.isdecimal() and not ch.isascii() for ch in raw):
         hints.append("it contains digits other than 0-9; write the figure with 0-9")
