@@ -3,6 +3,8 @@ department (the same report imported again under another id is refused)."""
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -16,6 +18,7 @@ def second_report(seed: Path, words: str = "芦淞区商务和工业") -> Path:
     商务和工业信息化局 by default), written once per test session; the figures are the seed's."""
     if not _FOLDER:
         _FOLDER.append(Path(tempfile.mkdtemp(prefix="opendata-second-report-")))
+        atexit.register(shutil.rmtree, _FOLDER[0], True)  # the session's folder goes with it
     path = _FOLDER[0] / f"{words}.txt"
     if not path.exists():
         text = seed.read_text(encoding="utf-8")
