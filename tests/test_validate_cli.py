@@ -121,3 +121,15 @@ def test_validation_without_room_for_its_temporary_database_is_a_clear_error(tmp
     assert result.exit_code == 2
     assert "validation could not run (OperationalError: database or disk is full)" in result.output
     assert "TMPDIR" in result.output and "Traceback" not in result.output
+
+
+def test_json_for_a_package_that_cannot_be_used(tmp_path):
+    # validate --json printed nothing on stdout when it exited 2 (the message went to stderr alone).
+    from click.testing import CliRunner
+
+    result = CliRunner().invoke(cli, ["validate", str(tmp_path / "nowhere"), "--json"])  # stdout, stderr apart
+    assert result.exit_code == 2
+    report = json.loads(result.stdout)
+    assert report["valid"] is False and report["findings"] == []
+    assert report["error"] == f"{tmp_path / 'nowhere'}: no such data package (expected a folder with datapackage.json)"
+    assert "no such data package" in result.stderr

@@ -106,10 +106,15 @@ def validate(package: str, as_json: bool, strict: bool, jobs: int | None) -> Non
 
     Exit status: 0 valid (warnings allowed), 1 errors found, 2 unusable input.
     """
-    from .report import format_validation, validation_json
+    from .report import format_validation, unusable_json, validation_json
     from .validate import validate_package
 
-    result = validate_package(package, jobs=jobs)
+    try:
+        result = validate_package(package, jobs=jobs)
+    except OpenDataError as exc:
+        if as_json:  # a reader of the JSON gets JSON (and the message on stderr, as without --json)
+            click.echo(json.dumps(unusable_json(package, exc), ensure_ascii=False, indent=2))
+        raise
     if as_json:
         click.echo(json.dumps(validation_json(result, strict), ensure_ascii=False, indent=2))
     else:

@@ -112,3 +112,17 @@ def validation_json(result: ValidationResult, strict: bool = False) -> dict[str,
         "warnings": len(result.warnings),
         "findings": [asdict(f) for f in result.findings],
     }
+
+
+def unusable_json(package: str, exc: Exception) -> dict[str, Any]:
+    """What ``validate --json`` prints for a package it cannot use at all (exit 2): the error, and
+    the problems it lists, in the keys of ``validation_json``."""
+    return {
+        "package": package,
+        "valid": False,
+        "error": str(exc).split("\n", 1)[0],
+        "schema_problems": list(getattr(exc, "problems", None) or []),
+        "errors": 0,
+        "warnings": 0,
+        "findings": [],
+    }
