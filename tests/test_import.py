@@ -772,3 +772,28 @@ def test_a_validation_without_room_says_the_report_was_imported(package, monkeyp
     assert r.exit_code == 0 and "Traceback" not in r.output
     assert ("validation could not run (No space left on device: /tmp/opendata-validate-x/data/departments.csv); "
             "the report was imported: run `opendata validate` once there is room") in flat
+
+
+@needs_seed
+def test_what_the_import_cannot_read_is_named_with_what_to_do(package, tmp_path, runner):
+    # A tester's Word file was "binary file, not a report", a report in Traditional Chinese had no
+    # year (its 2020年度 was there), and --report-id "" took the default id without a word.
+    import zipfile
+
+    from opendata.cli import cli
+
+    docx = tmp_path / "报告.docx"
+    with zipfile.ZipFile(docx, "w") as z:
+        z.writestr("word/document.xml", "<w:document/>")
+    traditional = tmp_path / "trad.txt"
+    traditional.write_text(SEED.read_text(encoding="utf-8").translate(str.maketrans("门决预说财拨", "門決預說財撥")),
+                           encoding="utf-8")
+    before = _files(package)
+    for args, words in [
+        ([str(docx)], "报告.docx: a Word document, which opendata does not read: save it as PDF (or as UTF-8 text)"),
+        ([str(traditional)], "the text is in Traditional Chinese (部門決算), which opendata does not read"),
+        ([str(SEED), "--report-id", ""], "--report-id is empty"),
+    ]:
+        r = runner.invoke(cli, ["import", *args, "--package", str(package)])
+        assert r.exit_code == 2 and words in " ".join(r.output.split()), r.output
+    assert _files(package) == before

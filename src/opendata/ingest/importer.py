@@ -152,6 +152,9 @@ def read_source(path: Path) -> tuple[str, bytes, bool]:
         raise ImportError_(f"{path.name}: the file is empty; expected a report (text or PDF)")
     if data.startswith(b"%PDF"):
         return _pdf_text(path), data, True
+    if data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")) and path.suffix.lower() in (".docx", ".doc", ".wps"):
+        raise ImportError_(f"{path.name}: a Word document, which opendata does not read: save it as PDF (or as "
+                           "UTF-8 text) and import that")
     text = decode_bytes(data)
     if text is None:
         raise ImportError_(f"{path.name}: binary file, not a report (expected UTF-8, UTF-16 or GB18030 text, or a PDF)")
@@ -207,7 +210,11 @@ def _department_row(department: str, department_id: str) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------------- import
 
-def _require_report(res: NarrativeResult, name: str) -> None:
+#: Words of a report in Traditional Chinese (部門決算, 預算, 財政撥款): the parser reads Simplified.
+_TRADITIONAL = re.compile(r"部門|決算|預算|財政撥款|說明")
+
+
+def _require_report(res: NarrativeResult, name: str, text: str = "") -> None:
     missing = []
     if not res.year:
         missing.append("the year (e.g. 2020年度)")
@@ -216,7 +223,9 @@ def _require_report(res: NarrativeResult, name: str) -> None:
     if not ({3, 5} & res.parts_found) and not res.statements:
         missing.append("the template's sections (第三部分 情况说明)")
     if missing:
-        raise ImportError_(f"{name}: not a 部门决算/预算 report: could not find {'; nor '.join(missing)}")
+        traditional = ("; the text is in Traditional Chinese (部門決算), which opendata does not read: convert it "
+                       "to Simplified Chinese (部门决算) and import that" if _TRADITIONAL.search(text) else "")
+        raise ImportError_(f"{name}: not a 部门决算/预算 report: could not find {'; nor '.join(missing)}{traditional}")
     if _PLACEHOLDER.search(res.department):
         raise ImportError_(f"{name}: a blank template, not a report: the department is the placeholder "
                            f"{res.department!r}; fill in the template or import the published report")
@@ -300,10 +309,13 @@ def import_report(source: Path, package_dir: Path, *, report_id: str | None = No
     department or the template's sections) and PackageError for an unreadable package.
     """
     source, package_dir = Path(source), Path(package_dir)
+    if report_id is not None and not report_id.strip():
+        raise ImportError_(f"{source.name}: --report-id is empty: give the id (lowercase ASCII letters, digits and "
+                           "'-'), or leave the option out for the one derived from the report")
     chosen_id = report_id is not None
     text, data, is_pdf = read_source(source)
     res = parse_narrative(text)
-    _require_report(res, source.name)
+    _require_report(res, source.name, text)
     assert res.year and res.department and res.kind
     department_id = department_slug(res.department)
     report_id = report_id or report_slug(department_id, res.year, res.kind)
