@@ -230,3 +230,15 @@ def test_a_phones_cards_label_each_cell_in_chinese(browser, server, path, labels
         assert shown[:len(labels)] == labels, shown
     finally:
         context.close()
+
+
+def test_a_link_to_a_report_that_is_not_there_says_so(page, server, seed_report):
+    # /?report=nosuch showed the latest report as if it were the one asked for.
+    page.goto(server + "/?report=nosuch")
+    page.wait_for_selector("body[data-ready]")
+    assert page.locator("#report-missing").is_visible()
+    assert page.inner_text("#report-missing") == "没有编号为“nosuch”的报告，下面显示的是最新的一份。"
+    page.goto(server + f"/?report={seed_report}")
+    page.wait_for_selector("body[data-ready]")
+    assert not page.locator("#report-missing").is_visible()
+    assert page.locator("#report-select").input_value() == seed_report

@@ -274,7 +274,13 @@
       return '<option value="' + esc(r.report_id) + '">' + esc(r.title) + "</option>";
     }).join("");
     var wanted = new URLSearchParams(window.location.search).get("report");
-    if (wanted && reports.some(function (r) { return r.report_id === wanted; })) { select.value = wanted; }
+    if (wanted && reports.some(function (r) { return r.report_id === wanted; })) {
+      select.value = wanted;
+    } else if (wanted) {  // an old or mistyped link: said, not another report shown in silence
+      var missing = document.getElementById("report-missing");
+      missing.textContent = "没有编号为“" + wanted + "”的报告，下面显示的是最新的一份。";
+      missing.hidden = false;
+    }
     select.addEventListener("change", function () {
       history.replaceState(null, "", "?" + qs({report: select.value}));
       show(select.value);
