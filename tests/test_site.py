@@ -733,6 +733,8 @@ async def test_row_page_is_chinese_and_lists_the_rows_that_point_to_it(ds, seed_
     assert record["报告标题（原文）"] == "2020年度株洲市芦淞区科技和工业信息化局部门决算"
     # The database by its title in the breadcrumbs, as the landing page names it (it read "opendata").
     assert soup.select_one("p.crumbs").get_text(" ", strip=True) == "首页 / 部门决算数据库 / 报告"
+    # Headed by its title, not its id (the table's label column; the id stays in the record).
+    assert soup.select_one("h1").get_text(strip=True) == "报告：2020年度株洲市芦淞区科技和工业信息化局部门决算"
 
 
 async def test_search_names_each_source_in_chinese(ds):
