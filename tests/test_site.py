@@ -648,6 +648,11 @@ async def test_database_page_lists_tables_and_queries_in_chinese(ds):
     titles = [a.get_text(strip=True) for a in soup.select(".db-table h3 a")]
     assert "决算表数据（万元）" in titles and "校验结果" in titles
     assert soup.find("a", string="表 5 一般公共预算财政拨款支出决算表（万元）")
+    # Each table's columns by their Chinese labels (they were listed as report_id, table_no...).
+    amounts = next(d for d in soup.select(".db-table") if d.select_one("h3 code").get_text() == "amounts")
+    columns = amounts.select("p em span")
+    assert [c.get_text() for c in columns][:4] == ["报告", "表号", "收入或支出", "行次"]
+    assert [c["title"] for c in columns][:4] == ["report_id", "table_no", "side", "line_no"]
 
 
 # ------------------------------------------------------------------------- findings lead to their rows
