@@ -906,3 +906,17 @@ def test_a_text_value_with_chinese_brackets_gets_no_full_width_hint(pkg: Path, t
     _write_rows(pkg, "report_units", rows)
     out = _fails_everywhere(pkg, tmp_path, f"row {i + 1}, field kind", 'value "决算单位（本级）"', "rule: constraint-error")
     assert "full-width" not in out
+
+
+def test_a_quote_left_open_is_named_with_the_lines_it_swallows(pkg: Path, tmp_path: Path) -> None:
+    # A quote opened at the start of a cell swallowed the rows after it: reported as row 2, with the
+    # whole rest of the file quoted and hints about full-width characters from other lines.
+    path = pkg / "data" / "projects.csv"
+    lines = path.read_text(encoding="utf-8").split("\n")
+    cells = lines[1].split(",")
+    header = lines[0].split(",")
+    cells[header.index("project_no")] = '"' + cells[header.index("project_no")]
+    lines[1] = ",".join(cells)
+    path.write_text("\n".join(lines), encoding="utf-8")
+    out = _fails_everywhere(pkg, tmp_path, "data/projects.csv, row 2", "a quote (\") opened in it may not be closed")
+    assert "characters)" in out and len(out) < 5000

@@ -188,8 +188,16 @@ def _binary_hint(head: bytes, encoding: str) -> str:
     return ""
 
 
+def _shown(raw: str, limit: int = 80) -> str:
+    """A cell as a message quotes it: the first ``limit`` characters of a long one, and its length."""
+    return raw if len(raw) <= limit else f"{raw[:limit]}… ({len(raw):,} characters)"
+
+
 def _hint(raw: str) -> str:
     hints = []
+    if "\n" in raw:  # a quote opened and not closed reads the lines after it into the cell
+        hints.append(f"the cell runs over {raw.count(chr(10)) + 1} lines: a quote (\") opened in it may not be "
+                     "closed, and the rows after it read into it")
     # Full-width brackets and commas are Chinese text's own (决算单位（本级）): the hint is for figures.
     if _FULLWIDTH_ALNUM.search(raw) or (_FULLWIDTH.search(raw) and any(ch.isdigit() for ch in raw)):
         hints.append("it contains full-width characters; use half-width digits and punctuation")
@@ -589,7 +597,7 @@ class PackageReader:
                         try:
                             vals.append(f(c))
                         except _Bad as exc:
-                            add(place, row_no, names[i], exc.rule, f'value "{c}": {exc.note}{_hint(c)}')
+                            add(place, row_no, names[i], exc.rule, f'value "{_shown(c)}": {exc.note}{_hint(c)}')
                             vals.append(exc.value)
                             bad = True
                     for i in range(n, len(cells)):
