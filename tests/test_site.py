@@ -968,3 +968,13 @@ async def test_a_bad_requests_page_says_what_is_wrong_in_chinese(ds, path, words
     page = BeautifulSoup(r.text, "html.parser")
     shown = " ".join(el.get_text(" ", strip=True) for el in page.select(".error-detail, .message-error"))
     assert r.status_code == 400 and words in shown, shown
+
+
+async def test_a_query_for_a_report_that_is_not_there_asks_to_check_its_id(ds):
+    # report_table5?report_id=nosuch said only 没有结果.
+    page = BeautifulSoup((await ds.client.get(f"/{DB}/report_table5?report_id=nosuch")).text, "html.parser")
+    said = page.select_one(".zero-results")
+    assert said.get_text(" ", strip=True) == "没有结果：请核对报告编号“nosuch”（各报告的编号见 报告 表）"
+    assert said.select_one("a")["href"] == f"/{DB}/reports"
+    empty = BeautifulSoup((await ds.client.get(f"/{DB}/search?q=不存在的词语")).text, "html.parser")
+    assert empty.select_one(".zero-results").get_text(strip=True) == "没有结果"
