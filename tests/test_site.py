@@ -255,6 +255,17 @@ async def test_search_reads_through_quotation_marks(ds, query):
     assert any("“三公”经费" in (r["内容"] or "") for r in rows)
 
 
+async def test_a_narrative_sentence_is_found_by_the_subject_of_its_figures(ds):
+    # "年初预算为1560.05万元，支出决算为1511.89万元。" names no subject: its (类)(款)(项) is the heading's.
+    # A citizen searching 行政运行 found the line items, none of the sentences about them.
+    hits = [h for h in await get_json(ds, f"/{DB}/search.json?_shape=array&q=行政运行") if h["来源"] == "statements"]
+    assert any(h["标题"] == "第三部分 五（三）1 一般公共服务支出（类）财政事务（款）行政运行（项）"
+               and h["内容"] == "年初预算为1560.05万元，支出决算为1511.89万元。" for h in hits), hits
+    # A figure's label the parser guessed (绩效 results) does not title its sentence.
+    guessed = await get_json(ds, f"/{DB}/search.json?_shape=array&q=消毒液")
+    assert guessed and all(h["标题"] == "第五部分 六（二）" for h in guessed if h["来源"] == "statements"), guessed
+
+
 async def test_search_with_several_words_and_nothing(ds):
     both = await get_json(ds, f"/{DB}/search.json?_shape=array&q=公务 接待")
     assert both and all("公务" in f"{r['标题']}{r['内容']}" and "接待" in f"{r['标题']}{r['内容']}" for r in both)
