@@ -63,7 +63,9 @@ _DECIMAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?|[+-]?(
 _CURRENCY = re.compile(r"[\s¥￥$]*")
 _LEADING = re.compile(r"^[^-\d]*")
 _TRAILING = re.compile(r"\D*$")
-
+#: A byte the declared encoding cannot decode, read with ``surrogateescape``; a NUL character.
+_SURROGATE = re.compile("[\udc80-\udcff]")
+_NUL = re.compile("\x00")
 
 
 def first_cell_with(path: Path, enc: str, dialect: Any, names: list[str],
@@ -84,9 +86,8 @@ def holds_nul(path: Path, enc: str) -> bool:
     """Whether the file holds a NUL character once decoded (no CSV text does: a damaged file, or
     binary data). Its bytes are searched where a NUL byte can only be a NUL character (every
     encoding but UTF-16 and UTF-32, in which it is half of most characters)."""
-    wide = codecs.lookup(enc).name.startswith(("utf-16", "utf-32"))
-    with open(path, "rb") as fb:
-        if not wide:
+    if not codecs.lookup(enc).name.startswith(("utf-16", "utf-32")):
+        with open(path, "rb") as fb:
             return any(b"\x00" in block for block in iter(lambda: fb.read(1 << 20), b""))
     try:
         with open(path, encoding=enc, errors="replace", newline="") as fh:
@@ -94,9 +95,6 @@ def holds_nul(path: Path, enc: str) -> bool:
     except UnicodeError:  # the codec's own (UTF-16 without its mark): the reader says so
         return False
 
-
-_SURROGATE = re.compile("[\udc80-\udcff]")
-_NUL = re.compile("\x00")
 
 class Problem(NamedTuple):
     """One way the data breaks its schema: file, row, field, rule and what is wrong."""

@@ -20,11 +20,16 @@ from pathlib import Path
 from .errors import PackageError
 
 
-def _umask() -> int:
-    """The process's umask (read by setting it, then put back)."""
+def _read_umask() -> int:
+    """The process's umask (read by setting it, then put back: once, at import, before any thread
+    of this module's could make a file meanwhile)."""
     mask = os.umask(0o22)
     os.umask(mask)
     return mask
+
+
+#: Permissions of a file the import makes where none was (mkstemp's are 0600).
+_NEW_FILE_MODE = 0o666 & ~_read_umask()
 
 
 class Staging:
@@ -47,7 +52,7 @@ class Staging:
         try:
             os.fchmod(fd, stat.S_IMODE(path.stat().st_mode))
         except FileNotFoundError:
-            os.fchmod(fd, 0o666 & ~_umask())
+            os.fchmod(fd, _NEW_FILE_MODE)
         return fd, Path(tmp)
 
     def forget(self, tmp: Path) -> None:

@@ -97,6 +97,14 @@ def check_database(db: Path) -> None:
                             "build one with `opendata build`") from None
 
 
+class SiteDatasette(Datasette):
+    """Datasette whose ``/-/databases.json`` leaves out each database's ``path`` (where the file is
+    on the publisher's disk: nothing a reader of the site needs)."""
+
+    def _connected_databases(self) -> list[dict[str, Any]]:
+        return [{k: v for k, v in d.items() if k != "path"} for d in super()._connected_databases()]
+
+
 def make_app(db_path: str | os.PathLike[str], *, metadata: str | os.PathLike[str] | dict | None = None,
              package_dir: str | os.PathLike[str] | None = None,
              settings: dict[str, Any] | None = None) -> Datasette:
@@ -116,7 +124,7 @@ def make_app(db_path: str | os.PathLike[str], *, metadata: str | os.PathLike[str
     static = [ASSETS]
     if package_dir:
         static.append(("datapackage", str(Path(package_dir).resolve())))
-    ds = Datasette(
+    ds = SiteDatasette(
         immutables=[str(db)],
         metadata=meta,
         settings={**SETTINGS, **(settings or {})},
@@ -126,7 +134,6 @@ def make_app(db_path: str | os.PathLike[str], *, metadata: str | os.PathLike[str
         template_dir=str(HERE / "templates"),
     )
     _serve_as(ds, db.stem, DATABASE_NAME)
-    _hide_paths(ds)
     if problems := _named_query_problems(ds, meta):
         raise MetadataError(f"{where} has {len(problems)} part(s) Datasette cannot use", problems)
     if ds.executor is not None:  # num_sql_threads 0: every query on the event loop
@@ -143,18 +150,6 @@ def _serve_as(ds: Datasette, name: str, served: str) -> None:
         database = ds.databases[name]
         ds.remove_database(name)
         ds.add_database(database, name=served)
-
-
-def _hide_paths(ds: Datasette) -> None:
-    """``/-/databases.json`` without each database's ``path`` (where the file is on the
-    publisher's disk: nothing a reader of the site needs)."""
-    connected = ds._connected_databases
-
-    def without_paths() -> list[dict[str, Any]]:
-        return [{k: v for k, v in d.items() if k != "path"} for d in connected()]
-
-    ds._connected_databases = without_paths  # type: ignore[method-assign]
-    ds.client = type(ds.client)(ds)  # its routes were made in Datasette(): made again, with this one
 
 
 def _named_query_problems(ds: Datasette, meta: dict[str, Any]) -> list[str]:
