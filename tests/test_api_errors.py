@@ -210,3 +210,51 @@ async def test_shape_object_where_it_cannot_be_given_is_a_400(ds, path: str, mes
 ])
 async def test_every_json_error_has_ok_error_and_status(ds, path: str, status: int) -> None:
     assert_json_error(await ds.client.get(path), status, "")
+
+
+# --------------------------------------------------------------------------- filters and facets
+
+@pytest.mark.parametrize("params, detail, zh", [
+    # SQLite read an unknown double-quoted column as a text: every row ('amout' > 100), 200
+    ({"amout__gt": "100"}, "no such column: amout", "没有“amout”这一列"),
+    ({"amout": "100"}, "no such column: amout", "没有“amout”这一列"),
+    # numbers compared with a text: every row (lt) or none (gt), 200
+    ({"amount__lt": "abc"}, "amount__lt: a number is needed", "amount__lt 须为数字"),
+    ({"amount__gt": "1,000"}, "amount__gt: a number is needed", "amount__gt 须为数字"),
+    ({"table_no__gte": "五"}, "table_no__gte: a number is needed", "table_no__gte 须为数字"),
+    # a digit to str.isdigit that int() refuses: a 500 with a traceback
+    ({"amount__lt": "²"}, "amount__lt: a number is needed", "amount__lt 须为数字"),
+    # an operator Datasette does not know: the filter left out, every row
+    ({"amount__gte2": "1"}, "no such filter operator 'gte2'", "没有“gte2”这种筛选条件"),
+    # a facet by no column: SQL run, its error logged, coroutines never awaited
+    ({"_facet": "nosuch"}, "no such column: nosuch", "没有“nosuch”这一列"),
+    ({"_facet_array": "nosuch"}, "no such column: nosuch", "没有“nosuch”这一列"),
+    ({"_facet": '{"simple": "nosuch"}'}, "no such column: nosuch", "没有“nosuch”这一列"),
+])
+@pytest.mark.parametrize("shape", [None, "array"])
+async def test_a_filter_or_facet_the_table_cannot_answer_is_refused(ds, capfd, params, detail, zh, shape) -> None:
+    await ds.invoke_startup()
+    query = {**params, **({"_shape": shape} if shape else {})}
+    assert_json_error(await ds.client.get(f"/{DB}/amounts.json?" + urlencode(query)), 400, detail)
+    page = await ds.client.get(f"/{DB}/amounts?" + urlencode(params))
+    assert page.status_code == 400 and zh in page.text
+    out, err = capfd.readouterr()
+    assert "Traceback" not in out + err and "never awaited" not in out + err and "ERROR" not in out + err
+
+
+@pytest.mark.parametrize("params, rows", [
+    # 表1 over 2,000 万元: Putuo's 2,106.66 (一般公共服务支出), 2,940.05 twice, 2,946.25, 2,995.39
+    # twice; Lusong's 2,541.56 twice (收、支总计) and 2,540.24 twice (本年收入/支出合计)
+    ({"amount__gt": "2000", "table_no": "1"}, 10),
+    ({"amount__gt": " 2e3 ", "table_no": "1"}, 10),  # as SQLite reads a number
+    ({"amount__gt": "2541.56", "table_no": "1"}, 5),
+    ({"amount__lte": "-0.5"}, 0),
+    ({"rowid__lt": "3"}, 2),
+    ({"report_id__gt": "shanghai"}, None),           # a text column compared with a text
+    ({"_facet": "table_no"}, None),
+])
+async def test_filters_the_table_can_answer_still_answer(ds, params: dict, rows: int | None) -> None:
+    r = await ds.client.get(f"/{DB}/amounts.json?" + urlencode({**params, "_shape": "array", "_size": "max"}))
+    assert r.status_code == 200, r.text[:300]
+    if rows is not None:
+        assert len(r.json()) == rows

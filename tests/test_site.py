@@ -968,7 +968,7 @@ async def test_yes_and_no_are_shown_in_chinese(ds):
     ("/opendata/amounts?_sort=nosuch", "不能按“nosuch”排序：没有这一列，或这一列不能排序（Cannot sort table by nosuch）"),
     ("/opendata/amounts?_size=5000", "每页最多 1000 行（_size must be <= 1000）"),
     ("/opendata/amounts?_col=nosuch", "没有“nosuch”这一列（_col=nosuch - invalid columns）"),
-    ("/opendata/amounts?_facet=nosuch", "SQL 语句有误（Invalid SQL） 没有“nosuch”这一列（no such column: nosuch）"),
+    ("/opendata/amounts?_facet=nosuch", "没有“nosuch”这一列（no such column: nosuch）"),  # refused before any SQL runs
     ("/opendata/amounts?_next=garbage", "翻页参数 _next 无效：请用上一页给出的下一页链接（_next: not a page token"),
     ("/opendata?sql=select+*+from+nosuch", "没有“nosuch”这个表（no such table: nosuch）"),
     ("/opendata?sql=delete+from+amounts", "只能执行 SELECT 查询（Statement must be a SELECT）"),

@@ -23,6 +23,8 @@ from datasette.plugins import pm
 from datasette.utils.asgi import BadRequest, NotFound
 from datasette.views.base import DatasetteError
 
+from .filter_checks import digits_problem
+
 #: Messages of DatasetteError (a 500 unless given a status) that a request's parameters cause.
 _PARAMETER_ERRORS = ("Cannot sort table by", "Cannot use _sort and _sort_desc", "Invalid _through")
 
@@ -84,6 +86,8 @@ def client_error(request: Any, exception: BaseException) -> str | None:
     if (isinstance(exception, KeyError) and "database" in request.url_vars and "table" not in request.url_vars
             and not args.get("sql")):
         return "a database's page has no rows to give as CSV or as an array: ask a query (?sql=) or open a table"
+    if isinstance(exception, ValueError) and (problem := digits_problem(args)):
+        return problem
     if isinstance(exception, OverflowError):  # a filter's value, as an integer SQLite cannot hold
         return "a number in the parameters is too large"
     return None

@@ -27,7 +27,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from datasette import handle_exception as datasette_errors
 from datasette import hookimpl
-from datasette.utils.asgi import Response
+from datasette.utils.asgi import BadRequest, Response
 from datasette.facets import ColumnFacet
 from datasette.filters import FilterArguments
 from datasette.utils import tilde_encode, to_css_class
@@ -42,6 +42,7 @@ from . import cell_values, client_errors, page_tokens, sorted_pages
 from .cell_values import cell_renderer, record_url, value_label
 from .client_gone import is_streamed, until_client_leaves
 from .column_labels import column_label, labelled_description
+from .filter_checks import filter_problem
 from .facets import CachedColumnFacet, is_facet_parameter, stored_counts
 from .json_output import JSON_STATE, render_json, utf8_json_renderer
 from .next_page_facets import on_first_page
@@ -132,11 +133,20 @@ async def foreign_key_link(datasette: Any, database: str, table: str, column: st
 @hookimpl
 def filters_from_request(request, database, table, datasette):
     """``?_zh=科技 行政``: rows of search_index containing every word (two characters are enough);
-    a ``_next`` that is not a page token of the table refused first (``site/page_tokens.py``)."""
+    a filter or facet naming no column of the table, or comparing a number column with a word
+    (``site/filter_checks.py``), and a ``_next`` that is not a page token of the table
+    (``site/page_tokens.py``) refused first."""
+
+    async def checked() -> FilterArguments | None:
+        problem = await filter_problem(datasette, database, table, request.args)
+        if problem:
+            raise BadRequest(problem)
+        if request.args.get("_next"):
+            return await page_tokens.checked(datasette, request, database, table, found)
+        return found
+
     found = zh_filter(request, table)
-    if request.args.get("_next"):
-        return page_tokens.checked(datasette, request, database, table, found)
-    return found
+    return checked()
 
 
 def zh_filter(request: Any, table: str) -> FilterArguments | None:
@@ -209,6 +219,8 @@ ZH_ERROR_PATTERNS = [
     (re.compile(r"Statement must be a SELECT"), "只能执行 SELECT 查询"),
     (re.compile(r"_next: .*", re.S), "翻页参数 _next 无效：请用上一页给出的下一页链接"),
     (re.compile(r"Cannot use _sort and _sort_desc at the same time"), "_sort 与 _sort_desc 只能用一个"),
+    (re.compile(r"(\S+): a number is needed.*"), "{0} 须为数字（半角数字，例如 {0}=100）"),
+    (re.compile(r"(\S+): no such filter operator '(.+)' .*"), "没有“{1}”这种筛选条件（{0}）"),
 ]
 
 

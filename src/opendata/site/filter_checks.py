@@ -1,0 +1,101 @@
+"""A table page's filters and facets checked against its columns before Datasette builds its SQL.
+
+Datasette 0.65 writes a filter's column as a double-quoted identifier, which SQLite reads as a
+text when no column has that name: ``amout__gt=100`` (a typo) answered every row ('amout' > 100),
+``amout=100`` none, each with 200. A comparison with a number column given a word compared numbers
+with a text: ``amount__lt=abc`` answered every row, ``amount__gt=abc`` none; ``amount__gt=²``
+(a digit to Python's ``str.isdigit``, not to ``int``) was a 500. A filter with an operator
+Datasette does not know (``amount__gte2=1``) was left out silently. A facet by a column the table
+does not have ran its SQL anyway: a 400 whose SQL error was logged, with a warning of coroutines
+never awaited. Each of these is now the client's error (400), saying which parameter and why.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from datasette.filters import Filters
+
+#: Filters comparing a number column with their value.
+COMPARISONS = frozenset({"gt", "gte", "lt", "lte"})
+#: A number as SQLite reads one in a comparison with a number column (ASCII digits).
+_NUMBER = re.compile(r"\s*[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\s*")
+#: Facet parameters naming a column (``_facet_size`` gives a count).
+_FACET_TYPES = {"_facet": "column", "_facet_array": "array", "_facet_date": "date"}
+_OPERATORS = frozenset(f.key for f in Filters._filters)
+
+
+def number_affinity(declared: str) -> bool:
+    """Whether SQLite gives a column of this declared type INTEGER, REAL or NUMERIC affinity."""
+    t = declared.upper()
+    if "INT" in t:
+        return True
+    if any(word in t for word in ("CHAR", "CLOB", "TEXT", "BLOB")) or not t.strip():
+        return False
+    return True
+
+
+def _filters(args: Any) -> list[tuple[str, str, str, str]]:
+    """(parameter, column, operator, value) of each filter Datasette reads from ``args``."""
+    found = []
+    for key in args.keys():
+        if key.startswith("_") and "__" not in key:
+            continue
+        column, operator = key.rsplit("__", 1) if "__" in key else (key, "exact")
+        found.extend((key, column, operator, value) for value in args.getlist(key))
+    return found
+
+
+def _facet_columns(args: Any) -> list[str]:
+    """The columns the request's facet parameters name (a JSON one's "simple")."""
+    columns = []
+    for name in _FACET_TYPES:
+        for value in args.getlist(name):
+            if value.startswith("{"):
+                try:
+                    value = json.loads(value).get("simple")
+                except (ValueError, AttributeError):
+                    continue  # client_errors answers a facet that is not the JSON expected
+            if isinstance(value, str) and value:
+                columns.append(value)
+    return columns
+
+
+def digits_problem(args: Any) -> str | None:
+    """The message for a comparison whose value Python calls digits and ``int`` refuses (``²``):
+    Datasette converts it before any check can run, and fails (a ValueError)."""
+    for key, _column, operator, value in _filters(args):
+        if operator in COMPARISONS and value.isdigit() and not _NUMBER.fullmatch(value):
+            return _number_needed(key)
+    return None
+
+
+def _number_needed(key: str) -> str:
+    return f"{key}: a number is needed, in ASCII digits ({key}=100)"
+
+
+async def filter_problem(datasette: Any, database: str, table: str, args: Any) -> str | None:
+    """Why a filter or facet of the request cannot be answered on ``table`` (a 400's message);
+    None when each names a column of it, with an operator Datasette knows and, comparing a number
+    column, a number."""
+    filters, facets = _filters(args), _facet_columns(args)
+    if not filters and not facets:
+        return None
+    details = await datasette.get_database(database).table_column_details(table)
+    types = {c.name: c.type for c in details}
+    types.setdefault("rowid", "INTEGER")
+    for key, column, operator, value in filters:
+        if operator not in _OPERATORS and key in types:  # a column whose name has "__"
+            column, operator = key, "exact"
+        if column not in types:
+            return f"no such column: {column}"
+        if operator not in _OPERATORS:
+            return f"{key}: no such filter operator {operator!r} (use one of {', '.join(sorted(_OPERATORS))})"
+        if operator in COMPARISONS and number_affinity(types[column]) and not _NUMBER.fullmatch(value):
+            return _number_needed(key)
+    for column in facets:
+        if column not in types:
+            return f"no such column: {column}"
+    return None
