@@ -147,12 +147,15 @@ async def run_page(client: httpx.AsyncClient, paths: list[str], concurrency: int
     latencies: list[float] = []
     errors: list[str] = []
 
-    async def worker() -> None:
+    async def worker(n: int) -> None:
+        # Each concurrent client its own address, as a proxy before the server would forward it:
+        # the server runs one query at a time for each client (site/sql_executor.py).
+        headers = {"X-Forwarded-For": f"192.0.2.{n + 1}"}
         while queue:
             path = queue.pop()
             t = time.perf_counter()
             try:
-                r = await client.get(path)
+                r = await client.get(path, headers=headers)
                 if r.status_code != expected:
                     errors.append(f"{r.status_code} {path}")
             except httpx.HTTPError as exc:
@@ -160,7 +163,7 @@ async def run_page(client: httpx.AsyncClient, paths: list[str], concurrency: int
             latencies.append(time.perf_counter() - t)
 
     start, client_cpu, server_cpu = time.perf_counter(), time.process_time(), cpu_seconds(server_pid)
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    await asyncio.gather(*(worker(n) for n in range(concurrency)))
     wall = time.perf_counter() - start
     n = len(latencies)
     latencies.sort()
@@ -177,21 +180,30 @@ async def run_page(client: httpx.AsyncClient, paths: list[str], concurrency: int
 PATHOLOGICAL = "with recursive r(i) as (select 1 union all select i + 1 from r) select count(*) from r"
 
 
-async def attack(base: str, stop: asyncio.Event, statuses: list[int]) -> None:
-    """Send PATHOLOGICAL until ``stop`` is set; each answer's status into ``statuses``."""
-    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
-        while not stop.is_set():
-            try:
-                r = await client.get("/opendata.json", params={"sql": PATHOLOGICAL})
-                statuses.append(r.status_code)
-            except httpx.HTTPError:
-                statuses.append(0)
+async def attack(base: str, stop: asyncio.Event, statuses: list[int], address: str) -> None:
+    """Send PATHOLOGICAL until ``stop`` is set, as the client at ``address``, over four connections;
+    each answer's status into ``statuses``."""
+    async with httpx.AsyncClient(base_url=base, timeout=60, headers={"X-Forwarded-For": address}) as client:
+        await asyncio.gather(*(_attack(client, stop, statuses) for _ in range(ATTACK_CONNECTIONS)))
+
+
+#: Connections each attacker sends its queries over, at once.
+ATTACK_CONNECTIONS = 4
+
+
+async def _attack(client: httpx.AsyncClient, stop: asyncio.Event, statuses: list[int]) -> None:
+    while not stop.is_set():
+        try:
+            r = await client.get("/opendata.json", params={"sql": PATHOLOGICAL})
+            statuses.append(r.status_code)
+        except httpx.HTTPError:
+            statuses.append(0)
 
 
 async def measure(base: str, db: Path, concurrency: int, soak: float, server_pid: int, n: int,
                   keepalive: bool = True, attackers: int = 0) -> int:
     stop, statuses = asyncio.Event(), []
-    attacks = [asyncio.create_task(attack(base, stop, statuses)) for _ in range(attackers)]
+    attacks = [asyncio.create_task(attack(base, stop, statuses, f"198.51.100.{k + 1}")) for k in range(attackers)]
     try:
         return await _measure(base, db, concurrency, soak, server_pid, n, keepalive)
     finally:
@@ -199,7 +211,8 @@ async def measure(base: str, db: Path, concurrency: int, soak: float, server_pid
         await asyncio.gather(*attacks)
         if attackers:
             counts = {code: statuses.count(code) for code in sorted(set(statuses))}
-            print(f"attackers: {attackers} clients sent {len(statuses)} pathological queries meanwhile "
+            print(f"attackers: {attackers} clients ({ATTACK_CONNECTIONS} connections each) sent {len(statuses)} "
+                  f"pathological queries meanwhile "
                   f"(answers by status: {counts}; 400 = cut off at the time limit)")
 
 

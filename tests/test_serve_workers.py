@@ -161,3 +161,34 @@ def test_readme_examples_over_http(site_db, site_package, seed_report):
         with socket.create_connection((host, int(port)), timeout=10) as conn:
             conn.sendall("GET /opendata/search.json?q=行政运行 HTTP/1.1\r\nHost: x\r\n\r\n".encode())
             assert conn.recv(100).startswith(b"HTTP/1.1 400")
+
+
+#: A query SQLite would run forever, cut off by the server's time limit (1 s).
+ENDLESS = "with recursive r(i) as (select 1 union all select i + 1 from r) select count(*) from r"
+
+
+def test_a_client_sending_pathological_queries_holds_one_thread(site_db, site_package) -> None:
+    """One client (its address as the proxy before the server forwards it) sending endless queries
+    over four connections held the three SQL threads for the time limit: another client's page
+    waited for them. Its queries now run one at a time, and the other's page is answered first."""
+    from urllib.parse import urlencode
+
+    def get(base: str, path: str, client: str) -> tuple[int, float]:
+        request = urllib.request.Request(base + path, headers={"X-Forwarded-For": client})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as r:
+                status = r.status
+        except urllib.error.HTTPError as e:
+            status = e.code
+        return status, time.monotonic()
+
+    with opendata_serve(site_db, site_package, "--workers", "1") as (base, _proc):
+        with ThreadPoolExecutor(5) as pool:
+            attacks = [pool.submit(get, base, "/opendata.json?" + urlencode({"sql": ENDLESS}), "198.51.100.7")
+                       for _ in range(4)]
+            time.sleep(0.3)  # the four are running or waiting in the server
+            status, answered = get(base, "/opendata/amounts.json?_size=1&_shape=array", "192.0.2.1")
+            ends = sorted(a.result()[1] for a in attacks)
+            assert [a.result()[0] for a in attacks] == [400] * 4  # each cut off at the time limit
+    assert status == 200
+    assert answered < ends[0] < ends[1]  # answered before even the first endless query was cut off

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from opendata.site.app import SETTINGS, make_app
-from opendata.site.sql_executor import PATIENCE, PatientExecutor
+from opendata.site.sql_executor import CLIENT, PATIENCE, PatientExecutor
 
 #: Generous bound on any wait in these tests (they never take it unless the executor is broken).
 TIMEOUT = 10
@@ -139,6 +139,66 @@ def test_shutdown_runs_what_was_submitted_then_refuses_more():
     assert [f.result(TIMEOUT) for f in futures] == [0, 1, 4, 9, 16]
     with pytest.raises(RuntimeError):
         executor.submit(probe.task, 5)
+
+
+def submit_as(executor: PatientExecutor, client: str | None, *call) -> asyncio.Future:
+    """``call`` run on ``executor`` as a query of ``client``'s request (the site's ASGI wrapper sets
+    CLIENT for each request)."""
+    token = CLIENT.set(client)
+    try:
+        return asyncio.get_running_loop().run_in_executor(executor, *call)
+    finally:
+        CLIENT.reset(token)
+
+
+async def until(condition, what: str) -> None:
+    for _ in range(TIMEOUT * 100):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"not within {TIMEOUT} s: {what}")
+
+
+async def test_a_clients_queries_run_one_at_a_time_while_others_start():
+    """A client sending slow queries over many connections held every thread (the others' pages
+    waited for the time limit): it holds one, and the others' queries start on the free threads."""
+    probe, executor = Probe(), PatientExecutor(3, patience=0.0)
+    holds = [threading.Event() for _ in range(4)]
+    try:
+        attacks = [submit_as(executor, "198.51.100.7", probe.task, n, holds[n]) for n in range(4)]
+        await until(lambda: probe.started == [0], "the client's first query started")
+        citizens = [submit_as(executor, f"192.0.2.{n}", probe.task, n) for n in (10, 11, 12)]
+        assert await asyncio.wait_for(asyncio.gather(*citizens), TIMEOUT) == [100, 121, 144]
+        assert probe.started == [0, 10, 11, 12] and probe.running == 1  # its others still wait
+        holds[0].set()  # its query ends: its next starts, one at a time
+        await until(lambda: probe.started[4:] == [1], "the client's second query started")
+        await asyncio.sleep(0.05)
+        assert probe.started[4:] == [1] and probe.running == 1
+        for hold in holds:
+            hold.set()
+        assert await asyncio.wait_for(asyncio.gather(*attacks), TIMEOUT) == [0, 1, 4, 9]
+        assert probe.started == [0, 10, 11, 12, 1, 2, 3]
+    finally:
+        for hold in holds:
+            hold.set()
+        executor.shutdown()
+
+
+async def test_queries_of_no_client_are_not_held_to_one_at_a_time():
+    """Queries submitted outside a request (the site's startup) run as before: beside each other
+    once slow, up to the threads."""
+    probe, executor = Probe(), PatientExecutor(3, patience=0.0)
+    holds = [threading.Event() for _ in range(3)]
+    try:
+        futures = [submit_as(executor, None, probe.task, n, holds[n]) for n in range(3)]
+        await until(lambda: probe.running == 3, "three at once")
+        for hold in holds:
+            hold.set()
+        assert await asyncio.wait_for(asyncio.gather(*futures), TIMEOUT) == [0, 1, 4]
+    finally:
+        for hold in holds:
+            hold.set()
+        executor.shutdown()
 
 
 def test_the_site_runs_its_queries_on_it(site_db: Path):

@@ -47,6 +47,7 @@ from .facets import CachedColumnFacet, is_facet_parameter, stored_counts
 from .json_output import JSON_STATE, render_json, utf8_json_renderer
 from .next_page_facets import on_first_page
 from .result_limits import limit_results
+from .sql_executor import CLIENT
 from .sql_guard import guard_functions
 from .immutable_cache import cache_labels, cache_schemas, cache_table_permissions
 
@@ -384,6 +385,9 @@ def asgi_wrapper(datasette):
             if b"_facet" in scope.get("query_string", b""):
                 scope = dict(scope, query_string=_distinct_facets(scope["query_string"],
                                                                   _default_facets(datasette, path)))
+            # The client's queries run one at a time (site/sql_executor.py): its address.
+            client = scope.get("client")
+            CLIENT.set(str(client[0]) if client else None)
             state: dict[str, Any] = {}
             # The site's JSON renderer marks its answers here (UTF-8 already: not parsed again).
             scope = dict(scope, **{JSON_STATE: state})

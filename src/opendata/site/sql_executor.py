@@ -12,6 +12,13 @@ with one thread and a recursive CTE sent again and again, a table page took 3.0 
 one running has run ``patience`` seconds: quick queries run one after another, a slow one (a user's
 query, a pathological one) holds the others up for ``patience`` at most, then they run beside it
 on the other threads, as before.
+
+It also runs one query at a time for each client (``CLIENT``, its address, set for each request by
+the site's ASGI wrapper): a client's next query waits for its running one, while other clients'
+queries start on the free threads. A client sending pathological queries again and again over many
+connections held every thread for the time limit, each time, and everyone else's pages waited for
+it; now it holds one. (Behind a proxy on this machine, uvicorn gives the address the proxy
+forwards, ``X-Forwarded-For``.) Many clients sending them at once can still fill every thread.
 """
 
 from __future__ import annotations
@@ -21,11 +28,14 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from contextvars import ContextVar
 from time import monotonic
 from typing import Any
 
 #: Seconds a query runs alone before the next may start beside it.
 PATIENCE = 0.02
+#: The client whose request submits a query (its address), or None: one query at a time each.
+CLIENT: ContextVar[str | None] = ContextVar("opendata_sql_client", default=None)
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:
@@ -37,7 +47,8 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
 
 class PatientExecutor(Executor):
     """An executor of ``max_workers`` threads that starts a task when none is running or when every
-    running one has run ``patience`` seconds; tasks start in the order they were submitted."""
+    running one has run ``patience`` seconds, and not while a task of the same client (``CLIENT``
+    when it was submitted) runs; tasks start in the order they were submitted, but for those."""
 
     def __init__(self, max_workers: int, patience: float = PATIENCE,
                  thread_name_prefix: str = "opendata-sql") -> None:
@@ -45,8 +56,9 @@ class PatientExecutor(Executor):
         self._max = max_workers
         self._patience = patience
         self._lock = threading.Lock()
-        self._pending: deque[tuple[Future, Callable[..., Any], tuple, dict]] = deque()
+        self._pending: deque[tuple[Future, Callable[..., Any], tuple, dict, str | None]] = deque()
         self._running: dict[object, float] = {}  # task -> when it started (monotonic)
+        self._clients: dict[object, str] = {}  # running task -> its client
         self._timer: asyncio.TimerHandle | None = None
         self._timer_loop: asyncio.AbstractEventLoop | None = None
         self._shutdown = False
@@ -56,7 +68,7 @@ class PatientExecutor(Executor):
         with self._lock:
             if self._shutdown:
                 raise RuntimeError("cannot schedule new futures after shutdown")
-            self._pending.append((future, fn, args, kwargs))
+            self._pending.append((future, fn, args, kwargs, CLIENT.get()))
             self._start_ready()
             if self._waiting_for_patience() and (self._timer is None or self._timer_loop is not _running_loop()):
                 self._arm()
@@ -64,22 +76,35 @@ class PatientExecutor(Executor):
 
     def _waiting_for_patience(self) -> bool:
         """Whether a pending task waits for a running one to have run ``patience`` (not for a
-        thread: a task that ends starts the next)."""
-        return bool(self._pending) and 0 < len(self._running) < self._max
+        thread, nor for its client's task: a task that ends starts the next)."""
+        return 0 < len(self._running) < self._max and self._next_index() is not None
+
+    def _next_index(self) -> int | None:
+        """The place in the queue of the first pending task whose client runs none (the lock held)."""
+        busy = set(self._clients.values())
+        if not busy:
+            return 0 if self._pending else None
+        return next((i for i, entry in enumerate(self._pending) if entry[4] is None or entry[4] not in busy), None)
 
     def _start_ready(self) -> None:
         """Start pending tasks while they may start (the lock held)."""
         now = monotonic()
-        while self._pending and len(self._running) < self._max and all(
+        while len(self._running) < self._max and all(
                 now - started >= self._patience for started in self._running.values()):
-            self._start(now)
+            index = self._next_index()
+            if index is None:
+                break
+            self._start(now, index)
 
-    def _start(self, now: float) -> None:
-        """Start the first pending task on a thread of the pool (the lock held)."""
-        future, fn, args, kwargs = self._pending.popleft()
+    def _start(self, now: float, index: int = 0) -> None:
+        """Start the pending task at ``index`` on a thread of the pool (the lock held)."""
+        future, fn, args, kwargs, client = self._pending[index]
+        del self._pending[index]
         if future.set_running_or_notify_cancel():  # not cancelled meanwhile
             task = object()
             self._running[task] = now
+            if client is not None:
+                self._clients[task] = client
             self._pool.submit(self._run, task, future, fn, args, kwargs)
 
     def _arm(self) -> None:
@@ -119,6 +144,7 @@ class PatientExecutor(Executor):
         finally:
             with self._lock:
                 del self._running[task]
+                self._clients.pop(task, None)
                 self._start_ready()
                 # A task left waiting for the one just started: the event loop looks again later.
                 if self._waiting_for_patience() and self._timer is None and self._timer_loop is not None:
