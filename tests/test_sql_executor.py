@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import traceback
 import time
 from pathlib import Path
 
@@ -198,6 +199,40 @@ async def test_queries_of_no_client_are_not_held_to_one_at_a_time():
     finally:
         for hold in holds:
             hold.set()
+        executor.shutdown()
+
+
+class Held:
+    """An object a failing query holds in a variable (as Datasette's holds its cursor)."""
+
+
+async def test_a_failed_querys_variables_are_freed_on_its_thread():
+    """Datasette's query function fails with its cursor in a variable; the exception kept it alive
+    until the event loop's garbage collector freed it, and resetting its statement there waited
+    for its connection, busy with the next query on the thread, up to the time limit (every page
+    of the process stopped 0.5-1.5 s at each full collection while a client sent endless queries)."""
+    import gc
+    import weakref
+
+    refs: list[weakref.ref] = []
+
+    def failing() -> None:
+        cursor = Held()
+        refs.append(weakref.ref(cursor))
+        try:
+            raise ValueError("interrupted")
+        except ValueError as exc:
+            raise RuntimeError("query interrupted") from exc  # chained, as Datasette's QueryInterrupted
+
+    executor = PatientExecutor(2)
+    gc.disable()
+    try:
+        with pytest.raises(RuntimeError) as caught:
+            await asyncio.wait_for(asyncio.get_running_loop().run_in_executor(executor, failing), TIMEOUT)
+        assert refs[0]() is None  # freed, though the exception is still held here
+        assert "failing" in "".join(traceback.format_tb(caught.value.__traceback__))
+    finally:
+        gc.enable()
         executor.shutdown()
 
 
