@@ -93,6 +93,17 @@ def test_schema_breakage_is_reported_without_running_rules(runner, package_copy)
     result = runner.invoke(cli, ["validate", str(package_copy)])
     assert result.exit_code in (1, 2)
     assert "statements" in result.output and "value" in result.output
+    # It said "1 schema problems, 0 errors, 0 warnings": as if the figures had been checked.
+    last = result.output.strip().splitlines()[-1]
+    assert "the accounting rules did not run" in last and "0 errors" not in last
+    report = json.loads(runner.invoke(cli, ["validate", str(package_copy), "--json"]).output)
+    assert report["rules_run"] is False and report["errors"] is None and report["warnings"] is None
+    assert report["valid"] is False and len(report["schema_problems"]) == 1
+
+
+def test_a_valid_packages_json_says_the_rules_ran(runner, package_copy):
+    report = json.loads(runner.invoke(cli, ["validate", str(package_copy), "--json"]).output)
+    assert report["rules_run"] is True and report["errors"] == 5 and report["warnings"] == 1
 
 
 def test_findings_do_not_stop_the_build_and_land_in_a_table(tmp_path):

@@ -62,6 +62,24 @@ def model_type_problems(resource: dict[str, Any]) -> list[str]:
     return problems
 
 
+def model_field_problems(resource: dict[str, Any]) -> list[str]:
+    """A line for each field of the model's resource of this name that ``resource`` lacks (the
+    build failed on it in a view or site table, after ``validate`` had passed the package)."""
+    name = resource.get("name")
+    model = MODEL_TYPES.get(name) if isinstance(name, str) else None
+    schema = resource.get("schema")
+    fields = schema.get("fields") if isinstance(schema, dict) else None
+    if model is None or not isinstance(fields, list):
+        return []
+    have = {f.get("name") for f in fields if isinstance(f, dict)}
+    missing = [f for f in model if f not in have]
+    if not missing:
+        return []
+    return [f"resource {name}: has no field {', '.join(missing)}, which opendata's accounting rules, views "
+            "and site read: add the column (empty cells where the source says nothing) "
+            "(rule: opendata-model; see the shipped datapackage/datapackage.json)"]
+
+
 #: Tables the build writes beside the resources' (besides the layouts', ``layouts.layout_queries``):
 #: a resource of one of these names was lost or failed the build with SQLite's words.
 _BUILD_TABLES = frozenset({"findings", "rules", "search_index", "search_texts", "implied_last_year"})

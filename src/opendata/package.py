@@ -23,7 +23,7 @@ from frictionless import Package, Resource
 
 from .csv_dialect import RowWriter, csv_dialect, row_writer, writer_options
 from .errors import PackageError
-from .model import model_type_problems, reserved_name_problem
+from .model import model_field_problems, model_type_problems, reserved_name_problem
 from .staging import Staging, staged
 from .schema_stream import _Bad, _caster, _plain, _resource_file, _supported, python_encoding, read_package
 
@@ -193,6 +193,10 @@ def _check_descriptor(descriptor: dict[str, Any], base: Path, source: Path, allo
             problems.append(f"resource {name}: its rows are in the descriptor (\"data\") but it declares "
                             f"\"format\": {json.dumps(res['format'], ensure_ascii=False)}, a file's format: remove "
                             "\"format\", or write the rows to a file named by \"path\" (rule: inline-data)")
+        if isinstance(paths, list):
+            # frictionless reads a multipart resource's parts as one; the build read the first only.
+            problems.append(f"resource {name}: its rows are in {len(paths)} files (\"path\" is a list); opendata "
+                            "reads one file per resource: join them into one file (rule: multipart)")
         for rp in paths if isinstance(paths, list) else [paths]:
             if rp is not None and (p := _reference_problem(f"resource {name}: path", rp, base, allow_remote,
                                                            must_exist=files_required)):
@@ -207,7 +211,7 @@ def _check_descriptor(descriptor: dict[str, Any], base: Path, source: Path, allo
         schema = res.get("schema")
         fields = schema.get("fields") if isinstance(schema, dict) else None
         problems += _field_problems(name, fields if isinstance(fields, list) else [])
-        problems += model_type_problems(res)
+        problems += model_type_problems(res) + model_field_problems(res)
         if reserved := reserved_name_problem(res.get("name")):
             problems.append(reserved)
     problems += _foreign_key_problems(resources)

@@ -96,6 +96,10 @@ def format_validation(result: ValidationResult, strict: bool = False) -> str:
         for (rule_id, severity), n in sorted(counts.items()):
             lines.append(f"  {rule_id:32} {severity:8} {n}")
     verdict = "INVALID" if result.exit_code(strict) else "VALID"
+    if not result.rules_run:  # "0 errors" would say the figures were checked
+        lines.append(f"{verdict}: {result.package}: {len(result.schema_problems)} schema problems; the accounting "
+                     "rules did not run (they run once the schema problems are fixed)")
+        return "\n".join(lines)
     why = " (--strict: warnings fail)" if strict and result.warnings and not result.exit_code() else ""
     lines.append(f"{verdict}: {result.package}: {len(result.schema_problems)} schema problems, "
                  f"{len(result.errors)} errors, {len(result.warnings)} warnings{why}")
@@ -103,13 +107,16 @@ def format_validation(result: ValidationResult, strict: bool = False) -> str:
 
 
 def validation_json(result: ValidationResult, strict: bool = False) -> dict[str, Any]:
-    """The same result as a JSON-ready dict."""
+    """The same result as a JSON-ready dict: ``errors`` and ``warnings`` null, ``rules_run`` false,
+    when schema problems kept the accounting rules from running."""
+    ran = result.rules_run
     return {
         "package": result.package,
         "valid": result.exit_code(strict) == 0,
         "schema_problems": result.schema_problems,
-        "errors": len(result.errors),
-        "warnings": len(result.warnings),
+        "rules_run": ran,
+        "errors": len(result.errors) if ran else None,
+        "warnings": len(result.warnings) if ran else None,
         "findings": [asdict(f) for f in result.findings],
     }
 
@@ -122,7 +129,8 @@ def unusable_json(package: str, exc: Exception) -> dict[str, Any]:
         "valid": False,
         "error": str(exc).split("\n", 1)[0],
         "schema_problems": list(getattr(exc, "problems", None) or []),
-        "errors": 0,
-        "warnings": 0,
+        "rules_run": False,
+        "errors": None,
+        "warnings": None,
         "findings": [],
     }

@@ -24,6 +24,11 @@ class ValidationResult:
     findings: list[Finding] = field(default_factory=list)
 
     @property
+    def rules_run(self) -> bool:
+        """Whether the accounting rules ran: not over rows that break the schema."""
+        return not self.schema_problems
+
+    @property
     def errors(self) -> list[Finding]:
         return [f for f in self.findings if f.severity == ERROR]
 
