@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from opendata.errors import ImportError_, OpenDataError
-from opendata.ingest.importer import department_slug, format_summary, import_report
+from opendata.ingest.importer import ImportInterrupted, department_slug, format_summary, import_report
 from opendata.package import check_schema, load_package
 from second_report import second_report
 
@@ -325,6 +325,72 @@ def test_failed_import_leaves_the_package_as_it_was(package, monkeypatch, failur
     assert _files(package) == before  # byte for byte, and no temporary file left
     monkeypatch.undo()
     assert import_report(SEED, package).report_id == "zhuzhou-lusong-kjgxj-2020-final"
+
+
+def _without_seed(package: Path) -> None:
+    """The shipped package holds the seed already (importing it again changes nothing): take it out."""
+    import opendata.package as package_module
+
+    names = [r.name for r in load_package(package).resources if "report_id" in r.schema.field_names]
+    package_module.replace_report_rows(package, "zhuzhou-lusong-kjgxj-2020-final", {n: [] for n in names})
+
+
+@needs_seed
+@pytest.mark.parametrize("signum", ["SIGINT", "SIGTERM"])
+def test_an_import_interrupted_during_its_validation_says_the_report_is_in(package, monkeypatch, signum):
+    # Ctrl-C or SIGTERM once the files were replaced, during the closing validation, said "Aborted!"
+    # (exit 1) or "Aborted: terminated (SIGTERM)" and printed no summary: the report was in the package.
+    import signal
+
+    from click.testing import CliRunner
+
+    import opendata.ingest.importer as importer
+    from opendata.cli import cli
+
+    _without_seed(package)
+
+    def validate(package_dir, summary):
+        signal.raise_signal(getattr(signal, signum))  # as the user's Ctrl-C, or kill, would
+
+    monkeypatch.setattr(importer, "_validate", validate)
+    result = CliRunner().invoke(cli, ["import", str(SEED), "--package", str(package)])
+    assert result.exit_code == 128 + getattr(signal, signum), result.output
+    assert "Aborted" not in result.output and "Traceback" not in result.output
+    assert result.output.startswith("Imported 000_a04efb588eb58bab.txt as zhuzhou-lusong-kjgxj-2020-final")  # the summary
+    assert "after the report was written: it is imported, its validation did not finish" in result.output
+    assert "run `opendata validate" in result.output
+    assert [r["report_id"] for r in _rows(package, "reports")].count("zhuzhou-lusong-kjgxj-2020-final") == 1
+
+
+@needs_seed
+def test_ctrl_c_while_the_files_are_renamed_waits_until_all_are(package, monkeypatch):
+    # Between two renames the package held one file's new version and another's old one.
+    import os
+    import signal
+
+    import opendata.staging as staging
+
+    _without_seed(package)
+    before = _files(package)
+    real_replace = os.replace
+    renamed: list[str] = []
+
+    def replace(src, dst):
+        if not renamed:
+            signal.raise_signal(signal.SIGINT)  # delivered after the last rename
+        renamed.append(Path(dst).name)
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(staging.os, "replace", replace)
+    with pytest.raises(ImportInterrupted) as caught:
+        import_report(SEED, package)
+    monkeypatch.undo()
+    assert len(renamed) >= 6 and "datapackage.json" in renamed  # every file, the descriptor too
+    assert caught.value.summary is not None and caught.value.summary.report_id == "zhuzhou-lusong-kjgxj-2020-final"
+    after = _files(package)
+    assert after != before and not any(name.endswith(".tmp") for name in after)
+    check_schema(load_package(package))
+    assert "zhuzhou-lusong-kjgxj-2020-final" in {r["report_id"] for r in _rows(package, "statements")}
 
 
 def _declare_encoding(package: Path, names: tuple[str, ...], encoding: str) -> None:

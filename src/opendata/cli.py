@@ -192,9 +192,17 @@ def import_(report: str, package_dir: str, report_id: str | None) -> None:
     Re-importing the same report replaces its rows and nothing else. The import ends with a
     summary, the sentences with numbers it did not understand, and the validation findings.
     """
-    from .ingest.importer import format_summary, import_report
+    from .ingest.importer import ImportInterrupted, format_summary, import_report
 
-    summary = import_report(Path(report), Path(package_dir), report_id=report_id)
+    try:
+        summary = import_report(Path(report), Path(package_dir), report_id=report_id)
+    except ImportInterrupted as exc:  # after the rows were written: not "Aborted!", which says nothing was
+        if exc.summary is not None:
+            click.echo(format_summary(exc.summary))
+        terminated = isinstance(exc.interrupt, Terminated)
+        click.echo(f"Interrupted ({'SIGTERM' if terminated else 'Ctrl-C'}) after the report was written: it is "
+                   f"imported, its validation did not finish; run `opendata validate {package_dir}`", err=True)
+        sys.exit(128 + (signal.SIGTERM if terminated else signal.SIGINT))
     click.echo(format_summary(summary))
 
 

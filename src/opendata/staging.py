@@ -10,6 +10,7 @@ without its ``reports`` row.
 from __future__ import annotations
 
 import os
+import signal
 import stat
 import tempfile
 import time
@@ -37,6 +38,7 @@ class Staging:
 
     def __init__(self) -> None:
         self._files: list[tuple[Path, Path]] = []
+        self.committed = False  # every new file in place (a Ctrl-C held back may follow at once)
 
     def new_file(self, path: Path) -> tuple[int, Path]:
         """An open descriptor and the name of a new file that will replace ``path`` at commit."""
@@ -61,17 +63,35 @@ class Staging:
         tmp.unlink(missing_ok=True)
 
     def commit(self) -> None:
-        """Rename every new file into place, in the order they were made."""
-        while self._files:
-            tmp, path = self._files[0]
-            os.replace(tmp, path)
-            self._files.pop(0)
+        """Rename every new file into place, in the order they were made; Ctrl-C and SIGTERM wait
+        until all are (between two renames, the package held one file's new version and another's
+        old one)."""
+        with _signals_deferred():
+            while self._files:
+                tmp, path = self._files[0]
+                os.replace(tmp, path)
+                self._files.pop(0)
+            self.committed = True
 
     def discard(self) -> None:
         """Remove every new file not yet in place."""
         for tmp, _ in self._files:
             tmp.unlink(missing_ok=True)
         self._files.clear()
+
+
+@contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """SIGINT and SIGTERM held back within (delivered when it ends), where the system can."""
+    mask = getattr(signal, "pthread_sigmask", None)
+    if mask is None:  # pragma: no cover - not POSIX
+        yield
+        return
+    held = mask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        mask(signal.SIG_SETMASK, held)
 
 
 @contextmanager

@@ -46,6 +46,16 @@ KINDS = {"决算": "final", "预算": "budget"}
 TABLE_NOS = range(1, 10)
 
 
+class ImportInterrupted(KeyboardInterrupt):
+    """Ctrl-C (or SIGTERM) once the report's rows were in the package: the import is done, its
+    validation is not. ``summary`` (None when cut off before it was made) and ``interrupt`` (the
+    KeyboardInterrupt raised) for the caller to say so."""
+
+    def __init__(self, summary: ImportSummary | None, interrupt: KeyboardInterrupt) -> None:
+        super().__init__("the report was imported; its validation was cut short")
+        self.summary, self.interrupt = summary, interrupt
+
+
 @dataclass
 class ImportSummary:
     """What one import did; ``format_summary`` prints it."""
@@ -458,8 +468,10 @@ def import_report(source: Path, package_dir: Path, *, report_id: str | None = No
     # replaced together once all are written: a failed or interrupted import leaves the package as
     # it was, without the files it created.
     # The package's lock, exclusive: no other import, build or validation reads or writes it meanwhile.
+    interrupted: KeyboardInterrupt | None = None
     with package_lock(package_dir, exclusive=True):
         created = create_missing_files(package_dir)
+        stage = None
         try:
             if replaced := _refuse_another_report(package_dir, report, source.name, chosen_id=chosen_id):
                 warnings.insert(0, replaced)
@@ -476,20 +488,36 @@ def import_report(source: Path, package_dir: Path, *, report_id: str | None = No
                 path.unlink(missing_ok=True)
             raise PackageError(f"{package_dir}: cannot write the package's files ({exc.strerror or exc}); "
                                "nothing was written") from None
+        except KeyboardInterrupt as exc:
+            if stage is None or not stage.committed:
+                for path in created:
+                    path.unlink(missing_ok=True)
+                raise
+            interrupted = exc  # held back while the files were renamed: the report is in
         except BaseException:
             for path in created:
                 path.unlink(missing_ok=True)
             raise
-    summary = ImportSummary(
-        report_id=report_id, department=res.department, department_id=department_id, year=res.year,
-        kind=res.kind, source_file=source.name, tables_attached=tables_attached,
-        tables_found={r["table_no"]: r["status"] for r in report_tables if r["status"] != "not_attached"},
-        rows_written=written, figures=len(statements), figures_understood=res.understood,
-        figures_matched=sum(1 for s in statements if s.get("table_no")), table_mismatches=mismatches,
-        not_understood=res.not_understood, unmapped_paths=sorted(set(res.unmapped_paths)),
-        skipped_numbers=res.skipped, warnings=warnings,
-    )
-    _validate(package_dir, summary)
+    # From here the report is in the package: an interrupt says so (it said "Aborted!").
+    summary = None
+    try:
+        summary = ImportSummary(
+            report_id=report_id, department=res.department, department_id=department_id, year=res.year,
+            kind=res.kind, source_file=source.name, tables_attached=tables_attached,
+            tables_found={r["table_no"]: r["status"] for r in report_tables if r["status"] != "not_attached"},
+            rows_written=written, figures=len(statements), figures_understood=res.understood,
+            figures_matched=sum(1 for s in statements if s.get("table_no")), table_mismatches=mismatches,
+            not_understood=res.not_understood, unmapped_paths=sorted(set(res.unmapped_paths)),
+            skipped_numbers=res.skipped, warnings=warnings,
+        )
+        if interrupted is not None:
+            raise interrupted
+        _validate(package_dir, summary)
+    except KeyboardInterrupt as exc:
+        if summary is not None:
+            summary.warnings.append("interrupted after the report was written: it is imported, its validation did "
+                                    "not finish (run `opendata validate`)")
+        raise ImportInterrupted(summary, exc) from None
     return summary
 
 
