@@ -182,6 +182,54 @@ def test_a_scanned_pdf_is_told_apart_from_a_file_that_is_not_a_report(package, t
 
 
 @pytest.mark.skipif(not PUTUO_PDF.exists(), reason="Putuo PDF not available")
+def test_a_text_holding_the_tables_records_them_as_not_read(package, tmp_path, runner):
+    """The Putuo PDF's whole text, as a viewer copies it (pdfium), holds its nine tables: the import
+    read none and recorded each as not in the source (第二部分 部门决算表（文本来源未含附表）)."""
+    import pypdfium2
+
+    from opendata.cli import cli
+
+    pdf = pypdfium2.PdfDocument(PUTUO_PDF)
+    text = tmp_path / "putuo.txt"
+    text.write_text("\n\n".join(pdf[i].get_textpage().get_text_range() for i in range(len(pdf))), encoding="utf-8")
+    pdf.close()
+    r = runner.invoke(cli, ["import", str(text), "--package", str(package), "--report-id", "shanghai-putuo-czj-2024-final"])
+    assert r.exit_code == 0, r.output
+    assert ("the text holds the report's tables (表1, 表2, 表3, 表4, 表5, 表6, 表7, 表8, 表9), which a text import "
+            "does not read") in " ".join(r.output.split())
+    tables = {int(t["table_no"]): t for t in _rows(package, "report_tables") if t["report_id"] == "shanghai-putuo-czj-2024-final"}
+    assert {n: t["status"] for n, t in tables.items()} == {**{n: "not_read" for n in range(1, 8)}, 8: "empty", 9: "empty"}
+    assert tables[7]["title_as_printed"] == "财政拨款“三公”经费支出决算表"  # as this report prints it
+    assert tables[8]["statement"] == "上海市普陀区财政局2024年度无政府性基金预算财政拨款收入和支出。"
+    report = next(r for r in _rows(package, "reports") if r["report_id"] == "shanghai-putuo-czj-2024-final")
+    assert report["tables_attached"] == "true" and report["notes"].startswith("来源文本含附表，文本导入未读取表格")
+    assert not any("文本来源未含附表" in t["source_ref"] for t in tables.values())
+    check_schema(load_package(package))
+
+
+@pytest.mark.skipif(not PUTUO_PDF.exists(), reason="Putuo PDF not available")
+def test_a_text_whose_figures_are_away_from_their_units_is_refused(package, tmp_path, runner):
+    """pdfplumber's text of the Putuo narrative puts each line's figures on a line of their own
+    ("年初预算为 万元，支出决算为 万" then "85.55 84.65"): imported with exit 0, 84.65 was written as
+    a figure in 元 (0.008465 万元) and 450.52, the 年初预算, as the 决算 449.52."""
+    import pdfplumber
+
+    from opendata.cli import cli
+
+    with pdfplumber.open(PUTUO_PDF) as pdf:
+        text = "\n\n".join(page.extract_text() for page in pdf.pages)
+    source = tmp_path / "putuo.txt"
+    source.write_text(text, encoding="utf-8")
+    before = _files(package)
+    r = runner.invoke(cli, ["import", str(source), "--package", str(package), "--report-id", "putuo-text"])
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    flat = " ".join(r.output.split())
+    assert "putuo.txt: the text's figures are not beside their units (" in flat
+    assert "上海市普陀区财政局 年度收入支出总计 万元" in flat and "import the PDF itself" in flat
+    assert _files(package) == before
+
+
+@pytest.mark.skipif(not PUTUO_PDF.exists(), reason="Putuo PDF not available")
 def test_a_damaged_pdf_is_refused_naming_its_pages(package, tmp_path, runner):
     """5000 zero bytes in the middle of the Putuo PDF (inside a font its narrative pages use): the
     import took 4 minutes (pdfminer retried the font one byte at a time), printed pdfminer's

@@ -193,14 +193,14 @@ def _check_descriptor(descriptor: dict[str, Any], base: Path, source: Path, allo
             problems.append(f"resource {name}: its rows are in the descriptor (\"data\") but it declares "
                             f"\"format\": {json.dumps(res['format'], ensure_ascii=False)}, a file's format: remove "
                             "\"format\", or write the rows to a file named by \"path\" (rule: inline-data)")
-        if isinstance(paths, list):
-            # frictionless reads a multipart resource's parts as one; the build read the first only.
-            problems.append(f"resource {name}: its rows are in {len(paths)} files (\"path\" is a list); opendata "
-                            "reads one file per resource: join them into one file (rule: multipart)")
+        part_problems = []
         for rp in paths if isinstance(paths, list) else [paths]:
             if rp is not None and (p := _reference_problem(f"resource {name}: path", rp, base, allow_remote,
                                                            must_exist=files_required)):
-                problems.append(p)
+                part_problems.append(p)
+        problems += part_problems
+        if isinstance(paths, list) and len(paths) > 1 and not part_problems:
+            problems += _part_header_problems(name, paths, base, res.get("dialect"))
         for key, value in _references(res, _RESOURCE_REFERENCES):
             local = "://" not in value
             if p := _reference_problem(f"resource {name}: {key}", value, base, allow_remote, must_exist=local):
@@ -217,6 +217,29 @@ def _check_descriptor(descriptor: dict[str, Any], base: Path, source: Path, allo
     problems += _foreign_key_problems(resources)
     if problems:
         raise PackageError(f"{source}: the package cannot be read", [f"{source.name}: {p}" for p in problems])
+
+
+def _first_line(path: Path) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.readline().removeprefix(b"\xef\xbb\xbf").rstrip(b"\r\n")
+
+
+def _part_header_problems(name: str, paths: list[Any], base: Path, dialect: Any) -> list[str]:
+    """A file after the first of a resource in several files whose first line is not the first
+    file's header: frictionless skips each part's first line as its header, unread (a part
+    written without one lost its first row, without a word)."""
+    if isinstance(dialect, dict) and dialect.get("header") is False:
+        return []  # no header anywhere: no line is skipped
+    local = [p for p in paths if isinstance(p, str) and "://" not in p]
+    if len(local) != len(paths):
+        return []
+    try:
+        header = _first_line(base / local[0])
+        return [f"resource {name}: {part}, row 1: not the header of {local[0]}; frictionless skips the first line of "
+                "each file after the first as its header: begin the file with the same header line "
+                "(rule: multipart-header)" for part in local[1:] if _first_line(base / part) != header]
+    except OSError:
+        return []  # said where the file is read
 
 
 def _foreign_key_problems(resources: list[Any]) -> list[str]:

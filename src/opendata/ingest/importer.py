@@ -27,7 +27,8 @@ from ..staging import package_lock, staged
 from ..template import classification_id
 from .classify import classification_rows, stated_paths
 from .narrative import NarrativeResult, parse_narrative
-from .textutil import decode_bytes, radical_glyphs
+from .table_text import tables_in_text
+from .textutil import decode_bytes, radical_glyphs, units_without_figures
 
 #: Places whose slug is known: name -> (slug, level, province). Others fall back to a hash.
 PLACES: dict[str, tuple[str, str, str | None]] = {
@@ -241,6 +242,23 @@ def _require_report(res: NarrativeResult, name: str, text: str = "") -> None:
                            f"{res.department!r}; fill in the template or import the published report")
 
 
+#: Units without their figure a text may have before it is taken for a disordered one.
+UNITS_WITHOUT_FIGURES_MAX = 2
+
+
+def _require_figures_in_place(text: str, name: str) -> None:
+    """Refuse a text whose figures are away from their units and subjects (a PDF's text extracted
+    line by line: "年初预算为 万元，支出决算为 万元" and "85.55 84.65" on the next line): read as
+    sentences, 84.65 became a figure in 元 and 450.52, a 年初预算, a 决算."""
+    lines = units_without_figures(text)
+    if len(lines) > UNITS_WITHOUT_FIGURES_MAX:
+        shown = "; ".join(f"line {n}: {line[:40]}" for n, line in lines[:3])
+        raise ImportError_(f"{name}: the text's figures are not beside their units ({len(lines)} lines with a unit and "
+                           f"no figure before it, e.g. {shown}): text extracted from a PDF as its pages lay it out, "
+                           "whose sentences cannot be read; import the PDF itself (opendata reads its text and tables), "
+                           "or a text copied from it in a viewer")
+
+
 #: The national template's placeholders (上海市 XX 局, XXX 万元).
 _PLACEHOLDER = re.compile(r"X{2,}|Ｘ{2,}")
 
@@ -324,6 +342,8 @@ def import_report(source: Path, package_dir: Path, *, report_id: str | None = No
                            "'-'), or leave the option out for the one derived from the report")
     chosen_id = report_id is not None
     text, data, is_pdf = read_source(source)
+    if not is_pdf:
+        _require_figures_in_place(text, source.name)
     res = parse_narrative(text)
     _require_report(res, source.name, text)
     assert res.year and res.department and res.kind
@@ -396,8 +416,21 @@ def import_report(source: Path, package_dir: Path, *, report_id: str | None = No
             classification = list(tables.classification) + [c for c in classification
                                                             if c["classification_id"] not in stated]
 
-    # report_tables: attached (from the PDF), empty (stated), or not attached.
+    # A text holding the tables (a PDF's whole text, a web page's tables pasted): not read.
+    in_text = {} if is_pdf or res.kind == "预算" else tables_in_text(text)
+    if in_text:
+        tables_attached = True
+        warnings.append(f"the text holds the report's tables ({', '.join(f'表{n}' for n in sorted(in_text))}), which a "
+                        "text import does not read: their figures come from the narrative's sentences only, and "
+                        "report_tables says 'not_read'; import the PDF to read the tables")
+
+    # report_tables: attached (from the PDF), empty (stated), in the text but not read, or not attached.
     by_no = {r["table_no"]: r for r in report_tables}
+    for table_no, title in in_text.items():
+        by_no.setdefault(table_no, {
+            "report_id": report_id, "table_no": table_no, "status": "not_read", "title_as_printed": title,
+            "statement": None, "source_page": None, "source_ref": "第二部分 部门决算表（文本中有此表，文本导入未读取）",
+        })
     for table_no, (sentence, ref, page) in res.empty_tables.items():
         row = by_no.get(table_no)
         has_figures = any(a["table_no"] == table_no and a.get("amount") not in (None, 0) for a in amounts)
@@ -407,11 +440,11 @@ def import_report(source: Path, package_dir: Path, *, report_id: str | None = No
                                "source_page": page, "source_ref": ref}
         else:
             warnings.append(f"表{table_no}: the narrative says it is empty ({ref}) but the attached table has figures")
+    not_there = "（来源文件未附此表）" if is_pdf else "（文本中未见此表）" if in_text else "（文本来源未含附表）"
     for table_no in TABLE_NOS:
         by_no.setdefault(table_no, {
             "report_id": report_id, "table_no": table_no, "status": "not_attached", "title_as_printed": None,
-            "statement": None, "source_page": None,
-            "source_ref": "第二部分 部门决算表" + ("（来源文件未附此表）" if is_pdf else "（文本来源未含附表）"),
+            "statement": None, "source_page": None, "source_ref": "第二部分 部门决算表" + not_there,
         })
     report_tables = [by_no[k] for k in sorted(by_no)]
     if res.kind == "预算":
@@ -452,7 +485,8 @@ def import_report(source: Path, package_dir: Path, *, report_id: str | None = No
         "title": res.title, "unit": unit, "source_file": source.name,
         "source_sha256": hashlib.sha256(data).hexdigest(), "source_url": None,
         "tables_attached": tables_attached, "license": _license(text),
-        "notes": None if tables_attached else "附表未包含在来源文件中：表中数字仅取自情况说明的文字。",
+        "notes": ("来源文本含附表，文本导入未读取表格：表中数字仅取自情况说明的文字；导入 PDF 原件可读取附表。" if in_text
+                  else None if tables_attached else "附表未包含在来源文件中：表中数字仅取自情况说明的文字。"),
     }
     rows = {
         "departments": [_department_row(res.department, department_id)],

@@ -60,6 +60,16 @@ RADICALS = str.maketrans({"⻔": "门", "⻓": "长", "⻚": "页", "⻛": "风"
                           "⻰": "龙", "⻳": "龟", "⻆": "角", "⻅": "见", "⻉": "贝", "⻋": "车"})
 
 
+#: A unit after a word, not after a figure: "年初预算为 万元" (the figure on another line).
+_UNIT_WITHOUT_FIGURE = re.compile(r"[\u4e00-\u9fff（）：，；、][^\S\n]+(?:万元|亿元)")
+
+
+def units_without_figures(text: str) -> list[tuple[int, str]]:
+    """(line number, the line) of each unit written after a word where its figure should be: a
+    PDF's text extracted as the page lays it out puts a line's figures on a line of their own."""
+    return [(n, line.strip()) for n, line in enumerate(text.splitlines(), start=1) if _UNIT_WITHOUT_FIGURE.search(line)]
+
+
 def radical_glyphs(text: str) -> str:
     """Radical glyphs replaced by the ordinary characters (Kangxi radicals by NFKC), the rest as is."""
     text = text.translate(RADICALS)

@@ -168,7 +168,8 @@ _CERTAINTY_ZH = {"stated": "表中印有", "high": "由名称推定（高）", "
 #: Columns whose values are codes (the data's and the API's), shown to citizens in Chinese, as
 #: metadata.yml's column descriptions say them (the code stays in the cell's tooltip and the URLs).
 CODED_VALUES: dict[tuple[str, str], dict[str, str]] = {
-    ("report_tables", "status"): {"attached": "已附", "empty": "空表", "not_attached": "未附"},
+    ("report_tables", "status"): {"attached": "已附", "empty": "空表", "not_read": "含此表未读取",
+                                     "not_attached": "未附"},
     ("amounts", "source_kind"): {"table": "附表", "narrative": "情况说明原文"},
     ("amounts", "code_certainty"): _CERTAINTY_ZH,
     ("classification", "certainty"): _CERTAINTY_ZH,
