@@ -351,8 +351,23 @@ def test_one_changed_figure_is_caught_by_its_rule(pkg, baseline, rule_id, resour
 
 def test_every_rule_has_a_failing_case():
     _load_rule_modules()
-    covered = {c[0] for c in CASES} | {"narrative.repeat", "reports.duplicate"}  # see their own tests
+    covered = {c[0] for c in CASES} | {"narrative.repeat", "reports.duplicate", "amounts.code"}  # their own tests
     assert set(REGISTRY) <= covered, set(REGISTRY) - covered
+
+
+@pytest.mark.parametrize("field, value", [("code", "2060903"), ("line_key", "2060903"),
+                                          ("classification_id", "2060901@2020")])
+def test_a_line_whose_code_columns_disagree_is_an_error(pkg, baseline, field, value):
+    """A hand edit of one of a coded line's three codes (code 2060903 on the row of 2060902@2020)
+    passed every check."""
+    mutate(pkg, A, {**T_OUT, "table_no": 5, "line_key": "2060902", "measure": "合计"}, field, value)
+    hits = [f for f in findings_of(pkg) if f.rule_id == "amounts.code"]
+    assert len(hits) == 1 and hits[0].severity == ERROR and hits[0].report_id == TABLES
+    assert hits[0].row_ref.startswith("table_no=5, side=支出, line_no=") and hits[0].row_ref.endswith("measure=合计")
+    said = {"code": "2060902", "line_key": "2060902", "classification_id": "(空)"}  # this test report's
+    said[field] = value
+    assert f"code {said['code']}, classification_id {said['classification_id']}, line_key {said['line_key']}" \
+        in hits[0].message_zh
 
 
 def test_a_second_report_of_a_department_and_year_is_an_error(pkg):

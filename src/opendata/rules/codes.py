@@ -1,0 +1,38 @@
+"""Codes: a line's code, its classification row and its line key say the same code.
+
+A line of a table with a 科目编码 carries it three times: ``code``, ``classification_id`` (the
+classification row of that code and edition, when there is one) and ``line_key`` (the code, for
+coded lines). A hand
+edit of one of them (``code`` 2010602 on the row of 2010601@2024) passed every check; the figure
+then stood under two codes at once, by which of the columns a reader used.
+"""
+
+from __future__ import annotations
+
+from . import ERROR, Finding, rule
+
+_SQL = """select a.report_id, a.table_no, a.side, a.line_no, a.line_key, a.measure, a.code, a.classification_id,
+  k.code as classification_code, a.source_ref
+from amounts a left join classification k on k.classification_id = a.classification_id
+where (a.classification_id is not null and k.code is not a.code)
+   or (a.code is not null and a.line_key is not a.code)
+order by a.report_id, a.table_no, a.side, a.line_no, a.measure"""
+
+
+@rule("amounts.code", "表行的科目编码、科目与行键一致", "A line's code, classification and line key agree",
+      ERROR, ("amounts", "classification"))
+def check_codes(db):
+    for row in db.query(_SQL):
+        said = {"code": row["code"], "classification_id": row["classification_id"], "line_key": row["line_key"]}
+        shown = ", ".join(f"{k} {v if v is not None else '(空)'}" for k, v in said.items())
+        yield Finding(
+            rule_id="amounts.code", severity=ERROR, report_id=row["report_id"], resource="amounts",
+            row_ref=f"table_no={row['table_no']}, side={row['side']}, line_no={row['line_no']}, "
+                    f"measure={row['measure']}",
+            fields="code, classification_id, line_key", source_ref=row["source_ref"],
+            message_zh=f"表{row['table_no']}第{row['line_no']}行（{row['measure']}）的科目编码不一致：{shown}"
+                       f"（科目 {row['classification_id']} 的编码为 {row['classification_code'] or '(无)'}）",
+            message_en=f"table {row['table_no']} line {row['line_no']} ({row['measure']}): its code disagrees: "
+                       f"{shown} (classification {row['classification_id']} is code "
+                       f"{row['classification_code'] or '(none)'})",
+        )
