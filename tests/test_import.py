@@ -182,6 +182,32 @@ def test_a_scanned_pdf_is_told_apart_from_a_file_that_is_not_a_report(package, t
 
 
 @pytest.mark.skipif(not PUTUO_PDF.exists(), reason="Putuo PDF not available")
+def test_a_blank_table_whose_note_says_there_is_none_is_empty(package, tmp_path, runner):
+    """The Putuo PDF's first 20 pages (its tables, without the narrative): 表8 and 表9 were 'attached'
+    though each table's note says the bureau has no such expenditure; the whole PDF records them
+    'empty' (from the narrative's sentence)."""
+    import pypdfium2
+
+    from opendata.cli import cli
+
+    src = pypdfium2.PdfDocument(PUTUO_PDF)
+    part = pypdfium2.PdfDocument.new()
+    part.import_pages(src, list(range(20)))
+    pages = tmp_path / "putuo-tables.pdf"
+    part.save(pages)
+    part.close()
+    src.close()
+    r = runner.invoke(cli, ["import", str(pages), "--package", str(package), "--report-id",
+                            "shanghai-putuo-czj-2024-final"])
+    assert r.exit_code == 0, r.output
+    tables = {int(t["table_no"]): t for t in _rows(package, "report_tables")
+              if t["report_id"] == "shanghai-putuo-czj-2024-final"}
+    assert {n: t["status"] for n, t in tables.items()} == {**{n: "attached" for n in range(1, 8)}, 8: "empty", 9: "empty"}
+    assert tables[8]["statement"] == "注：上海市普陀区财政局无政府性基金预算财政拨款支出，故本表无数据。"
+    assert tables[9]["source_ref"] == "第二部分 表9 国有资本经营预算财政拨款收入支出决算表 (p.20)"
+
+
+@pytest.mark.skipif(not PUTUO_PDF.exists(), reason="Putuo PDF not available")
 def test_a_text_holding_the_tables_records_them_as_not_read(package, tmp_path, runner):
     """The Putuo PDF's whole text, as a viewer copies it (pdfium), holds its nine tables: the import
     read none and recorded each as not in the source (第二部分 部门决算表（文本来源未含附表）)."""

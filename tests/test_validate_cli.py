@@ -99,6 +99,11 @@ def test_schema_breakage_is_reported_without_running_rules(runner, package_copy)
     report = json.loads(runner.invoke(cli, ["validate", str(package_copy), "--json"]).output)
     assert report["rules_run"] is False and report["errors"] is None and report["warnings"] is None
     assert report["valid"] is False and len(report["schema_problems"]) == 1
+    # Each problem's parts for a program (the line was the only form).
+    lines = (package_copy / "data" / "statements.csv").read_text("utf-8").splitlines()
+    row = next(n for n, line in enumerate(lines, start=1) if line.startswith(f"{SEED},43,"))
+    assert report["schema_problem_details"] == [{"file": "data/statements.csv", "row": row, "field": "value",
+                                                "rule": "type-error", "message": 'value "abc": type is "number/default"'}]
 
 
 def test_a_valid_packages_json_says_the_rules_ran(runner, package_copy):

@@ -6,6 +6,8 @@ count as two), so it stays readable however long the row references and messages
 
 from __future__ import annotations
 
+import re
+
 import unicodedata
 from collections import Counter
 from dataclasses import asdict
@@ -106,6 +108,22 @@ def format_validation(result: ValidationResult, strict: bool = False) -> str:
     return "\n".join(lines)
 
 
+#: A schema problem's line as ``schema_stream.Problem`` and the descriptor checks write it.
+_PROBLEM = re.compile(r"(?P<file>[^,:]+?)(?:, row (?P<row>\d+))?(?:, field (?P<field>[^:]+?))?: (?P<message>.*?)"
+                      r"(?: \(rule: (?P<rule>[\w.-]+)(?:[;,] *(?P<hint>[^)]*))?\))?", re.S)
+
+
+def problem_parts(line: str) -> dict[str, Any]:
+    """A schema problem's line as its parts: file, row (the header is row 1), field, rule, message
+    (each None where the line names none)."""
+    m = _PROBLEM.fullmatch(line)
+    if m is None or line.startswith("... and "):
+        return {"file": None, "row": None, "field": None, "rule": None, "message": line}
+    message = f"{m['message']} ({m['hint']})" if m["hint"] else m["message"]
+    return {"file": m["file"], "row": int(m["row"]) if m["row"] else None, "field": m["field"], "rule": m["rule"],
+            "message": message}
+
+
 def validation_json(result: ValidationResult, strict: bool = False) -> dict[str, Any]:
     """The same result as a JSON-ready dict: ``errors`` and ``warnings`` null, ``rules_run`` false,
     when schema problems kept the accounting rules from running."""
@@ -114,6 +132,7 @@ def validation_json(result: ValidationResult, strict: bool = False) -> dict[str,
         "package": result.package,
         "valid": result.exit_code(strict) == 0,
         "schema_problems": result.schema_problems,
+        "schema_problem_details": [problem_parts(p) for p in result.schema_problems],
         "rules_run": ran,
         "errors": len(result.errors) if ran else None,
         "warnings": len(result.warnings) if ran else None,
@@ -129,6 +148,7 @@ def unusable_json(package: str, exc: Exception) -> dict[str, Any]:
         "valid": False,
         "error": str(exc).split("\n", 1)[0],
         "schema_problems": list(getattr(exc, "problems", None) or []),
+        "schema_problem_details": [problem_parts(p) for p in getattr(exc, "problems", None) or []],
         "rules_run": False,
         "errors": None,
         "warnings": None,

@@ -242,6 +242,10 @@ def _require_report(res: NarrativeResult, name: str, text: str = "") -> None:
                            f"{res.department!r}; fill in the template or import the published report")
 
 
+#: A table's printed note saying the report has no such income or expenditure (注：本单位无政府性基金
+#: 预算财政拨款支出，故本表无数据).
+_EMPTY_NOTE = re.compile(r"本表无数据|本表为空|无[^，。；]{0,30}(?:收入|支出)")
+
 #: Units without their figure a text may have before it is taken for a disordered one.
 UNITS_WITHOUT_FIGURES_MAX = 2
 
@@ -412,6 +416,11 @@ def import_report(source: Path, package_dir: Path, *, report_id: str | None = No
                                         f"({row['source_ref']}) but not read from the attached table; kept from the narrative")
             amounts = table_rows + kept
             report_tables = [dict(r) for r in tables.report_tables]
+            for t in report_tables:  # a blank table whose printed note says the report has none: empty
+                if (t["status"] == "attached" and _EMPTY_NOTE.search(t.get("statement") or "")
+                        and not any(a["table_no"] == t["table_no"] and a.get("amount") not in (None, 0)
+                                    for a in amounts)):
+                    t["status"] = "empty"
             stated = {r["classification_id"] for r in tables.classification}
             classification = list(tables.classification) + [c for c in classification
                                                             if c["classification_id"] not in stated]

@@ -38,7 +38,8 @@ disclosed). A dash or placeholder (``-``, ``—``, ``…``, ``XXX``) is treated 
 printed as ``0.00`` is a printed figure and gives a row with 0. Lines whose cells are all blank
 still count in ``line_no`` (the row is printed), so ``line_no`` and ``source_ref`` point at the
 printed row; a table whose body is all blank is still ``attached`` in ``report_tables``, and the
-note printed under it (``注：...本表无数据``) is kept as its ``statement``.
+note printed under it (``注：...本表无数据``) is kept as its ``statement`` (the import records the
+table ``empty`` when that note says the report has no such income or expenditure).
 
 **Line keys.** ``line_key`` is the code when a code is printed, otherwise the cleaned label
 (``template.clean_item``) with a few spelling variants made canonical so the same line has the
