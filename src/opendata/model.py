@@ -42,9 +42,10 @@ MODEL_TYPES: dict[str, dict[str, str]] = {
 _ALSO = {"number": {"integer"}, "integer": {"year"}}
 
 
-def model_type_problems(resource: dict[str, Any]) -> list[str]:
+def model_problems(resource: dict[str, Any]) -> list[str]:
     """A line for each field of ``resource`` (a descriptor) declared with a type other than the
-    model's (rule: opendata-model)."""
+    model's, and one for the model's fields it lacks (the build failed on one in a view or site
+    table, after ``validate`` had passed the package) (rule: opendata-model)."""
     name = resource.get("name")
     model = MODEL_TYPES.get(name) if isinstance(name, str) else None
     schema = resource.get("schema")
@@ -59,25 +60,12 @@ def model_type_problems(resource: dict[str, Any]) -> list[str]:
         if isinstance(got, str) and got != want and got not in _ALSO.get(want, ()):
             problems.append(f"resource {name}: field {field['name']} is declared \"{got}\"; "
                             f"opendata's rules and site read it as \"{want}\" (rule: opendata-model)")
-    return problems
-
-
-def model_field_problems(resource: dict[str, Any]) -> list[str]:
-    """A line for each field of the model's resource of this name that ``resource`` lacks (the
-    build failed on it in a view or site table, after ``validate`` had passed the package)."""
-    name = resource.get("name")
-    model = MODEL_TYPES.get(name) if isinstance(name, str) else None
-    schema = resource.get("schema")
-    fields = schema.get("fields") if isinstance(schema, dict) else None
-    if model is None or not isinstance(fields, list):
-        return []
     have = {f.get("name") for f in fields if isinstance(f, dict)}
-    missing = [f for f in model if f not in have]
-    if not missing:
-        return []
-    return [f"resource {name}: has no field {', '.join(missing)}, which opendata's accounting rules, views "
-            "and site read: add the column (empty cells where the source says nothing) "
-            "(rule: opendata-model; see the shipped datapackage/datapackage.json)"]
+    if missing := [f for f in model if f not in have]:
+        problems.append(f"resource {name}: has no field {', '.join(missing)}, which opendata's accounting rules, "
+                        "views and site read: add the column (empty cells where the source says nothing) "
+                        "(rule: opendata-model; see the shipped datapackage/datapackage.json)")
+    return problems
 
 
 #: Tables the build writes beside the resources' (besides the layouts', ``layouts.layout_queries``):

@@ -23,7 +23,7 @@ from frictionless import Package, Resource
 
 from .csv_dialect import RowWriter, csv_dialect, row_writer, writer_options
 from .errors import PackageError
-from .model import model_field_problems, model_type_problems, reserved_name_problem
+from .model import model_problems, reserved_name_problem
 from .staging import Staging, staged
 from .schema_stream import _Bad, _caster, _plain, _resource_file, _supported, python_encoding, read_package
 
@@ -211,7 +211,7 @@ def _check_descriptor(descriptor: dict[str, Any], base: Path, source: Path, allo
         schema = res.get("schema")
         fields = schema.get("fields") if isinstance(schema, dict) else None
         problems += _field_problems(name, fields if isinstance(fields, list) else [])
-        problems += model_type_problems(res) + model_field_problems(res)
+        problems += model_problems(res)
         if reserved := reserved_name_problem(res.get("name")):
             problems.append(reserved)
     problems += _foreign_key_problems(resources)
