@@ -197,6 +197,32 @@ async def test_errors_are_answered_without_a_traceback_of_each(ds, capfd, monkey
     assert [(r.status_code, r.text) for r in quiet] == [(r.status_code, r.text) for r in loud]
 
 
+@pytest.mark.parametrize("sql", ["select * from nosuch", "select nosuch from amounts", "select 1 +"])
+async def test_a_users_sql_error_is_not_printed(ds, capfd, sql: str) -> None:
+    """Datasette printed every SQL error, with its connection's address and the whole SQL: anyone
+    could fill the server's log with ?sql=. The user gets the 400; the log gets nothing."""
+    await ds.invoke_startup()
+    r = await ds.client.get("/opendata.json?" + urlencode({"sql": sql, "_shape": "array"}))
+    assert r.status_code == 400 and r.json()["error"]
+    out, err = capfd.readouterr()
+    assert "ERROR" not in out + err and sql not in out + err, (out + err)[:300]
+
+
+async def test_a_sql_error_of_the_sites_own_query_is_still_printed(ds, capfd) -> None:
+    """A query of the site's own that SQLite refuses is a 500, printed with its traceback."""
+    from datasette import handle_exception as datasette_errors
+    from datasette.utils.asgi import Request
+
+    await ds.invoke_startup()
+    try:
+        await ds.get_database("opendata").execute("select nosuch_column from amounts")
+    except Exception as exc:  # noqa: BLE001 - handed to the site's handler as Datasette would
+        response = await datasette_errors.handle_exception(ds, Request.fake("/opendata/amounts.json"), exc)()
+    out, err = capfd.readouterr()
+    assert response.status == 500
+    assert "Traceback (most recent call last)" in err and "no such column: nosuch_column" in err
+
+
 async def test_unexpected_errors_are_still_printed(ds, capfd) -> None:
     """A 500 from an exception nobody expected is printed, as a plain traceback."""
     from datasette import handle_exception as datasette_errors

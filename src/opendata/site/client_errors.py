@@ -21,9 +21,11 @@ from datasette import handle_exception as datasette_errors
 from datasette import hookimpl
 from datasette.plugins import pm
 from datasette.utils.asgi import BadRequest, NotFound
+from datasette.database import Database
 from datasette.views.base import DatasetteError
 
 from .filter_checks import digits_problem
+from .rebound import rebound
 
 #: Messages of DatasetteError (a 500 unless given a status) that a request's parameters cause.
 _PARAMETER_ERRORS = ("Cannot sort table by", "Cannot use _sort and _sort_desc", "Invalid _through")
@@ -120,10 +122,34 @@ def time_out_message(datasette: Any, request: Any) -> str:
     return f"查询超时（SQL query took too long: over the {limit:,} ms limit）"
 
 
+class _NoLog:
+    """What ``Database.execute`` is given as ``sys``: a standard error that writes nothing."""
+
+    class stderr:  # noqa: N801 - read as sys.stderr
+        @staticmethod
+        def write(text: str) -> int:
+            return len(text)
+
+        @staticmethod
+        def flush() -> None:
+            pass
+
+
 def install() -> None:
-    """Put this module's handler in the place of Datasette's default one (once per process)."""
+    """Put this module's handler in the place of Datasette's default one, and keep
+    ``Database.execute`` from printing each SQL error (once per process).
+
+    Datasette printed every query SQLite refused, with its connection's address and the whole
+    SQL: a user's ``?sql=select * from nosuch`` (a 400, the client's) was a line of the server's
+    log each time, for anyone to fill. The error still reaches its caller: a 400 for the user's
+    SQL, a 500 (printed, with its traceback) for the site's own."""
     import sys
 
     if pm.is_registered(datasette_errors):
         pm.unregister(datasette_errors)
         pm.register(sys.modules[__name__], name="opendata.site.client_errors")
+    if not getattr(Database.execute, "_opendata_quiet", False):
+        quiet = rebound(Database.execute, sys=_NoLog)
+        if quiet is not None:
+            quiet._opendata_quiet = True
+            Database.execute = quiet

@@ -312,6 +312,7 @@ def startup(datasette):
     """Immutable databases answer Datasette's schema questions from memory after the first time,
     and a facet value's page its row count from the build's counts; a table's ``allow`` blocks
     are read from the metadata once, and a foreign key's label from SQLite once."""
+    client_errors.install()  # first: cache_schemas wraps each database's execute as it is then
     cache_schemas(datasette)
     cache_table_permissions(datasette)
     cache_labels(datasette)
@@ -324,7 +325,6 @@ def startup(datasette):
         stored_counts(db)
         sorted_pages.install(db)
     quiet_errors()
-    client_errors.install()
 
 
 def quiet_errors() -> None:
