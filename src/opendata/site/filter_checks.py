@@ -23,7 +23,7 @@ COMPARISONS = frozenset({"gt", "gte", "lt", "lte"})
 #: A number as SQLite reads one in a comparison with a number column (ASCII digits).
 _NUMBER = re.compile(r"\s*[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\s*")
 #: Facet parameters naming a column (``_facet_size`` gives a count).
-_FACET_TYPES = {"_facet": "column", "_facet_array": "array", "_facet_date": "date"}
+_FACET_PARAMETERS = ("_facet", "_facet_array", "_facet_date")
 _OPERATORS = frozenset(f.key for f in Filters._filters)
 
 
@@ -51,7 +51,7 @@ def _filters(args: Any) -> list[tuple[str, str, str, str]]:
 def _facet_columns(args: Any) -> list[str]:
     """The columns the request's facet parameters name (a JSON one's "simple")."""
     columns = []
-    for name in _FACET_TYPES:
+    for name in _FACET_PARAMETERS:
         for value in args.getlist(name):
             if value.startswith("{"):
                 try:
