@@ -179,8 +179,63 @@ async def test_a_timed_out_query_says_so_in_plain_text(quick_ds, shape: str | No
     assert assert_json_error(r, 400, "")["error"] == "查询超时（SQL query took too long: over the 200 ms limit）"
     r = await quick_ds.client.get(f"/{DB}.json?" + urlencode({"sql": ENDLESS, "_timelimit": "50", **shaped}))
     assert r.json()["error"] == "查询超时（SQL query took too long: over the 50 ms limit）"
-    page = await quick_ds.client.get(f"/{DB}?" + urlencode({"sql": ENDLESS}))  # the page keeps Datasette's words
-    assert page.status_code == 400 and "SQL query took too long" in page.text and "sql_time_limit_ms</a>" in page.text
+    # The page said Datasette's English, with a link to its documentation.
+    page = await quick_ds.client.get(f"/{DB}?" + urlencode({"sql": ENDLESS}))
+    assert page.status_code == 400 and "查询超时（SQL query took too long: over the 200 ms limit）" in page.text
+    assert "sql_time_limit_ms</a>" not in page.text
+
+
+@pytest.mark.parametrize("path", [
+    f"/{DB}.csv?" + urlencode({"sql": "select * from nosuch"}),          # was 200, an empty CSV
+    f"/{DB}.csv?" + urlencode({"sql": "select zeroblob(2000000)"}),      # over the size limit: the same
+    f"/{DB}.csv?" + urlencode({"sql": ENDLESS}),                         # was a 500 (QueryInterrupted)
+    f"/{DB}/amounts.csv?" + urlencode({"_where": f"({ENDLESS}) > 0"}),   # the same
+])
+async def test_a_failed_querys_csv_is_a_400(quick_ds, capfd, path: str) -> None:
+    r = await quick_ds.client.get(path)
+    assert r.status_code == 400, (r.status_code, r.text[:200])
+    assert "请求有误" in r.text or "查询" in r.text
+    out, err = capfd.readouterr()
+    assert "Traceback" not in out + err
+    ok = await quick_ds.client.get(f"/{DB}.csv?" + urlencode({"sql": "select 1 as a"}))
+    assert ok.status_code == 200 and ok.text == "\ufeffa\r\n1\r\n"
+
+
+@pytest.mark.parametrize("method, path", [("POST", f"/{DB}/amounts.json"), ("POST", f"/{DB}/amounts"),
+                                          ("POST", f"/{DB}/search?q=x"), ("POST", f"/{DB}/search.json"),
+                                          ("DELETE", "/"), ("PUT", f"/{DB}/amounts.json")])
+async def test_a_method_other_than_get_is_a_405(ds, capfd, method: str, path: str) -> None:
+    # A POST to a table was a 500 (Datasette's AssertionError in the log), to a named query a 500
+    # (an AttributeError); DELETE / answered the landing page.
+    await ds.invoke_startup()
+    r = await ds.client.request(method, path)
+    assert r.status_code == 405 and r.headers["allow"] == "GET, HEAD, OPTIONS"
+    assert "本站只读" in r.text
+    if path.endswith(".json"):
+        assert_json_error(r, 405, "Method Not Allowed")
+    out, err = capfd.readouterr()
+    assert "Traceback" not in out + err
+    assert (await ds.client.request("OPTIONS", f"/{DB}/amounts.json")).status_code == 200  # CORS's preflight
+
+
+@pytest.mark.parametrize("path", ["/-/patterns", "/-/messages", "/-/allow-debug"])
+async def test_datasettes_debugging_pages_are_not_served(ds, path: str) -> None:
+    r = await ds.client.get(path)
+    assert r.status_code == 404 and "找不到该页面" in r.text
+
+
+async def test_a_key_column_asked_with_col_comes_once(ds) -> None:
+    r = await ds.client.get(f"/{DB}/amounts.csv?_size=1&_col=table_no&_col=item&_col=amount")
+    assert r.text.splitlines()[0] == "\ufeffreport_id,table_no,side,line_key,measure,item,amount"
+    data = (await ds.client.get(f"/{DB}/amounts.json?_size=1&_col=table_no&_col=item")).json()
+    assert data["columns"] == ["report_id", "table_no", "side", "line_key", "measure", "item"]
+
+
+@pytest.mark.parametrize("value", ["-5", "0", "abc"])
+async def test_a_timelimit_that_is_not_a_positive_number_is_refused(ds, value: str) -> None:
+    # _timelimit=-5 said the query took over 1,000 ms (it took none).
+    r = await ds.client.get(f"/{DB}.json?" + urlencode({"sql": ENDLESS, "_timelimit": value}))
+    assert_json_error(r, 400, "_timelimit: a whole number of milliseconds, 1 or more")
 
 
 async def test_the_shipped_time_limit_is_the_one_said(ds) -> None:
@@ -258,3 +313,13 @@ async def test_filters_the_table_can_answer_still_answer(ds, params: dict, rows:
     assert r.status_code == 200, r.text[:300]
     if rows is not None:
         assert len(r.json()) == rows
+
+
+async def test_a_search_hits_link_opens_the_lines_it_names(ds) -> None:
+    # The hit “三公”经费 (表7's total line, line key 合计) linked to line_key=合计: all 13 of the
+    # report's total lines, of 表2, 3, 5, 6 and 7.
+    hits = (await ds.client.get(f"/{DB}/search.json?" + urlencode({"q": "三公经费", "_shape": "array"}))).json()
+    hit = next(h for h in hits if h["标题"] == "“三公”经费" and h["report_id"] == "shanghai-putuo-czj-2024-final")
+    rows = (await ds.client.get(f"/{DB}/" + hit["查看"].replace("?", ".json?", 1) + "&_shape=array")).json()
+    assert [(r["table_no"], r["line_key"], r["item"], r["measure"], r["amount"]) for r in rows] == [
+        (7, "合计", "“三公”经费", "决算数", 0.0)]  # 第三部分 七（一）: 支出决算为0.00万元

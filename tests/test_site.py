@@ -972,6 +972,12 @@ async def test_yes_and_no_are_shown_in_chinese(ds):
     ("/opendata/amounts?_next=garbage", "翻页参数 _next 无效：请用上一页给出的下一页链接（_next: not a page token"),
     ("/opendata?sql=select+*+from+nosuch", "没有“nosuch”这个表（no such table: nosuch）"),
     ("/opendata?sql=delete+from+amounts", "只能执行 SELECT 查询（Statement must be a SELECT）"),
+    # English only before
+    ("/opendata/amounts?amount__in=%5B1", "amount__in 须为逗号分隔的值，或 JSON 列表"),
+    ("/opendata/amounts?_through=x", "_through 须为含 table、column 和 value 的 JSON 对象"),
+    ("/opendata/amounts?_timelimit=abc", "_timelimit 须为正整数（毫秒）"),
+    ("/opendata/amounts?amount__gt=99999999999999999999999999", "参数中的数字过大"),
+    ("/opendata/amounts?_facet_array=measure", "这一列的值不是 JSON 列表"),
 ])
 async def test_a_bad_requests_page_says_what_is_wrong_in_chinese(ds, path, words):
     # The 400 pages gave Datasette's words in English only ("Cannot sort table by nosuch").

@@ -96,15 +96,19 @@ _RECORD_KEYS = {"reports": "report_id", "amounts": "line_key", "statements": "st
 RECORD_COLUMN = "查看"
 
 
-def record_url(kind: str | None, report_id: str | None, ref: Any) -> str | None:
-    """SQL function ``record_url(kind, report_id, ref)``: the address, relative to the database's,
-    of the rows a search document stands for (a line item's figures in every table, a sentence, a
-    project...): ``amounts?report_id=...&line_key=行政运行``."""
+def record_url(kind: str | None, report_id: str | None, ref: Any, title: Any = None) -> str | None:
+    """SQL function ``record_url(kind, report_id, ref[, title])``: the address, relative to the
+    database's, of the rows a search document stands for (a line item's figures in every table, a
+    sentence, a project...): ``amounts?report_id=...&line_key=行政运行&item=行政运行``. A line
+    item's document is its line key and item: many tables' total lines share the key 合计 (the
+    link without the item opened all 13 of a report's 合计 rows for its “三公”经费 hit)."""
     key = _RECORD_KEYS.get(kind or "")
     if key is None or ref is None:
         return None
     params = {"report_id": report_id} if report_id and kind != "classification" else {}
     params[key] = str(ref)
+    if kind == "amounts" and title is not None:
+        params["item"] = str(title)
     return f"{kind}?{urlencode(params)}"
 
 

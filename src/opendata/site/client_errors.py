@@ -21,7 +21,7 @@ from datasette import handle_exception as datasette_errors
 from datasette import hookimpl
 from datasette.plugins import pm
 from datasette.utils.asgi import BadRequest, NotFound
-from datasette.database import Database
+from datasette.database import Database, QueryInterrupted
 from datasette.views.base import DatasetteError
 
 from .filter_checks import digits_problem
@@ -40,12 +40,11 @@ def _json_object(value: str, keys: tuple[str, ...] = ()) -> bool:
     return isinstance(parsed, dict) and all(isinstance(parsed.get(k), str) for k in keys)
 
 
-def _whole_number(value: str) -> bool:
+def _positive_whole_number(value: str) -> bool:
     try:
-        int(value)
+        return int(value) > 0
     except ValueError:
         return False
-    return True
 
 
 def _json_values(value: str) -> bool:
@@ -80,8 +79,8 @@ def client_error(request: Any, exception: BaseException) -> str | None:
         if any(v.startswith("{") and not _json_object(v, ("simple",)) for v in args.getlist(name)):
             return ("_facet_size: a number of values, or max" if name == "_facet_size" else
                     f'{name}: not a valid JSON object with the column as "simple"')
-    if any(not _whole_number(v) for v in args.getlist("_timelimit")):
-        return "_timelimit: a whole number of milliseconds"
+    if any(not _positive_whole_number(v) for v in args.getlist("_timelimit")):
+        return "_timelimit: a whole number of milliseconds, 1 or more"
     for name in (key for key in args.keys() if key.endswith(("__in", "__notin"))):
         if any(v.startswith("[") and not _json_values(v) for v in args.getlist(name)):
             return f"{name}: values separated by commas, or a JSON list of values"
@@ -101,7 +100,9 @@ def handle_exception(datasette: Any, request: Any, exception: BaseException) -> 
     if request is not None and missing_row(request, exception):
         exception = NotFound("Record not found: a row's address has one value for each column of the primary key")
     message = client_error(request, exception) if request is not None else None
-    if request is not None and is_time_out(exception) and request.path.endswith(".json"):
+    if isinstance(exception, QueryInterrupted):  # a CSV's query cut off: Datasette's other views say so, CSV's a 500
+        exception = DatasetteError("SQL query took too long", title="SQL Interrupted", status=400)
+    if request is not None and is_time_out(exception):  # HTML as JSON: Datasette's is English HTML
         exception = DatasetteError(time_out_message(datasette, request), title=exception.title, status=exception.status)
     return datasette_errors.handle_exception(datasette, request, BadRequest(message) if message else exception)
 
@@ -135,6 +136,27 @@ class _NoLog:
             pass
 
 
+async def _checked_query_csv(self: Any, request: Any, database: Any) -> Any:
+    """Datasette's ``DataView.as_csv``, refusing a query that failed: Datasette's query page answers an SQL
+    error, or a result over a limit, as data with ``"ok": false`` (and status 400), and its CSV
+    writer wrote that as a CSV with no rows and no header, status 200."""
+    read = self.data
+
+    async def data(request: Any, *args: Any, **kwargs: Any) -> Any:
+        answer = await read(request, *args, **kwargs)
+        first = answer[0] if isinstance(answer, tuple) and answer else None
+        if isinstance(first, dict) and first.get("ok") is False and first.get("error"):
+            raise DatasetteError(str(first["error"]), title="Invalid SQL", status=400)
+        return answer
+
+    self.data = data  # a view is made for each request
+    return await _QUERY_CSV[0](self, request, database)
+
+
+#: Datasette's DataView.as_csv (set by ``install``: Datasette's views import the plugins as they load).
+_QUERY_CSV: list[Any] = []
+
+
 def install() -> None:
     """Put this module's handler in the place of Datasette's default one, and keep
     ``Database.execute`` from printing each SQL error (once per process).
@@ -148,6 +170,11 @@ def install() -> None:
     if pm.is_registered(datasette_errors):
         pm.unregister(datasette_errors)
         pm.register(sys.modules[__name__], name="opendata.site.client_errors")
+    from datasette.views.base import DataView
+
+    if DataView.as_csv is not _checked_query_csv:
+        _QUERY_CSV[:] = [DataView.as_csv]
+        DataView.as_csv = _checked_query_csv
     if not getattr(Database.execute, "_opendata_quiet", False):
         quiet = rebound(Database.execute, sys=_NoLog)
         if quiet is not None:

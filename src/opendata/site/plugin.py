@@ -1,7 +1,7 @@
 """Datasette plugin hooks of opendata (registered through the `datasette` entry point).
 
 - ``zh_query(q)``: SQL function turning a Chinese query into an FTS5 MATCH expression (bigrams);
-  ``record_url(kind, report_id, ref)``: the rows a search hit stands for, shown as a 查看 link.
+  ``record_url(kind, report_id, ref[, title])``: the rows a search hit stands for, shown as a 查看 link.
 - ``?_zh=科技`` on the ``search_index`` table (and its search box) searches Chinese with bigrams.
 - Amounts are shown with their unit (万元) and thousands separators, rates with %.
 - JSON keeps Chinese characters as they are (no ``\\uXXXX``: Datasette's renderer given a UTF-8
@@ -38,7 +38,7 @@ from markupsafe import Markup, escape
 from ..errors import OpenDataError
 from ..package import DESCRIPTOR, load_package
 from ..zh_search import fts_query
-from . import cell_values, client_errors, page_tokens, sorted_pages
+from . import cell_values, client_errors, page_tokens, request_guard, sorted_pages
 from .cell_values import cell_renderer, record_url, value_label
 from .client_gone import is_streamed, until_client_leaves
 from .column_labels import column_label, labelled_description
@@ -71,6 +71,7 @@ def prepare_connection(conn) -> None:
     result (``site/result_limits.py``); and the functions no query may call (``site/sql_guard.py``)."""
     conn.create_function("zh_query", 1, fts_query, deterministic=True)
     conn.create_function("record_url", 3, record_url, deterministic=True)
+    conn.create_function("record_url", 4, record_url, deterministic=True)
     limit_results(conn)
     guard_functions(conn)
 
@@ -221,6 +222,12 @@ ZH_ERROR_PATTERNS = [
     (re.compile(r"_next: .*", re.S), "翻页参数 _next 无效：请用上一页给出的下一页链接"),
     (re.compile(r"Cannot use _sort and _sort_desc at the same time"), "_sort 与 _sort_desc 只能用一个"),
     (re.compile(r"(\S+): a number is needed.*"), "{0} 须为数字（半角数字，例如 {0}=100）"),
+    (re.compile(r"(\S+): values separated by commas, or a JSON list of values"), "{0} 须为逗号分隔的值，或 JSON 列表"),
+    (re.compile(r'_through must be a JSON object with .*'), "_through 须为含 table、column 和 value 的 JSON 对象"),
+    (re.compile(r"_timelimit: a whole number of milliseconds.*"), "_timelimit 须为正整数（毫秒）"),
+    (re.compile(r"a number in the parameters is too large"), "参数中的数字过大"),
+    (re.compile(r"malformed JSON"), "这一列的值不是 JSON 列表（_facet_array 只用于存 JSON 列表的列）"),
+    (re.compile(r"(\S+): not a valid JSON object with the column as \"simple\""), "{0} 须为列名，或以 \"simple\" 给出列名的 JSON 对象"),
     (re.compile(r"(\S+): no such filter operator '(.+)' .*"), "没有“{1}”这种筛选条件（{0}）"),
 ]
 
@@ -321,6 +328,7 @@ def startup(datasette):
 
     cell_rendering.install()
     keyset_paging.install()
+    request_guard.install()
     for db in datasette.databases.values():
         stored_counts(db)
         sorted_pages.install(db)
@@ -376,6 +384,12 @@ def asgi_wrapper(datasette):
             if scope.get("type") != "http":
                 await app(scope, receive, send)
                 return
+            if refusal := request_guard.method_not_allowed(scope):
+                await send(refusal[0])
+                await send({"type": "http.response.body", "body": refusal[1]})
+                return
+            if scope.get("path", "").rstrip("/") in request_guard.HIDDEN_PAGES:
+                scope = dict(scope, path=request_guard.MISSING_PATH, raw_path=request_guard.MISSING_PATH.encode())
             path = scope.get("path", "")
             if path.rstrip("/").split("/")[-1].split(".")[0] == SEARCH_TABLE and scope.get("query_string"):
                 scope = dict(scope, query_string=_search_to_zh(scope["query_string"]))
