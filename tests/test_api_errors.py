@@ -285,6 +285,9 @@ async def test_every_json_error_has_ok_error_and_status(ds, path: str, status: i
     ({"_facet": "nosuch"}, "no such column: nosuch", "没有“nosuch”这一列"),
     ({"_facet_array": "nosuch"}, "no such column: nosuch", "没有“nosuch”这一列"),
     ({"_facet": '{"simple": "nosuch"}'}, "no such column: nosuch", "没有“nosuch”这一列"),
+    # a search the table cannot answer: left out, every row answered as if it matched
+    ({"_search": "科技"}, "_search: amounts has no full-text index", "“amounts”表没有全文索引"),
+    ({"_zh": "公务"}, "_zh: amounts has no Chinese search", "“amounts”表不能用 _zh 搜索"),
 ])
 @pytest.mark.parametrize("shape", [None, "array"])
 async def test_a_filter_or_facet_the_table_cannot_answer_is_refused(ds, capfd, params, detail, zh, shape) -> None:

@@ -7,7 +7,9 @@ with a text: ``amount__lt=abc`` answered every row, ``amount__gt=abc`` none; ``a
 (a digit to Python's ``str.isdigit``, not to ``int``) was a 500. A filter with an operator
 Datasette does not know (``amount__gte2=1``) was left out silently. A facet by a column the table
 does not have ran its SQL anyway: a 400 whose SQL error was logged, with a warning of coroutines
-never awaited. Each of these is now the client's error (400), saying which parameter and why.
+never awaited. A ``_search`` on a table without a full-text index, and a ``_zh`` off the search
+table, were left out: every row, as if each had matched. Each of these is now the client's error
+(400), saying which parameter and why.
 """
 
 from __future__ import annotations
@@ -76,10 +78,31 @@ def _number_needed(key: str) -> str:
     return f"{key}: a number is needed, in ASCII digits ({key}=100)"
 
 
+#: Where Chinese text is searched (``_zh``; a ``_search`` there is read as one).
+SEARCH_TABLE = "search_index"
+_SEARCH_HINT = "search Chinese with /opendata/search?q=… or search_index?_zh=…"
+
+
+async def _search_problem(datasette: Any, database: str, table: str, args: Any) -> str | None:
+    """A ``_zh`` off the search table, or a ``_search`` on a table without a full-text index:
+    Datasette left each out, and answered every row as if each had matched."""
+    if table == SEARCH_TABLE:
+        return None
+    if args.get("_zh"):
+        return f"_zh: {table} has no Chinese search ({_SEARCH_HINT})"
+    if any(key.startswith("_search") and args.get(key) for key in args.keys()):
+        fts = datasette.table_metadata(database, table).get("fts_table")
+        if not fts and not await datasette.get_database(database).fts_table(table):
+            return f"_search: {table} has no full-text index ({_SEARCH_HINT})"
+    return None
+
+
 async def filter_problem(datasette: Any, database: str, table: str, args: Any) -> str | None:
     """Why a filter or facet of the request cannot be answered on ``table`` (a 400's message);
     None when each names a column of it, with an operator Datasette knows and, comparing a number
     column, a number."""
+    if problem := await _search_problem(datasette, database, table, args):
+        return problem
     filters, facets = _filters(args), _facet_columns(args)
     if not filters and not facets:
         return None
