@@ -32,6 +32,7 @@ def connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path)
     conn.create_function("zh_query", 1, fts_query, deterministic=True)
     conn.create_function("record_url", 3, record_url, deterministic=True)
+    conn.create_function("record_url", 4, record_url, deterministic=True)
     return conn
 
 
@@ -113,6 +114,7 @@ def test_texts_past_the_remembered_ones_get_ids_of_their_own(corpus_db, tmp_path
     conn = db.conn
     conn.create_function("zh_query", 1, fts_query, deterministic=True)
     conn.create_function("record_url", 3, record_url, deterministic=True)
+    conn.create_function("record_url", 4, record_url, deterministic=True)
     n_docs, n_texts = conn.execute("select (select count(*) from search_index), "
                                    "(select count(*) from search_texts)").fetchone()
     assert n_texts == sum(1 for d in docs if d[-1] is not None) < n_docs
@@ -120,6 +122,7 @@ def test_texts_past_the_remembered_ones_get_ids_of_their_own(corpus_db, tmp_path
     with sqlite3.connect(corpus_db) as shared:
         shared.create_function("zh_query", 1, fts_query, deterministic=True)
         shared.create_function("record_url", 3, record_url, deterministic=True)
+        shared.create_function("record_url", 4, record_url, deterministic=True)
         for word in ["行政运行", "接待"]:
             find = ("select kind, report_id, ref, title from search_index where text_id in (select rowid from "
                     "search_texts_fts where search_texts_fts match zh_query(?)) order by id")
