@@ -288,6 +288,9 @@ async def test_every_json_error_has_ok_error_and_status(ds, path: str, status: i
     # a search the table cannot answer: left out, every row answered as if it matched
     ({"_search": "科技"}, "_search: amounts has no full-text index", "“amounts”表没有全文索引"),
     ({"_zh": "公务"}, "_zh: amounts has no Chinese search", "“amounts”表不能用 _zh 搜索"),
+    # a facet size that is not one: the default (12) answered
+    ({"_facet": "item", "_facet_size": "abc"}, "_facet_size: a number of values, 1 or more, or max", "_facet_size 须为正整数"),
+    ({"_facet": "item", "_facet_size": "-1"}, "_facet_size: a number of values, 1 or more, or max", "_facet_size 须为正整数"),
 ])
 @pytest.mark.parametrize("shape", [None, "array"])
 async def test_a_filter_or_facet_the_table_cannot_answer_is_refused(ds, capfd, params, detail, zh, shape) -> None:

@@ -103,6 +103,9 @@ async def filter_problem(datasette: Any, database: str, table: str, args: Any) -
     column, a number."""
     if problem := await _search_problem(datasette, database, table, args):
         return problem
+    size = args.get("_facet_size")
+    if size is not None and size != "max" and not (size.isascii() and size.isdigit() and int(size) > 0):
+        return "_facet_size: a number of values, 1 or more, or max"  # Datasette took "abc" or "-1" as 12
     filters, facets = _filters(args), _facet_columns(args)
     if not filters and not facets:
         return None

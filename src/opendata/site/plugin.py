@@ -226,6 +226,7 @@ ZH_ERROR_PATTERNS = [
     (re.compile(r'_through must be a JSON object with .*'), "_through 须为含 table、column 和 value 的 JSON 对象"),
     (re.compile(r"_timelimit: a whole number of milliseconds.*"), "_timelimit 须为正整数（毫秒）"),
     (re.compile(r"a number in the parameters is too large"), "参数中的数字过大"),
+    (re.compile(r"_facet_size: a number of values.*"), "_facet_size 须为正整数，或 max"),
     (re.compile(r"_zh: (\S+) has no Chinese search .*"), "“{0}”表不能用 _zh 搜索：请用“全文搜索”（/opendata/search?q=…）"),
     (re.compile(r"_search: (\S+) has no full-text index .*"), "“{0}”表没有全文索引：请用“全文搜索”（/opendata/search?q=…）"),
     (re.compile(r"malformed JSON"), "这一列的值不是 JSON 列表（_facet_array 只用于存 JSON 列表的列）"),
