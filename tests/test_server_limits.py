@@ -261,8 +261,8 @@ async def test_unexpected_errors_are_still_printed(ds, capfd) -> None:
     ("/opendata/amounts.json", {"report_id__in": "["}, "report_id__in: values separated by commas, or a JSON list"),
     ("/opendata/amounts.json", {"report_id__notin": "[{}]"}, "report_id__notin: values separated by commas"),
     ("/opendata.json", {"_shape": "array"}, "a database's page has no rows to give as CSV or as an array"),
-    ("/opendata.csv", {}, "a database&#39;s page has no rows"),
-    ("/opendata.csv", {"_stream": "on"}, "a database&#39;s page has no rows"),
+    ("/opendata.csv", {}, "a database's page has no rows"),
+    ("/opendata.csv", {"_stream": "on"}, "a database's page has no rows"),
 ])
 async def test_parameters_datasette_cannot_use_are_the_clients_error(ds, capfd, path, params, message) -> None:
     """Datasette 0.65 answered these with a 500, most with a traceback in the log."""

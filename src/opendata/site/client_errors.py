@@ -20,7 +20,8 @@ from typing import Any
 from datasette import handle_exception as datasette_errors
 from datasette import hookimpl
 from datasette.plugins import pm
-from datasette.utils.asgi import BadRequest, NotFound
+from datasette.utils import add_cors_headers
+from datasette.utils.asgi import Base400, BadRequest, NotFound, Response
 from datasette.database import Database, QueryInterrupted
 from datasette.views.base import DatasetteError
 
@@ -104,7 +105,28 @@ def handle_exception(datasette: Any, request: Any, exception: BaseException) -> 
         exception = DatasetteError("SQL query took too long", title="SQL Interrupted", status=400)
     if request is not None and is_time_out(exception):  # HTML as JSON: Datasette's is English HTML
         exception = DatasetteError(time_out_message(datasette, request), title=exception.title, status=exception.status)
-    return datasette_errors.handle_exception(datasette, request, BadRequest(message) if message else exception)
+    exception = BadRequest(message) if message else exception
+    if request is not None and request.path.endswith(".csv") and isinstance(exception, (Base400, DatasetteError)):
+        return _csv_error(datasette, exception)
+    return datasette_errors.handle_exception(datasette, request, exception)
+
+
+def _csv_error(datasette: Any, exception: Base400 | DatasetteError) -> Any:
+    """A CSV request's error as plain text, the message in Chinese where it is known: a script
+    reading CSV got Datasette's HTML error page."""
+    from .plugin import zh_error  # the plugin imports this module
+
+    async def inner() -> Response:
+        if isinstance(exception, DatasetteError):
+            status, message = exception.status, exception.message
+        else:
+            status, message = exception.status, exception.args[0]
+        headers: dict[str, str] = {}
+        if datasette.cors:
+            add_cors_headers(headers)
+        return Response.text(f"{status}：{zh_error(message)}\n", status=status, headers=headers)
+
+    return inner
 
 
 def is_time_out(exception: BaseException) -> bool:
