@@ -158,25 +158,26 @@ class _NoLog:
             pass
 
 
-async def _checked_query_csv(self: Any, request: Any, database: Any) -> Any:
-    """Datasette's ``DataView.as_csv``, refusing a query that failed: Datasette's query page answers an SQL
-    error, or a result over a limit, as data with ``"ok": false`` (and status 400), and its CSV
-    writer wrote that as a CSV with no rows and no header, status 200."""
-    read = self.data
+def _checked_csv(as_csv: Any) -> Any:
+    """Datasette's ``DataView.as_csv``, refusing a query that failed: Datasette's query page answers
+    an SQL error, or a result over a limit, as data with ``"ok": false`` (and status 400), and its
+    CSV writer wrote that as a CSV with no rows and no header, status 200."""
 
-    async def data(request: Any, *args: Any, **kwargs: Any) -> Any:
-        answer = await read(request, *args, **kwargs)
-        first = answer[0] if isinstance(answer, tuple) and answer else None
-        if isinstance(first, dict) and first.get("ok") is False and first.get("error"):
-            raise DatasetteError(str(first["error"]), title="Invalid SQL", status=400)
-        return answer
+    async def checked(self: Any, request: Any, database: Any) -> Any:
+        read = self.data
 
-    self.data = data  # a view is made for each request
-    return await _QUERY_CSV[0](self, request, database)
+        async def data(request: Any, *args: Any, **kwargs: Any) -> Any:
+            answer = await read(request, *args, **kwargs)
+            first = answer[0] if isinstance(answer, tuple) and answer else None
+            if isinstance(first, dict) and first.get("ok") is False and first.get("error"):
+                raise DatasetteError(str(first["error"]), title="Invalid SQL", status=400)
+            return answer
 
+        self.data = data  # a view is made for each request
+        return await as_csv(self, request, database)
 
-#: Datasette's DataView.as_csv (set by ``install``: Datasette's views import the plugins as they load).
-_QUERY_CSV: list[Any] = []
+    checked._opendata_checked = True  # type: ignore[attr-defined]
+    return checked
 
 
 def install() -> None:
@@ -194,9 +195,8 @@ def install() -> None:
         pm.register(sys.modules[__name__], name="opendata.site.client_errors")
     from datasette.views.base import DataView
 
-    if DataView.as_csv is not _checked_query_csv:
-        _QUERY_CSV[:] = [DataView.as_csv]
-        DataView.as_csv = _checked_query_csv
+    if not getattr(DataView.as_csv, "_opendata_checked", False):
+        DataView.as_csv = _checked_csv(DataView.as_csv)
     if not getattr(Database.execute, "_opendata_quiet", False):
         quiet = rebound(Database.execute, sys=_NoLog)
         if quiet is not None:

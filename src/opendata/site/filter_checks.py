@@ -14,18 +14,18 @@ table, were left out: every row, as if each had matched. Each of these is now th
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
+from datasette.facets import load_facet_configs
 from datasette.filters import Filters
 
+#: Where Chinese text is searched (``_zh``; a ``_search`` there is read as one).
+SEARCH_TABLE = "search_index"
 #: Filters comparing a number column with their value.
 COMPARISONS = frozenset({"gt", "gte", "lt", "lte"})
 #: A number as SQLite reads one in a comparison with a number column (ASCII digits).
 _NUMBER = re.compile(r"\s*[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\s*")
-#: Facet parameters naming a column (``_facet_size`` gives a count).
-_FACET_PARAMETERS = ("_facet", "_facet_array", "_facet_date")
 _OPERATORS = frozenset(f.key for f in Filters._filters)
 
 
@@ -50,19 +50,15 @@ def _filters(args: Any) -> list[tuple[str, str, str, str]]:
     return found
 
 
-def _facet_columns(args: Any) -> list[str]:
-    """The columns the request's facet parameters name (a JSON one's "simple")."""
-    columns = []
-    for name in _FACET_PARAMETERS:
-        for value in args.getlist(name):
-            if value.startswith("{"):
-                try:
-                    value = json.loads(value).get("simple")
-                except (ValueError, AttributeError):
-                    continue  # client_errors answers a facet that is not the JSON expected
-            if isinstance(value, str) and value:
-                columns.append(value)
-    return columns
+def _facet_columns(request: Any) -> list[str]:
+    """The columns the request's facet parameters name, as Datasette reads them (a JSON one's
+    "simple"; ``_facet_size`` is a count, not a facet)."""
+    try:
+        configs = load_facet_configs(request, None)
+    except ValueError:
+        return []  # client_errors answers a facet that is not the JSON expected
+    return [c["config"].get("simple") for kind, found in configs.items() if kind != "size" for c in found
+            if isinstance(c["config"], dict) and isinstance(c["config"].get("simple"), str) and c["config"]["simple"]]
 
 
 def digits_problem(args: Any) -> str | None:
@@ -78,8 +74,6 @@ def _number_needed(key: str) -> str:
     return f"{key}: a number is needed, in ASCII digits ({key}=100)"
 
 
-#: Where Chinese text is searched (``_zh``; a ``_search`` there is read as one).
-SEARCH_TABLE = "search_index"
 _SEARCH_HINT = "search Chinese with /opendata/search?q=… or search_index?_zh=…"
 
 
@@ -97,16 +91,17 @@ async def _search_problem(datasette: Any, database: str, table: str, args: Any) 
     return None
 
 
-async def filter_problem(datasette: Any, database: str, table: str, args: Any) -> str | None:
+async def filter_problem(datasette: Any, database: str, table: str, request: Any) -> str | None:
     """Why a filter or facet of the request cannot be answered on ``table`` (a 400's message);
     None when each names a column of it, with an operator Datasette knows and, comparing a number
     column, a number."""
+    args = request.args
     if problem := await _search_problem(datasette, database, table, args):
         return problem
     size = args.get("_facet_size")
     if size is not None and size != "max" and not (size.isascii() and size.isdigit() and int(size) > 0):
         return "_facet_size: a number of values, 1 or more, or max"  # Datasette took "abc" or "-1" as 12
-    filters, facets = _filters(args), _facet_columns(args)
+    filters, facets = _filters(args), _facet_columns(request)
     if not filters and not facets:
         return None
     details = await datasette.get_database(database).table_column_details(table)

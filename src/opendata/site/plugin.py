@@ -42,7 +42,7 @@ from . import cell_values, client_errors, page_tokens, request_guard, sorted_pag
 from .cell_values import cell_renderer, record_url, value_label
 from .client_gone import is_streamed, until_client_leaves
 from .column_labels import column_label, labelled_description
-from .filter_checks import filter_problem
+from .filter_checks import SEARCH_TABLE, filter_problem
 from .facets import CachedColumnFacet, is_facet_parameter, stored_counts
 from .json_output import JSON_STATE, render_json, utf8_json_renderer
 from .next_page_facets import on_first_page
@@ -52,7 +52,6 @@ from .sql_guard import guard_functions
 from .immutable_cache import cache_labels, cache_schemas, cache_table_permissions
 
 ASSETS_URL = "/-/opendata/"
-SEARCH_TABLE = "search_index"
 SEARCH_TEXTS = "search_texts"  # its distinct texts, with the FTS5 index
 BOM = "\ufeff".encode()
 #: Where the data package's files are served (``app.make_app``), byte for byte.
@@ -140,7 +139,7 @@ def filters_from_request(request, database, table, datasette):
     (``site/page_tokens.py``) refused first."""
 
     async def checked() -> FilterArguments | None:
-        problem = await filter_problem(datasette, database, table, request.args)
+        problem = await filter_problem(datasette, database, table, request)
         if problem:
             raise BadRequest(problem)
         if request.args.get("_next"):
@@ -388,8 +387,7 @@ def asgi_wrapper(datasette):
                 await app(scope, receive, send)
                 return
             if refusal := request_guard.method_not_allowed(scope):
-                await send(refusal[0])
-                await send({"type": "http.response.body", "body": refusal[1]})
+                await refusal.asgi_send(send)
                 return
             if scope.get("path", "").rstrip("/") in request_guard.HIDDEN_PAGES:
                 scope = dict(scope, path=request_guard.MISSING_PATH, raw_path=request_guard.MISSING_PATH.encode())

@@ -15,6 +15,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from datasette.utils.asgi import Response
+
 #: The methods a read-only site answers.
 ALLOWED_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: Datasette's debugging pages, answered as missing.
@@ -25,19 +27,15 @@ MISSING_PATH = "/-/no-such-page"
 _MESSAGE = "405：本站只读，只接受 GET 请求（Method Not Allowed: this site is read-only; use GET）"
 
 
-def method_not_allowed(scope: dict[str, Any]) -> tuple[dict[str, Any], bytes] | None:
-    """The response start and body of a 405 for a method the site does not answer; None else."""
+def method_not_allowed(scope: dict[str, Any]) -> Response | None:
+    """A 405 for a method the site does not answer (JSON for a ``.json`` path); None else."""
     if scope.get("method", "GET") in ALLOWED_METHODS:
         return None
+    headers = {"allow": "GET, HEAD, OPTIONS", "access-control-allow-origin": "*"}
     if scope.get("path", "").endswith(".json"):
-        body = json.dumps({"ok": False, "error": _MESSAGE, "status": 405}, ensure_ascii=False).encode()
-        kind = b"application/json; charset=utf-8"
-    else:
-        body, kind = (_MESSAGE + "\n").encode(), b"text/plain; charset=utf-8"
-    start = {"type": "http.response.start", "status": 405,
-             "headers": [(b"content-type", kind), (b"content-length", str(len(body)).encode()),
-                         (b"allow", b"GET, HEAD, OPTIONS"), (b"access-control-allow-origin", b"*")]}
-    return start, body
+        body = json.dumps({"ok": False, "error": _MESSAGE, "status": 405}, ensure_ascii=False)  # UTF-8, as the site's JSON
+        return Response(body, status=405, headers=headers, content_type="application/json; charset=utf-8")
+    return Response.text(_MESSAGE + "\n", status=405, headers=headers)
 
 
 def install() -> None:
