@@ -2,9 +2,8 @@
 
 A line of a table with a 科目编码 carries it three times: ``code``, ``classification_id`` (the
 classification row of that code and edition, when there is one) and ``line_key`` (the code, for
-coded lines). A hand
-edit of one of them (``code`` 2010602 on the row of 2010601@2024) passed every check; the figure
-then stood under two codes at once, by which of the columns a reader used.
+coded lines). A hand edit of one of them (``code`` 2010602 on the row of 2010601@2024) passed
+every check; the figure then stood under two codes at once, by which of the columns a reader used.
 """
 
 from __future__ import annotations
