@@ -278,6 +278,12 @@ async def test_every_json_error_has_ok_error_and_status(ds, path: str, status: i
     ({"amount__lt": "abc"}, "amount__lt: a number is needed", "amount__lt 须为数字"),
     ({"amount__gt": "1,000"}, "amount__gt: a number is needed", "amount__gt 须为数字"),
     ({"table_no__gte": "五"}, "table_no__gte: a number is needed", "table_no__gte 须为数字"),
+    # a number column matched with a word: no row (exact, in) or every row (not, notin), 200
+    ({"table_no": "abc"}, "table_no: a number is needed", "table_no 须为数字"),
+    ({"amount__exact": "2,541.56"}, "amount__exact: a number is needed", "amount__exact 须为数字"),
+    ({"amount__not": "abc"}, "amount__not: a number is needed", "amount__not 须为数字"),
+    ({"table_no__in": "1,二"}, "table_no__in: a number is needed", "table_no__in 须为数字"),
+    ({"table_no__notin": '["x"]'}, "table_no__notin: a number is needed", "table_no__notin 须为数字"),
     # a digit to str.isdigit that int() refuses: a 500 with a traceback
     ({"amount__lt": "²"}, "amount__lt: a number is needed", "amount__lt 须为数字"),
     # an operator Datasette does not know: the filter left out, every row
@@ -312,6 +318,11 @@ async def test_a_filter_or_facet_the_table_cannot_answer_is_refused(ds, capfd, p
     ({"amount__gt": "2541.56", "table_no": "1"}, 5),
     ({"amount__lte": "-0.5"}, 0),
     ({"rowid__lt": "3"}, 2),
+    ({"table_no": "7", "amount__not": "0"}, None),
+    ({"table_no__in": "1, 7", "amount": "2541.56"}, 2),   # Lusong's 收、支总计
+    ({"table_no__in": "[1, 7]", "amount": "2541.56"}, 2),
+    ({"table_no__notin": "2,3,4,5,6,7,8,9", "amount": "2541.56"}, 2),
+    ({"item": "abc"}, 0),                              # a text column matched with a word
     ({"report_id__gt": "shanghai"}, None),           # a text column compared with a text
     ({"_facet": "table_no"}, None),
 ])

@@ -3,7 +3,8 @@
 Datasette 0.65 writes a filter's column as a double-quoted identifier, which SQLite reads as a
 text when no column has that name: ``amout__gt=100`` (a typo) answered every row ('amout' > 100),
 ``amout=100`` none, each with 200. A comparison with a number column given a word compared numbers
-with a text: ``amount__lt=abc`` answered every row, ``amount__gt=abc`` none; ``amount__gt=²``
+with a text: ``amount__lt=abc`` answered every row, ``amount__gt=abc`` none (and an equality:
+``table_no=abc`` none, ``table_no__not=abc`` every row); ``amount__gt=²``
 (a digit to Python's ``str.isdigit``, not to ``int``) was a 500. A filter with an operator
 Datasette does not know (``amount__gte2=1``) was left out silently. A facet by a column the table
 does not have ran its SQL anyway: a 400 whose SQL error was logged, with a warning of coroutines
@@ -18,12 +19,17 @@ import re
 from typing import Any
 
 from datasette.facets import load_facet_configs
-from datasette.filters import Filters
+from datasette.filters import Filters, InFilter
 
 #: Where Chinese text is searched (``_zh``; a ``_search`` there is read as one).
 SEARCH_TABLE = "search_index"
 #: Filters comparing a number column with their value.
 COMPARISONS = frozenset({"gt", "gte", "lt", "lte"})
+#: Filters matching a number column's values with theirs: a word never matches (``table_no=abc``
+#: answered no row, ``table_no__not=abc`` every row, each with 200).
+EQUALITIES = frozenset({"exact", "not"})
+#: Filters matching a number column's values with a list of theirs (``1,2`` or ``[1, 2]``).
+LISTS = frozenset({"in", "notin"})
 #: A number as SQLite reads one in a comparison with a number column (ASCII digits).
 _NUMBER = re.compile(r"\s*[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\s*")
 _OPERATORS = frozenset(f.key for f in Filters._filters)
@@ -70,6 +76,22 @@ def digits_problem(args: Any) -> str | None:
     return None
 
 
+def _numbers(operator: str, value: str) -> bool:
+    """Whether a filter's value is what a number column can match: a number for a comparison or an
+    equality, numbers for a list (read as Datasette reads it); any value for other operators."""
+    if operator in COMPARISONS or operator in EQUALITIES:
+        return bool(_NUMBER.fullmatch(value))
+    if operator in LISTS:
+        try:
+            items = InFilter().split_value(value)
+        except ValueError:  # a "[" that is not JSON
+            return False
+        return isinstance(items, list) and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) or isinstance(v, str) and _NUMBER.fullmatch(v)
+            for v in items)
+    return True
+
+
 def _number_needed(key: str) -> str:
     return f"{key}: a number is needed, in ASCII digits ({key}=100)"
 
@@ -114,7 +136,7 @@ async def filter_problem(datasette: Any, database: str, table: str, request: Any
             return f"no such column: {column}"
         if operator not in _OPERATORS:
             return f"{key}: no such filter operator {operator!r} (use one of {', '.join(sorted(_OPERATORS))})"
-        if operator in COMPARISONS and number_affinity(types[column]) and not _NUMBER.fullmatch(value):
+        if number_affinity(types[column]) and not _numbers(operator, value):
             return _number_needed(key)
     for column in facets:
         if column not in types:
