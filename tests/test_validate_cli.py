@@ -149,3 +149,22 @@ def test_json_for_a_package_that_cannot_be_used(tmp_path):
     assert report["valid"] is False and report["findings"] == []
     assert report["error"] == f"{tmp_path / 'nowhere'}: no such data package (expected a folder with datapackage.json)"
     assert "no such data package" in result.stderr
+
+
+def test_a_problems_parts_are_kept_not_read_back_from_its_line(runner, package_copy):
+    # A field whose name holds ": " (allowed by the spec): the line read back gave field "备注",
+    # a message beginning "说明: ...".
+    desc_path = package_copy / "datapackage.json"
+    desc = json.loads(desc_path.read_text("utf-8"))
+    res = next(r for r in desc["resources"] if r["name"] == "departments")
+    res["schema"]["fields"].append({"name": "备注: 说明", "type": "integer"})
+    desc_path.write_text(json.dumps(desc, ensure_ascii=False), "utf-8")
+    csv_path = package_copy / res["path"]
+    lines = csv_path.read_text("utf-8").splitlines()
+    lines = [lines[0] + ",备注: 说明"] + [line + (",x" if n == 1 else ",1") for n, line in enumerate(lines[1:], start=1)]
+    csv_path.write_text("\n".join(lines) + "\n", "utf-8")
+    report = json.loads(runner.invoke(cli, ["validate", str(package_copy), "--json"]).output)
+    assert report["schema_problem_details"] == [{"file": res["path"], "row": 2, "field": "备注: 说明",
+                                                "rule": "type-error", "message": 'value "x": type is "integer/default"'}]
+    assert report["schema_problems"] == [f'{res["path"]}, row 2, field 备注: 说明: value "x": type is "integer/default" '
+                                         "(rule: type-error)"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class OpenDataError(Exception):
     """Base class: input the tool cannot use. The message says file, row, field and rule; the
@@ -14,6 +16,18 @@ class OpenDataError(Exception):
         detail = "".join(f"\n  - {p}" for p in self.problems[:50])
         more = f"\n  ... and {len(self.problems) - 50} more" if len(self.problems) > 50 else ""
         super().__init__(message + detail + more)
+
+
+class ProblemLine(str):
+    """A problem's line (``file, row N, field F: message (rule: R)``) that keeps its parts, so that
+    a program reads them as they were, not parsed back from the line (a field named ``a: b``)."""
+
+    parts: dict[str, Any]
+
+    def __new__(cls, line: str, **parts: Any) -> ProblemLine:
+        obj = super().__new__(cls, line)
+        obj.parts = parts
+        return obj
 
 
 class PackageError(OpenDataError):

@@ -13,6 +13,7 @@ from collections import Counter
 from dataclasses import asdict
 from typing import Any
 
+from .errors import ProblemLine
 from .rules import REGISTRY, Finding
 from .validate import ValidationResult
 
@@ -115,7 +116,10 @@ _PROBLEM = re.compile(r"(?P<file>[^,:]+?)(?:, row (?P<row>\d+))?(?:, field (?P<f
 
 def problem_parts(line: str) -> dict[str, Any]:
     """A schema problem's line as its parts: file, row (the header is row 1), field, rule, message
-    (each None where the line names none)."""
+    (each None where the line names none): those it kept (``ProblemLine``), else read from the line
+    (the descriptor's problems, which name no row)."""
+    if isinstance(line, ProblemLine):
+        return dict(line.parts)
     m = _PROBLEM.fullmatch(line)
     if m is None or line.startswith("... and "):
         return {"file": None, "row": None, "field": None, "rule": None, "message": line}

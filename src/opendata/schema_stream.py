@@ -15,6 +15,7 @@ import frictionless
 from frictionless import Package, Resource
 
 from .csv_dialect import csv_dialect, separator_hint
+from .errors import ProblemLine
 
 
 # --- Streaming typed reader -------------------------------------------------------------------
@@ -128,7 +129,9 @@ class ProblemLog:
             self.items.append(Problem(*args))
 
     def lines(self) -> list[str]:
-        out = [str(p) for p in self.items]
+        """Each problem's line (a ``ProblemLine``, its parts kept), and how many more there are."""
+        out: list[str] = [ProblemLine(str(p), file=p.file, row=p.row, field=p.field, rule=p.rule, message=p.message)
+                          for p in self.items]
         if self.count > len(self.items):
             out.append(f"... and {self.count - len(self.items)} more problems")
         return out
