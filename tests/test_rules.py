@@ -351,7 +351,8 @@ def test_one_changed_figure_is_caught_by_its_rule(pkg, baseline, rule_id, resour
 
 def test_every_rule_has_a_failing_case():
     _load_rule_modules()
-    covered = {c[0] for c in CASES} | {"narrative.repeat", "reports.duplicate", "amounts.code"}  # their own tests
+    covered = {c[0] for c in CASES} | {"narrative.repeat", "reports.duplicate", "amounts.code",  # their own tests
+                                       "statements.line", "report_tables.status"}
     assert set(REGISTRY) <= covered, set(REGISTRY) - covered
 
 
@@ -368,6 +369,49 @@ def test_a_line_whose_code_columns_disagree_is_an_error(pkg, baseline, field, va
     said[field] = value
     assert f"code {said['code']}, classification_id {said['classification_id']}, line_key {said['line_key']}" \
         in hits[0].message_zh
+
+
+def drop_rows(pkg: Path, resource: str, match: dict) -> int:
+    """Remove the rows of a resource's CSV that match (a file that lost them); returns how many."""
+    path = pkg / "data" / f"{resource}.csv"
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    kept = [r for r in rows if not all(str(r[k]) == str(v) for k, v in match.items())]
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(kept)
+    return len(rows) - len(kept)
+
+
+def test_lines_and_tables_lost_from_amounts_are_errors(pkg):
+    """amounts.csv cut short (Putuo's 表7 gone: 2 lines read from the table, 4 from the narrative)
+    kept every other check: the identities compare the lines left, and the narrative's figures of
+    表7 were compared with nothing."""
+    assert not [f for f in findings_of(pkg) if f.rule_id in ("statements.line", "report_tables.status")]
+    assert drop_rows(pkg, A, {"report_id": PUTUO, "table_no": 7}) == 6
+    new = findings_of(pkg)
+    lines = [f for f in new if f.rule_id == "statements.line"]
+    # p.23, 第三部分 七（一）: “三公”经费 budget 0.95 and final 0.00, and each of its three parts
+    assert {f.row_ref for f in lines} >= {"statement_no=57 -> amounts table_no=7 line_key=合计 measure=预算数",
+                                          "statement_no=58 -> amounts table_no=7 line_key=合计 measure=决算数",
+                                          "statement_no=60 -> amounts table_no=7 line_key=因公出国（境）费 measure=决算数"}
+    assert all(f.severity == ERROR and f.report_id == PUTUO and f.resource == "statements" for f in lines)
+    assert "表中没有这一行" in lines[0].message_zh and lines[0].source_ref
+    tables = [(f.rule_id, f.report_id, f.row_ref, f.severity) for f in new if f.rule_id == "report_tables.status"]
+    assert tables == [("report_tables.status", PUTUO, "table_no=7", ERROR)]
+
+
+@pytest.mark.parametrize("report_id, status, says", [
+    (SEED, "attached", "但表中没有一个读自该表的数字"),      # the seed's figures are its narrative's
+    (PUTUO, "not_attached", "但表中有读自该表的数字"),     # Putuo's 表1 is read from p.9
+    (PUTUO, "not_read", "但表中有读自该表的数字"),
+])
+def test_a_tables_status_that_contradicts_its_figures_is_an_error(pkg, report_id, status, says):
+    mutate(pkg, "report_tables", {"report_id": report_id, "table_no": 1}, "status", status)
+    hits = [f for f in findings_of(pkg) if f.rule_id == "report_tables.status"]
+    assert [(f.report_id, f.row_ref, f.fields) for f in hits] == [(report_id, "table_no=1", "status")]
+    assert says in hits[0].message_zh
 
 
 def test_a_second_report_of_a_department_and_year_is_an_error(pkg):
