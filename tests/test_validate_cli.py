@@ -168,3 +168,31 @@ def test_a_problems_parts_are_kept_not_read_back_from_its_line(runner, package_c
                                                 "rule": "type-error", "message": 'value "x": type is "integer/default"'}]
     assert report["schema_problems"] == [f'{res["path"]}, row 2, field 备注: 说明: value "x": type is "integer/default" '
                                          "(rule: type-error)"]
+
+
+def test_more_schema_problems_than_are_listed_are_counted_in_full(runner, tmp_path):
+    # Past the first 1,000 problems the verdict said "1001 schema problems" (the 1,000 and a line
+    # "... and N more problems"), and --json listed that line as a problem of its own.
+    from opendata.synth import write_corpus
+
+    pkg = tmp_path / "pkg"
+    write_corpus(pkg, 4, 1, error_share=0)
+    path = pkg / "data" / "amounts.csv"
+    lines = path.read_text("utf-8").splitlines()
+    header = lines[0].split(",")
+    col = header.index("amount")
+    bad = [lines[0]] + [",".join(c if i != col else "１２" for i, c in enumerate(line.split(","))) for line in lines[1:]]
+    assert all(line.count(",") == len(header) - 1 for line in lines[1:])  # no quoted commas to split wrong
+    path.write_text("\n".join(bad) + "\n", "utf-8")
+    total = len(lines) - 1
+    assert total > 1000
+    result = runner.invoke(cli, ["validate", str(pkg)])
+    assert result.exit_code == 1
+    assert f"Schema problems ({total}; the first 1000 listed):" in result.output
+    assert f"  ... and {total - 1000} more" in result.output
+    assert result.output.strip().splitlines()[-1].startswith(f"INVALID: {pkg}: {total} schema problems; ")
+    report = json.loads(runner.invoke(cli, ["validate", str(pkg), "--json"]).output)
+    assert report["schema_problem_count"] == total and len(report["schema_problems"]) == 1000
+    assert all(d["row"] and d["field"] == "amount" and d["rule"] == "type-error" for d in report["schema_problem_details"])
+    built = runner.invoke(cli, ["build", str(pkg), "-o", str(tmp_path / "x.db")])
+    assert built.exit_code == 2 and f"({total} problems)" in built.output and f"... and {total - 50} more" in built.output

@@ -178,7 +178,7 @@ def _load_rows(db: sqlite_utils.Database, package: Package,
     log = read_package(package, sink, pk_in_sink=True)
     if log.count:
         raise PackageError(f"{package.basepath}: the data package breaks its schema "
-                           f"({log.count} problem{'s' if log.count > 1 else ''})", log.lines())
+                           f"({log.count} problem{'s' if log.count > 1 else ''})", log.lines(), log.count)
     if step:
         step("read, check and load (streaming)")
     _indexes(db)

@@ -7,14 +7,17 @@ from typing import Any
 
 class OpenDataError(Exception):
     """Base class: input the tool cannot use. The message says file, row, field and rule; the
-    ``problems``, when there are several, are listed under it (the first 50)."""
+    ``problems``, when there are several, are listed under it (the first 50). ``count`` is how
+    many problems there are in all, when more were found than ``problems`` holds (a list capped
+    in memory)."""
 
     exit_code = 2
 
-    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+    def __init__(self, message: str, problems: list[str] | None = None, count: int | None = None) -> None:
         self.problems = problems or []
+        self.count = max(count or 0, len(self.problems))
         detail = "".join(f"\n  - {p}" for p in self.problems[:50])
-        more = f"\n  ... and {len(self.problems) - 50} more" if len(self.problems) > 50 else ""
+        more = f"\n  ... and {self.count - 50} more" if self.count > 50 else ""
         super().__init__(message + detail + more)
 
 

@@ -336,7 +336,8 @@ def _short(message: str, limit: int = 300) -> str:
 
 
 def schema_problems(package: Package) -> list[str]:
-    """Every schema error of every resource, one readable line each (file, row, field, rule)."""
+    """Every schema error of every resource (the first ``schema_stream.MAX_PROBLEMS``), one
+    readable line each (file, row, field, rule)."""
     return read_package(package).lines()
 
 
@@ -361,9 +362,9 @@ def frictionless_problems(package: Package) -> list[str]:
 
 def check_schema(package: Package) -> None:
     """Raise PackageError listing every schema error of the package."""
-    problems = schema_problems(package)
-    if problems:
-        raise PackageError(f"{package.basepath}: the data package breaks its schema", problems)
+    log = read_package(package)
+    if log.count:
+        raise PackageError(f"{package.basepath}: the data package breaks its schema", log.lines(), log.count)
 
 
 def iter_rows(resource: Resource) -> Iterator[dict[str, Any]]:

@@ -83,10 +83,14 @@ def format_finding(f: Finding) -> list[str]:
 def format_validation(result: ValidationResult, strict: bool = False) -> str:
     """Schema problems, one block per finding, a count per rule, then a one-line verdict."""
     lines: list[str] = []
+    count = result.schema_problem_count
     if result.schema_problems:
-        lines.append(f"Schema problems ({len(result.schema_problems)}):")
+        listed = len(result.schema_problems)
+        lines.append(f"Schema problems ({count}{f'; the first {listed} listed' if count > listed else ''}):")
         for p in result.schema_problems:
             lines.extend(_wrap(f"  {p}", WIDTH))
+        if count > listed:
+            lines.append(f"  ... and {count - listed} more")
         lines.append("")
     order = {"error": 0, "warning": 1}
     findings = sorted(result.findings, key=lambda f: (order.get(f.severity, 2), f.report_id or "", f.rule_id))
@@ -100,11 +104,11 @@ def format_validation(result: ValidationResult, strict: bool = False) -> str:
             lines.append(f"  {rule_id:32} {severity:8} {n}")
     verdict = "INVALID" if result.exit_code(strict) else "VALID"
     if not result.rules_run:  # "0 errors" would say the figures were checked
-        lines.append(f"{verdict}: {result.package}: {len(result.schema_problems)} schema problems; the accounting "
+        lines.append(f"{verdict}: {result.package}: {count} schema problems; the accounting "
                      "rules did not run (they run once the schema problems are fixed)")
         return "\n".join(lines)
     why = " (--strict: warnings fail)" if strict and result.warnings and not result.exit_code() else ""
-    lines.append(f"{verdict}: {result.package}: {len(result.schema_problems)} schema problems, "
+    lines.append(f"{verdict}: {result.package}: {count} schema problems, "
                  f"{len(result.errors)} errors, {len(result.warnings)} warnings{why}")
     return "\n".join(lines)
 
@@ -121,7 +125,7 @@ def problem_parts(line: str) -> dict[str, Any]:
     if isinstance(line, ProblemLine):
         return dict(line.parts)
     m = _PROBLEM.fullmatch(line)
-    if m is None or line.startswith("... and "):
+    if m is None:
         return {"file": None, "row": None, "field": None, "rule": None, "message": line}
     message = f"{m['message']} ({m['hint']})" if m["hint"] else m["message"]
     return {"file": m["file"], "row": int(m["row"]) if m["row"] else None, "field": m["field"], "rule": m["rule"],
@@ -135,6 +139,7 @@ def validation_json(result: ValidationResult, strict: bool = False) -> dict[str,
     return {
         "package": result.package,
         "valid": result.exit_code(strict) == 0,
+        "schema_problem_count": result.schema_problem_count,
         "schema_problems": result.schema_problems,
         "schema_problem_details": [problem_parts(p) for p in result.schema_problems],
         "rules_run": ran,
@@ -151,6 +156,7 @@ def unusable_json(package: str, exc: Exception) -> dict[str, Any]:
         "package": package,
         "valid": False,
         "error": str(exc).split("\n", 1)[0],
+        "schema_problem_count": getattr(exc, "count", 0),
         "schema_problems": list(getattr(exc, "problems", None) or []),
         "schema_problem_details": [problem_parts(p) for p in getattr(exc, "problems", None) or []],
         "rules_run": False,

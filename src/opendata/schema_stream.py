@@ -129,12 +129,9 @@ class ProblemLog:
             self.items.append(Problem(*args))
 
     def lines(self) -> list[str]:
-        """Each problem's line (a ``ProblemLine``, its parts kept), and how many more there are."""
-        out: list[str] = [ProblemLine(str(p), file=p.file, row=p.row, field=p.field, rule=p.rule, message=p.message)
-                          for p in self.items]
-        if self.count > len(self.items):
-            out.append(f"... and {self.count - len(self.items)} more problems")
-        return out
+        """Each problem's line (a ``ProblemLine``, its parts kept): the first ``cap`` of ``count``."""
+        return [ProblemLine(str(p), file=p.file, row=p.row, field=p.field, rule=p.rule, message=p.message)
+                for p in self.items]
 
 
 _call = getattr(operator, "call", lambda f, c: f(c))

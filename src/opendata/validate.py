@@ -22,6 +22,13 @@ class ValidationResult:
     package: str
     schema_problems: list[str] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    #: How many schema problems there are, when more than ``schema_problems`` lists (capped in memory).
+    schema_problem_total: int = 0
+
+    @property
+    def schema_problem_count(self) -> int:
+        """Schema problems found in all (``schema_problems`` lists the first thousand)."""
+        return max(self.schema_problem_total, len(self.schema_problems))
 
     @property
     def rules_run(self) -> bool:
@@ -57,6 +64,7 @@ def validate_package(path: str | os.PathLike[str], jobs: int | None = None) -> V
         if not exc.problems:
             raise
         result.schema_problems = list(exc.problems)
+        result.schema_problem_total = exc.count
     except (sqlite3.Error, OSError) as exc:  # e.g. no room for the temporary database
         raise OpenDataError(f"{path}: validation could not run ({type(exc).__name__}: {exc}); "
                             f"the temporary database goes to {tempfile.gettempdir()} (set TMPDIR)") from None

@@ -90,6 +90,7 @@ class ImportSummary:
     findings: list[dict[str, Any]] = field(default_factory=list)
     #: Schema problems of the package after the import (the rules do not run when there are any).
     schema_problems: list[str] = field(default_factory=list)
+    schema_problem_count: int = 0
     #: Whether the validation ran (False: it failed, the reason is in ``warnings``).
     validated: bool = False
 
@@ -584,6 +585,7 @@ def _validate(package_dir: Path, summary: ImportSummary) -> None:
         return
     summary.validated = True
     summary.schema_problems = list(result.schema_problems)
+    summary.schema_problem_count = result.schema_problem_count
     for f in result.findings:
         if f.report_id not in (summary.report_id, None):
             continue
@@ -678,8 +680,11 @@ def format_summary(summary: ImportSummary) -> str:
             lines.append(f"  {heading} ({len(items)}):")
             lines += [f"    - {item}" for item in items]
     if s.schema_problems:
-        lines.append(f"  validation: the package breaks its schema ({len(s.schema_problems)} problems; rules not run):")
+        count = max(s.schema_problem_count, len(s.schema_problems))
+        lines.append(f"  validation: the package breaks its schema ({count} problems; rules not run):")
         lines += [f"    - {p}" for p in s.schema_problems]
+        if count > len(s.schema_problems):
+            lines.append(f"    ... and {count - len(s.schema_problems)} more")
     elif s.validated:
         errors = sum(1 for f in s.findings if f["severity"] == "error")
         warns = len(s.findings) - errors
