@@ -45,6 +45,21 @@ def number_affinity(declared: str) -> bool:
     return True
 
 
+async def _number_column(datasette: Any, database: str, table: str, column: str, declared: str) -> bool:
+    """Whether ``column`` holds numbers: by its declared type, or, for a column a view computes
+    (no declared type: ``share_pct``, ``total_expenditure``), by the type of its first value
+    (the database is immutable: asked once per process)."""
+    if declared.strip():
+        return number_affinity(declared)
+    cache = datasette.__dict__.setdefault("_opendata_number_columns", {})
+    key = (database, table, column)
+    if key not in cache:
+        result = await datasette.get_database(database).execute(
+            f"select typeof([{column}]) from [{table}] where [{column}] is not null limit 1")
+        cache[key] = bool(result.rows) and result.rows[0][0] in ("integer", "real")
+    return cache[key]
+
+
 def _filters(args: Any) -> list[tuple[str, str, str, str]]:
     """(parameter, column, operator, value) of each filter Datasette reads from ``args``."""
     found = []
@@ -136,7 +151,7 @@ async def filter_problem(datasette: Any, database: str, table: str, request: Any
             return f"no such column: {column}"
         if operator not in _OPERATORS:
             return f"{key}: no such filter operator {operator!r} (use one of {', '.join(sorted(_OPERATORS))})"
-        if number_affinity(types[column]) and not _numbers(operator, value):
+        if not _numbers(operator, value) and await _number_column(datasette, database, table, column, types[column]):
             return _number_needed(key)
     for column in facets:
         if column not in types:
