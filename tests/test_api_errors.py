@@ -202,6 +202,27 @@ async def test_a_failed_querys_csv_is_a_400(quick_ds, capfd, path: str, said: st
     assert ok.status_code == 200 and ok.text == "\ufeffa\r\n1\r\n"
 
 
+#: 283 x 283 rows of the shipped amounts: more than the 1,000 a query returns.
+_CROSS = "select a.amount from amounts a, amounts b"
+
+
+async def test_a_querys_rows_cut_at_the_cap_are_said_to_be(quick_ds) -> None:
+    # Its CSV was the first 1,000 rows with 200, and its JSON array too: no sign of the rest.
+    r = await quick_ds.client.get(f"/{DB}.csv?" + urlencode({"sql": _CROSS + " limit 5000"}))
+    assert r.status_code == 400 and r.headers["content-type"].startswith("text/plain")
+    assert r.text.startswith("400：结果超过 1,000 行（一次查询最多返回的行数），CSV 会漏掉其余的行")
+    whole = await quick_ds.client.get(f"/{DB}.csv?" + urlencode({"sql": _CROSS + " limit 1000"}))
+    assert whole.status_code == 200 and len(whole.text.splitlines()) == 1001
+    for extra in ({"_shape": "array"}, {"_shape": "array", "_nl": "on"}, {"_shape": "arrays"}):
+        cut = await quick_ds.client.get(f"/{DB}.json?" + urlencode({"sql": _CROSS + " limit 5000", **extra}))
+        assert cut.status_code == 200 and cut.headers["x-truncated"] == "true"
+        assert cut.headers["access-control-expose-headers"] == "Link, X-Truncated"  # readable by another site's page
+    full = await quick_ds.client.get(f"/{DB}.json?" + urlencode({"sql": _CROSS + " limit 1000", "_shape": "array"}))
+    assert len(full.json()) == 1000 and "x-truncated" not in full.headers
+    page = await quick_ds.client.get(f"/{DB}/amounts.json?_shape=array&_size=5")  # a table's page is paged (Link)
+    assert "x-truncated" not in page.headers and 'rel="next"' in page.headers["link"]
+
+
 @pytest.mark.parametrize("method, path", [("POST", f"/{DB}/amounts.json"), ("POST", f"/{DB}/amounts"),
                                           ("POST", f"/{DB}/search?q=x"), ("POST", f"/{DB}/search.json"),
                                           ("DELETE", "/"), ("PUT", f"/{DB}/amounts.json")])

@@ -161,7 +161,9 @@ class _NoLog:
 def _checked_csv(as_csv: Any) -> Any:
     """Datasette's ``DataView.as_csv``, refusing a query that failed: Datasette's query page answers
     an SQL error, or a result over a limit, as data with ``"ok": false`` (and status 400), and its
-    CSV writer wrote that as a CSV with no rows and no header, status 200."""
+    CSV writer wrote that as a CSV with no rows and no header, status 200. A query's result cut at
+    the row cap (``truncated``: an SQL query's or a named query's, which are not paged) was written
+    as its first 1,000 rows, with no sign that more were left out: refused too."""
 
     async def checked(self: Any, request: Any, database: Any) -> Any:
         read = self.data
@@ -171,6 +173,12 @@ def _checked_csv(as_csv: Any) -> Any:
             first = answer[0] if isinstance(answer, tuple) and answer else None
             if isinstance(first, dict) and first.get("ok") is False and first.get("error"):
                 raise DatasetteError(str(first["error"]), title="Invalid SQL", status=400)
+            if isinstance(first, dict) and first.get("truncated") and "primary_keys" not in first:
+                rows = len(first.get("rows") or [])
+                raise DatasetteError(f"the result has more than {rows:,} rows, the most a query returns: this CSV "
+                                     "would leave the rest out (page the query with limit and offset, or download "
+                                     "a table's every row with .csv?_stream=on)", title="Result too large",
+                                     status=400)
             return answer
 
         self.data = data  # a view is made for each request

@@ -150,7 +150,24 @@ def render_json(args: Any, data: dict, view_name: str, request: Any = None) -> A
     response = render(args, data, view_name)
     if getattr(response, "content_type", None) == "text/plain":
         response.content_type = "text/plain; charset=utf-8"
+    if data.get("truncated") and "primary_keys" not in data and hasattr(response, "headers"):
+        # A query's rows cut at the row cap: the default shape says "truncated": true, the others
+        # (an array, lines) had no sign that rows were left out.
+        response.headers[TRUNCATED_HEADER] = "true"
     return _marked(response, request)
+
+
+#: The header of a query's JSON whose rows were cut at the row cap (``max_returned_rows``).
+TRUNCATED_HEADER = "X-Truncated"
+
+
+def expose_truncated(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """``headers`` with ``X-Truncated``, when there, readable by a page of another site (CORS:
+    Datasette exposes ``Link`` only)."""
+    if not any(k.lower() == TRUNCATED_HEADER.lower().encode() for k, _ in headers):
+        return headers
+    return [(k, v + b", " + TRUNCATED_HEADER.encode() if k.lower() == b"access-control-expose-headers" else v)
+            for k, v in headers]
 
 
 def _marked(response: Any, request: Any) -> Any:

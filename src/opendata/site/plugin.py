@@ -38,7 +38,7 @@ from markupsafe import Markup, escape
 from ..errors import OpenDataError
 from ..package import DESCRIPTOR, load_package
 from ..zh_search import fts_query
-from . import cell_values, client_errors, page_tokens, request_guard, sorted_pages
+from . import cell_values, client_errors, json_output, page_tokens, request_guard, sorted_pages
 from .cell_values import cell_renderer, record_url, value_label
 from .client_gone import is_streamed, until_client_leaves
 from .column_labels import column_label, labelled_description
@@ -231,6 +231,9 @@ ZH_ERROR_PATTERNS = [
     (re.compile(r"malformed JSON"), "这一列的值不是 JSON 列表（_facet_array 只用于存 JSON 列表的列）"),
     (re.compile(r"(\S+): not a valid JSON object with the column as \"simple\""), "{0} 须为列名，或以 \"simple\" 给出列名的 JSON 对象"),
     (re.compile(r"(\S+): no such filter operator '(.+)' .*"), "没有“{1}”这种筛选条件（{0}）"),
+    (re.compile(r"the result has more than ([\d,]+) rows, the most a query returns.*", re.S),
+     "结果超过 {0} 行（一次查询最多返回的行数），CSV 会漏掉其余的行：请用 limit 和 offset 分页查询，或用 .csv?_stream=on 下载整个表"),
+    (re.compile(r"the result is larger than ([\d,]+) characters.*", re.S), "结果超过 {0} 个字符：请少取几行，或只取较短的值"),
 ]
 
 
@@ -409,6 +412,7 @@ def asgi_wrapper(datasette):
 
             async def send_wrapper(message):
                 if message["type"] == "http.response.start":
+                    message = dict(message, headers=json_output.expose_truncated(message.get("headers", [])))
                     headers = dict((k.lower(), v) for k, v in message.get("headers", []))
                     ctype = headers.get(b"content-type", b"").decode("latin-1")
                     if path.startswith(PACKAGE_PREFIX):  # the package's files, as they are, for any site
