@@ -274,6 +274,8 @@ def test_labels_of_figures_in_results_name_what_they_count(seed):
     assert label("300", "家", "近300家国内外服饰企业") == "国内外服饰企业"
     assert label("3000", "名", "3000多名专业观众") == "专业观众到场共享行业盛宴"
     assert label("500", "万元", "优惠电费500余万元") == "经营户优惠电费"
+    # 1万余经营户优惠电费500余万元: the 1万 counts 经营户 (it was labelled 经营户优惠电费, the 500万元's subject)
+    assert label("1", "万", "1万余经营户") == "经营户"
     assert label("100", "%", "12项以上，100%完成目标任务") == "完成目标任务"
     assert label("12", "项", "12项以上") == "完成科技成果转化"
     assert label("56", "家", "入库56家任务") == "科技型中小企业备案入库"  # not "任务", the two characters after it

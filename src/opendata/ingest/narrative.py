@@ -768,14 +768,23 @@ def _figure_label(fig: Figure, lead: str, follow: str) -> str:
     """What a figure of a sentence the template does not fix counts or measures (绩效 results,
     other sentences): the words after a count when they follow it at once (近300家国内外服饰企业:
     国内外服饰企业; not a word of two characters, 入库56家任务), else the words before it without
-    its qualifier (近), else the words after it. A guess: the sentence stands beside it."""
+    its qualifier (近), else the words after it. A guess: the sentence stands beside it.
+    A count with no word for what it counts (1万余, 3亿) is followed by what it counts, and those
+    words may run on into the next figure's (1万余经营户优惠电费500余万元: the 1万 counts 经营户,
+    the 500万元 is 优惠电费): its label ends at the first word for what is counted (户, 家, 企业...)."""
     after = re.split(r"[，；：。、,;:]", follow, maxsplit=1)[0].strip()
     if _unit_kind(fig.unit) == "count" and re.match(r"[\u4e00-\u9fff]", follow) and len(after) >= 3:
+        if fig.unit in ("万", "亿", "千") and (counted := _COUNTED.match(after)):
+            return counted.group()
         return after[:40]
     if fig.qualifier and fig.qualifier not in ("余", "多", "以上", "以下") and lead.rstrip().endswith(fig.qualifier):
         lead = lead.rstrip()[:-len(fig.qualifier)]
     label = _clean_label(lead)
     return after[:40] if label == "（未注明）" and re.search(r"\w", after) else label
+
+
+#: The words up to the first that names what a count counts (经营户优惠电费: 经营户).
+_COUNTED = re.compile(r".{0,12}?(?:企业|单位|商户|户|家|人|名|个|所|件|项|次|辆|台|套|场|篇|条)")
 
 
 def _clean_label(text: str) -> str:
