@@ -770,3 +770,35 @@ def test_validator_finds_exactly_the_deliberate_inconsistency(imported: Imported
         assert f.row_ref and "301" in f.row_ref and "30102" in f.message_en
     # the import reported the same finding
     assert [(x["rule_id"], x["severity"]) for x in imported.summary.findings] == [(f.rule_id, f.severity)]
+
+
+# --------------------------------------------------------------------------- a narrative printed alone
+
+def hunan_narrative_only() -> tuple[Report, str]:
+    """The Hunan report's 情况说明 printed without its tables, after a contents page that lists
+    them: as a bulleted list (a web page printed: "-一、收入支出决算总表") and unnumbered."""
+    r = Report(sep=False)
+    listed = [f"{'一二三四五六七八九'[n - 1]}、{t}" for n, t in enumerate(
+        ["收入支出决算总表", "收入决算表", "支出决算表", "财政拨款收入支出决算总表", "一般公共预算财政拨款支出决算表",
+         "一般公共预算财政拨款基本支出决算表", "一般公共预算财政拨款“三公”经费支出决算表",
+         "政府性基金预算财政拨款收入支出决算表", "国有资本经营预算财政拨款支出决算表"], start=1)]
+    r.page(f"<h2>2020年度</h2><h2>{HUNAN_DEPT}部门决算</h2><p>目 录</p><p>第二部分 2020年度部门决算表</p>"
+           + "".join(f"<p>-{t}</p>" for t in listed))
+    r.page("<p>附表目录</p>" + "".join(f"<p>{t.split('、', 1)[1]}</p>" for t in listed[:4]))
+    r.page(HUNAN_NARRATIVE)
+    return r, HUNAN_DEPT
+
+
+def test_a_narrative_printed_alone_has_no_attached_tables(tmp_path: Path) -> None:
+    """A contents page listing the tables (bulleted, or not numbered) recorded 表1-7 as attached
+    (p.1), and every figure the narrative states as "not read from the attached table"."""
+    imp = _import(tmp_path, hunan_narrative_only)
+    tables = {int(t["table_no"]): t["status"] for t in imp.rows("report_tables")}
+    assert tables == {**dict.fromkeys(range(1, 8), "not_attached"), 8: "empty", 9: "empty"}
+    [report] = imp.rows("reports")
+    assert report["tables_attached"] == "false"
+    assert not [w for w in imp.summary.warnings if "ruled grid" in w or "not read from the attached table" in w]
+    amounts = imp.rows("amounts")
+    assert amounts and {a["source_kind"] for a in amounts} == {"narrative"}
+    result = validate_package(imp.package)
+    assert not [f for f in result.findings if f.rule_id in ("report_tables.status", "statements.line")]

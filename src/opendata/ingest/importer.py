@@ -394,13 +394,14 @@ def import_report(source: Path, package_dir: Path, *, report_id: str | None = No
                 unit = max(set(printed_units), key=printed_units.count)
             _to_unit(amounts, unit)
             table_rows = [dict(r) for r in tables.amounts]
-            tables_attached = bool(table_rows or any(t.get("status") == "attached" for t in tables.report_tables))
+            tables_attached = bool(table_rows or any(t.get("status") in ("attached", "not_read")
+                                                     for t in tables.report_tables))
             by_key = {(r["table_no"], r["side"], r["line_key"], r["measure"]): r for r in table_rows}
             kept = []
             for row in amounts:
                 key = (row["table_no"], row["side"], row["line_key"], row["measure"])
                 table_row = by_key.get(key)
-                attached = any(t["table_no"] == row["table_no"] and t.get("status") == "attached"
+                attached = any(t["table_no"] == row["table_no"] and t.get("status") in ("attached", "not_read")
                                for t in tables.report_tables)
                 if table_row is not None:
                     if table_row.get("amount") is None or abs(Decimal(str(table_row["amount"])) - row["amount"]) > Decimal("0.005"):
@@ -418,7 +419,7 @@ def import_report(source: Path, package_dir: Path, *, report_id: str | None = No
             amounts = table_rows + kept
             report_tables = [dict(r) for r in tables.report_tables]
             for t in report_tables:  # a blank table whose printed note says the report has none: empty
-                if (t["status"] == "attached" and _EMPTY_NOTE.search(t.get("statement") or "")
+                if (t["status"] in ("attached", "not_read") and _EMPTY_NOTE.search(t.get("statement") or "")
                         and not any(a["table_no"] == t["table_no"] and a.get("amount") not in (None, 0)
                                     for a in amounts)):
                     t["status"] = "empty"

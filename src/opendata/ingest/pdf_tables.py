@@ -325,17 +325,26 @@ def _note_below(lines: list[dict[str, Any]], bottom: float) -> str | None:
     return notes[0] if notes else None
 
 
+#: A line of a list (a table of contents): numbered (一、 1.), after a bullet or not (-一、 • 1.).
+_LISTED = re.compile(r"^[-–—•·●○■□◆*]*\s*(?:[一二三四五六七八九十]+、|\d+[.、．])?")
+
+
 def _unruled_titles(page: Any, page_no: int, name: str, tables: dict[int, dict[str, Any]], out: PdfTables) -> None:
-    """A table title on a page without a ruled grid: the table is printed but cannot be read."""
+    """A table title on a page without a ruled grid: the table is printed but cannot be read. Not
+    a line of a table of contents: a numbered or bulleted line, or a page of several titles (目录:
+    a narrative printed alone lists the tables it does not include)."""
     if not page.chars:
         return
-    for line in page.extract_text_lines():
+    lines = page.extract_text_lines()
+    titles = [(line, no) for line in lines if (no := table_no_from_title(_norm(line["text"])))]
+    if len({no for _, no in titles}) >= 3:
+        return  # a list of the tables, not a table
+    for line, no in titles:
         text = _norm(line["text"])
-        no = table_no_from_title(text)
-        if not no or no in tables or re.match(r"^(?:[一二三四五六七八九十]+、|\d+[.、．])", text):
-            continue  # not a title, already read, or a line of a table of contents
+        if no in tables or _LISTED.match(text).group():
+            continue  # already read, or a line of a table of contents
         tables[no] = {"title": _line_text(page, line), "page": page_no, "segments": [], "ncols": 0, "unit": None}
-        note = _note_below(page.extract_text_lines(), line["bottom"])
+        note = _note_below(lines, line["bottom"])
         if note:
             tables[no]["note"] = note
         out.warnings.append(f"{name} p.{page_no}: 表{no} {text} is printed without a ruled grid; its figures are not read")
@@ -507,6 +516,11 @@ class _Builder:
                 self._lines_table(no, info)
             except Exception as exc:  # one odd table must not lose the others
                 self.out.warnings.append(f"{self.file} 表{no} (p.{info['page']}): not read ({type(exc).__name__}: {exc})")
+        # A table printed without a grid, or whose grid gave no line: in the source, not read.
+        read = {row["table_no"] for row in self.out.amounts}
+        for t in self.out.report_tables:
+            if t["table_no"] not in read:
+                t["status"] = "not_read"
         found = {t["table_no"] for t in self.out.report_tables}
         missing = [n for n in T.MEASURES if n not in found]
         if missing:
