@@ -352,7 +352,7 @@ def test_one_changed_figure_is_caught_by_its_rule(pkg, baseline, rule_id, resour
 def test_every_rule_has_a_failing_case():
     _load_rule_modules()
     covered = {c[0] for c in CASES} | {"narrative.repeat", "reports.duplicate", "amounts.code",  # their own tests
-                                       "statements.line", "report_tables.status"}
+                                       "statements.line", "report_tables.status", "amounts.measure"}
     assert set(REGISTRY) <= covered, set(REGISTRY) - covered
 
 
@@ -369,6 +369,21 @@ def test_a_line_whose_code_columns_disagree_is_an_error(pkg, baseline, field, va
     said[field] = value
     assert f"code {said['code']}, classification_id {said['classification_id']}, line_key {said['line_key']}" \
         in hits[0].message_zh
+
+
+@pytest.mark.parametrize("table_no, line_key, measure, wrong", [
+    (1, "一般公共预算财政拨款收入", "决算数", "决算"),   # a misspelling (Putuo p.6, 2,940.05)
+    (5, "201", "合计", "本年支出合计"),                # a column of 表3 on 表5 (Putuo's 一般公共服务支出, 2,106.66)
+])
+def test_a_figure_under_a_column_its_table_does_not_have_is_an_error(pkg, table_no, line_key, measure, wrong):
+    """It passed the schema and dropped out of every identity and layout (and an identity of its
+    line failed instead, for the wrong reason)."""
+    mutate(pkg, A, {"report_id": PUTUO, "table_no": table_no, "line_key": line_key, "measure": measure}, "measure", wrong)
+    hits = [f for f in findings_of(pkg) if f.rule_id == "amounts.measure"]
+    assert [(f.severity, f.report_id, f.row_ref) for f in hits] == [
+        (ERROR, PUTUO, f"table_no={table_no}, side={'收入' if table_no == 1 else '支出'}, line_key={line_key}, "
+                       f"measure={wrong}")]
+    assert f"栏目“{wrong}”不是该表的栏目" in hits[0].message_zh and hits[0].source_ref
 
 
 def drop_rows(pkg: Path, resource: str, match: dict) -> int:
