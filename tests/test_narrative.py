@@ -292,3 +292,11 @@ def test_a_qualified_figure_is_not_put_on_a_table_line():
     assert _amount(res, 7, "公务接待费", "预算数") == Decimal("0.5")
     stated = [s for s in res.statements if s["value"] == Decimal("0.12") and s["qualifier"] == "约"]
     assert len(stated) == 1 and (stated[0]["table_no"], stated[0]["line_key"], stated[0]["measure"]) == (None,) * 3
+
+
+def test_radical_glyphs_become_the_characters_they_stand_for():
+    # CJK Radicals Supplement (Unicode's EquivalentUnifiedIdeograph.txt) and Kangxi radicals (NFKC)
+    from opendata.ingest.textutil import radical_glyphs
+
+    assert radical_glyphs("⺠营企业、部⻔、⻓期、⼯业、⻜⾏") == "民营企业、部门、长期、工业、飞行"
+    assert radical_glyphs("\u2e80") == "\u2e80"  # no ordinary character for it: kept

@@ -54,10 +54,16 @@ def _without_cut_end(data: bytes) -> str | None:
 
 
 # CJK Radicals Supplement glyphs some PDF producers (chromium's Skia among them) emit for ordinary
-# characters (部⻔ for 部门); NFKC already maps the Kangxi radicals (⼀ U+2F00 -> 一), not these.
-RADICALS = str.maketrans({"⻔": "门", "⻓": "长", "⻚": "页", "⻛": "风", "⻜": "飞", "⻝": "食",
-                          "⻢": "马", "⻥": "鱼", "⻦": "鸟", "⻩": "黄", "⻬": "齐", "⻮": "齿",
-                          "⻰": "龙", "⻳": "龟", "⻆": "角", "⻅": "见", "⻉": "贝", "⻋": "车"})
+# characters (部⻔ for 部门, ⺠营 for 民营); NFKC already maps the Kangxi radicals (⼀ U+2F00 -> 一),
+# not these. Each with its ordinary character, as Unicode's EquivalentUnifiedIdeograph.txt pairs
+# them (U+2E81-U+2EF3, all 114; U+2E80 has none).
+_RADICAL_PAIRS = (
+    "⺁厂 ⺂乛 ⺃乚 ⺄乙 ⺅亻 ⺆冂 ⺇𠘨 ⺈刀 ⺉刂 ⺊卜 ⺋㔾 ⺌小 ⺍小 ⺎兀 ⺏尣 ⺐尢 ⺑𡯂 ⺒巳 ⺓幺 ⺔彑 ⺕𫜹 ⺖忄 ⺗心 ⺘扌 ⺙攵 ⺛旡 ⺜日 ⺝月 ⺞歺 ⺟母 ⺠民 "
+    "⺡氵 ⺢氺 ⺣灬 ⺤爫 ⺥爫 ⺦丬 ⺧牛 ⺨犭 ⺩王 ⺪𤴔 ⺫目 ⺬示 ⺭礻 ⺮𥫗 ⺯糹 ⺰纟 ⺱罓 ⺲罒 ⺳㓁 ⺴冗 ⺵𦉫 ⺶羊 ⺷𦍌 ⺸𦍋 ⺹耂 ⺺肀 ⺻聿 ⺼肉 ⺽𦥑 ⺾艹 ⺿艹 "
+    "⻀艹 ⻁虎 ⻂衤 ⻃覀 ⻄西 ⻅见 ⻆角 ⻇𧢲 ⻈讠 ⻉贝 ⻊𧾷 ⻋车 ⻌辶 ⻍辶 ⻎辶 ⻏邑 ⻐钅 ⻑長 ⻒镸 ⻓长 ⻔门 ⻕𨸏 ⻖阝 ⻗雨 ⻘青 ⻙韦 ⻚页 ⻛风 ⻜飞 ⻝食 ⻞𩙿 "
+    "⻟飠 ⻠饣 ⻡𩠐 ⻢马 ⻣骨 ⻤鬼 ⻥鱼 ⻦鸟 ⻧卤 ⻨麦 ⻩黄 ⻪黾 ⻫斉 ⻬齐 ⻭歯 ⻮齿 ⻯竜 ⻰龙 ⻱龜 ⻲亀 ⻳龟"
+)
+RADICALS = str.maketrans(dict(_RADICAL_PAIRS.split()))
 
 
 #: A unit after a word, not after a figure: "年初预算为 万元" (the figure on another line).
