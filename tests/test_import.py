@@ -403,10 +403,15 @@ def test_failed_import_leaves_the_package_as_it_was(package, monkeypatch, failur
 
 def _without_seed(package: Path) -> None:
     """The shipped package holds the seed already (importing it again changes nothing): take it out."""
+    _drop_report(package, "zhuzhou-lusong-kjgxj-2020-final")
+
+
+def _drop_report(package: Path, report_id: str) -> None:
+    """Every row of ``report_id`` taken out of the package."""
     import opendata.package as package_module
 
     names = [r.name for r in load_package(package).resources if "report_id" in r.schema.field_names]
-    package_module.replace_report_rows(package, "zhuzhou-lusong-kjgxj-2020-final", {n: [] for n in names})
+    package_module.replace_report_rows(package, report_id, {n: [] for n in names})
 
 
 @needs_seed
@@ -937,3 +942,30 @@ def test_what_the_import_cannot_read_is_named_with_what_to_do(package, tmp_path,
         r = runner.invoke(cli, ["import", *args, "--package", str(package)])
         assert r.exit_code == 2 and words in " ".join(r.output.split()), r.output
     assert _files(package) == before
+
+
+@pytest.mark.skipif(not PUTUO_PDF.exists(), reason="Putuo PDF not available")
+def test_a_narrative_published_alone_is_read(package, tmp_path, runner):
+    """Putuo's 情况说明 (pp.21-25) on its own was refused, "could not find the year": its title
+    prints 2024 on a line of its own ("第三部分上海市普陀区财政局 年度部门决算情况" / "2024" / "说明")
+    and the cover that names it is not there. It is the report already imported from the whole PDF."""
+    import pypdfium2 as pdfium
+
+    from opendata.cli import cli
+
+    src, part = pdfium.PdfDocument(PUTUO_PDF), pdfium.PdfDocument.new()
+    part.import_pages(src, list(range(20, 25)))
+    narrative = tmp_path / "putuo-narrative.pdf"
+    part.save(narrative)
+    r = runner.invoke(cli, ["import", str(narrative), "--package", str(package)])
+    assert r.exit_code == 2 and "could not find" not in r.output
+    assert ("the package already holds this report (shanghai-putuo-czj, 2024 决算) as "
+            "'shanghai-putuo-czj-2024-final'") in " ".join(r.output.split())
+    # Into a package without it: read as a narrative of 上海市普陀区财政局's 2024 决算.
+    _drop_report(package, "shanghai-putuo-czj-2024-final")
+    r = runner.invoke(cli, ["import", str(narrative), "--package", str(package)])
+    assert r.exit_code == 0, r.output
+    [report] = [x for x in _rows(package, "reports") if x["report_id"] == "shanghai-putuo-czj-2024-final"]
+    assert (report["year"], report["title"]) == ("2024", "2024年度上海市普陀区财政局部门决算")
+    stated = {(s["topic"], s["value"]) for s in _rows(package, "statements") if s["report_id"] == report["report_id"]}
+    assert ("total", "2995.39") in stated  # 收入支出总计2995.39万元 (p.21)

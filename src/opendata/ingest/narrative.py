@@ -398,17 +398,30 @@ class NarrativeResult:
 _TITLE = re.compile(r"(?:(?P<y1>(?:19|20)\d{2})年度?)?(?P<dept>.+?)(?:(?P<y2>(?:19|20)\d{2})年度?)?年?度?部门(?P<kind>决算|预算)(?P<y3>(?:19|20)\d{2})?")
 
 
+#: A paragraph that is a year alone (a title's year set on a line of its own: "2024").
+_YEAR_ALONE = re.compile(r"\s*(?P<y>(?:19|20)\d{2})\s*(?:年度?)?\s*")
+
+
 def _title(paras: list[str]) -> tuple[str | None, str | None, int | None, str | None]:
-    for p in paras[:6]:
+    """Title, department, year and kind of the report, from its title among the first paragraphs.
+    A year the title does not hold is taken from a paragraph that is a year alone beside it (a
+    PDF's text: "第三部分上海市普陀区财政局 年度部门决算情况说明" with "2024" on a line of its own),
+    else from the first sentence that names the department with a year (``…财政局2024年度收入支出总计``)."""
+    for i, p in enumerate(paras[:6]):
         m = _TITLE.search(p)
         if not m:
             continue
         year = m.group("y1") or m.group("y2") or m.group("y3")
         dept = m.group("dept")
         dept = re.sub(r"^(?:(?:19|20)\d{2})?年度?", "", dept).strip()
-        dept = re.sub(r"^关于", "", dept)
+        dept = re.sub(r"^关于|^第[一二三四五六七八九十]+部分\s*", "", dept).strip()
         if not dept:
             continue
+        if not year:
+            beside = [alone.group("y") for q in paras[max(0, i - 1):i + 3] if (alone := _YEAR_ALONE.fullmatch(q))]
+            named = re.compile(re.escape(dept) + r"\s*(?P<y>(?:19|20)\d{2})年度")
+            stated = next((found.group("y") for q in paras[i + 1:i + 60] if (found := named.search(q))), None)
+            year = beside[0] if beside else stated
         kind = m.group("kind")
         title = f"{year}年度{dept}部门{kind}" if year else f"{dept}部门{kind}"
         return title, dept, int(year) if year else None, kind
