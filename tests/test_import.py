@@ -969,3 +969,16 @@ def test_a_narrative_published_alone_is_read(package, tmp_path, runner):
     assert (report["year"], report["title"]) == ("2024", "2024年度上海市普陀区财政局部门决算")
     stated = {(s["topic"], s["value"]) for s in _rows(package, "statements") if s["report_id"] == report["report_id"]}
     assert ("total", "2995.39") in stated  # 收入支出总计2995.39万元 (p.21)
+
+
+def test_table_7_lines_stand_where_the_template_prints_them():
+    """表7's lines had the numbers of the order the narrative named them in (芦淞's 公务接待费 3,
+    普陀's 因公出国（境）费 7 after its table's 公务接待费 6): each is now its place in the template,
+    as a printed 表7 numbers it (普陀 p.18: 公务接待费 is 第6栏), the same in every report."""
+    from opendata.template import THREE_PUBLIC_LINES
+
+    lines = {(r["report_id"], r["line_key"], r["line_no"]) for r in _rows(ROOT / "datapackage", "amounts")
+             if r["table_no"] == "7"}
+    assert lines and all(int(no) == THREE_PUBLIC_LINES.index(key) + 1 for _, key, no in lines)
+    assert {(rid.split("-")[0], key) for rid, key, _ in lines} >= {("zhuzhou", "公务接待费"), ("shanghai", "公务接待费"),
+                                                                  ("shanghai", "因公出国（境）费")}

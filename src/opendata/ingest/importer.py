@@ -24,7 +24,7 @@ from typing import Any
 from ..errors import ImportError_, OpenDataError, PackageError
 from ..package import create_missing_files, load_package, record_source, replace_report_rows, resource_rows
 from ..staging import package_lock, staged
-from ..template import classification_id
+from ..template import THREE_PUBLIC_LINES, classification_id
 from .classify import classification_rows, stated_paths
 from .narrative import NarrativeResult, parse_narrative
 from .table_text import tables_in_text
@@ -602,10 +602,16 @@ _TO_YUAN = {"元": Decimal(1), "万元": Decimal(10000), "亿元": Decimal(10000
 
 def _line_numbers(amounts: list[dict]) -> dict[tuple, int]:
     """Each line's ``line_no`` (one for all its measures), by (table_no, side, line_key): the
-    table's own; else, after the table's lines, in the order of a printed table: the lines without a
-    code (合计...) as the narrative first names them, then the coded ones by code (a 类, its 款 and
-    项, the next 类), not in the narrative's order (its 类, then every 项)."""
+    table's own; 表7's lines (the template's fixed ones: 合计, 因公出国（境）费 ... 公务接待费) their
+    place in the template, as a table prints them; else, after the table's lines, in the order of a
+    printed table: the lines without a code (合计...) as the narrative first names them, then the
+    coded ones by code (a 类, its 款 and 项, the next 类), not in the narrative's order (its 类, then
+    every 项)."""
     line_no = {(r["table_no"], r["side"], r["line_key"]): r["line_no"] for r in amounts if r.get("line_no") is not None}
+    for row in amounts:
+        key = (row["table_no"], row["side"], row["line_key"])
+        if key not in line_no and row["table_no"] == 7 and row["line_key"] in THREE_PUBLIC_LINES:
+            line_no[key] = THREE_PUBLIC_LINES.index(row["line_key"]) + 1
     last: dict[tuple, int] = {}
     for (table_no, side, _), no in line_no.items():
         last[(table_no, side)] = max(no, last.get((table_no, side), 0))
