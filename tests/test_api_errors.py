@@ -240,10 +240,12 @@ async def test_a_method_other_than_get_is_a_405(ds, capfd, method: str, path: st
     assert (await ds.client.request("OPTIONS", f"/{DB}/amounts.json")).status_code == 200  # CORS's preflight
 
 
-@pytest.mark.parametrize("path", ["/-/patterns", "/-/messages", "/-/allow-debug"])
+@pytest.mark.parametrize("path", ["/-/patterns", "/-/messages", "/-/allow-debug", "/-/threads"])
 async def test_datasettes_debugging_pages_are_not_served(ds, path: str) -> None:
     r = await ds.client.get(path)
     assert r.status_code == 404 and "找不到该页面" in r.text
+    # nor their JSON (/-/threads.json listed the server's threads)
+    assert_json_error(await ds.client.get(path + ".json"), 404, "")
 
 
 async def test_a_key_column_asked_with_col_comes_once(ds) -> None:

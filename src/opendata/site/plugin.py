@@ -392,8 +392,9 @@ def asgi_wrapper(datasette):
             if refusal := request_guard.method_not_allowed(scope):
                 await refusal.asgi_send(send)
                 return
-            if scope.get("path", "").rstrip("/") in request_guard.HIDDEN_PAGES:
-                scope = dict(scope, path=request_guard.MISSING_PATH, raw_path=request_guard.MISSING_PATH.encode())
+            if request_guard.hidden(scope.get("path", "")):
+                missing = request_guard.MISSING_PATH + (".json" if scope["path"].endswith(".json") else "")
+                scope = dict(scope, path=missing, raw_path=missing.encode())
             path = scope.get("path", "")
             if path.rstrip("/").split("/")[-1].split(".")[0] == SEARCH_TABLE and scope.get("query_string"):
                 scope = dict(scope, query_string=_search_to_zh(scope["query_string"]))

@@ -4,8 +4,9 @@
   Datasette's AssertionError in the log ("You may only POST to a canned query"), to a named query
   a 500 with an AttributeError; DELETE on ``/`` answered the landing page. Now 405, saying the
   site is read-only.
-- Datasette's debugging pages (``/-/patterns``, ``/-/messages``, ``/-/allow-debug``), in English
-  and of no use to a citizen or a developer of the data: answered as pages that are not there.
+- Datasette's debugging pages (``/-/patterns``, ``/-/messages``, ``/-/allow-debug``, and
+  ``/-/threads``, the server's threads), in English and of no use to a citizen or a developer of
+  the data: answered as pages that are not there (their ``.json`` too).
 - ``_col`` naming a key column: Datasette lists the key's columns first, then each ``_col``, and
   a key column asked for came twice (in the CSV's header and in each JSON row).
 """
@@ -20,11 +21,16 @@ from datasette.utils.asgi import Response
 #: The methods a read-only site answers.
 ALLOWED_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: Datasette's debugging pages, answered as missing.
-HIDDEN_PAGES = frozenset({"/-/patterns", "/-/messages", "/-/allow-debug"})
+HIDDEN_PAGES = frozenset({"/-/patterns", "/-/messages", "/-/allow-debug", "/-/threads"})
 #: Where a hidden page is sent instead: a path Datasette answers with the site's 404 page.
 MISSING_PATH = "/-/no-such-page"
 
 _MESSAGE = "405：本站只读，只接受 GET 请求（Method Not Allowed: this site is read-only; use GET）"
+
+
+def hidden(path: str) -> bool:
+    """Whether ``path`` is one of the hidden pages (or its JSON)."""
+    return path.rstrip("/").removesuffix(".json") in HIDDEN_PAGES
 
 
 def method_not_allowed(scope: dict[str, Any]) -> Response | None:
