@@ -12,7 +12,7 @@ import re
 import shlex
 import sqlite3
 from pathlib import Path
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import pytest
 import yaml
@@ -253,6 +253,23 @@ async def test_search_reads_through_quotation_marks(ds, query):
     bare = query.strip("“”").replace("”", "").replace("“", "")
     assert rows and all(bare in re.sub(r"[“”《》]", "", f"{r['标题']} {r['内容'] or ''}") for r in rows), rows[:3]
     assert any("“三公”经费" in (r["内容"] or "") for r in rows)
+
+
+@pytest.mark.parametrize("query, plain", [("２０６０１０１", "2060101"), ("2,540.24", "2540.24")])
+async def test_search_reads_full_width_digits_and_thousands_separators(ds, query, plain):
+    # A citizen typing the code in full-width digits, or the figure as printed with a separator
+    # (2,540.24: 芦淞's 本年收入合计), found nothing.
+    rows = await get_json(ds, f"/{DB}/search.json?" + urlencode({"q": query, "_shape": "array"}))
+    same = await get_json(ds, f"/{DB}/search.json?" + urlencode({"q": plain, "_shape": "array"}))
+    assert rows and rows == same and all(plain in f"{r['标题']} {r['内容'] or ''}" for r in rows)
+
+
+async def test_zh_query_of_a_number_is_its_digits(ds, capfd):
+    # zh_query(123) raised a TypeError in SQLite's function: "user-defined function raised
+    # exception", and a traceback in the server's log.
+    rows = await get_json(ds, f"/{DB}.json?" + urlencode({"sql": "select zh_query(123) as q", "_shape": "array"}))
+    assert rows == [{"q": '"123"*'}]
+    assert "Traceback" not in "".join(capfd.readouterr())
 
 
 async def test_a_narrative_sentence_is_found_by_the_subject_of_its_figures(ds):

@@ -5,18 +5,33 @@ queries under three characters. Indexing overlapping bigrams ("行政运行" -> 
 turning a query into the phrase of its bigrams matches any substring of two or more characters;
 a single character becomes a prefix query. Quotation marks and title marks are dropped first, in
 the text and in the query alike: reports write “三公”经费, citizens type 三公经费 (the bigram 公经
-was in neither the index nor a query that kept the marks).
+was in neither the index nor a query that kept the marks). Text and query are read in one
+spelling (NFKC: full-width ２０６０１０１ is 2060101; thousands separators dropped: 2,540.24 is
+2540.24), else a citizen typing either found nothing.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 _HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _RUN = re.compile(rf"[{_HAN}]+|[0-9A-Za-z]+(?:[.][0-9]+)?")
 _IS_HAN = re.compile(rf"[{_HAN}]")
 #: Marks that quote a term inside a word (“三公”经费, 《预算法》): dropped, joining what they part.
 _QUOTES = re.compile(r"[“”‘’\"'「」『』《》〈〉]")
+
+
+#: A comma between groups of three digits (2,540.24).
+_GROUP_COMMA = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+
+
+def _spelled(text: str) -> str:
+    """``text`` without quotation marks, in one spelling of digits and letters (NFKC, no thousands
+    separators)."""
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
+    return _QUOTES.sub("", _GROUP_COMMA.sub("", text))
 
 
 def _bigrams(run: str) -> list[str]:
@@ -30,15 +45,16 @@ def tokens(text: str | None) -> str:
     if not text:
         return ""
     out: list[str] = []
-    for run in _RUN.findall(_QUOTES.sub("", text)):
+    for run in _RUN.findall(_spelled(text)):
         out.extend(_bigrams(run) if _IS_HAN.match(run) else [run.lower()])
     return " ".join(out)
 
 
-def fts_query(query: str | None) -> str:
-    """An FTS5 MATCH expression finding rows whose text contains every term of the query."""
+def fts_query(query: object) -> str:
+    """An FTS5 MATCH expression finding rows whose text contains every term of the query (a number
+    given in SQL, ``zh_query(123)``, as its digits)."""
     parts = []
-    for run in _RUN.findall(_QUOTES.sub("", query or "")):
+    for run in _RUN.findall(_spelled("" if query is None else str(query))):
         if _IS_HAN.match(run):
             grams = _bigrams(run)
             parts.append(f'"{grams[0]}"*' if len(run) == 1 else '"' + " ".join(grams) + '"')
