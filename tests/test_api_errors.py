@@ -248,6 +248,34 @@ async def test_datasettes_debugging_pages_are_not_served(ds, path: str) -> None:
     assert_json_error(await ds.client.get(path + ".json"), 404, "")
 
 
+@pytest.mark.parametrize("path", [f"/{DB}/amounts.xml", f"/{DB}/amounts.JSON", f"/{DB}/amounts.tsv", f"/{DB}.xml",
+                                  f"/{DB}/reports/shanghai-putuo-czj-2024-final.xml", f"/{DB}/compare_totals.xml",
+                                  f"/{DB}/amounts.db"])
+async def test_a_format_the_site_does_not_write_is_a_404(ds, path: str) -> None:
+    # Datasette answered each with the HTML page and 200: a script asking for a format got a page.
+    r = await ds.client.get(path)
+    fmt = path.rsplit(".", 1)[1]
+    assert r.status_code == 404 and r.text.startswith(f"404：没有“.{fmt}”这种格式，请用 .json 或 .csv")
+    assert r.headers["content-type"].startswith("text/plain")
+
+
+@pytest.mark.parametrize("path", [f"/{DB}.json", f"/{DB}.db", "/favicon.ico", f"/{DB}/amounts.csv?_size=1",
+                                  "/datapackage/datapackage.json", "/-/static/app.css"])
+async def test_the_formats_the_site_writes_are_served(ds, path: str) -> None:
+    assert (await ds.client.get(path)).status_code == 200
+
+
+async def test_a_percent_encoded_key_keeps_its_format(ds) -> None:
+    # quote("2060101@2020", safe="") is 2060101%402020: Datasette redirected to 2060101~402020~2Ejson
+    # (the .json taken into the key), an HTML 404.
+    r = await ds.client.get(f"/{DB}/classification/2060101%402020.json?_shape=array")
+    assert r.status_code == 302 and r.headers["location"] == f"/{DB}/classification/2060101~402020.json?_shape=array"
+    [row] = (await ds.client.get(r.headers["location"])).json()
+    assert (row["classification_id"], row["name"]) == ("2060101@2020", "行政运行")
+    page = await ds.client.get(f"/{DB}/classification/2060101%402020")  # without a format: Datasette's own
+    assert page.status_code == 302 and page.headers["location"] == f"/{DB}/classification/2060101~402020"
+
+
 async def test_a_key_column_asked_with_col_comes_once(ds) -> None:
     r = await ds.client.get(f"/{DB}/amounts.csv?_size=1&_col=table_no&_col=item&_col=amount")
     assert r.text.splitlines()[0] == "\ufeffreport_id,table_no,side,line_key,measure,item,amount"

@@ -392,6 +392,12 @@ def asgi_wrapper(datasette):
             if refusal := request_guard.method_not_allowed(scope):
                 await refusal.asgi_send(send)
                 return
+            if refusal := request_guard.unknown_format(scope.get("path", ""), datasette.databases, datasette.renderers):
+                await refusal.asgi_send(send)
+                return
+            if moved := request_guard.percent_encoded(scope, datasette.renderers):
+                await moved.asgi_send(send)
+                return
             if request_guard.hidden(scope.get("path", "")):
                 missing = request_guard.MISSING_PATH + (".json" if scope["path"].endswith(".json") else "")
                 scope = dict(scope, path=missing, raw_path=missing.encode())

@@ -7,6 +7,11 @@
 - Datasette's debugging pages (``/-/patterns``, ``/-/messages``, ``/-/allow-debug``, and
   ``/-/threads``, the server's threads), in English and of no use to a citizen or a developer of
   the data: answered as pages that are not there (their ``.json`` too).
+- A format the site does not write (``amounts.xml``, ``.tsv``, ``.JSON``): Datasette answered the
+  HTML page with 200, and a script asking for a format got a page. Now 404, naming the formats.
+- A key percent-encoded as a client library writes it (``classification/2060101%402020.json``):
+  Datasette sends such a path to its tilde-encoded form, the ``.json`` taken into the key
+  (``2060101~402020~2Ejson``: an HTML 404). The redirect here keeps the format.
 - ``_col`` naming a key column: Datasette lists the key's columns first, then each ``_col``, and
   a key column asked for came twice (in the CSV's header and in each JSON row).
 """
@@ -14,6 +19,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from datasette.utils.asgi import Response
@@ -31,6 +37,45 @@ _MESSAGE = "405：本站只读，只接受 GET 请求（Method Not Allowed: this
 def hidden(path: str) -> bool:
     """Whether ``path`` is one of the hidden pages (or its JSON)."""
     return path.rstrip("/").removesuffix(".json") in HIDDEN_PAGES
+
+
+#: The formats of a database's pages Datasette writes besides its renderers' (and the database's file).
+_FORMATS = ("csv", "db")
+#: A page's last part with a format: the part before it has no dot (Datasette writes a dot of a
+#: name or key as ~2E).
+_WITH_FORMAT = re.compile(r"[^./]+\.(?P<format>[^./]+)")
+
+
+def unknown_format(path: str, databases: Any, renderers: Any) -> Response | None:
+    """A 404 for a database page asked in a format the site does not write (``/opendata/amounts.xml``);
+    None for any other path (the site's files, ``/favicon.ico``)."""
+    parts = path.split("/")
+    if len(parts) < 2 or parts[1].split(".", 1)[0] not in databases:
+        return None
+    m = _WITH_FORMAT.fullmatch(parts[-1])
+    known = (*renderers, *_FORMATS) if len(parts) == 2 else (*renderers, "csv")  # the file: /opendata.db
+    if m is None or m["format"] in known:
+        return None
+    message = (f"404：没有“.{m['format']}”这种格式，请用 {' 或 '.join('.' + f for f in ('json', 'csv'))}"
+               f"（no such format: .{m['format']}; use .json or .csv）")
+    return Response.text(message + "\n", status=404, headers={"access-control-allow-origin": "*"})
+
+
+def percent_encoded(scope: dict[str, Any], renderers: Any) -> Response | None:
+    """A redirect of a page asked in a format whose path is percent-encoded to its tilde-encoded
+    form, as Datasette writes it (``%40`` -> ``~40``, ``~`` -> ``~7E``, ``.`` -> ``~2E``), the format
+    kept; None for any other path (Datasette's own redirect handles those without a format)."""
+    raw = scope.get("raw_path") or scope.get("path", "").encode()
+    path = raw.split(b"?", 1)[0].decode("latin-1")
+    head, _, last = path.rpartition("/")
+    stem, dot, fmt = last.rpartition(".")
+    if "%" not in path or not dot or fmt not in (*renderers, "csv"):
+        return None
+    def tilde(part: str) -> str:
+        return part.replace("~", "~7E").replace("%", "~").replace(".", "~2E")
+    target = "/".join(tilde(p) for p in head.split("/")) + "/" + tilde(stem) + "." + fmt
+    query = scope.get("query_string", b"").decode("latin-1")
+    return Response.redirect(target + (f"?{query}" if query else ""), status=302)
 
 
 def method_not_allowed(scope: dict[str, Any]) -> Response | None:
