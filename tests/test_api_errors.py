@@ -276,6 +276,19 @@ async def test_a_percent_encoded_key_keeps_its_format(ds) -> None:
     assert page.status_code == 302 and page.headers["location"] == f"/{DB}/classification/2060101~402020"
 
 
+async def test_a_query_string_past_8_kb_is_a_414(ds) -> None:
+    # line_no__in=0,...,9999 (49 KB): a 69 KB Link header (http.client refuses over 65,536) and
+    # 2.2 MB of JSON for one row, every facet link repeating the list.
+    values = ",".join(map(str, range(10000)))
+    r = await ds.client.get(f"/{DB}/amounts.json?_size=1&line_no__in={values}")
+    assert_json_error(r, 414, "URI too long: the query string is over 8,192 bytes")
+    page = await ds.client.get(f"/{DB}/amounts?line_no__in={values}")
+    assert page.status_code == 414 and page.text.startswith("414：请求的参数过长")
+    fits = ",".join(map(str, range(1500)))  # 6,390 bytes: answered
+    r = await ds.client.get(f"/{DB}/amounts.json?_shape=array&line_no__in={fits}&table_no=7")
+    assert r.status_code == 200 and len(r.json()) == 16  # every 表7 figure of both reports
+
+
 async def test_a_key_column_asked_with_col_comes_once(ds) -> None:
     r = await ds.client.get(f"/{DB}/amounts.csv?_size=1&_col=table_no&_col=item&_col=amount")
     assert r.text.splitlines()[0] == "\ufeffreport_id,table_no,side,line_key,measure,item,amount"

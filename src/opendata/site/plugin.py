@@ -392,6 +392,9 @@ def asgi_wrapper(datasette):
             if refusal := request_guard.method_not_allowed(scope):
                 await refusal.asgi_send(send)
                 return
+            if refusal := request_guard.query_too_long(scope):
+                await refusal.asgi_send(send)
+                return
             if refusal := request_guard.unknown_format(scope.get("path", ""), datasette.databases, datasette.renderers):
                 await refusal.asgi_send(send)
                 return

@@ -12,6 +12,9 @@
 - A key percent-encoded as a client library writes it (``classification/2060101%402020.json``):
   Datasette sends such a path to its tilde-encoded form, the ``.json`` taken into the key
   (``2060101~402020~2Ejson``: an HTML 404). The redirect here keeps the format.
+- A query string past ``MAX_QUERY_BYTES``: every filter and facet link of the page repeats it
+  (a 49 KB ``line_no__in=0,1,...`` made a 69 KB ``Link`` header, which Python's http.client and
+  requests refuse, and a 2.2 MB JSON for one row). Now 414, as a proxy would answer it.
 - ``_col`` naming a key column: Datasette lists the key's columns first, then each ``_col``, and
   a key column asked for came twice (in the CSV's header and in each JSON row).
 """
@@ -76,6 +79,24 @@ def percent_encoded(scope: dict[str, Any], renderers: Any) -> Response | None:
     target = "/".join(tilde(p) for p in head.split("/")) + "/" + tilde(stem) + "." + fmt
     query = scope.get("query_string", b"").decode("latin-1")
     return Response.redirect(target + (f"?{query}" if query else ""), status=302)
+
+
+#: The longest query string the site reads, in bytes (a proxy's usual limit on a request line).
+MAX_QUERY_BYTES = 8192
+
+_TOO_LONG = (f"414：请求的参数过长（超过 {MAX_QUERY_BYTES:,} 字节）：请减少筛选的值，或缩短 SQL"
+             f"（URI too long: the query string is over {MAX_QUERY_BYTES:,} bytes; use fewer values or shorter SQL）")
+
+
+def query_too_long(scope: dict[str, Any]) -> Response | None:
+    """A 414 for a query string past ``MAX_QUERY_BYTES`` (JSON for a ``.json`` path); None else."""
+    if len(scope.get("query_string", b"")) <= MAX_QUERY_BYTES:
+        return None
+    headers = {"access-control-allow-origin": "*"}
+    if scope.get("path", "").endswith(".json"):
+        body = json.dumps({"ok": False, "error": _TOO_LONG, "status": 414}, ensure_ascii=False)
+        return Response(body, status=414, headers=headers, content_type="application/json; charset=utf-8")
+    return Response.text(_TOO_LONG + "\n", status=414, headers=headers)
 
 
 def method_not_allowed(scope: dict[str, Any]) -> Response | None:
