@@ -348,6 +348,8 @@ async def test_every_json_error_has_ok_error_and_status(ds, path: str, status: i
     ({"amount__not": "abc"}, "amount__not: a number is needed", "amount__not 须为数字"),
     ({"table_no__in": "1,二"}, "table_no__in: a number is needed", "table_no__in 须为数字"),
     ({"table_no__notin": '["x"]'}, "table_no__notin: a number is needed", "table_no__notin 须为数字"),
+    # a key column left out: "_nocol=report_id - invalid columns", of a column the table has
+    ({"_nocol": "report_id"}, "_nocol=report_id: a key column, always given", "“report_id”是主键列，每行都会给出"),
     # a digit to str.isdigit that int() refuses: a 500 with a traceback
     ({"amount__lt": "²"}, "amount__lt: a number is needed", "amount__lt 须为数字"),
     # an operator Datasette does not know: the filter left out, every row

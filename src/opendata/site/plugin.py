@@ -215,6 +215,8 @@ ZH_ERROR_PATTERNS = [
     (re.compile(r"_size must be <= (\d+)"), "每页最多 {0} 行"),
     (re.compile(r"_size must be a positive integer"), "每页行数须为正整数"),
     (re.compile(r"_col=(.+) - invalid columns"), "没有“{0}”这一列"),
+    (re.compile(r"_nocol=(.+) - invalid columns"), "没有“{0}”这一列"),
+    (re.compile(r"_nocol=(.+): a key column, .*"), "“{0}”是主键列，每行都会给出（它标识这一行），不能用 _nocol 去掉"),
     (re.compile(r"no such column: (.+)"), "没有“{0}”这一列"),
     (re.compile(r"no such table: (.+)"), "没有“{0}”这个表"),
     (re.compile(r"Statement must be a SELECT"), "只能执行 SELECT 查询"),

@@ -15,6 +15,7 @@
 - A query string past ``MAX_QUERY_BYTES``: every filter and facet link of the page repeats it
   (a 49 KB ``line_no__in=0,1,...`` made a 69 KB ``Link`` header, which Python's http.client and
   requests refuse, and a 2.2 MB JSON for one row). Now 414, as a proxy would answer it.
+- ``_nocol`` naming a key column: Datasette called it an invalid column; it is one it always gives.
 - ``_col`` naming a key column: Datasette lists the key's columns first, then each ``_col``, and
   a key column asked for came twice (in the CSV's header and in each JSON row).
 """
@@ -26,6 +27,7 @@ import re
 from typing import Any
 
 from datasette.utils.asgi import Response
+from datasette.views.base import DatasetteError
 
 #: The methods a read-only site answers.
 ALLOWED_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -120,6 +122,10 @@ def install() -> None:
     listed = TableView.columns_to_select
 
     async def columns_to_select(self: Any, table_columns: Any, pks: Any, request: Any) -> list[str]:
+        keys = [c for c in request.args.getlist("_nocol") if c in pks and c in table_columns]
+        if keys:  # Datasette: "_nocol=report_id - invalid columns", of a column that is there
+            raise DatasetteError(f"_nocol={', '.join(keys)}: a key column, always given (it names the row)",
+                                 status=400)
         return list(dict.fromkeys(await listed(self, table_columns, pks, request)))
 
     columns_to_select._opendata_once = True  # type: ignore[attr-defined]
