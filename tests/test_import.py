@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 import shutil
 from pathlib import Path
 
@@ -982,3 +983,13 @@ def test_table_7_lines_stand_where_the_template_prints_them():
     assert lines and all(int(no) == THREE_PUBLIC_LINES.index(key) + 1 for _, key, no in lines)
     assert {(rid.split("-")[0], key) for rid, key, _ in lines} >= {("zhuzhou", "公务接待费"), ("shanghai", "公务接待费"),
                                                                   ("shanghai", "因公出国（境）费")}
+
+
+def test_where_a_code_comes_from_is_said_in_chinese():
+    # Citizens read classification.source (出处) on the site: it said "budget-domain.md section 3:
+    # code of the seed's item (confidence H)", "parent of 2060101: code prefix of a mapped 项 ...".
+    rows = _rows(ROOT / "datapackage", "classification")
+    assert rows and not [r["source"] for r in rows if re.search(r"\b(?:code|name|parent|confidence|printed)\b", r["source"])]
+    by_id = {r["classification_id"]: r["source"] for r in rows}
+    assert by_id["2060101@2020"] == "按科目名称定码：领域说明所列本报告科目的编码（budget-domain.md 第3节，可信度 H）"
+    assert by_id["20601@2020"].startswith("2060101 的上级科目：取已定码的项的编码前缀")

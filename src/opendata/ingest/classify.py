@@ -26,10 +26,12 @@ from ..template import classification_id, code_level, parent_code
 SCHEME_FUNCTIONAL = "支出功能分类"
 SCHEME_ECONOMIC = "支出经济分类"
 
-OBSERVED_SOURCE = "observed_codes.csv: code and name printed in a real report's table (Putuo 2024-era reports)"
-DOMAIN_SOURCE = "budget-domain.md section 3: code of the seed's item (confidence {conf})"
-STATED_SOURCE = "code printed beside this name path in the report's own attached table"
-DERIVED_SOURCE = "parent of {child}: code prefix of a mapped 项; name as in budget-domain.md or as printed"
+#: Where a code assigned from a name comes from (``classification.source``: data, in Chinese, as
+#: citizens read it; each names the file it was taken from).
+OBSERVED_SOURCE = "按科目名称定码：真实报告所附表中印有此编码与名称（observed_codes.csv，普陀区 2024 年前后的报告）"
+DOMAIN_SOURCE = "按科目名称定码：领域说明所列本报告科目的编码（budget-domain.md 第3节，可信度 {conf}）"
+STATED_SOURCE = "本报告所附表中与此科目名称并列印出的编码"
+DERIVED_SOURCE = "{child} 的上级科目：取已定码的项的编码前缀；名称取自领域说明（budget-domain.md）或原文"
 
 #: Codes seen in the attached tables of real reports (F functional, E economic), copied from
 #: ../shared/reference/observed_codes.csv. Not the complete official list. Columns:
