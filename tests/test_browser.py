@@ -59,6 +59,18 @@ def chart_data(pg, canvas_id: str):
              datasets: c.data.datasets.map(d => ({label: d.label, data: d.data}))}; }""", canvas_id)
 
 
+def test_a_change_whose_figure_the_checks_found_wrong_says_so(page, server):
+    # Putuo's 财政拨款收入支出总计 "0.3万元 ... 持平" (p.21) was drawn and listed as 持平 0.00 万元 with
+    # bars of 0.3, with nothing to say that 表4's 总计 is 2,961.68.
+    page.goto(f"{server}/?report=shanghai-putuo-czj-2024-final")
+    page.wait_for_selector("body[data-ready]", timeout=15000)
+    item = page.locator("#changes li", has_text="财政拨款收入支出总计")
+    assert "有误" in item.inner_text() and "表4 总计 决算数 为 2961.68 万元" in item.inner_text()
+    assert "有误" not in page.locator("#changes li", has_text="机关运行经费").inner_text()
+    labels = chart_data(page, "chart-change")["labels"]
+    assert ["财政拨款收入支出总计", "（有误）"] in labels and ["机关运行经费"] in labels
+
+
 def test_landing_page_draws_the_charts(page, server, seed_report, site_db, tmp_path):
     page.goto(f"{server}/?report={seed_report}")
     page.wait_for_selector("body[data-ready]", timeout=15000)

@@ -459,7 +459,7 @@ QUERY_FIELDS = {
                         "三公经费决算数", "校验错误", "校验提示"],
     "by_class": ["科目编码", "科目名称", "决算数", "占比"],
     "budget_vs_actual": ["科目编码", "科目名称", "年初预算数", "决算数", "执行率（%）", "原因说明"],
-    "changes": ["指标", "本年数", "上年数", "增减额", "增减率（%）", "上年数来源", "章节", "原文"],
+    "changes": ["指标", "本年数", "上年数", "增减额", "增减率（%）", "上年数来源", "核对", "章节", "原文"],
     "search": ["来源", "类别", "标题", "内容", "报告", "report_id", "位置", "查看"],
     "compare_totals": ["report_id", "部门", "年度", "一般公共预算财政拨款支出", "年初预算数", "基本支出", "项目支出", "三公经费决算数"],
     "compare_item": ["部门", "年度", "科目编码", "科目名称", "年初预算数", "决算数", "执行率（%）", "report_id"],
@@ -476,6 +476,15 @@ async def test_table_json_fields(ds, table):
             "facet_results"} <= set(data)
     for row in await get_json(ds, f"/{DB}/{table}.json?_shape=array&_size=3"):
         assert list(row) == ROW_FIELDS[table]
+
+
+async def test_a_change_says_where_the_checks_found_its_figure_wrong(ds):
+    # Putuo p.21: "财政拨款收入支出总计0.3万元 ... 持平": 上年数 0.3 inferred from a figure 表4 prints
+    # as 2,961.68 (narrative.table), shown without a word.
+    rows = await get_json(ds, f"/{DB}/changes.json?_shape=array&report_id=shanghai-putuo-czj-2024-final")
+    checked = {r["指标"]: r["核对"] for r in rows}
+    assert checked["财政拨款收入支出总计"] == "第三部分 四 所述“财政拨款收入支出总计” 0.30 万元，表4 总计 决算数 为 2961.68 万元"
+    assert [k for k, v in checked.items() if v] == ["财政拨款收入支出总计"]
 
 
 @pytest.mark.parametrize("query", sorted(QUERY_FIELDS))

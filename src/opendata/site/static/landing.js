@@ -199,7 +199,7 @@
     clearEmpty("chart-change");
     draw("chart-change", {
       type: "bar",
-      data: {labels: rows.map(function (r) { return wrap(r["指标"], 10); }), datasets: [
+      data: {labels: rows.map(function (r) { return wrap(r["指标"] + (r["核对"] ? "（有误）" : ""), 10); }), datasets: [
         {label: "上年", data: rows.map(function (r) { return r["上年数"]; }), backgroundColor: "#b9c7d6"},
         {label: "本年", data: rows.map(function (r) { return r["本年数"]; }), backgroundColor: COLORS[2]}]},
       options: {indexAxis: "y", maintainAspectRatio: false, plugins: {tooltip: moneyTooltip}}
@@ -208,7 +208,8 @@
       var v = r["增减额"], rate = r["增减率（%）"];
       var sign = v > 0 ? "增加" : v < 0 ? "减少" : "持平";
       return "<li><strong>" + esc(r["指标"]) + "</strong>：" + sign + " " + fmt(Math.abs(v)) + " 万元" +
-        (rate === null ? "" : "（" + (rate > 0 ? "+" : "") + esc(rate) + "%）") + "</li>";
+        (rate === null ? "" : "（" + (rate > 0 ? "+" : "") + esc(rate) + "%）") +
+        (r["核对"] ? ' <span class="sev-error">有误</span> ' + esc(r["核对"]) : "") + "</li>";
     }).join("") + "</ul>";
   }
 
@@ -225,7 +226,8 @@
   var TABLE_QUERIES = {1: "report_table1", 2: "report_table2", 3: "report_table3", 4: "report_table4",
     5: "report_table5", 6: "report_table6", 7: "report_table7",
     8: "report_table8", 9: "report_table9"};
-  var STATUS = {attached: "已附", empty: "空表", not_attached: "原文未附表格，数字取自情况说明"};
+  var STATUS = {attached: "已附", empty: "空表", not_read: "原文含此表，未读取其数字",
+    not_attached: "原文未附表格，数字取自情况说明"};
 
   function stdTables(standard, status, reportId) {
     var byNo = {};
