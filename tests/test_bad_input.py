@@ -96,7 +96,21 @@ def _fails_everywhere(pkg: Path, tmp_path: Path, *needles: str) -> str:
 ])
 def test_bad_amounts(pkg: Path, tmp_path: Path, value: str, rule: str, hint: str) -> None:
     _set_cell(pkg, "amounts", 7, "amount", value)
-    _fails_everywhere(pkg, tmp_path, "data/amounts.csv", "row 7", "field amount", f"rule: {rule}", hint)
+    out = _fails_everywhere(pkg, tmp_path, "data/amounts.csv", "row 7", "field amount", f"rule: {rule}", hint)
+    # A word with no figure is said to be one: "carries text ("abc" and "abc")" named it twice.
+    assert "carries text" not in out
+
+
+@pytest.mark.parametrize("given", ["report.txt", "report.pdf"])
+def test_a_report_given_where_the_package_goes_is_not_a_package(tmp_path: Path, given: str) -> None:
+    # validate REPORT.txt said "line 3, column 5: malformed JSON (Extra data)"; a PDF, a UTF-8 error.
+    report = tmp_path / given
+    report.write_bytes("2020年度部门决算\n情况说明".encode() if given.endswith(".txt") else b"%PDF-1.4\n\xc7\xe1")
+    for command in (["validate", str(report)], ["build", str(report), "-o", str(tmp_path / "x.db")]):
+        r = CliRunner().invoke(cli, command)
+        assert r.exit_code == 2 and "Traceback" not in r.output
+        assert f"{report}: not a data package (give the folder with its datapackage.json" in " ".join(r.output.split())
+        assert "opendata import REPORT --package FOLDER" in r.output
 
 
 @pytest.mark.parametrize("value", ["NaN", "inf", "-Infinity", "1e300"])

@@ -287,11 +287,17 @@ def load_package(path: str | os.PathLike[str], *, allow_remote: bool = False, fi
     """Open a package from its folder or descriptor, refusing paths outside it (and a resource
     whose file does not exist, unless not ``files_required``)."""
     source = descriptor_path(path)
+    not_a_package = PackageError(f"{source}: not a data package (give the folder with its {DESCRIPTOR}, or that file; "
+                                 "a report is added with `opendata import REPORT --package FOLDER`)")
     try:
         descriptor = json.loads(source.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError) as exc:
+        if isinstance(exc, UnicodeDecodeError) and source.suffix.lower() != ".json":  # a report's PDF
+            raise not_a_package from None
         raise PackageError(f"{source}: cannot read the descriptor ({exc})") from None
     except json.JSONDecodeError as exc:
+        if source.suffix.lower() != ".json":  # a report's text given where the package goes
+            raise not_a_package from None
         raise PackageError(f"{source}: line {exc.lineno}, column {exc.colno}: malformed JSON ({exc.msg})") from None
     except RecursionError:  # lists or objects nested a thousand deep: no descriptor is
         raise PackageError(f"{source}: not a data package descriptor (nested too deeply) (rule: descriptor)") from None

@@ -229,7 +229,7 @@ def _caster(field: Any, missing: set[str]) -> Callable[[str], Any]:
         """``c`` without what ``bareNumber: false`` strips, refused where that is more than spaces,
         a currency sign before the figure and the field's own unit after it (``12元`` or ``12%`` in
         a field of 万元 would be read as 12 万元)."""
-        if _MISREAD.search(c):
+        if _MISREAD.search(c) or not any(ch.isdigit() for ch in c):  # no figure at all: a word
             raise _Bad("type-error", type_note())
         lead, trail = _LEADING.match(c).group(), _TRAILING.search(c).group()
         if not _CURRENCY.fullmatch(lead) or trail.strip().removeprefix(".").strip() not in ("", unit):  # "5." is 5
