@@ -993,3 +993,29 @@ def test_where_a_code_comes_from_is_said_in_chinese():
     by_id = {r["classification_id"]: r["source"] for r in rows}
     assert by_id["2060101@2020"] == "按科目名称定码：领域说明所列本报告科目的编码（budget-domain.md 第3节，可信度 H）"
     assert by_id["20601@2020"].startswith("2060101 的上级科目：取已定码的项的编码前缀")
+
+
+@pytest.mark.skipif(not PUTUO_PDF.exists(), reason="Putuo PDF not available")
+def test_a_replacement_with_fewer_rows_says_so(package, tmp_path, runner):
+    """A tester replaced the 212-figure Putuo report with its first 8 pages (--report-id): 47
+    figures and no statement were left, and the summary only said "replaces report ..."."""
+    import pypdfium2 as pdfium
+
+    from opendata.cli import cli
+
+    src, part = pdfium.PdfDocument(PUTUO_PDF), pdfium.PdfDocument.new()
+    part.import_pages(src, list(range(8)))
+    first = tmp_path / "putuo-first-8.pdf"
+    part.save(first)
+    held = {name: sum(1 for r in _rows(package, name) if r["report_id"] == "shanghai-putuo-czj-2024-final")
+            for name in ("amounts", "statements")}
+    assert held == {"amounts": 212, "statements": 106}
+    r = runner.invoke(cli, ["import", str(first), "--package", str(package), "--report-id",
+                            "shanghai-putuo-czj-2024-final"])
+    assert r.exit_code == 0, r.output
+    now = {name: sum(1 for x in _rows(package, name) if x["report_id"] == "shanghai-putuo-czj-2024-final")
+           for name in ("amounts", "statements")}
+    assert now["amounts"] < 212 and now["statements"] < 106
+    assert (f"the new version of report shanghai-putuo-czj-2024-final has fewer rows than the one it replaces: "
+            f"amounts {now['amounts']} (were 212), statements {now['statements']} (were 106); is it the whole "
+            "report?") in " ".join(r.output.split())

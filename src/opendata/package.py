@@ -487,7 +487,8 @@ def write_resource(package_dir: Path, resource: Resource, rows: Iterable[dict[st
 
 def replace_report_rows(package_dir: str | os.PathLike[str], report_id: str,
                         rows_by_resource: dict[str, list[dict[str, Any]]],
-                        keyed: dict[str, str] | None = None, stage: Staging | None = None) -> dict[str, int]:
+                        keyed: dict[str, str] | None = None, stage: Staging | None = None,
+                        removed: dict[str, int] | None = None) -> dict[str, int]:
     """Replace one report's rows in each given resource, keeping every other row.
 
     Resources with a ``report_id`` field lose their rows of that report and get the new ones, in
@@ -495,8 +496,10 @@ def replace_report_rows(package_dir: str | os.PathLike[str], report_id: str,
     (``_replace_report_lines``), so a package of a million rows is rewritten in seconds and in
     little memory. Other resources (departments, classification) are merged on the key named in
     ``keyed`` (resource name -> key field): new rows replace rows with the same key.
-    Returns the number of rows written per resource. The files are replaced together, when every
-    one is written (with ``stage``: when the caller commits it); if anything fails, none is.
+    Returns the number of rows written per resource; ``removed``, when given, gets the number of
+    the report's rows each resource with a ``report_id`` held before. The files are replaced
+    together, when every one is written (with ``stage``: when the caller commits it); if anything
+    fails, none is.
     """
     package = load_package(package_dir)
     keyed = keyed or {}
@@ -509,7 +512,9 @@ def replace_report_rows(package_dir: str | os.PathLike[str], report_id: str,
             written[name] = len(new_rows)
             resource = package.get_resource(name)
             try:
-                _replace_in_resource(package, resource, report_id, new_rows, keyed, st)
+                gone = _replace_in_resource(package, resource, report_id, new_rows, keyed, st)
+                if removed is not None and gone is not None:
+                    removed[name] = gone
             except UnicodeEncodeError as exc:
                 raise PackageError(
                     f"{resource.path}: declared \"encoding\": \"{resource.encoding}\", which cannot hold "
@@ -580,19 +585,22 @@ def written_encoding(resource: Resource) -> str:
 
 
 def _replace_in_resource(package: Package, resource: Resource, report_id: str, new_rows: list[dict[str, Any]],
-                         keyed: dict[str, str], stage: Staging) -> None:
+                         keyed: dict[str, str], stage: Staging) -> int | None:
     """``replace_report_rows`` for one resource. Every row kept is written back as it was read (its
     cells' text: 10.00 stays 10.00); a file whose header is not the schema's fields is refused (its
-    rows could not be written back whole: an extra column would be dropped)."""
+    rows could not be written back whole: an extra column would be dropped). Returns how many rows
+    of the report the resource held (None for a resource without report_id)."""
     fields = [f.name for f in resource.schema.fields]
     header = _raw_header(Path(package.basepath), resource)
     if header is not None and header != fields:
         raise PackageError(_header_problem(resource, header, fields))
-    if "report_id" in fields and _replace_report_lines(Path(package.basepath), resource, report_id, new_rows, stage):
-        return
+    if "report_id" in fields:
+        held = _replace_report_lines(Path(package.basepath), resource, report_id, new_rows, stage)
+        if held is not None:
+            return held
     key = None if "report_id" in fields else keyed.get(resource.name) or resource.schema.primary_key[0]
     if key is not None and _replace_keyed_lines(Path(package.basepath), resource, key, new_rows, stage):
-        return
+        return None
     # A file opendata's readers do not read (frictionless's reader does): rows rewritten from their values.
     old = resource_rows(package, resource.name)
     if key is None:
@@ -604,6 +612,7 @@ def _replace_in_resource(package: Package, resource: Resource, report_id: str, n
     # Stable order: by report (rows keep their order within a report), or by key.
     rows.sort(key=lambda r: str(r.get(key or "report_id") or ""))
     write_resource(Path(package.basepath), resource, rows, stage)
+    return len(old) - len(kept) if key is None else None
 
 
 def _raw_header(package_dir: Path, resource: Resource) -> list[str] | None:
@@ -664,13 +673,15 @@ def _replace_keyed_lines(package_dir: Path, resource: Resource, key: str, new_ro
 
 
 def _replace_report_lines(package_dir: Path, resource: Resource, report_id: str,
-                          new_rows: list[dict[str, Any]], stage: Staging) -> bool:
+                          new_rows: list[dict[str, Any]], stage: Staging) -> int | None:
     """Stream the resource's CSV into a new one without the rows of ``report_id``, the new rows
     before the first row of a later report (the file's report order kept: the same file a stable
     sort by report_id gives when the file was in report order), staged in ``stage``, in the file's
-    declared encoding. False, with nothing written, when opendata's readers do not read the file."""
+    declared encoding; returns how many rows of ``report_id`` it held. None, with nothing written,
+    when opendata's readers do not read the file."""
     if not _supported(resource):
-        return False
+        return None
+    held = 0
     names = [f.name for f in resource.schema.fields]
     path = package_dir / resource.path
     at = names.index("report_id")
@@ -688,13 +699,14 @@ def _replace_report_lines(package_dir: Path, resource: Resource, report_id: str,
                 continue
             rid = cells[at] if at < len(cells) else ""
             if rid == report_id:
+                held += 1
                 continue
             if lines and rid > report_id:
                 writer.writerows(lines)
                 lines = []
             writer.writerow(cells)
         writer.writerows(lines)
-    return True
+    return held
 
 
 def write_subset(package: Package, report_ids: set[str], out_dir: Path) -> Path:

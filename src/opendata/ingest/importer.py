@@ -520,14 +520,19 @@ def import_report(source: Path, package_dir: Path, *, report_id: str | None = No
         try:
             if replaced := _refuse_another_report(package_dir, report, source.name, chosen_id=chosen_id):
                 warnings.insert(0, replaced)
+            held: dict[str, int] = {}
             with staged() as stage:
                 written = replace_report_rows(package_dir, report_id, rows, stage=stage, keyed={
-                    "departments": "department_id", "classification": "classification_id"})
+                    "departments": "department_id", "classification": "classification_id"}, removed=held)
                 record_source(package_dir, {
                     "report_id": report_id, "title": res.title,
                     "description": f"{source.name} (sha256 {report['source_sha256']}); terms of use: "
                                    f"{report['license']}",
                 }, stage)
+            if replaced and (fewer := [f"{name} {written[name]} (were {held[name]})" for name in ("amounts", "statements")
+                                       if held.get(name, 0) > written.get(name, 0)]):
+                warnings.insert(1, f"the new version of report {report_id} has fewer rows than the one it replaces: "
+                                   f"{', '.join(fewer)}; is it the whole report?")
         except OSError as exc:  # a full disk, a quota (the new versions are removed: staged)
             for path in created:
                 path.unlink(missing_ok=True)
