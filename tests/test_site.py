@@ -111,7 +111,8 @@ async def test_table_page_chrome_units_and_labels(ds, seed_report):
     headers = {th["data-column"]: th.get_text(" ", strip=True) for th in soup.select("th[data-column]")}
     assert headers["amount"] == "金额" and headers["measure"] == "栏目" and headers["line_key"] == "行标识"
     assert soup.select_one("th[data-column=amount]")["title"] == "amount"
-    assert soup.select_one("th[data-column=Link]").get_text(strip=True) == "详情"  # the link to each row
+    link = soup.select_one("th[data-column=Link]")
+    assert link.get_text(strip=True) == "详情" and link["title"] == "每行的详情页"  # the link to each row (its tooltip said "Link")
     options = {o["value"]: o.get_text(strip=True) for o in soup.select("select[name=_filter_column] option") if o["value"]}
     assert options["code"] == "科目编码" and options["side"] == "收入或支出"
     assert "按 金额 排序" in [o.get_text(strip=True) for o in soup.select("#sort_by option")]
