@@ -429,6 +429,23 @@ def test_a_tables_status_that_contradicts_its_figures_is_an_error(pkg, report_id
     assert says in hits[0].message_zh
 
 
+def test_a_line_whose_name_is_not_its_codes_is_a_warning(pkg):
+    """The name of 2010601 (行政运行, Putuo p.15) changed to 住房公积金 passed every check."""
+    mutate(pkg, A, {"report_id": PUTUO, "table_no": 5, "line_key": "2010601", "measure": "合计"}, "item", "住房公积金")
+    hits = [f for f in findings_of(pkg) if f.rule_id == "amounts.code"]
+    assert [(f.severity, f.report_id, f.row_ref, f.fields) for f in hits] == [
+        (WARNING, PUTUO, "table_no=5, side=支出, line_no=3, measure=合计", "item, code")]
+    assert hits[0].message_zh == "表5第3行的科目名称“住房公积金”不是科目 2010601 的名称“行政运行”：编码或名称有误"
+
+
+def test_a_name_as_a_report_words_it_is_its_codes():
+    # The seed's 其他技术与开发支出 (2060499, officially 其他技术研究与开发支出): no finding
+    from opendata.rules.codes import same_name
+
+    assert same_name("其他技术与开发支出", "其他技术研究与开发支出") and same_name("行政运行", "行政运行")
+    assert not same_name("住房公积金", "行政运行") and not same_name("科技成果转化与扩散", "行政运行")
+
+
 def test_a_second_report_of_a_department_and_year_is_an_error(pkg):
     """The same department, year and kind twice (a package assembled by hand; the import refuses
     it): every comparison would count it twice."""
