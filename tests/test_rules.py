@@ -620,3 +620,23 @@ def test_hierarchy_sums_streamed_are_the_grouped_ones(tmp_path):
     db.execute("insert into amounts select * from shuffled order by table_no, side, report_id, line_key, measure")
     assert hierarchy._streamed_sums(db) is None
     assert findings(db) == in_order
+
+
+@pytest.mark.parametrize("indexed", [True, False])
+def test_the_columns_a_table_holds_are_found_with_or_without_the_rules_index(tmp_path, indexed):
+    # check_measures seeks each (table_no, measure, side) through the rules' index when there is one.
+    import sqlite_utils
+
+    from opendata.rules.measures import check_measures
+
+    db = sqlite_utils.Database(tmp_path / "m.db")
+    db["amounts"].insert_all([
+        {"report_id": r, "table_no": t, "side": s, "line_no": n, "line_key": k, "item": k, "measure": m,
+         "source_ref": f"{r} 表{t}"}
+        for r, t, s, n, k, m in [("a", 1, "收入", 1, "总计", "决算数"), ("a", 5, "支出", 1, "201", "合计"),
+                                 ("b", 5, "支出", 2, "201", "本年支出合计"), ("b", 1, "支出", 1, "总计", "决算")]])
+    if indexed:
+        db["amounts"].create_index(["table_no", "measure", "side", "report_id", "line_key"])
+    found = [(f.report_id, f.row_ref) for f in check_measures(db)]
+    assert found == [("b", "table_no=1, side=支出, line_key=总计, measure=决算"),
+                     ("b", "table_no=5, side=支出, line_key=201, measure=本年支出合计")]

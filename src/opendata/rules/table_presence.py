@@ -23,15 +23,23 @@ where s.table_no is not null and s.line_key is not null and s.measure is not nul
     and a.side in ('{INCOME}', '{EXPENDITURE}') and a.line_key = s.line_key and a.measure = s.measure)
 order by s.report_id, s.statement_no"""
 
-#: Tables whose status says the opposite of their figures.
-_SQL_TABLES = """select t.report_id, t.table_no, t.status, t.source_ref,
-  exists (select 1 from amounts a where a.report_id = t.report_id and a.table_no = t.table_no
-    and a.source_kind = 'table') as read_from_table
+#: Tables whose status says the opposite of their figures. Each table's figures are looked up
+#: through amounts' primary key ({hint}): without statistics (a build runs the rules before
+#: ANALYZE) SQLite took the rules' index, whose first column is table_no, and read every report's
+#: figures of that table for each report: 59 s at 10^6 rows, against 0.05 s.
+_SQL_TABLES = """select t.report_id, t.table_no, t.status, t.source_ref
 from report_tables t
-where (t.status = 'attached') = not exists (select 1 from amounts a where a.report_id = t.report_id
+where (t.status = 'attached') = not exists (select 1 from amounts a {hint} where a.report_id = t.report_id
     and a.table_no = t.table_no and a.source_kind = 'table')
   and t.status in ('attached', 'not_attached', 'not_read')
 order by t.report_id, t.table_no"""
+
+
+def _primary_key_hint(db, table: str) -> str:
+    """``indexed by`` the index of ``table``'s primary key, when it has one (a rowid table)."""
+    name = next((n for n, origin in db.conn.execute(f"select name, origin from pragma_index_list('{table}')")
+                 if origin == "pk"), None)
+    return f"indexed by [{name}]" if name else ""
 
 _STATUS_ZH = {"attached": "已附", "not_attached": "未附", "not_read": "含此表未读取"}
 
@@ -55,7 +63,7 @@ def check_statement_lines(db):
 @rule("report_tables.status", "附表状态与表中数字一致", "A table said to be attached has figures read from it, and "
       "one said not to be has none", ERROR, ("report_tables", "amounts"))
 def check_table_status(db):
-    for row in db.query(_SQL_TABLES):
+    for row in db.query(_SQL_TABLES.format(hint=_primary_key_hint(db, "amounts"))):
         status = row["status"]
         if status == "attached":
             zh, en = "但表中没有一个读自该表的数字（数据缺失或被截断？）", "but amounts has no figure read from it " \
