@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from . import ERROR, Finding, rule
 
-_SQL = """select r.report_id, r.department_id, r.year, r.kind, r.source_file,
+#: The department, year and kind of more than one report found by one GROUP BY first: each report
+#: compared with every other of its year took 0.5 s at 10^6 rows (3,400 reports).
+_SQL = """with twice as (select department_id, year, kind from reports group by department_id, year, kind
+  having count(*) > 1)
+select r.report_id, r.department_id, r.year, r.kind, r.source_file,
   (select group_concat(o.report_id, ', ') from reports o where o.department_id = r.department_id
      and o.year = r.year and o.kind = r.kind and o.report_id < r.report_id) as earlier
-from reports r
-where exists (select 1 from reports o where o.department_id = r.department_id and o.year = r.year
-  and o.kind = r.kind and o.report_id < r.report_id)
+from twice w join reports r on r.department_id = w.department_id and r.year = w.year and r.kind = w.kind
+where earlier is not null
 order by r.report_id"""
 
 
