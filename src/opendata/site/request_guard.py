@@ -76,11 +76,14 @@ def percent_encoded(scope: dict[str, Any], renderers: Any) -> Response | None:
     stem, dot, fmt = last.rpartition(".")
     if "%" not in path or not dot or fmt not in (*renderers, "csv"):
         return None
-    def tilde(part: str) -> str:
-        return part.replace("~", "~7E").replace("%", "~").replace(".", "~2E")
-    target = "/".join(tilde(p) for p in head.split("/")) + "/" + tilde(stem) + "." + fmt
+    target = "/".join(_tilde(p) for p in head.split("/")) + "/" + _tilde(stem) + "." + fmt
     query = scope.get("query_string", b"").decode("latin-1")
     return Response.redirect(target + (f"?{query}" if query else ""), status=302)
+
+
+def _tilde(part: str) -> str:
+    """A percent-encoded part of a path as Datasette's own redirect rewrites it (``handle_404``)."""
+    return part.replace("~", "~7E").replace("%", "~").replace(".", "~2E")
 
 
 #: The longest query string the site reads, in bytes (a proxy's usual limit on a request line).
@@ -94,22 +97,22 @@ def query_too_long(scope: dict[str, Any]) -> Response | None:
     """A 414 for a query string past ``MAX_QUERY_BYTES`` (JSON for a ``.json`` path); None else."""
     if len(scope.get("query_string", b"")) <= MAX_QUERY_BYTES:
         return None
-    headers = {"access-control-allow-origin": "*"}
+    return _refusal(scope, _TOO_LONG, 414, {"access-control-allow-origin": "*"})
+
+
+def _refusal(scope: dict[str, Any], message: str, status: int, headers: dict[str, str]) -> Response:
+    """``message`` as the JSON of an error for a ``.json`` path (UTF-8, as the site's JSON), else as text."""
     if scope.get("path", "").endswith(".json"):
-        body = json.dumps({"ok": False, "error": _TOO_LONG, "status": 414}, ensure_ascii=False)
-        return Response(body, status=414, headers=headers, content_type="application/json; charset=utf-8")
-    return Response.text(_TOO_LONG + "\n", status=414, headers=headers)
+        body = json.dumps({"ok": False, "error": message, "status": status}, ensure_ascii=False)
+        return Response(body, status=status, headers=headers, content_type="application/json; charset=utf-8")
+    return Response.text(message + "\n", status=status, headers=headers)
 
 
 def method_not_allowed(scope: dict[str, Any]) -> Response | None:
     """A 405 for a method the site does not answer (JSON for a ``.json`` path); None else."""
     if scope.get("method", "GET") in ALLOWED_METHODS:
         return None
-    headers = {"allow": "GET, HEAD, OPTIONS", "access-control-allow-origin": "*"}
-    if scope.get("path", "").endswith(".json"):
-        body = json.dumps({"ok": False, "error": _MESSAGE, "status": 405}, ensure_ascii=False)  # UTF-8, as the site's JSON
-        return Response(body, status=405, headers=headers, content_type="application/json; charset=utf-8")
-    return Response.text(_MESSAGE + "\n", status=405, headers=headers)
+    return _refusal(scope, _MESSAGE, 405, {"allow": "GET, HEAD, OPTIONS", "access-control-allow-origin": "*"})
 
 
 def install() -> None:
