@@ -407,6 +407,16 @@ def _without_seed(package: Path) -> None:
     _drop_report(package, "zhuzhou-lusong-kjgxj-2020-final")
 
 
+def _putuo_pages(pages: range, out: Path) -> Path:
+    """A PDF of some pages of the Putuo report (0-based), as a publisher might get them."""
+    import pypdfium2 as pdfium
+
+    part = pdfium.PdfDocument.new()
+    part.import_pages(pdfium.PdfDocument(PUTUO_PDF), list(pages))
+    part.save(out)
+    return out
+
+
 def _drop_report(package: Path, report_id: str) -> None:
     """Every row of ``report_id`` taken out of the package."""
     import opendata.package as package_module
@@ -950,14 +960,9 @@ def test_a_narrative_published_alone_is_read(package, tmp_path, runner):
     """Putuo's 情况说明 (pp.21-25) on its own was refused, "could not find the year": its title
     prints 2024 on a line of its own ("第三部分上海市普陀区财政局 年度部门决算情况" / "2024" / "说明")
     and the cover that names it is not there. It is the report already imported from the whole PDF."""
-    import pypdfium2 as pdfium
-
     from opendata.cli import cli
 
-    src, part = pdfium.PdfDocument(PUTUO_PDF), pdfium.PdfDocument.new()
-    part.import_pages(src, list(range(20, 25)))
-    narrative = tmp_path / "putuo-narrative.pdf"
-    part.save(narrative)
+    narrative = _putuo_pages(range(20, 25), tmp_path / "putuo-narrative.pdf")
     r = runner.invoke(cli, ["import", str(narrative), "--package", str(package)])
     assert r.exit_code == 2 and "could not find" not in r.output
     assert ("the package already holds this report (shanghai-putuo-czj, 2024 决算) as "
@@ -999,14 +1004,9 @@ def test_where_a_code_comes_from_is_said_in_chinese():
 def test_a_replacement_with_fewer_rows_says_so(package, tmp_path, runner):
     """A tester replaced the 212-figure Putuo report with its first 8 pages (--report-id): 47
     figures and no statement were left, and the summary only said "replaces report ..."."""
-    import pypdfium2 as pdfium
-
     from opendata.cli import cli
 
-    src, part = pdfium.PdfDocument(PUTUO_PDF), pdfium.PdfDocument.new()
-    part.import_pages(src, list(range(8)))
-    first = tmp_path / "putuo-first-8.pdf"
-    part.save(first)
+    first = _putuo_pages(range(8), tmp_path / "putuo-first-8.pdf")
     held = {name: sum(1 for r in _rows(package, name) if r["report_id"] == "shanghai-putuo-czj-2024-final")
             for name in ("amounts", "statements")}
     assert held == {"amounts": 212, "statements": 106}
