@@ -602,3 +602,12 @@ def test_label_wrapped_over_a_page_break_is_one_line(layout2: PdfTables) -> None
     assert [r["line_no"] for r in rows if r["line_key"] == "合计"][0] == 5
     cls = {c["code"]: c["name"] for c in layout2.classification}
     assert cls["2010399"] == "其他政府办公厅（室）及相关机构事务支出"
+
+
+def test_a_note_written_with_radicals_is_found():
+    # 无 as the Kangxi radical ⽆ (U+2F46), as chromium printed a tester's report: the note of an
+    # empty 表9 was not found and the table was recorded as not read.
+    from opendata.ingest.pdf_tables import _note_below
+
+    note = _note_below([{"text": "注：本单位⽆国有资本经营预算财政拨款支出，故本表⽆数据。", "top": 120.0}], bottom=100.0)
+    assert note == "注：本单位无国有资本经营预算财政拨款支出，故本表无数据。"

@@ -284,7 +284,8 @@ def hunan() -> tuple[Report, str]:
     r.page(title("国有资本经营预算财政拨款支出决算表") +
            "<table><tr><th colspan=2>项目</th><th rowspan=2>合计</th><th rowspan=2>基本支出</th><th rowspan=2>项目支出</th></tr>"
            "<tr><th>科目编码</th><th>科目名称</th></tr><tr>" + td(colspan=2) + td() * 3 + "</tr></table>"
-           "<p>注：本单位2020年度没有国有资本经营预算财政拨款支出，故本表无数据。</p>")
+           # 无 alone (no 没有): chromium writes it as the Kangxi radical ⽆, and the note was not found
+           "<p>注：本单位2020年度无国有资本经营预算财政拨款支出，故本表无数据。</p>")
     r.page(HUNAN_NARRATIVE)
     return r, HUNAN_DEPT
 
@@ -472,8 +473,10 @@ def sichuan() -> tuple[Report, str]:
               "<tr><th>项目</th><th>决算数</th><th>项目</th><th>合计</th><th>一般公共预算财政拨款</th>"
               "<th>政府性基金预算财政拨款</th></tr>",
               title_html=title("附表4 财政拨款收入支出决算总表"))
-    # 附表5: no 年初预算数
-    h5 = "<tr><th>科目编码</th><th>科目名称</th><th>合计</th><th>基本支出</th><th>项目支出</th></tr>"
+    # 附表5: no 年初预算数; 决算数 headed 本年支出 / 小计, as many provinces print it (its 小计 was
+    # not read as the template's 合计: the report's 决算数 left out, with a warning only)
+    h5 = ("<tr><th colspan=2>项目</th><th colspan=3>本年支出</th></tr>"
+          "<tr><th>科目编码</th><th>科目名称</th><th>小计</th><th>基本支出</th><th>项目支出</th></tr>")
 
     def gpb(total: str, basic: str | None, project: str | None) -> list:
         return [d(total), d(basic), d(project)]

@@ -321,7 +321,7 @@ def read_pdf_tables(path: Path | str, *, report_id: str, edition: int | str) -> 
 def _note_below(lines: list[dict[str, Any]], bottom: float) -> str | None:
     """The note printed under a table saying it has no figures (注：...本表无数据)."""
     notes = [_WS.sub("", _glyphs(ln["text"])) for ln in lines if ln["top"] >= bottom - 1
-             and _norm(ln["text"]).startswith(("注", "说明")) and re.search(r"无|没有", ln["text"])]
+             and _norm(ln["text"]).startswith(("注", "说明")) and re.search(r"无|没有", _glyphs(ln["text"]))]
     return notes[0] if notes else None
 
 
@@ -475,8 +475,9 @@ def _match_measure(pieces: list[str], measures: list[str]) -> str | None:
         cand = parts[-2].removesuffix("合计") + "合计"
         if cand in measures:
             return cand
-        if last in measures:
-            return last
+        if last in measures or T.TOTAL in measures:
+            # the subtotal of a group of columns (表5's 本年支出/小计, 决算数/合计): the table's 合计
+            return last if last in measures else T.TOTAL
     joined = "".join(parts)
     if joined in measures:
         return joined
