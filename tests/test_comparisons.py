@@ -133,6 +133,22 @@ async def test_comparison_queries_answer_from_the_tables(corpus_db):
         (r["department"], r["line_key"], r["预算数"], r["决算数"], r["report_id"]) for r in expected]
 
 
+async def test_a_change_that_disagrees_with_last_years_report_is_marked(corpus_db):
+    # A yoy.change error (the stated 增减额 against the report of the year before) was not shown by
+    # the changes query's 核对, which read the findings of the current figure only.
+    ds = make_app(corpus_db, metadata=METADATA)
+    with sqlite3.connect(corpus_db) as conn:
+        found = rows(conn, "select report_id, message_zh from findings where rule_id = 'yoy.change'")
+        clean = rows(conn, "select report_id from reports where report_id not in (select report_id from findings) "
+                           "and year > 2021 limit 1")
+    assert found and clean  # seed 11: two reports of 2022 state a change that 2021's report does not give
+    for f in found:
+        changes = (await ds.client.get(f"/{DB}/changes.json?report_id={f['report_id']}&_shape=array")).json()
+        assert [c for c in changes if f["message_zh"] in (c["核对"] or "")], (f, changes)
+    changes = (await ds.client.get(f"/{DB}/changes.json?report_id={clean[0]['report_id']}&_shape=array")).json()
+    assert changes and not [c for c in changes if c["核对"]]
+
+
 async def test_comparison_pages_show_units(corpus_db):
     """The browsable tables show money in 万元 and rates with %, with Chinese titles."""
     ds = make_app(corpus_db, metadata=METADATA)
