@@ -96,7 +96,10 @@ def test_second_process_ends_when_the_build_is_killed(corpus: Path, tmp_path: Pa
             os.kill(worker, signal.SIGKILL)
 
 
-def test_sigterm_stops_the_build_as_ctrl_c_does(corpus: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("signum, said", [(signal.SIGTERM, "terminated (SIGTERM)"),
+                                          # Ctrl-C said "Aborted!" and exited 1, the code of a package with errors
+                                          (signal.SIGINT, "interrupted (Ctrl-C)")])
+def test_sigterm_stops_the_build_as_ctrl_c_does(corpus: Path, tmp_path: Path, signum: int, said: str) -> None:
     db, log = tmp_path / "out" / "t.db", tmp_path / "log"
     build(corpus, db, jobs=1)
     before = {p.name: p.read_bytes() for p in db.parent.iterdir()}
@@ -107,12 +110,12 @@ def test_sigterm_stops_the_build_as_ctrl_c_does(corpus: Path, tmp_path: Path) ->
         while not any(".tmp." in p.name for p in db.parent.iterdir()):
             assert time.monotonic() < deadline and proc.poll() is None, "no file of the second process appeared"
             time.sleep(0.005)
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(signum)
         proc.wait(timeout=30)
         output = log.read_text()
-        assert proc.returncode == 128 + signal.SIGTERM, (proc.returncode, output)
-        assert "Traceback" not in output
-        assert "terminated (SIGTERM)" in output
+        assert proc.returncode == 128 + signum, (proc.returncode, output)
+        assert "Traceback" not in output and "Aborted!" not in output
+        assert said in output
         assert _gone_within(worker, 5)
         after = {p.name: p.read_bytes() for p in db.parent.iterdir()}
         assert after.keys() == before.keys(), f"left behind: {set(after) - set(before)}"

@@ -52,7 +52,8 @@ def _sigterm_as_interrupt() -> Iterator[None]:
 def _sigterm_like_ctrl_c(func: Callable[..., Any]) -> Callable[..., Any]:
     """SIGTERM (kill, a service manager, a CI timeout) stops the command as Ctrl-C does, cleaning up
     (it killed the process outright: a build left its temporary files beside the database); a
-    message, no traceback, exit code 143 (128 + SIGTERM)."""
+    message, no traceback, exit code 143 (128 + SIGTERM). Ctrl-C exits 130 (128 + SIGINT), as
+    shells expect of it (click's "Aborted!" exited 1, the code of a package with errors)."""
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -62,6 +63,9 @@ def _sigterm_like_ctrl_c(func: Callable[..., Any]) -> Callable[..., Any]:
         except Terminated:
             click.echo("Aborted: terminated (SIGTERM)", err=True)
             sys.exit(128 + signal.SIGTERM)
+        except KeyboardInterrupt:
+            click.echo("Aborted: interrupted (Ctrl-C)", err=True)
+            sys.exit(128 + signal.SIGINT)
 
     return wrapper
 
