@@ -1019,3 +1019,20 @@ def test_a_replacement_with_fewer_rows_says_so(package, tmp_path, runner):
     assert (f"the new version of report shanghai-putuo-czj-2024-final has fewer rows than the one it replaces: "
             f"amounts {now['amounts']} (were 212), statements {now['statements']} (were 106); is it the whole "
             "report?") in " ".join(r.output.split())
+
+
+@needs_seed
+def test_an_import_names_the_later_years_findings_that_compare_with_it(package, tmp_path, runner):
+    """A corrected 2021 report changed the findings of 2022's (its changes on last year are checked
+    against 2021's figures): the import said nothing of them, only the new report's own."""
+    from opendata.cli import cli
+
+    later = tmp_path / "seed-2021.txt"  # the seed a year on: its "与上年相比" changes are 2020's, not 2021's
+    later.write_text(SEED.read_text(encoding="utf-8").replace("2020", "2021"), encoding="utf-8")
+    assert runner.invoke(cli, ["import", str(later), "--package", str(package)]).exit_code == 0
+    r = runner.invoke(cli, ["import", str(SEED), "--package", str(package)])  # 2020 again
+    assert r.exit_code == 0, r.output
+    out = r.output.split("findings about the department's other reports that compare with this one (", 1)
+    assert len(out) == 2, r.output
+    related = [line.strip() for line in out[1].splitlines()[1:] if line.strip().startswith("- ")]
+    assert related and all(line.startswith("- zhuzhou-lusong-kjgxj-2021-final: error yoy.") for line in related)

@@ -88,6 +88,9 @@ class ImportSummary:
     #: Findings of the validator (``opendata.validate.validate_package``, run after the rows are
     #: written) about this report: dicts with severity, rule_id, message, source_ref.
     findings: list[dict[str, Any]] = field(default_factory=list)
+    #: Findings about the department's other reports that compare them with this one (a later
+    #: year's change on last year, now against this report's figures): as ``findings``, with report_id.
+    related_findings: list[dict[str, Any]] = field(default_factory=list)
     #: Schema problems of the package after the import (the rules do not run when there are any).
     schema_problems: list[str] = field(default_factory=list)
     schema_problem_count: int = 0
@@ -594,6 +597,11 @@ def _validate(package_dir: Path, summary: ImportSummary) -> None:
     summary.schema_problem_count = result.schema_problem_count
     for f in result.findings:
         if f.report_id not in (summary.report_id, None):
+            if f"vs report {summary.report_id}" in (f.row_ref or ""):  # a later year's, against this one
+                summary.related_findings.append({
+                    "report_id": f.report_id, "severity": f.severity, "rule_id": f.rule_id, "message": f.message_en,
+                    "message_zh": f.message_zh, "source_ref": f.source_ref,
+                })
             continue
         summary.findings.append({
             "severity": f.severity, "rule_id": f.rule_id, "message": f.message_en,
@@ -706,6 +714,12 @@ def format_summary(summary: ImportSummary) -> str:
         for f in s.findings:
             where = f" [{f['source_ref']}]" if f.get("source_ref") else ""
             lines.append(f"    - {f['severity']} {f['rule_id']}: {f['message']}{where}")
+        if s.related_findings:
+            lines.append(f"  findings about the department's other reports that compare with this one "
+                         f"({len(s.related_findings)}):")
+            for f in s.related_findings:
+                where = f" [{f['source_ref']}]" if f.get("source_ref") else ""
+                lines.append(f"    - {f['report_id']}: {f['severity']} {f['rule_id']}: {f['message']}{where}")
     return "\n".join(lines)
 
 
