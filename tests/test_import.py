@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import re
 import shutil
 from pathlib import Path
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 from opendata.errors import ImportError_, OpenDataError
 from opendata.ingest.importer import ImportInterrupted, department_slug, format_summary, import_report
 from opendata.package import check_schema, load_package
+from opendata.validate import validate_package
 from second_report import second_report
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -1036,3 +1038,29 @@ def test_an_import_names_the_later_years_findings_that_compare_with_it(package, 
     assert len(out) == 2, r.output
     related = [line.strip() for line in out[1].splitlines()[1:] if line.strip().startswith("- ")]
     assert related and all(line.startswith("- zhuzhou-lusong-kjgxj-2021-final: error yoy.") for line in related)
+
+
+@needs_seed
+def test_a_report_is_removed_and_imported_again_as_it_was(package, runner):
+    """There was no way to take a report out but editing every CSV (deleting its row of reports.csv
+    alone left 341 rows pointing nowhere)."""
+    from opendata.cli import cli
+
+    shipped = _files(package)
+    seed_id = "zhuzhou-lusong-kjgxj-2020-final"
+    r = runner.invoke(cli, ["remove", seed_id, "--package", str(package)])
+    assert r.exit_code == 0, r.output
+    assert r.output.startswith(f"Removed report {seed_id} (2020年度株洲市芦淞区科技和工业信息化局部门决算): rows taken out: "
+                               "reports 1, report_tables 9, amounts 71, statements")
+    for name in ("reports", "report_tables", "amounts", "statements", "projects", "report_units"):
+        assert not [x for x in _rows(package, name) if x["report_id"] == seed_id], name
+    descriptor = json.loads((package / "datapackage.json").read_text("utf-8"))
+    assert [s["report_id"] for s in descriptor["sources"]] == ["shanghai-putuo-czj-2024-final"]
+    assert runner.invoke(cli, ["validate", str(package)]).exit_code == 1  # Putuo's own findings, no schema problem
+    assert not validate_package(package).schema_problems
+    # Imported again: the package is the shipped one, byte for byte.
+    assert runner.invoke(cli, ["import", str(SEED), "--package", str(package)]).exit_code == 0
+    assert _files(package) == shipped
+    missing = runner.invoke(cli, ["remove", "no-such-report", "--package", str(package)])
+    assert missing.exit_code == 2 and "no report 'no-such-report' in the package" in missing.output
+    assert _files(package) == shipped

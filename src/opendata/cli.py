@@ -210,5 +210,22 @@ def import_(report: str, package_dir: str, report_id: str | None) -> None:
     click.echo(format_summary(summary))
 
 
+@cli.command()
+@click.argument("report_id")
+@click.option("--package", "package_dir", default=DEFAULT_PACKAGE, show_default=True, type=click.Path(file_okay=False),
+              help="The data package to take the report out of.")
+@_library_errors
+@_sigterm_like_ctrl_c
+def remove(report_id: str, package_dir: str) -> None:
+    """Take report REPORT_ID (its report_id in reports.csv) out of the data package.
+
+    Every row of it goes, in every file, and its entry in the descriptor's sources; its department
+    and classification rows stay. To rename a department, remove its reports and import them again.
+    """
+    from .removal import format_removal, remove_report
+
+    click.echo(format_removal(remove_report(Path(package_dir), report_id)))
+
+
 if __name__ == "__main__":  # pragma: no cover
     cli()

@@ -746,10 +746,22 @@ def write_subset(package: Package, report_ids: set[str], out_dir: Path) -> Path:
 def record_source(package_dir: str | os.PathLike[str], source: dict[str, Any], stage: Staging | None = None) -> None:
     """Add (or replace, by its ``report_id``) a source document in the descriptor's ``sources``
     (with ``stage``: the new descriptor put in place when the stage is committed)."""
+    _write_sources(package_dir, source["report_id"], source, stage)
+
+
+def forget_source(package_dir: str | os.PathLike[str], report_id: str, stage: Staging | None = None) -> None:
+    """Take the source document of ``report_id`` out of the descriptor's ``sources``."""
+    _write_sources(package_dir, report_id, None, stage)
+
+
+def _write_sources(package_dir: str | os.PathLike[str], report_id: str, source: dict[str, Any] | None,
+                   stage: Staging | None) -> None:
+    """The descriptor with the source of ``report_id`` replaced by ``source`` (or taken out)."""
     path = descriptor_path(package_dir)
     descriptor = json.loads(path.read_text(encoding="utf-8-sig"))
-    sources = [s for s in descriptor.get("sources", []) if s.get("report_id") != source["report_id"]]
-    sources.append(source)
+    sources = [s for s in descriptor.get("sources", []) if s.get("report_id") != report_id]
+    if source is not None:
+        sources.append(source)
     descriptor["sources"] = sorted(sources, key=lambda s: s["report_id"])
     with staged(stage) as st:
         fd, _tmp = st.new_file(path)
