@@ -406,6 +406,15 @@ def test_pdfminer_log_lines_are_kept_not_printed(capsys: pytest.CaptureFixture[s
         log.check("x.pdf")
     log.records = log.records[1:]
     assert log.check("x.pdf") == ["x.pdf p.4: pdfminer: Could not get FontBBox"]
+    # The same note on many pages is one warning naming them (a chromium PDF's 13 buried the rest).
+    with pdfminer_log() as log:
+        for page in (1, 2, 3, 5, 7, 8):
+            log.page = page
+            logging.getLogger("pdfminer.pdffont").warning("Could not get FontBBox")
+        log.page = None
+        logging.getLogger("pdfminer.pdfpage").warning("The PDF is not extractable")
+    assert log.check("x.pdf") == ["x.pdf p.1-3, 5, 7-8: pdfminer: Could not get FontBBox",
+                                  "x.pdf: pdfminer: The PDF is not extractable"]
 
 
 # --------------------------------------------------------------------------- helpers

@@ -193,18 +193,20 @@ class PdfminerLog(logging.Handler):
         self.records.append((self.page, record.getMessage()))
 
     def check(self, name: str) -> list[str]:
-        """Warnings naming file and page; ImportError_ when pdfminer read corrupted data."""
+        """Warnings naming file and pages (one per message: a font's note on each of 13 pages is one
+        line, not 13 burying the rest); ImportError_ when pdfminer read corrupted data."""
         lost = [p for p, msg in self.records if re.search(r"corrupt|data-loss", msg, re.I)]
         if lost:
             where = _pages_text([p for p in lost if p]) if any(lost) else "its pages"
             raise ImportError_(f"{name}: the PDF is damaged: pdfminer read corrupted data on {where}; their text "
                                "cannot be read reliably, so nothing was imported (get an undamaged copy of the report)")
-        out: list[str] = []
+        pages: dict[str, list[int]] = {}
         for page, msg in self.records:
-            text = f"{name} p.{page}: pdfminer: {msg}" if page else f"{name}: pdfminer: {msg}"
-            if text not in out:
-                out.append(text)
-        return out
+            pages.setdefault(msg, [])
+            if page:
+                pages[msg].append(page)
+        return [f"{name} {_pages_text(found)}: pdfminer: {msg}" if found else f"{name}: pdfminer: {msg}"
+                for msg, found in pages.items()]
 
 
 @contextmanager
