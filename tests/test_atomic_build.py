@@ -194,3 +194,16 @@ def test_another_programs_database_is_not_replaced(built, tmp_path: Path) -> Non
     assert build(pkg, empty).rows["reports"] == 4
     assert build(pkg, db).rows["reports"] == 4
 
+
+
+def test_a_failed_first_build_does_not_speak_of_a_previous_database(corpus: Path, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # A full disk on a first build said "previous database kept": there was none.
+    def fail(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(build_module, STEPS[0], fail)
+    out = tmp_path / "out"
+    with pytest.raises(BuildError, match="build failed, no database written \\(No space left on device\\)"):
+        build(corpus, out / "new.db")
+    assert list(out.iterdir()) == []

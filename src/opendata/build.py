@@ -639,6 +639,11 @@ def missing_from_model(exc: sqlite3.OperationalError) -> str | None:
             "(rule: opendata-model; see the resources and fields of the shipped datapackage/datapackage.json)")
 
 
+def _kept(target: Path) -> str:
+    """What a failed build left at ``target``: the previous database, or nothing (there was none)."""
+    return "previous database kept" if target.exists() else "no database written"
+
+
 def build(package_path: str | os.PathLike[str], db_path: str | os.PathLike[str],
           jobs: int | None = None) -> BuildResult:
     """Check the package's schema while loading it, then put the database atomically at ``db_path``.
@@ -756,12 +761,12 @@ def _build(package_path: str | os.PathLike[str], db_path: str | os.PathLike[str]
         if not site:  # check(): its caller says what could not run
             raise
         if isinstance(exc, sqlite3.Error):
-            raise BuildError(f"{target}: build failed in SQLite, previous database kept ({exc})") from None
-        raise BuildError(f"{target}: build failed, previous database kept ({exc.strerror or exc})") from None
+            raise BuildError(f"{target}: build failed in SQLite, {_kept(target)} ({exc})") from None
+        raise BuildError(f"{target}: build failed, {_kept(target)} ({exc.strerror or exc})") from None
     except Exception as exc:  # anything else still leaves the old database in place
         if not site:
             raise OpenDataError(f"{package_path}: the check could not finish ({type(exc).__name__}: {exc})") from exc
-        raise BuildError(f"{target}: build failed, previous database kept ({type(exc).__name__}: {exc})") from exc
+        raise BuildError(f"{target}: build failed, {_kept(target)} ({type(exc).__name__}: {exc})") from exc
     finally:
         if worker:
             worker.close()
