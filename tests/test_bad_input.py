@@ -945,3 +945,15 @@ def test_a_quote_left_open_is_named_with_the_lines_it_swallows(pkg: Path, tmp_pa
     path.write_text("\n".join(lines), encoding="utf-8")
     out = _fails_everywhere(pkg, tmp_path, "data/projects.csv, row 2", "a quote (\") opened in it may not be closed")
     assert "characters)" in out and len(out) < 5000
+
+
+def test_a_file_named_pdf_that_is_not_one_is_said_to_be_so(tmp_path: Path, corpus: Path) -> None:
+    # A web page saved under a .pdf name (a failed download) was "not a 部门决算/预算 report".
+    pkg = tmp_path / "package"
+    shutil.copytree(corpus, pkg)
+    source = tmp_path / "report.pdf"
+    source.write_bytes(b"<!DOCTYPE html>\n<html><body>404 Not Found</body></html>")
+    r = CliRunner().invoke(cli, ["import", str(source), "--package", str(pkg)])
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    assert ("report.pdf: not a PDF (it does not begin with %PDF but with '<!DOCTYPE html>': a web page saved under "
+            "a .pdf name?)") in " ".join(r.output.split())
