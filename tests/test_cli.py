@@ -131,6 +131,12 @@ def test_serve_outside_the_checkout_uses_the_sites_metadata(runner, site_db, tmp
         result.output.split())
     assert "package the database was built from" not in runner.invoke(
         cli, ["serve", str(site_db), "--package", str(Path(__file__).resolve().parents[1] / "datapackage")]).output
+    # The default ./datapackage, another package than the database's: not offered at /datapackage/
+    # (a developer downloaded the shipped 283 rows beside an API serving a corpus of 258,136).
+    shutil.copytree(other, tmp_path / "datapackage")
+    result = runner.invoke(cli, ["serve", str(site_db)])
+    assert result.exit_code == 0 and started["package_dir"] is None
+    assert "/datapackage/ is not served (give --package with the package" in " ".join(result.output.split())
     # One named that is not there is an error, not skipped.
     result = runner.invoke(cli, ["serve", str(site_db), "--metadata", "absent.yml"])
     assert result.exit_code == 2 and "absent.yml" in result.output and "does not exist" in result.output

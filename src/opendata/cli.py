@@ -157,7 +157,8 @@ def build(package: str, output: str, jobs: int | None) -> None:
               help="Datasette metadata (titles, descriptions, facets, named queries)  [default: ./metadata.yml, "
                    "else the opendata checkout's]")
 @click.option("--package", "package_dir", default=DEFAULT_PACKAGE, show_default=True, type=click.Path(file_okay=False),
-              help="Data package offered for download at /datapackage/; skipped when missing.")
+              help="Data package offered for download at /datapackage/; skipped when missing, and when the "
+                   "default one is not the package DB was built from.")
 @click.option("-w", "--workers", default=None, type=click.IntRange(1, 64),
               help="Server processes sharing the port (one core each)  [default: one per core, at most 4]")
 @_library_errors
@@ -176,7 +177,13 @@ def serve(db: str, host: str, port: int, metadata: str | None, package_dir: str,
                    err=True)
     pkg = package_dir if Path(package_dir, "datapackage.json").is_file() else None
     if pkg and (mismatch := package_mismatch(Path(db), Path(pkg))):
-        click.echo(f"Warning: {mismatch}", err=True)
+        if click.get_current_context().get_parameter_source("package_dir") == click.core.ParameterSource.DEFAULT:
+            # a developer downloading /datapackage/ got another package than the one the API served
+            click.echo(f"Warning: {mismatch}: /datapackage/ is not served (give --package with the package "
+                       f"{db} was built from)", err=True)
+            pkg = None
+        else:
+            click.echo(f"Warning: {mismatch}", err=True)
     processes = default_workers() if workers is None else workers
     serve_database(db, host=host, port=port, metadata=meta, package_dir=pkg, workers=processes,
                    on_ready=lambda: click.echo(f"Serving {db} on http://{host}:{port}/ with {processes} "
