@@ -308,6 +308,18 @@ async def test_the_shipped_time_limit_is_the_one_said(ds) -> None:
     assert assert_json_error(r, 400, "")["error"] == "查询超时（SQL query took too long: over the 1,000 ms limit）"
 
 
+@pytest.mark.parametrize("where, message", [
+    ("1=1; select 1", "_where: You can only execute one statement at a time."),
+    ("zeroblob(2000000000)", "_where: string or blob too big"),
+])
+async def test_a_where_sqlite_refuses_is_a_400(ds, capfd, where: str, message: str) -> None:
+    # Each was a 500 with a traceback in the server's log (anyone could fill it).
+    assert_json_error(await ds.client.get(f"/{DB}/amounts.json?" + urlencode({"_where": where})), 400, message)
+    csv = await ds.client.get(f"/{DB}/amounts.csv?" + urlencode({"_where": where}))
+    assert csv.status_code == 400 and csv.text.startswith("400：_where 条件无法执行：")
+    assert "Traceback" not in "".join(capfd.readouterr())
+
+
 @pytest.mark.parametrize("path, message", [
     (f"/{DB}.json?sql=select+1&_shape=object", "_shape=object is only available on tables"),
     (f"/{DB}/compare_totals.json?_shape=object", "_shape=object is only available on tables"),

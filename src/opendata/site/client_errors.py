@@ -92,6 +92,9 @@ def client_error(request: Any, exception: BaseException) -> str | None:
         return problem
     if isinstance(exception, OverflowError):  # a filter's value, as an integer SQLite cannot hold
         return "a number in the parameters is too large"
+    if isinstance(exception, sqlite3.Error) and any(args.getlist("_where")):
+        # two statements, a blob too big: Datasette answers an OperationalError only as the client's
+        return f"_where: {exception}"
     return None
 
 

@@ -236,6 +236,7 @@ ZH_ERROR_PATTERNS = [
     (re.compile(r"the result has more than ([\d,]+) rows, the most a query returns.*", re.S),
      "结果超过 {0} 行（一次查询最多返回的行数），CSV 会漏掉其余的行：请用 limit 和 offset 分页查询，或用 .csv?_stream=on 下载整个表"),
     (re.compile(r"the result is larger than ([\d,]+) characters.*", re.S), "结果超过 {0} 个字符：请少取几行，或只取较短的值"),
+    (re.compile(r"_where: (.+)", re.S), "_where 条件无法执行：{0}"),
 ]
 
 
