@@ -38,7 +38,7 @@ from markupsafe import Markup, escape
 from ..errors import OpenDataError
 from ..package import DESCRIPTOR, load_package
 from ..zh_search import fts_query
-from . import cell_values, client_errors, json_output, page_tokens, request_guard, sorted_pages
+from . import cell_values, client_errors, json_output, page_tokens, query_args, request_guard, sorted_pages
 from .cell_values import cell_renderer, record_url, value_label
 from .client_gone import is_streamed, until_client_leaves
 from .column_labels import column_label, labelled_description
@@ -410,6 +410,8 @@ def asgi_wrapper(datasette):
             path = scope.get("path", "")
             if path.rstrip("/").split("/")[-1].split(".")[0] == SEARCH_TABLE and scope.get("query_string"):
                 scope = dict(scope, query_string=_search_to_zh(scope["query_string"]))
+            if (query := query_args.rewritten(scope.get("query_string", b""))) != scope.get("query_string", b""):
+                scope = dict(scope, query_string=query)
             if b"col=" in scope.get("query_string", b""):  # _col, _nocol
                 scope = dict(scope, query_string=_sort_column_kept(scope["query_string"],
                                                                    _table_meta(datasette, path)))
