@@ -240,6 +240,16 @@ async def test_a_method_other_than_get_is_a_405(ds, capfd, method: str, path: st
     assert (await ds.client.request("OPTIONS", f"/{DB}/amounts.json")).status_code == 200  # CORS's preflight
 
 
+@pytest.mark.parametrize("path", [f"/{DB}/amounts.json", "/-/databases.json", "/-/versions.json", "/",
+                                  f"/{DB}/search.json", "/datapackage/datapackage.json"])
+async def test_a_cors_preflight_is_answered_on_every_path(ds, path: str) -> None:
+    # /-/databases.json answered OPTIONS with a 405 and no CORS header; / with the whole landing page.
+    r = await ds.client.request("OPTIONS", path)
+    assert r.status_code == 200 and r.content == b""
+    assert r.headers["access-control-allow-origin"] == "*"
+    assert r.headers["access-control-allow-methods"] == "GET, HEAD, OPTIONS"
+
+
 @pytest.mark.parametrize("path", ["/-/patterns", "/-/messages", "/-/allow-debug", "/-/threads"])
 async def test_datasettes_debugging_pages_are_not_served(ds, path: str) -> None:
     r = await ds.client.get(path)

@@ -392,8 +392,8 @@ def asgi_wrapper(datasette):
             if scope.get("type") != "http":
                 await app(scope, receive, send)
                 return
-            if refusal := request_guard.method_not_allowed(scope):
-                await refusal.asgi_send(send)
+            if answer := request_guard.method_not_allowed(scope) or request_guard.preflight(scope):
+                await answer.asgi_send(send)
                 return
             if refusal := request_guard.query_too_long(scope):
                 await refusal.asgi_send(send)

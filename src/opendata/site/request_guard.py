@@ -108,6 +108,21 @@ def _refusal(scope: dict[str, Any], message: str, status: int, headers: dict[str
     return Response.text(message + "\n", status=status, headers=headers)
 
 
+#: What the site answers a CORS preflight (OPTIONS) with, on every path.
+PREFLIGHT_HEADERS = {"allow": "GET, HEAD, OPTIONS", "access-control-allow-origin": "*",
+                     "access-control-allow-methods": "GET, HEAD, OPTIONS",
+                     "access-control-allow-headers": "Authorization", "access-control-max-age": "86400"}
+
+
+def preflight(scope: dict[str, Any]) -> Response | None:
+    """The answer to OPTIONS (a browser's CORS preflight), the same on every path: Datasette
+    answered it on table and query pages only (``/-/databases.json``: a 405 without CORS, ``/``:
+    the whole landing page)."""
+    if scope.get("method") != "OPTIONS":
+        return None
+    return Response("", status=200, headers=PREFLIGHT_HEADERS, content_type="text/plain; charset=utf-8")
+
+
 def method_not_allowed(scope: dict[str, Any]) -> Response | None:
     """A 405 for a method the site does not answer (JSON for a ``.json`` path); None else."""
     if scope.get("method", "GET") in ALLOWED_METHODS:
