@@ -127,3 +127,20 @@ def test_texts_past_the_remembered_ones_get_ids_of_their_own(corpus_db, tmp_path
             find = ("select kind, report_id, ref, title from search_index where text_id in (select rowid from "
                     "search_texts_fts where search_texts_fts match zh_query(?)) order by id")
             assert conn.execute(find, (word,)).fetchall() == shared.execute(find, (word,)).fetchall()
+
+
+def test_a_short_number_is_matched_whole():
+    # 第1号 matched every document with a number beginning with 1 (10-19, 100-199...): 444 hits
+    # where 4 hold 第1号. A longer number is still a prefix (a code finds its 项).
+    conn = sqlite3.connect(":memory:")
+    conn.execute("create virtual table t using fts5(tokens, tokenize='unicode61')")
+    texts = ["上海市普陀区财政局（第1号）", "上海市普陀区财政局（第12号）", "部门（第127号）", "行政运行 2060101"]
+    conn.executemany("insert into t (tokens) values (?)", [(tokens(t),) for t in texts])
+
+    def found(query: str) -> list[str]:
+        rowids = [r for (r,) in conn.execute("select rowid from t where t match ? order by rowid", (fts_query(query),))]
+        return [texts[i - 1] for i in rowids]
+
+    assert found("第1号") == ["上海市普陀区财政局（第1号）"]
+    assert found("第12号") == ["上海市普陀区财政局（第12号）"]
+    assert found("20601") == ["行政运行 2060101"]

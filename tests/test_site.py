@@ -265,6 +265,16 @@ async def test_search_reads_full_width_digits_and_thousands_separators(ds, query
     assert rows and rows == same and all(plain in f"{r['标题']} {r['内容'] or ''}" for r in rows)
 
 
+async def test_a_search_that_fills_its_200_rows_says_there_may_be_more(ds):
+    # Its JSON said "truncated": false (and no X-Truncated) where the page says 可能还有更多.
+    full = await ds.client.get(f"/{DB}/search.json?" + urlencode({"q": "支出"}))
+    assert len(full.json()["rows"]) == 200 and full.json()["truncated"] is True
+    shaped = await ds.client.get(f"/{DB}/search.json?" + urlencode({"q": "支出", "_shape": "array"}))
+    assert len(shaped.json()) == 200 and shaped.headers["x-truncated"] == "true"
+    some = await ds.client.get(f"/{DB}/search.json?" + urlencode({"q": "行政运行"}))
+    assert 0 < len(some.json()["rows"]) < 200 and some.json()["truncated"] is False and "x-truncated" not in some.headers
+
+
 async def test_zh_query_of_a_number_is_its_digits(ds, capfd):
     # zh_query(123) raised a TypeError in SQLite's function: "user-defined function raised
     # exception", and a traceback in the server's log.

@@ -50,6 +50,11 @@ def tokens(text: str | None) -> str:
     return " ".join(out)
 
 
+#: A number of fewer digits is matched whole; a longer one as a prefix too (a code: 20601 finds
+#: 2060101, a figure: 2540 finds 2540.24).
+SHORT_NUMBER = 3
+
+
 def fts_query(query: object) -> str:
     """An FTS5 MATCH expression finding rows whose text contains every term of the query (a number
     given in SQL, ``zh_query(123)``, as its digits)."""
@@ -58,6 +63,8 @@ def fts_query(query: object) -> str:
         if _IS_HAN.match(run):
             grams = _bigrams(run)
             parts.append(f'"{grams[0]}"*' if len(run) == 1 else '"' + " ".join(grams) + '"')
+        elif run.isdigit() and len(run) < SHORT_NUMBER:  # 第1号: 1, not 10-19 and 100-199 too
+            parts.append(f'"{run}"')
         else:
             parts.append(f'"{run.lower()}"*')
     # A query with nothing searchable matches nothing rather than everything.

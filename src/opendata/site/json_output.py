@@ -130,7 +130,18 @@ def error_json(message: str, status: int = QUERY_ERROR_STATUS) -> dict[str, Any]
             "content_type": "application/json; charset=utf-8"}
 
 
-def render_json(args: Any, data: dict, view_name: str, request: Any = None) -> Any:
+def _at_shown_limit(datasette: Any, database: str | None, query_name: str | None, data: dict) -> bool:
+    """Whether a named query with a ``shown_limit`` (metadata.yml: the rows its SQL returns at most,
+    the search's 200) returned that many: there may be more, which its page says and its JSON did not."""
+    if datasette is None or not query_name or not database:
+        return False
+    query = (datasette.metadata("queries", database=database) or {}).get(query_name)
+    limit = query.get("shown_limit") if isinstance(query, dict) else None
+    return isinstance(limit, int) and len(data.get("rows") or []) >= limit
+
+
+def render_json(args: Any, data: dict, view_name: str, request: Any = None, datasette: Any = None,
+                database: str | None = None, query_name: str | None = None) -> Any:
     """The ``json`` output renderer of the site: Datasette's, writing UTF-8. Its ``_nl=on`` lines
     (text/plain) say their charset, now that they hold more than ASCII. A query's error says its
     ``status`` as every other error's JSON does (Datasette's gives ``ok`` and ``error`` only), and
@@ -139,6 +150,8 @@ def render_json(args: Any, data: dict, view_name: str, request: Any = None) -> A
         data = {"ok": False, "error": data["error"], "status": QUERY_ERROR_STATUS, **data}
     elif problem := shape_error(args, data):
         return _marked(error_json(problem), request)
+    elif not data.get("truncated") and _at_shown_limit(datasette, database, query_name, data):
+        data = {**data, "truncated": True}
     try:
         infinities = value_as_boolean(args.get("_json_infinity", "0"))
     except ValueAsBooleanError:  # Datasette's renderer says so
