@@ -41,6 +41,7 @@ def _primary_key_hint(db, table: str) -> str:
                  if origin == "pk"), None)
     return f"indexed by [{name}]" if name else ""
 
+
 _STATUS_ZH = {"attached": "已附", "not_attached": "未附", "not_read": "含此表未读取"}
 
 
