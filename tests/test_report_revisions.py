@@ -1,0 +1,84 @@
+"""A report imported again, replaced or taken out: what the package keeps and what the import says
+about the rest of the package (its department's other years)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from opendata.validate import validate_package
+from test_import import PUTUO_PDF, ROOT, SEED, _files, _putuo_pages, _rows, needs_seed
+
+
+@pytest.fixture
+def package(tmp_path: Path) -> Path:
+    dest = tmp_path / "pkg"
+    shutil.copytree(ROOT / "datapackage", dest)
+    return dest
+
+
+@pytest.mark.skipif(not PUTUO_PDF.exists(), reason="Putuo PDF not available")
+def test_a_replacement_with_fewer_rows_says_so(package, tmp_path, runner):
+    """A tester replaced the 212-figure Putuo report with its first 8 pages (--report-id): 47
+    figures and no statement were left, and the summary only said "replaces report ..."."""
+    from opendata.cli import cli
+
+    first = _putuo_pages(range(8), tmp_path / "putuo-first-8.pdf")
+    held = {name: sum(1 for r in _rows(package, name) if r["report_id"] == "shanghai-putuo-czj-2024-final")
+            for name in ("amounts", "statements")}
+    assert held == {"amounts": 212, "statements": 106}
+    r = runner.invoke(cli, ["import", str(first), "--package", str(package), "--report-id",
+                            "shanghai-putuo-czj-2024-final"])
+    assert r.exit_code == 0, r.output
+    now = {name: sum(1 for x in _rows(package, name) if x["report_id"] == "shanghai-putuo-czj-2024-final")
+           for name in ("amounts", "statements")}
+    assert now["amounts"] < 212 and now["statements"] < 106
+    assert (f"the new version of report shanghai-putuo-czj-2024-final has fewer rows than the one it replaces: "
+            f"amounts {now['amounts']} (were 212), statements {now['statements']} (were 106); is it the whole "
+            "report?") in " ".join(r.output.split())
+
+
+@needs_seed
+def test_an_import_names_the_later_years_findings_that_compare_with_it(package, tmp_path, runner):
+    """A corrected 2021 report changed the findings of 2022's (its changes on last year are checked
+    against 2021's figures): the import said nothing of them, only the new report's own."""
+    from opendata.cli import cli
+
+    later = tmp_path / "seed-2021.txt"  # the seed a year on: its "与上年相比" changes are 2020's, not 2021's
+    later.write_text(SEED.read_text(encoding="utf-8").replace("2020", "2021"), encoding="utf-8")
+    assert runner.invoke(cli, ["import", str(later), "--package", str(package)]).exit_code == 0
+    r = runner.invoke(cli, ["import", str(SEED), "--package", str(package)])  # 2020 again
+    assert r.exit_code == 0, r.output
+    out = r.output.split("findings about the department's other reports that compare with this one (", 1)
+    assert len(out) == 2, r.output
+    related = [line.strip() for line in out[1].splitlines()[1:] if line.strip().startswith("- ")]
+    assert related and all(line.startswith("- zhuzhou-lusong-kjgxj-2021-final: error yoy.") for line in related)
+
+
+@needs_seed
+def test_a_report_is_removed_and_imported_again_as_it_was(package, runner):
+    """There was no way to take a report out but editing every CSV (deleting its row of reports.csv
+    alone left 341 rows pointing nowhere)."""
+    from opendata.cli import cli
+
+    shipped = _files(package)
+    seed_id = "zhuzhou-lusong-kjgxj-2020-final"
+    r = runner.invoke(cli, ["remove", seed_id, "--package", str(package)])
+    assert r.exit_code == 0, r.output
+    assert r.output.startswith(f"Removed report {seed_id} (2020年度株洲市芦淞区科技和工业信息化局部门决算): rows taken out: "
+                               "reports 1, report_tables 9, amounts 71, statements")
+    for name in ("reports", "report_tables", "amounts", "statements", "projects", "report_units"):
+        assert not [x for x in _rows(package, name) if x["report_id"] == seed_id], name
+    descriptor = json.loads((package / "datapackage.json").read_text("utf-8"))
+    assert [s["report_id"] for s in descriptor["sources"]] == ["shanghai-putuo-czj-2024-final"]
+    assert runner.invoke(cli, ["validate", str(package)]).exit_code == 1  # Putuo's own findings, no schema problem
+    assert not validate_package(package).schema_problems
+    # Imported again: the package is the shipped one, byte for byte.
+    assert runner.invoke(cli, ["import", str(SEED), "--package", str(package)]).exit_code == 0
+    assert _files(package) == shipped
+    missing = runner.invoke(cli, ["remove", "no-such-report", "--package", str(package)])
+    assert missing.exit_code == 2 and "no report 'no-such-report' in the package" in missing.output
+    assert _files(package) == shipped

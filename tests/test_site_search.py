@@ -1,0 +1,162 @@
+"""Chinese full-text search on the site: the `search` named query, `_zh` on search_index and
+`zh_query` in SQL, against the shipped package's two reports."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote, urlencode
+
+import pytest
+
+from opendata.site.app import make_app
+from test_site import DB, METADATA, get_json, soup_of
+
+
+@pytest.fixture
+def ds(site_db, site_package):
+    return make_app(site_db, metadata=METADATA, package_dir=site_package)
+
+
+# ---------------------------------------------------------------------------------------- search
+
+@pytest.mark.parametrize("word", ["科技", "接待", "行政运行", "公务接待费", "高质量"])
+async def test_search_finds_chinese_words(ds, word):
+    rows = await get_json(ds, f"/{DB}/search.json?_shape=array&q={word}")
+    assert rows, word
+    for row in rows:
+        assert word in f"{row['标题']} {row['内容'] or ''}", row
+
+
+async def test_search_finds_line_items_explanations_and_narrative(ds):
+    kinds = {r["来源"] for r in await get_json(ds, f"/{DB}/search.json?_shape=array&q=接待")}
+    assert {"amounts", "statements"} <= kinds
+    items = await get_json(ds, f"/{DB}/search.json?_shape=array&q=行政运行")
+    assert any(r["来源"] == "amounts" and r["标题"] == "行政运行" for r in items)
+    explanations = await get_json(ds, f"/{DB}/search.json?_shape=array&q=压缩费用")
+    assert any(r["来源"] == "amounts" for r in explanations), "the reasons (原因说明) are searchable"
+    projects = await get_json(ds, f"/{DB}/search.json?_shape=array&q=新型工业化")
+    assert any(r["来源"] == "projects" for r in projects)
+
+
+@pytest.mark.parametrize("query", ["三公经费", "“三公”经费"])
+async def test_search_reads_through_quotation_marks(ds, query):
+    # The reports write “三公”经费; a citizen typing 三公经费 found nothing.
+    rows = await get_json(ds, f"/{DB}/search.json?_shape=array&q={query}")
+    bare = query.strip("“”").replace("”", "").replace("“", "")
+    assert rows and all(bare in re.sub(r"[“”《》]", "", f"{r['标题']} {r['内容'] or ''}") for r in rows), rows[:3]
+    assert any("“三公”经费" in (r["内容"] or "") for r in rows)
+
+
+@pytest.mark.parametrize("query, plain", [("２０６０１０１", "2060101"), ("2,540.24", "2540.24")])
+async def test_search_reads_full_width_digits_and_thousands_separators(ds, query, plain):
+    # A citizen typing the code in full-width digits, or the figure as printed with a separator
+    # (2,540.24: 芦淞's 本年收入合计), found nothing.
+    rows = await get_json(ds, f"/{DB}/search.json?" + urlencode({"q": query, "_shape": "array"}))
+    same = await get_json(ds, f"/{DB}/search.json?" + urlencode({"q": plain, "_shape": "array"}))
+    assert rows and rows == same and all(plain in f"{r['标题']} {r['内容'] or ''}" for r in rows)
+
+
+async def test_a_search_that_fills_its_200_rows_says_there_may_be_more(ds):
+    # Its JSON said "truncated": false (and no X-Truncated) where the page says 可能还有更多.
+    full = await ds.client.get(f"/{DB}/search.json?" + urlencode({"q": "支出"}))
+    assert len(full.json()["rows"]) == 200 and full.json()["truncated"] is True
+    shaped = await ds.client.get(f"/{DB}/search.json?" + urlencode({"q": "支出", "_shape": "array"}))
+    assert len(shaped.json()) == 200 and shaped.headers["x-truncated"] == "true"
+    some = await ds.client.get(f"/{DB}/search.json?" + urlencode({"q": "行政运行"}))
+    assert 0 < len(some.json()["rows"]) < 200 and some.json()["truncated"] is False and "x-truncated" not in some.headers
+
+
+async def test_zh_query_of_a_number_is_its_digits(ds, capfd):
+    # zh_query(123) raised a TypeError in SQLite's function: "user-defined function raised
+    # exception", and a traceback in the server's log.
+    rows = await get_json(ds, f"/{DB}.json?" + urlencode({"sql": "select zh_query(123) as q", "_shape": "array"}))
+    assert rows == [{"q": '"123"*'}]
+    assert "Traceback" not in "".join(capfd.readouterr())
+
+
+async def test_a_narrative_sentence_is_found_by_the_subject_of_its_figures(ds):
+    # "年初预算为1560.05万元，支出决算为1511.89万元。" names no subject: its (类)(款)(项) is the heading's.
+    # A citizen searching 行政运行 found the line items, none of the sentences about them.
+    hits = [h for h in await get_json(ds, f"/{DB}/search.json?_shape=array&q=行政运行") if h["来源"] == "statements"]
+    assert any(h["标题"] == "第三部分 五（三）1 一般公共服务支出（类）财政事务（款）行政运行（项）"
+               and h["内容"] == "年初预算为1560.05万元，支出决算为1511.89万元。" for h in hits), hits
+    # A figure's label the parser guessed (绩效 results) does not title its sentence.
+    guessed = await get_json(ds, f"/{DB}/search.json?_shape=array&q=消毒液")
+    assert guessed and all(h["标题"] == "第五部分 六（二）" for h in guessed if h["来源"] == "statements"), guessed
+
+
+async def test_search_with_several_words_and_nothing(ds):
+    both = await get_json(ds, f"/{DB}/search.json?_shape=array&q=公务 接待")
+    assert both and all("公务" in f"{r['标题']}{r['内容']}" and "接待" in f"{r['标题']}{r['内容']}" for r in both)
+    assert await get_json(ds, f"/{DB}/search.json?_shape=array&q=") == []
+    assert await get_json(ds, f"/{DB}/search.json?_shape=array&q=不存在的词语") == []
+
+
+@pytest.mark.parametrize("word, kind, column", [("行政运行", "amounts", "item"), ("公务接待费", "statements", "sentence"),
+                                                ("新型工业化", "projects", "name")])
+async def test_each_search_hit_links_to_its_rows(ds, word, kind, column):
+    # Hits could not be opened: no link, and a line item's hit showed no figure (a tester).
+    hits = [h for h in await get_json(ds, f"/{DB}/search.json?_shape=array&q={word}") if h["来源"] == kind]
+    assert hits
+    for hit in hits[:5]:
+        assert hit["查看"].startswith(f"{kind}?")
+        table, query = hit["查看"].split("?", 1)
+        rows = await get_json(ds, f"/{DB}/{table}.json?_shape=array&{query}")
+        assert rows and all(word in str(r[column]) for r in rows), (hit, rows[:2])
+        if hit["report_id"]:
+            assert {r["report_id"] for r in rows} == {hit["report_id"]}
+    page = soup_of(await ds.client.get(f"/{DB}/search?q={word}"))
+    links = [a for a in page.select("table.rows-and-columns td a") if a.get_text() == "查看"]
+    assert links and all(a["href"].startswith(f"/{DB}/") for a in links)
+
+
+@pytest.mark.parametrize("word, report_id", [("芦淞", "zhuzhou-lusong-kjgxj-2020-final"),
+                                              ("普陀区财政局", "shanghai-putuo-czj-2024-final"),
+                                              ("湖南省 2020", "zhuzhou-lusong-kjgxj-2020-final")])
+async def test_search_finds_a_report_by_its_department_and_place(ds, word, report_id):
+    # A citizen typing a department's name found nothing about it (a tester): reports are documents.
+    hits = await get_json(ds, f"/{DB}/search.json?_shape=array&q={quote(word)}")
+    first = hits[0]
+    assert (first["来源"], first["类别"], first["report_id"]) == ("reports", "报告", report_id), hits[:3]
+    table, query = first["查看"].split("?", 1)
+    rows = await get_json(ds, f"/{DB}/{table}.json?_shape=array&{query}")
+    assert [r["report_id"] for r in rows] == [report_id]
+
+
+async def test_search_page_says_when_it_shows_only_the_first_200(ds):
+    # 200 hits were shown as if they were all (a tester).
+    many = await get_json(ds, f"/{DB}/search.json?_shape=array&q={quote('支出')}")
+    assert len(many) == 200
+    notice = soup_of(await ds.client.get(f"/{DB}/search?q={quote('支出')}")).select_one("p.shown-limit")
+    assert notice and "只列出最相关的 200 条" in notice.get_text()
+    few = await get_json(ds, f"/{DB}/search.json?_shape=array&q={quote('公务接待')}")
+    assert 0 < len(few) < 200
+    assert soup_of(await ds.client.get(f"/{DB}/search?q={quote('公务接待')}")).select_one("p.shown-limit") is None
+
+
+async def test_search_page_and_table_search_box(ds):
+    soup = soup_of(await ds.client.get(f"/{DB}/search?q=科技"))
+    assert soup.h1.get_text(strip=True) == "检索"
+    assert soup.find("label", string="关键词")
+    assert soup.select("table.rows-and-columns tbody tr")
+    # The search box of the search_index table and ?_zh= use the bigram search too.
+    boxed = soup_of(await ds.client.get(f"/{DB}/search_index?_search=行政运行"))
+    assert "包含“行政运行”" in boxed.get_text()
+    assert boxed.select_one("form.filters input#_search[name=_search]")["value"] == "行政运行"
+    box = soup_of(await ds.client.get(f"/{DB}/search_index")).select_one("form.filters input#_search")
+    assert box is not None and box["value"] == ""
+    assert soup_of(await ds.client.get(f"/{DB}/amounts")).select_one("input#_search") is None
+    rows = await get_json(ds, f"/{DB}/search_index.json?_shape=array&_zh=行政运行")
+    assert rows and all("行政运行" in f"{r['title']}{r['body']}" for r in rows)
+
+
+async def test_search_in_sql_and_as_a_filter_agree(ds):
+    """What the README shows developers: zh_query in their own SQL over search_texts_fts, and the
+    _zh filter of search_index, find the same documents."""
+    sql = ("select s.id from search_index s where s.text_id in (select rowid from search_texts_fts "
+           "where search_texts_fts match zh_query(:q)) order by s.id")
+    by_sql = await get_json(ds, f"/{DB}.json?_shape=array&q=公务接待&sql={quote(sql)}")
+    by_filter = await get_json(ds, f"/{DB}/search_index.json?_shape=array&_zh=公务接待&_size=max&_col=id")
+    assert by_sql and [r["id"] for r in by_sql] == [r["id"] for r in by_filter]
+    rows = await get_json(ds, f"/{DB}/search_index.json?_shape=array&_zh=公务接待&_size=max")
+    assert all("公务接待" in f"{r['title']} {r['body'] or ''}" for r in rows)
