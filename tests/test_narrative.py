@@ -300,3 +300,11 @@ def test_radical_glyphs_become_the_characters_they_stand_for():
 
     assert radical_glyphs("⺠营企业、部⻔、⻓期、⼯业、⻜⾏") == "民营企业、部门、长期、工业、飞行"
     assert radical_glyphs("\u2e80") == "\u2e80"  # no ordinary character for it: kept
+
+
+@needs_seed
+@pytest.mark.parametrize("header", ["11/29/26, 10:08 AM", "file:///tmp/x.html 1/14"])
+def test_a_line_a_printer_put_before_the_title_is_not_the_department(header):
+    # chromium prints the date (and the page's address) above the first page: "could not find the year"
+    res = parse_narrative(header + "\n" + decode_bytes(SEED.read_bytes()))
+    assert (res.year, res.department) == (2020, "株洲市芦淞区科技和工业信息化局")

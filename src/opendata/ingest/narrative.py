@@ -413,6 +413,10 @@ def _title(paras: list[str]) -> tuple[str | None, str | None, int | None, str | 
             continue
         year = m.group("y1") or m.group("y2") or m.group("y3")
         dept = m.group("dept")
+        # The title's year after a line a printer put first (chromium's date and time): what comes
+        # before it is not the department's name.
+        if inner := re.search(r"((?:19|20)\d{2})年度?", dept):
+            year, dept = year or inner.group(1), dept[inner.end():]
         dept = re.sub(r"^(?:(?:19|20)\d{2})?年度?", "", dept).strip()
         dept = re.sub(r"^关于|^第[一二三四五六七八九十]+部分\s*", "", dept).strip()
         if not dept:
