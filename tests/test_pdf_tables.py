@@ -620,3 +620,24 @@ def test_a_note_written_with_radicals_is_found():
 
     note = _note_below([{"text": "注：本单位⽆国有资本经营预算财政拨款支出，故本表⽆数据。", "top": 120.0}], bottom=100.0)
     assert note == "注：本单位无国有资本经营预算财政拨款支出，故本表无数据。"
+
+
+@pytest.mark.parametrize("pieces, measure", [
+    (["本年支出", "小计"], "合计"),          # many provinces' 表5: its 决算数 were left out
+    (["决算数", "小计"], "合计"),
+    (["年初预算数", "小计"], "年初预算数"),   # a 年初预算数 group with its own 小计: it took 合计 too,
+    (["年初预算数", "基本支出"], None),       # and its 基本支出 the 决算数's (one silently lost)
+    (["决算数", "基本支出"], "基本支出"),
+    (["年初预算数"], "年初预算数"),
+])
+def test_table_5_columns_under_a_group_heading(pieces: list[str], measure: str | None) -> None:
+    from opendata.ingest.pdf_tables import _match_measure
+
+    assert _match_measure(pieces, ["年初预算数", "合计", "基本支出", "项目支出"]) == measure
+
+
+def test_hu_as_its_traditional_form_is_read_as_hu():
+    # chromium's Noto font maps 户 to 戶 (U+6236) in a PDF's text: 经营戶 was not found by a search
+    from opendata.ingest.textutil import radical_glyphs
+
+    assert radical_glyphs("为芦淞商圈1万余经营戶优惠电费") == "为芦淞商圈1万余经营户优惠电费"

@@ -469,6 +469,10 @@ def _match_measure(pieces: list[str], measures: list[str]) -> str | None:
     if not parts:
         return None
     last = parts[-1]
+    if len(parts) > 1 and parts[-2] in measures and parts[-2] != last:
+        # a column under one of the template's (表5's 年初预算数/小计 is 年初预算数; its 年初预算数/基本支出
+        # is none of the template's, not the 基本支出 of 决算数, whose figure it would take)
+        return parts[-2] if last in ("小计", "合计") else None
     if last in measures:
         return last
     if last in ("小计", "合计") and len(parts) > 1:

@@ -63,7 +63,10 @@ _RADICAL_PAIRS = (
     "⻀艹 ⻁虎 ⻂衤 ⻃覀 ⻄西 ⻅见 ⻆角 ⻇𧢲 ⻈讠 ⻉贝 ⻊𧾷 ⻋车 ⻌辶 ⻍辶 ⻎辶 ⻏邑 ⻐钅 ⻑長 ⻒镸 ⻓长 ⻔门 ⻕𨸏 ⻖阝 ⻗雨 ⻘青 ⻙韦 ⻚页 ⻛风 ⻜飞 ⻝食 ⻞𩙿 "
     "⻟飠 ⻠饣 ⻡𩠐 ⻢马 ⻣骨 ⻤鬼 ⻥鱼 ⻦鸟 ⻧卤 ⻨麦 ⻩黄 ⻪黾 ⻫斉 ⻬齐 ⻭歯 ⻮齿 ⻯竜 ⻰龙 ⻱龜 ⻲亀 ⻳龟"
 )
-RADICALS = str.maketrans(dict(_RADICAL_PAIRS.split()))
+RADICALS = str.maketrans({**dict(_RADICAL_PAIRS.split()),
+                          # 户 as the traditional form 戶 (U+6236), which chromium's Noto CJK font maps it
+                          # to in a PDF's text: 经营戶 is not found by a search for 经营户
+                          "戶": "户"})
 
 
 #: A unit after a word, not after a figure: "年初预算为 万元" (the figure on another line).
