@@ -957,3 +957,26 @@ def test_a_file_named_pdf_that_is_not_one_is_said_to_be_so(tmp_path: Path, corpu
     assert r.exit_code == 2 and "Traceback" not in r.output
     assert ("report.pdf: not a PDF (it does not begin with %PDF but with '<!DOCTYPE html>': a web page saved under "
             "a .pdf name?)") in " ".join(r.output.split())
+
+
+def test_a_pdf_with_bytes_before_its_header_is_read(tmp_path: Path) -> None:
+    # Readers accept bytes before %PDF- (some writers put a line there); the import said "not a PDF".
+    from opendata.ingest.importer import read_source
+
+    from pdf_samples import text_pdf
+
+    pdf = tmp_path / "lead.pdf"
+    pdf.write_bytes(b"\r\n  \n" + text_pdf("Hello"))
+    text, _, is_pdf = read_source(pdf)
+    assert is_pdf and "Hello" in text
+
+
+def test_a_binary_file_named_pdf_is_not_called_a_web_page(tmp_path: Path, corpus: Path) -> None:
+    import gzip
+
+    pkg = tmp_path / "package"
+    shutil.copytree(corpus, pkg)
+    source = tmp_path / "report.pdf"
+    source.write_bytes(gzip.compress(b"not a report"))
+    r = CliRunner().invoke(cli, ["import", str(source), "--package", str(pkg)])
+    assert r.exit_code == 2 and "report.pdf: not a PDF (it does not begin with %PDF but with other bytes" in r.output

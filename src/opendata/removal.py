@@ -36,7 +36,8 @@ def remove_report(package_dir: str | os.PathLike[str], report_id: str) -> Remova
         held = next((r for r in reports if r.get("report_id") == report_id), None)
         if held is None:
             ids = sorted(str(r.get("report_id")) for r in reports)
-            listed = f" (it has {', '.join(ids)})" if len(ids) <= 10 else f" ({len(ids)} reports: see reports.csv)"
+            listed = (" (it has none)" if not ids else f" (it has {', '.join(ids)})" if len(ids) <= 10
+                      else f" ({len(ids)} reports: see reports.csv)")
             raise PackageError(f"{package_dir}: no report {report_id!r} in the package{listed}; nothing was removed")
         names = [r.name for r in package.resources if "report_id" in r.schema.field_names]
         removed: dict[str, int] = {}

@@ -165,12 +165,14 @@ def read_source(path: Path) -> tuple[str, bytes, bool]:
         raise ImportError_(f"{path}: cannot read the file ({exc.strerror or exc})") from None
     if not data.strip():
         raise ImportError_(f"{path.name}: the file is empty; expected a report (text or PDF)")
-    if data.startswith(b"%PDF"):
+    if b"%PDF-" in data[:1024]:  # a PDF's header, after bytes some writers put first (readers allow them)
         return _pdf_text(path), data, True
     if path.suffix.lower() == ".pdf":  # a download that saved an error page, a renamed file
-        start = data[:40].decode("utf-8", "replace").split("\n", 1)[0].strip()
-        raise ImportError_(f"{path.name}: not a PDF (it does not begin with %PDF but with {start!r}: a web page "
-                           "saved under a .pdf name?); get the report's PDF again, or import its text as .txt")
+        start = data[:40].decode("utf-8", "replace").strip().split("\n", 1)[0].strip()
+        what = (f"but with {start!r}: a web page saved under a .pdf name?" if start.isprintable() and start
+                else "but with other bytes: another kind of file")
+        raise ImportError_(f"{path.name}: not a PDF (it does not begin with %PDF {what}); get the report's PDF "
+                           "again, or import its text as .txt")
     if data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")) and path.suffix.lower() in (".docx", ".doc", ".wps"):
         raise ImportError_(f"{path.name}: a Word document, which opendata does not read: save it as PDF (or as "
                            "UTF-8 text) and import that")
