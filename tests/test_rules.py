@@ -430,11 +430,13 @@ def test_a_tables_status_that_contradicts_its_figures_is_an_error(pkg, report_id
 
 
 def test_a_line_whose_name_is_not_its_codes_is_a_warning(pkg):
-    """The name of 2010601 (行政运行, Putuo p.15) changed to 住房公积金 passed every check."""
-    mutate(pkg, A, {"report_id": PUTUO, "table_no": 5, "line_key": "2010601", "measure": "合计"}, "item", "住房公积金")
+    """The name of 2010601 (行政运行, Putuo p.15) changed to 住房公积金 passed every check: now one
+    warning for the line (not one for each of its figures)."""
+    for measure in ("合计", "基本支出", "项目支出"):  # the line's three figures
+        mutate(pkg, A, {"report_id": PUTUO, "table_no": 5, "line_key": "2010601", "measure": measure}, "item", "住房公积金")
     hits = [f for f in findings_of(pkg) if f.rule_id == "amounts.code"]
     assert [(f.severity, f.report_id, f.row_ref, f.fields) for f in hits] == [
-        (WARNING, PUTUO, "table_no=5, side=支出, line_no=3, measure=合计", "item, code")]
+        (WARNING, PUTUO, "table_no=5, side=支出, line_no=3", "item, code")]
     assert hits[0].message_zh == "表5第3行的科目名称“住房公积金”不是科目 2010601 的名称“行政运行”：编码或名称有误"
 
 

@@ -37,11 +37,14 @@ def same_name(item: str | None, name: str) -> bool:
 @rule("amounts.code", "表行的科目编码、科目与行键一致", "A line's code, classification and line key agree",
       ERROR, ("amounts", "classification"))
 def check_codes(db):
+    named: set[tuple] = set()  # a line's name once, not once per figure of it
     for row in db.query(_SQL):
         coded = (row["classification_id"] is None or row["classification_code"] == row["code"]) and \
             (row["code"] is None or row["line_key"] == row["code"])
         if coded:  # the codes agree: the name does not
-            if not same_name(row["item"], row["classification_name"]):
+            line = (row["report_id"], row["table_no"], row["side"], row["line_no"], row["item"])
+            if line not in named and not same_name(row["item"], row["classification_name"]):
+                named.add(line)
                 yield _name_finding(row)
             continue
         said = {"code": row["code"], "classification_id": row["classification_id"], "line_key": row["line_key"]}
@@ -62,7 +65,7 @@ def check_codes(db):
 def _name_finding(row) -> Finding:
     return Finding(
         rule_id="amounts.code", severity=WARNING, report_id=row["report_id"], resource="amounts",
-        row_ref=f"table_no={row['table_no']}, side={row['side']}, line_no={row['line_no']}, measure={row['measure']}",
+        row_ref=f"table_no={row['table_no']}, side={row['side']}, line_no={row['line_no']}",
         fields="item, code", source_ref=row["source_ref"],
         message_zh=f"表{row['table_no']}第{row['line_no']}行的科目名称“{row['item']}”不是科目 {row['code']} 的名称"
                    f"“{row['classification_name']}”：编码或名称有误",

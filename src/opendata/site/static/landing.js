@@ -197,12 +197,17 @@
       return empty("chart-change", "本报告没有说明与上年相比的变化。");
     }
     clearEmpty("chart-change");
+    var labels = rows.map(function (r) { return wrap(r["指标"] + (r["核对"] ? "（有误）" : ""), 10); });
+    var lines = labels.reduce(function (n, l) { return n + l.length; }, 0);
+    document.getElementById("chart-change").parentNode.style.height = Math.max(18, rows.length * 1.6 + lines * 1.3) + "em";
     draw("chart-change", {
       type: "bar",
-      data: {labels: rows.map(function (r) { return wrap(r["指标"] + (r["核对"] ? "（有误）" : ""), 10); }), datasets: [
+      data: {labels: labels, datasets: [
         {label: "上年", data: rows.map(function (r) { return r["上年数"]; }), backgroundColor: "#b9c7d6"},
         {label: "本年", data: rows.map(function (r) { return r["本年数"]; }), backgroundColor: COLORS[2]}]},
-      options: {indexAxis: "y", maintainAspectRatio: false, plugins: {tooltip: moneyTooltip}}
+      // every bar named (Chart.js skipped every other label, the 有误 mark among them)
+      options: {indexAxis: "y", maintainAspectRatio: false, plugins: {tooltip: moneyTooltip},
+                scales: {y: {ticks: {autoSkip: false}}}}
     });
     box.innerHTML = '<ul class="plain">' + rows.map(function (r) {
       var v = r["增减额"], rate = r["增减率（%）"];
