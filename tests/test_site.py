@@ -887,3 +887,16 @@ async def test_a_query_for_a_report_that_is_not_there_asks_to_check_its_id(ds):
     assert said.select_one("a")["href"] == f"/{DB}/reports"
     empty = BeautifulSoup((await ds.client.get(f"/{DB}/search?q=不存在的词语")).text, "html.parser")
     assert empty.select_one(".zero-results").get_text(strip=True) == "没有结果"
+
+
+@pytest.mark.parametrize("path, said", [
+    # The report says it has no such income or expenditure: the page told the citizen to check its id.
+    (f"/{DB}/report_table8?report_id=shanghai-putuo-czj-2024-final",
+     "本表无数据（报告说明：上海市普陀区财政局2024年度无政府性基金预算财政拨款收入和支出。）"),
+    (f"/{DB}/report_table9?report_id=zhuzhou-lusong-kjgxj-2020-final",
+     "本表无数据（报告说明：本单位没有使用国有资本经营预算安排的支出。）"),
+    (f"/{DB}/report_table5?report_id=nosuch", "没有结果：请核对报告编号“nosuch”"),
+])
+async def test_an_empty_standard_table_says_why(ds, path, said):
+    soup = soup_of(await ds.client.get(path))
+    assert soup.select_one("p.zero-results").get_text(strip=True).startswith(said)

@@ -104,12 +104,40 @@ def extra_template_vars(table, request, database, datasette, view_name):
     def database_title(name: str | None) -> str | None:  # the breadcrumbs' name of the database
         return datasette.metadata("title", database=name) if name else None
 
-    found: dict[str, Any] = {"terms": terms, "table_words": table_words, "database_title": database_title}
+    found: dict[str, Any] = {"terms": terms, "table_words": table_words, "database_title": database_title,
+                             "report_table_note": lambda query, report_id: report_table_note(
+                                 datasette, database, query, report_id)}
     if view_name == "row" and database and table:
         found["foreign_key_link"] = lambda column, value: foreign_key_link(datasette, database, table, column, value)
     if table != SEARCH_TABLE or request is None:
         return {"zh_search": None, **found}
     return {"zh_search": request.args.get("_zh", ""), **found}
+
+
+#: A standard table's named query (report_table1 ... report_table9).
+_REPORT_TABLE_QUERY = re.compile(r"report_table([1-9])")
+#: What an empty standard table's page says, by the table's status (report_tables.status).
+_TABLE_STATUS_NOTES = {
+    "empty": "本表无数据（报告说明：{statement}）",
+    "not_attached": "原文未附此表，情况说明也未给出表中的数字",
+    "not_read": "原文含此表，但导入时未读取其数字",
+}
+
+
+async def report_table_note(datasette: Any, database: str | None, query: str | None, report_id: str | None) -> str | None:
+    """Why a standard table's page of a report has no rows, as the report says it (表8 本表无数据:
+    the page said to check the report's id); None when the report is not there (the id is wrong)."""
+    m = _REPORT_TABLE_QUERY.fullmatch(query or "")
+    if not m or not report_id or not database:
+        return None
+    rows = (await datasette.get_database(database).execute(
+        "select t.status, t.statement from reports r left join report_tables t on t.report_id = r.report_id "
+        "and t.table_no = ? where r.report_id = ?", [int(m.group(1)), report_id])).rows
+    if not rows:
+        return None
+    status, statement = rows[0]
+    note = _TABLE_STATUS_NOTES.get(status)
+    return note.format(statement=statement or "本单位无此项收支") if note else None
 
 
 async def foreign_key_link(datasette: Any, database: str, table: str, column: str, value: Any) -> Markup | None:
