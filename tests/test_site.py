@@ -900,3 +900,10 @@ async def test_a_query_for_a_report_that_is_not_there_asks_to_check_its_id(ds):
 async def test_an_empty_standard_table_says_why(ds, path, said):
     soup = soup_of(await ds.client.get(path))
     assert soup.select_one("p.zero-results").get_text(strip=True).startswith(said)
+
+
+async def test_a_whole_count_is_shown_as_one(ds):
+    # 编报绩效目标的 4.0 个 (Putuo, 第三部分 十): a count of projects shown with a decimal.
+    soup = soup_of(await ds.client.get(f"/{DB}/statements?report_id=shanghai-putuo-czj-2024-final&unit=个"))
+    values = {td.get_text() for td in soup.select("td.col-value")}
+    assert values and all(re.fullmatch(r"\d+个", v) for v in values), values

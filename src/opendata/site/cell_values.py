@@ -134,13 +134,17 @@ def _money(value: Any, row: Any, database: str, datasette: Any) -> Markup | None
 
 
 def _statement_value(value: Any, row: Any, database: str, datasette: Any) -> Markup | None:
-    """A narrative figure in its own unit: % or 万元 (others, such as 个 or 辆, as they are)."""
+    """A narrative figure in its own unit: % or 万元; others (个, 辆, 人) with their unit, a whole
+    count as one (4 个, not 4.0)."""
     if not _number(value):
         return None
     unit = _get(row, "unit")
     if unit == "%":
         return Markup(f'<span class="num">{value:g}</span><span class="unit">%</span>')
-    return _money(value, row, database, datasette) if unit == "万元" else None
+    if unit == "万元":
+        return _money(value, row, database, datasette)
+    shown = f"{value:,.0f}" if float(value).is_integer() else f"{value:,}"
+    return Markup(f'<span class="num">{shown}</span>' + (f'<span class="unit">{escape(unit)}</span>' if unit else ""))
 
 
 #: Rules whose findings compare percentages (stated against recomputed), not amounts in 万元.
