@@ -62,6 +62,8 @@ async def test_a_search_that_fills_its_200_rows_says_there_may_be_more(ds):
     assert len(full.json()["rows"]) == 200 and full.json()["truncated"] is True
     shaped = await ds.client.get(f"/{DB}/search.json?" + urlencode({"q": "支出", "_shape": "array"}))
     assert len(shaped.json()) == 200 and shaped.headers["x-truncated"] == "true"
+    csv = await ds.client.get(f"/{DB}/search.csv?" + urlencode({"q": "支出"}))  # its CSV too: a header
+    assert len(csv.text.splitlines()) == 201 and csv.headers["x-truncated"] == "true"
     some = await ds.client.get(f"/{DB}/search.json?" + urlencode({"q": "行政运行"}))
     assert 0 < len(some.json()["rows"]) < 200 and some.json()["truncated"] is False and "x-truncated" not in some.headers
 

@@ -130,7 +130,7 @@ def error_json(message: str, status: int = QUERY_ERROR_STATUS) -> dict[str, Any]
             "content_type": "application/json; charset=utf-8"}
 
 
-def _at_shown_limit(datasette: Any, database: str | None, query_name: str | None, data: dict) -> bool:
+def at_shown_limit(datasette: Any, database: str | None, query_name: str | None, data: dict) -> bool:
     """Whether a named query with a ``shown_limit`` (metadata.yml: the rows its SQL returns at most,
     the search's 200) returned that many: there may be more, which its page says and its JSON did not."""
     if datasette is None or not query_name or not database:
@@ -150,7 +150,7 @@ def render_json(args: Any, data: dict, view_name: str, request: Any = None, data
         data = {"ok": False, "error": data["error"], "status": QUERY_ERROR_STATUS, **data}
     elif problem := shape_error(args, data):
         return _marked(error_json(problem), request)
-    elif not data.get("truncated") and _at_shown_limit(datasette, database, query_name, data):
+    elif not data.get("truncated") and at_shown_limit(datasette, database, query_name, data):
         data = {**data, "truncated": True}
     try:
         infinities = value_as_boolean(args.get("_json_infinity", "0"))

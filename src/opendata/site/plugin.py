@@ -455,6 +455,9 @@ def asgi_wrapper(datasette):
 
             async def send_wrapper(message):
                 if message["type"] == "http.response.start":
+                    if state.get("truncated"):  # a CSV that may leave rows out (client_errors._checked_csv)
+                        message = dict(message, headers=[*message.get("headers", []),
+                                                         (json_output.TRUNCATED_HEADER.lower().encode(), b"true")])
                     message = dict(message, headers=json_output.expose_truncated(message.get("headers", [])))
                     headers = dict((k.lower(), v) for k, v in message.get("headers", []))
                     ctype = headers.get(b"content-type", b"").decode("latin-1")
