@@ -257,3 +257,17 @@ def test_a_link_to_a_report_that_is_not_there_says_so(page, server, seed_report)
     page.wait_for_selector("body[data-ready]")
     assert not page.locator("#report-missing").is_visible()
     assert page.locator("#report-select").input_value() == seed_report
+
+
+def test_a_phones_tap_targets_are_44_px_high(browser, server):
+    # A tester's phone: the report list 23 px high, each 查看数据 link 21 px, the 表1-表9 links 24 px rows.
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
+    pg = context.new_page()
+    try:
+        pg.goto(f"{server}/?report=shanghai-putuo-czj-2024-final")
+        pg.wait_for_selector("body[data-ready]", timeout=15000)
+        heights = pg.evaluate("""() => [...document.querySelectorAll('#report-select, .rows-link, .std-tables li a')]
+            .map(e => e.getBoundingClientRect().height)""")
+        assert len(heights) >= 1 + 6 + 9 and min(heights) >= 44, heights
+    finally:
+        context.close()
