@@ -907,3 +907,15 @@ async def test_a_whole_count_is_shown_as_one(ds):
     soup = soup_of(await ds.client.get(f"/{DB}/statements?report_id=shanghai-putuo-czj-2024-final&unit=个"))
     values = {td.get_text() for td in soup.select("td.col-value")}
     assert values and all(re.fullmatch(r"\d+个", v) for v in values), values
+
+
+@pytest.mark.parametrize("path, name", [
+    # Its key, "shanghai-putuo-czj-2024-final, 5, 支出, 201, 合计", was the page's name.
+    (f"/{DB}/amounts/shanghai-putuo-czj-2024-final,5,~E6~94~AF~E5~87~BA,201,~E5~90~88~E8~AE~A1",
+     "决算表数据（万元）：表5 一般公共服务支出（合计）"),
+    (f"/{DB}/statements/shanghai-putuo-czj-2024-final,14", "情况说明中的数字：第三部分 四 财政拨款收入支出总计"),
+    (f"/{DB}/reports/shanghai-putuo-czj-2024-final", "报告：2024年度上海市普陀区财政局部门决算"),  # its label column
+])
+async def test_a_row_page_is_named_by_what_it_holds(ds, path, name):
+    soup = soup_of(await ds.client.get(path))
+    assert soup.select_one("h1").get_text(strip=True) == name and soup.title.get_text(strip=True) == name

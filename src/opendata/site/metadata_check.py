@@ -28,6 +28,7 @@ _TABLE_KEYS: dict[str, tuple[type, ...]] = {
     "sort": (str,), "sort_desc": (str,), "sortable_columns": (list,), "label_column": (str,), "facets": (list,),
     "facet_size": (int, str), "size": (int,), "hidden": (bool,), "fts_table": (str,), "fts_pk": (str,),
     "searchmode": (str,), "units": (dict,), "columns": (dict,),
+    "row_title": (str,),  # opendata's: a row page's name from its columns ({table_no}, {item}...)
 }
 #: A named query's keys (given as a mapping) and the kind each must be.
 _QUERY_KEYS: dict[str, tuple[type, ...]] = {

@@ -105,6 +105,7 @@ def extra_template_vars(table, request, database, datasette, view_name):
         return datasette.metadata("title", database=name) if name else None
 
     found: dict[str, Any] = {"terms": terms, "table_words": table_words, "database_title": database_title,
+                             "row_title": row_title,
                              "report_table_note": lambda query, report_id: report_table_note(
                                  datasette, database, query, report_id)}
     if view_name == "row" and database and table:
@@ -112,6 +113,15 @@ def extra_template_vars(table, request, database, datasette, view_name):
     if table != SEARCH_TABLE or request is None:
         return {"zh_search": None, **found}
     return {"zh_search": request.args.get("_zh", ""), **found}
+
+
+_ROW_TITLE_FIELD = re.compile(r"\{(\w+)\}")
+
+
+def row_title(pattern: str, row: dict[str, Any]) -> str:
+    """A row page's name from metadata.yml's ``row_title`` (``表{table_no} {item}（{measure}）``):
+    each ``{column}`` its value (nothing where it has none; no other formatting is read)."""
+    return _ROW_TITLE_FIELD.sub(lambda m: "" if row.get(m.group(1)) is None else str(row[m.group(1)]), pattern).strip()
 
 
 #: A standard table's named query (report_table1 ... report_table9).
