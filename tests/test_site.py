@@ -919,3 +919,18 @@ async def test_a_whole_count_is_shown_as_one(ds):
 async def test_a_row_page_is_named_by_what_it_holds(ds, path, name):
     soup = soup_of(await ds.client.get(path))
     assert soup.select_one("h1").get_text(strip=True) == name and soup.title.get_text(strip=True) == name
+
+
+async def test_a_report_query_names_its_report_or_offers_the_reports(ds):
+    # A standard table's page named no report (only its id in the parameter box), and without one
+    # said 没有结果: a citizen did not know what to type.
+    soup = soup_of(await ds.client.get(f"/{DB}/report_table5?report_id=shanghai-putuo-czj-2024-final"))
+    named = soup.select_one("p.report-named a")
+    assert named.get_text() == "2024年度上海市普陀区财政局部门决算"
+    assert named["href"] == f"/{DB}/reports/shanghai-putuo-czj-2024-final"
+    for path in (f"/{DB}/report_table5", f"/{DB}/report_table5?report_id="):
+        choices = soup_of(await ds.client.get(path)).select(".report-choices li a")
+        assert [(a.get_text(), a["href"]) for a in choices] == [
+            ("2024年度上海市普陀区财政局部门决算", "?report_id=shanghai-putuo-czj-2024-final"),
+            ("2020年度株洲市芦淞区科技和工业信息化局部门决算", "?report_id=zhuzhou-lusong-kjgxj-2020-final")]
+    assert soup_of(await ds.client.get(f"/{DB}/compare_totals")).select_one(".report-choices") is None

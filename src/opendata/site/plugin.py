@@ -106,6 +106,7 @@ def extra_template_vars(table, request, database, datasette, view_name):
 
     found: dict[str, Any] = {"terms": terms, "table_words": table_words, "database_title": database_title,
                              "row_title": row_title,
+                             "report_choice": lambda report_id: report_choice(datasette, database, report_id),
                              "report_table_note": lambda query, report_id: report_table_note(
                                  datasette, database, query, report_id)}
     if view_name == "row" and database and table:
@@ -122,6 +123,28 @@ def row_title(pattern: str, row: dict[str, Any]) -> str:
     """A row page's name from metadata.yml's ``row_title`` (``表{table_no} {item}（{measure}）``):
     each ``{column}`` its value (nothing where it has none; no other formatting is read)."""
     return _ROW_TITLE_FIELD.sub(lambda m: "" if row.get(m.group(1)) is None else str(row[m.group(1)]), pattern).strip()
+
+
+#: How many reports a query page of one report lists to choose from when none is given.
+CHOICE_LIMIT = 30
+
+
+async def report_choice(datasette: Any, database: str | None, report_id: str | None) -> dict[str, Any] | None:
+    """For a named query of one report (``report_id``): the report's title and page, or, with no
+    report given, the latest reports to choose from (a standard table's page without one said
+    没有结果, and named none: a citizen did not know what to type in the box)."""
+    if not database:
+        return None
+    db = datasette.get_database(database)
+    reports_url = datasette.urls.table(database, "reports")
+    if report_id:
+        rows = (await db.execute("select title from reports where report_id = ?", [report_id])).rows
+        return {"title": rows[0][0], "url": datasette.urls.row(database, "reports", tilde_encode(report_id))} \
+            if rows else None
+    rows = (await db.execute("select report_id, title from reports order by year desc, report_id limit ?",
+                             [CHOICE_LIMIT + 1])).rows
+    return {"choices": [(rid, title) for rid, title in rows[:CHOICE_LIMIT]], "more": len(rows) > CHOICE_LIMIT,
+            "reports_url": reports_url}
 
 
 #: A standard table's named query (report_table1 ... report_table9).
