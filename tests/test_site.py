@@ -934,3 +934,15 @@ async def test_a_report_query_names_its_report_or_offers_the_reports(ds):
             ("2024年度上海市普陀区财政局部门决算", "?report_id=shanghai-putuo-czj-2024-final"),
             ("2020年度株洲市芦淞区科技和工业信息化局部门决算", "?report_id=zhuzhou-lusong-kjgxj-2020-final")]
     assert soup_of(await ds.client.get(f"/{DB}/compare_totals")).select_one(".report-choices") is None
+
+
+async def test_the_landing_page_lists_the_data_to_download(ds, site_db):
+    # Its "下载数据包" link opened the descriptor's JSON (English, raw) on a citizen's phone.
+    soup = soup_of(await ds.client.get("/"))
+    links = [(a.get_text(), a["href"]) for a in soup.select("ul.downloads a")]
+    assert ("决算表数据", "/datapackage/data/amounts.csv") in links and ("报告", "/datapackage/data/reports.csv") in links
+    for _, href in links:
+        assert (await ds.client.get(href)).status_code == 200, href
+    assert soup.select_one("footer a[href='/#downloads']").get_text() == "下载数据"
+    bare = make_app(site_db, metadata=METADATA)  # no package served: nothing offered
+    assert not soup_of(await bare.client.get("/")).select("ul.downloads, footer a[href='/#downloads']")

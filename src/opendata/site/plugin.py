@@ -106,6 +106,7 @@ def extra_template_vars(table, request, database, datasette, view_name):
 
     found: dict[str, Any] = {"terms": terms, "table_words": table_words, "database_title": database_title,
                              "row_title": row_title,
+                             "package_downloads": lambda: package_downloads(datasette),
                              "report_choice": lambda report_id: report_choice(datasette, database, report_id),
                              "report_table_note": lambda query, report_id: report_table_note(
                                  datasette, database, query, report_id)}
@@ -555,6 +556,29 @@ def _search_to_zh(query_string: bytes) -> bytes:
     return urlencode([("_zh" if k == "_search" else k, v) for k, v in pairs]).encode("latin-1")
 
 
+def _served_package(datasette: Any) -> Any:
+    """The data package the site serves at /datapackage/ (read once), or None (none served, or one
+    that cannot be read)."""
+    if not hasattr(datasette, "_opendata_package"):
+        folder = next((d for prefix, d in datasette.static_mounts if "/" + prefix + "/" == PACKAGE_PREFIX), None)
+        try:
+            datasette._opendata_package = load_package(folder, files_required=False) if folder else None
+        except OpenDataError:
+            datasette._opendata_package = None
+    return datasette._opendata_package
+
+
+def package_downloads(datasette: Any) -> list[tuple[str, str]]:
+    """(title, URL) of each CSV file of the served package, its title's Chinese part (报告, not
+    "报告 (reports)"): what the landing page offers a citizen to download (the link was the
+    descriptor's JSON); none when no package is served."""
+    package = _served_package(datasette)
+    if package is None:
+        return []
+    return [((resource.title or resource.name).split(" (", 1)[0], PACKAGE_PREFIX + one.removeprefix("./"))
+            for resource in package.resources for one in resource.paths]
+
+
 def package_charsets(datasette: Any) -> dict[str, str]:
     """The URL of each of the served package's files with the encoding of its text: the
     descriptor's (UTF-8) and each resource's as declared (frictionless's default, UTF-8, when
@@ -562,11 +586,7 @@ def package_charsets(datasette: Any) -> dict[str, str]:
     found = getattr(datasette, "_opendata_package_charsets", None)
     if found is None:
         found = {}
-        folder = next((d for prefix, d in datasette.static_mounts if "/" + prefix + "/" == PACKAGE_PREFIX), None)
-        try:
-            package = load_package(folder, files_required=False) if folder else None
-        except OpenDataError:
-            package = None
+        package = _served_package(datasette)
         if package is not None:
             found[PACKAGE_PREFIX + DESCRIPTOR] = "utf-8"
             for resource in package.resources:
