@@ -946,3 +946,16 @@ async def test_the_landing_page_lists_the_data_to_download(ds, site_db):
     assert soup.select_one("footer a[href='/#downloads']").get_text() == "下载数据"
     bare = make_app(site_db, metadata=METADATA)  # no package served: nothing offered
     assert not soup_of(await bare.client.get("/")).select("ul.downloads, footer a[href='/#downloads']")
+
+
+async def test_table_7_of_a_report_that_is_not_there_is_empty(ds):
+    # It gave its two lines (预算数, 决算数) of nulls for any id: a blank 表7 instead of 请核对报告编号.
+    assert await get_json(ds, f"/{DB}/report_table7.json?report_id=nope&_shape=array") == []
+    rows = await get_json(ds, f"/{DB}/report_table7.json?report_id=shanghai-putuo-czj-2024-final&_shape=array")
+    assert [(r["栏目"], r["合计"]) for r in rows] == [("预算数", 0.95), ("决算数", 0.0)]  # p.18
+
+
+async def test_a_percentage_is_shown_as_the_report_prints_it(ds):
+    # changes showed -1.9% beside the report's own "下降1.87%" (第三部分 一).
+    soup = soup_of(await ds.client.get(f"/{DB}/changes?report_id=shanghai-putuo-czj-2024-final"))
+    assert "-1.87%" in [td.get_text() for td in soup.select("td")]

@@ -124,7 +124,9 @@ def _number(value: Any) -> bool:
 
 
 def _percent(value: Any, row: Any, database: str, datasette: Any) -> Markup | None:
-    return Markup(f'<span class="num">{value:.1f}</span><span class="unit">%</span>') if _number(value) else None
+    """A percentage to two decimals at most, as reports print them (-1.87, not -1.9 beside the
+    report's own -1.87%)."""
+    return Markup(f'<span class="num">{round(value, 2):g}</span><span class="unit">%</span>') if _number(value) else None
 
 
 def _money(value: Any, row: Any, database: str, datasette: Any) -> Markup | None:
