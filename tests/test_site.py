@@ -959,3 +959,11 @@ async def test_a_percentage_is_shown_as_the_report_prints_it(ds):
     # changes showed -1.9% beside the report's own "下降1.87%" (第三部分 一).
     soup = soup_of(await ds.client.get(f"/{DB}/changes?report_id=shanghai-putuo-czj-2024-final"))
     assert "-1.87%" in [td.get_text() for td in soup.select("td")]
+
+
+async def test_terms_not_stated_are_said_in_chinese_on_a_reports_page(ds):
+    soup = soup_of(await ds.client.get(f"/{DB}/reports/shanghai-putuo-czj-2024-final"))
+    cells = [td.get_text(strip=True) for td in soup.select("td")]
+    assert "发布单位未声明" in cells and "not stated" not in cells
+    row = await get_json(ds, f"/{DB}/reports/shanghai-putuo-czj-2024-final.json?_shape=array")
+    assert row[0]["license"] == "not stated"  # the data as published: the API unchanged

@@ -189,6 +189,8 @@ CODED_VALUES: dict[tuple[str, str], dict[str, str]] = {
                                "report_units": "机构", "classification": "科目"},
     ("findings", "severity"): SEVERITY_ZH,
     ("rules", "severity"): SEVERITY_ZH,
+    # the data's value when the publisher states no terms (a report's row page showed "not stated")
+    ("reports", "license"): {"not stated": "发布单位未声明"},
 }
 
 
