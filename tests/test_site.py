@@ -967,3 +967,13 @@ async def test_terms_not_stated_are_said_in_chinese_on_a_reports_page(ds):
     assert "发布单位未声明" in cells and "not stated" not in cells
     row = await get_json(ds, f"/{DB}/reports/shanghai-putuo-czj-2024-final.json?_shape=array")
     assert row[0]["license"] == "not stated"  # the data as published: the API unchanged
+
+
+async def test_a_rows_link_says_what_the_row_holds(ds):
+    # The 详情 links of amounts and statements were their keys ("shanghai-putuo-czj-2024-final,1,支出,201,决算数").
+    soup = soup_of(await ds.client.get(f"/{DB}/amounts?report_id=shanghai-putuo-czj-2024-final&table_no=5&line_key=201"))
+    links = {a.get_text(): a["href"] for a in soup.select("td.col-Link a")}
+    assert set(links) == {"表5 一般公共服务支出（合计）", "表5 一般公共服务支出（基本支出）",
+                          "表5 一般公共服务支出（项目支出）"}  # p.15
+    page = soup_of(await ds.client.get(links["表5 一般公共服务支出（合计）"]))
+    assert page.select_one("h1").get_text(strip=True) == "决算表数据（万元）：表5 一般公共服务支出（合计）"

@@ -397,9 +397,9 @@ async def test_table_rows_are_datasettes_rows_without_the_whitespace(ds, seed_re
     await ds.invoke_startup()
     seen: list = []
 
-    def keep(rows):
+    def keep(rows, title=None):
         seen.append(rows)
-        return plugin.table_rows(rows)
+        return plugin.table_rows(rows, title)
 
     monkeypatch.setitem(ds.jinja_env.filters, "table_rows", keep)
     theirs = ds.jinja_env.get_template("default:_table.html")
