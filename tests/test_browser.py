@@ -266,8 +266,8 @@ def test_a_phones_tap_targets_are_44_px_high(browser, server):
     try:
         pg.goto(f"{server}/?report=shanghai-putuo-czj-2024-final")
         pg.wait_for_selector("body[data-ready]", timeout=15000)
-        heights = pg.evaluate("""() => [...document.querySelectorAll('#report-select, .rows-link, .std-tables li a')]
-            .map(e => e.getBoundingClientRect().height)""")
-        assert len(heights) >= 1 + 6 + 9 and min(heights) >= 44, heights
+        heights = pg.evaluate("""() => [...document.querySelectorAll(
+            '#report-select, .rows-link, .std-tables li a, footer a, .crumbs a')].map(e => e.getBoundingClientRect().height)""")
+        assert len(heights) >= 1 + 6 + 9 + 2 and min(heights) >= 44, heights
     finally:
         context.close()
