@@ -26,7 +26,7 @@ from datasette.database import Database, QueryInterrupted
 from datasette.views.base import DatasetteError
 
 from .filter_checks import digits_problem
-from .json_output import JSON_STATE, at_shown_limit
+from .json_output import at_shown_limit, mark_truncated
 from .rebound import rebound
 
 #: Messages of DatasetteError (a 500 unless given a status) that a request's parameters cause.
@@ -185,9 +185,7 @@ def _checked_csv(as_csv: Any) -> Any:
                                      status=400)
             if isinstance(first, dict) and at_shown_limit(self.ds, first.get("database"), first.get("query_name"),
                                                           first):
-                state = request.scope.get(JSON_STATE)  # the search's 200 rows: there may be more (a header)
-                if state is not None:
-                    state["truncated"] = True
+                mark_truncated(request)  # the search's 200 rows: there may be more (a header)
             return answer
 
         self.data = data  # a view is made for each request

@@ -163,10 +163,10 @@ def render_json(args: Any, data: dict, view_name: str, request: Any = None, data
     response = render(args, data, view_name)
     if getattr(response, "content_type", None) == "text/plain":
         response.content_type = "text/plain; charset=utf-8"
-    if data.get("truncated") and "primary_keys" not in data and hasattr(response, "headers"):
+    if data.get("truncated") and "primary_keys" not in data:
         # A query's rows cut at the row cap: the default shape says "truncated": true, the others
         # (an array, lines) had no sign that rows were left out.
-        response.headers[TRUNCATED_HEADER] = "true"
+        mark_truncated(request)
     return _marked(response, request)
 
 
@@ -174,13 +174,20 @@ def render_json(args: Any, data: dict, view_name: str, request: Any = None, data
 TRUNCATED_HEADER = "X-Truncated"
 
 
-def expose_truncated(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
-    """``headers`` with ``X-Truncated``, when there, readable by a page of another site (CORS:
-    Datasette exposes ``Link`` only)."""
-    if not any(k.lower() == TRUNCATED_HEADER.lower().encode() for k, _ in headers):
-        return headers
-    return [(k, v + b", " + TRUNCATED_HEADER.encode() if k.lower() == b"access-control-expose-headers" else v)
-            for k, v in headers]
+def mark_truncated(request: Any) -> None:
+    """Note for ``asgi_wrapper`` that the answer to ``request`` may leave rows out (its JSON or its
+    CSV): it gets the header ``X-Truncated``."""
+    state = request.scope.get(JSON_STATE) if request is not None else None
+    if state is not None:
+        state["truncated"] = True
+
+
+def with_truncated(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """``headers`` with ``X-Truncated: true``, readable by a page of another site (CORS: Datasette
+    exposes ``Link`` only)."""
+    exposed = [(k, v + b", " + TRUNCATED_HEADER.encode() if k.lower() == b"access-control-expose-headers" else v)
+               for k, v in headers]
+    return [*exposed, (TRUNCATED_HEADER.lower().encode(), b"true")]
 
 
 def _marked(response: Any, request: Any) -> Any:

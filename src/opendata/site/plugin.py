@@ -474,21 +474,10 @@ def asgi_wrapper(datasette):
             if scope.get("type") != "http":
                 await app(scope, receive, send)
                 return
-            if answer := request_guard.method_not_allowed(scope) or request_guard.preflight(scope):
+            if answer := request_guard.answered_here(scope, datasette.databases, datasette.renderers):
                 await answer.asgi_send(send)
                 return
-            if refusal := request_guard.query_too_long(scope):
-                await refusal.asgi_send(send)
-                return
-            if refusal := request_guard.unknown_format(scope.get("path", ""), datasette.databases, datasette.renderers):
-                await refusal.asgi_send(send)
-                return
-            if moved := request_guard.percent_encoded(scope, datasette.renderers):
-                await moved.asgi_send(send)
-                return
-            if request_guard.hidden(scope.get("path", "")):
-                missing = request_guard.MISSING_PATH + (".json" if scope["path"].endswith(".json") else "")
-                scope = dict(scope, path=missing, raw_path=missing.encode())
+            scope = request_guard.without_hidden_page(scope)
             path = scope.get("path", "")
             if path.rstrip("/").split("/")[-1].split(".")[0] == SEARCH_TABLE and scope.get("query_string"):
                 scope = dict(scope, query_string=_search_to_zh(scope["query_string"]))
@@ -509,10 +498,8 @@ def asgi_wrapper(datasette):
 
             async def send_wrapper(message):
                 if message["type"] == "http.response.start":
-                    if state.get("truncated"):  # a CSV that may leave rows out (client_errors._checked_csv)
-                        message = dict(message, headers=[*message.get("headers", []),
-                                                         (json_output.TRUNCATED_HEADER.lower().encode(), b"true")])
-                    message = dict(message, headers=json_output.expose_truncated(message.get("headers", [])))
+                    if state.get("truncated"):  # an answer that may leave rows out (json_output.mark_truncated)
+                        message = dict(message, headers=json_output.with_truncated(message.get("headers", [])))
                     headers = dict((k.lower(), v) for k, v in message.get("headers", []))
                     ctype = headers.get(b"content-type", b"").decode("latin-1")
                     if path.startswith(PACKAGE_PREFIX):  # the package's files, as they are, for any site

@@ -39,9 +39,22 @@ MISSING_PATH = "/-/no-such-page"
 _MESSAGE = "405：本站只读，只接受 GET 请求（Method Not Allowed: this site is read-only; use GET）"
 
 
-def hidden(path: str) -> bool:
-    """Whether ``path`` is one of the hidden pages (or its JSON)."""
-    return path.rstrip("/").removesuffix(".json") in HIDDEN_PAGES
+def answered_here(scope: dict[str, Any], databases: Any, renderers: Any) -> Response | None:
+    """The answer to a request the site gives before Datasette sees it (a method it does not
+    answer, a CORS preflight, a query string too long, a format it does not write, a key
+    percent-encoded); None for every other request."""
+    return (method_not_allowed(scope) or preflight(scope) or query_too_long(scope)
+            or unknown_format(scope.get("path", ""), databases, renderers) or percent_encoded(scope, renderers))
+
+
+def without_hidden_page(scope: dict[str, Any]) -> dict[str, Any]:
+    """``scope``, sent to the site's missing page (as JSON for a ``.json`` path) when it asks for
+    one of the hidden pages."""
+    path = scope.get("path", "")
+    if path.rstrip("/").removesuffix(".json") not in HIDDEN_PAGES:
+        return scope
+    missing = MISSING_PATH + (".json" if path.endswith(".json") else "")
+    return dict(scope, path=missing, raw_path=missing.encode())
 
 
 #: The formats of a database's pages Datasette writes besides its renderers' (and the database's file).
