@@ -256,6 +256,10 @@ def _require_report(res: NarrativeResult, name: str, text: str = "") -> None:
 #: 预算财政拨款支出，故本表无数据).
 _EMPTY_NOTE = re.compile(r"本表无数据|本表为空|无[^，。；]{0,30}(?:收入|支出)")
 
+#: Statuses of a table the source holds (read or not): the figures a narrative states for it are
+#: checked against it, and a note under it may say the report has none.
+_IN_SOURCE = ("attached", "not_read")
+
 #: Units without their figure a text may have before it is taken for a disordered one.
 UNITS_WITHOUT_FIGURES_MAX = 2
 
@@ -403,14 +407,14 @@ def import_report(source: Path, package_dir: Path, *, report_id: str | None = No
                 unit = max(set(printed_units), key=printed_units.count)
             _to_unit(amounts, unit)
             table_rows = [dict(r) for r in tables.amounts]
-            tables_attached = bool(table_rows or any(t.get("status") in ("attached", "not_read")
+            tables_attached = bool(table_rows or any(t.get("status") in _IN_SOURCE
                                                      for t in tables.report_tables))
             by_key = {(r["table_no"], r["side"], r["line_key"], r["measure"]): r for r in table_rows}
             kept = []
             for row in amounts:
                 key = (row["table_no"], row["side"], row["line_key"], row["measure"])
                 table_row = by_key.get(key)
-                attached = any(t["table_no"] == row["table_no"] and t.get("status") in ("attached", "not_read")
+                attached = any(t["table_no"] == row["table_no"] and t.get("status") in _IN_SOURCE
                                for t in tables.report_tables)
                 if table_row is not None:
                     if table_row.get("amount") is None or abs(Decimal(str(table_row["amount"])) - row["amount"]) > Decimal("0.005"):
@@ -428,7 +432,7 @@ def import_report(source: Path, package_dir: Path, *, report_id: str | None = No
             amounts = table_rows + kept
             report_tables = [dict(r) for r in tables.report_tables]
             for t in report_tables:  # a blank table whose printed note says the report has none: empty
-                if (t["status"] in ("attached", "not_read") and _EMPTY_NOTE.search(t.get("statement") or "")
+                if (t["status"] in _IN_SOURCE and _EMPTY_NOTE.search(t.get("statement") or "")
                         and not any(a["table_no"] == t["table_no"] and a.get("amount") not in (None, 0)
                                     for a in amounts)):
                     t["status"] = "empty"
