@@ -195,9 +195,16 @@ def serve(db: str, host: str, port: int, metadata: str | None, package_dir: str,
 @click.option("--package", "package_dir", default=DEFAULT_PACKAGE, show_default=True, type=click.Path(file_okay=False),
               help="The data package to add the report to.")
 @click.option("--report-id", default=None, help="Identifier to give the report (default: derived from the text).")
+@click.option("--source-url", default=None, metavar="URL",
+              help="Where the publisher published the report (http/https); the site links to it. "
+                   "Kept when the report is imported again without it.")
+@click.option("--license", "license_", default=None, metavar="TEXT",
+              help="The terms of use the publisher states (default: the report's own sentence stating them, "
+                   "else those recorded by an earlier import, else 'not stated').")
 @_library_errors
 @_sigterm_like_ctrl_c
-def import_(report: str, package_dir: str, report_id: str | None) -> None:
+def import_(report: str, package_dir: str, report_id: str | None, source_url: str | None,
+            license_: str | None) -> None:
     """Add REPORT (a PDF, or a .txt of its text) to the data package.
 
     Re-importing the same report replaces its rows and nothing else. The import ends with a
@@ -206,7 +213,8 @@ def import_(report: str, package_dir: str, report_id: str | None) -> None:
     from .ingest.importer import ImportInterrupted, format_summary, import_report
 
     try:
-        summary = import_report(Path(report), Path(package_dir), report_id=report_id)
+        summary = import_report(Path(report), Path(package_dir), report_id=report_id, source_url=source_url,
+                                license=license_)
     except ImportInterrupted as exc:  # after the rows were written: not "Aborted!", which says nothing was
         if exc.summary is not None:
             click.echo(format_summary(exc.summary))

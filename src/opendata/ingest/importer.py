@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import Any
 
 from ..errors import ImportError_, OpenDataError, PackageError
@@ -303,7 +304,45 @@ def _code_class_lines(amounts: list[dict], classification: list[dict]) -> None:
                 row.update(code=code, line_key=code, code_certainty="high")
 
 
-def _refuse_another_report(package_dir: Path, report: dict[str, Any], file_name: str,
+def _held_reports(package_dir: Path) -> list[dict[str, Any]]:
+    """The rows of the package's reports.csv ([] when there is none, or it cannot be read: the
+    write that follows names the problem)."""
+    try:
+        package = load_package(package_dir)
+        return resource_rows(package, "reports") if "reports" in package.resource_names else []
+    except Exception:  # noqa: BLE001
+        return []
+
+
+def check_source_url(url: str) -> str:
+    """``url`` stripped, when it is an http(s) address of a host with no spaces or quotes in it
+    (the site prints it as a link); ImportError_ otherwise."""
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:  # an unclosed [ of an IPv6 address
+        host = None
+    if not host or parts.scheme not in ("http", "https") or re.search(r"[\s\"'<>\\]", url):
+        raise ImportError_(f"--source-url {url!r}: give the address where the report is published, "
+                           "beginning with http:// or https:// (no spaces or quotes)")
+    return url
+
+
+def _keep_publishers_terms(report: dict[str, Any], held_rows: list[dict[str, Any]], source_url: str | None,
+                           license_: str | None) -> None:
+    """The report's ``source_url`` and ``license``: as given (``--source-url``, ``--license``), else,
+    when this import replaces the report, what its previous import recorded (the address is not in
+    the file; terms given by the publisher are not lost when the text states none)."""
+    held = next((r for r in held_rows if r.get("report_id") == report["report_id"]), {})
+    report["source_url"] = source_url or held.get("source_url") or None
+    if license_:
+        report["license"] = license_
+    elif report["license"] == NOT_STATED and held.get("license"):
+        report["license"] = held["license"]
+
+
+def _refuse_another_report(held_rows: list[dict[str, Any]], report: dict[str, Any], file_name: str,
                            chosen_id: bool = False) -> str | None:
     """ImportError_ when the import would mix two reports up: the package holds a report of
     ``report``'s id that is not the same report (department, year and kind), whose rows it would
@@ -313,11 +352,6 @@ def _refuse_another_report(package_dir: Path, report: dict[str, Any], file_name:
     file, which replaces it only when asked (``chosen_id``: its id given as ``--report-id``; a
     tester's first five pages of a report replaced the whole of it, with exit 0). Returns what is
     replaced, for the summary (None: nothing, or this very file again)."""
-    try:
-        package = load_package(package_dir)
-        held_rows = resource_rows(package, "reports") if "reports" in package.resource_names else []
-    except Exception:  # noqa: BLE001 - a file that cannot be read: the write that follows names it
-        return None
     this = (report["department_id"], report["year"], report["kind"])
     replaced = None
     for row in held_rows:
@@ -348,8 +382,11 @@ def _refuse_another_report(package_dir: Path, report: dict[str, Any], file_name:
     return replaced
 
 
-def import_report(source: Path, package_dir: Path, *, report_id: str | None = None) -> ImportSummary:
-    """Import one report file (UTF-8/GB18030 text or PDF) into the package at package_dir.
+def import_report(source: Path, package_dir: Path, *, report_id: str | None = None,
+                  source_url: str | None = None, license: str | None = None) -> ImportSummary:
+    """Import one report file (UTF-8/GB18030 text or PDF) into the package at package_dir;
+    ``source_url``: where its publisher published it; ``license``: the terms of use its publisher
+    states (default: the sentence of the report that states them, else "not stated").
 
     Raises ImportError_ for a file that is not a report (empty, binary, or without year,
     department or the template's sections) and PackageError for an unreadable package.
@@ -359,6 +396,10 @@ def import_report(source: Path, package_dir: Path, *, report_id: str | None = No
         raise ImportError_(f"{source.name}: --report-id is empty: give the id (lowercase ASCII letters, digits and "
                            "'-'), or leave the option out for the one derived from the report")
     chosen_id = report_id is not None
+    if source_url is not None:
+        source_url = check_source_url(source_url)
+    if license is not None and not (license := " ".join(license.split())):
+        raise ImportError_(f"{source.name}: --license is empty: give the terms of use the publisher states")
     text, data, is_pdf = read_source(source)
     if not is_pdf:
         _require_figures_in_place(text, source.name)
@@ -531,7 +572,9 @@ def import_report(source: Path, package_dir: Path, *, report_id: str | None = No
         created = create_missing_files(package_dir)
         stage = None
         try:
-            if replaced := _refuse_another_report(package_dir, report, source.name, chosen_id=chosen_id):
+            held_rows = _held_reports(package_dir)
+            _keep_publishers_terms(report, held_rows, source_url, license)
+            if replaced := _refuse_another_report(held_rows, report, source.name, chosen_id=chosen_id):
                 warnings.insert(0, replaced)
             held: dict[str, int] = {}
             with staged() as stage:
@@ -539,6 +582,7 @@ def import_report(source: Path, package_dir: Path, *, report_id: str | None = No
                     "departments": "department_id", "classification": "classification_id"}, removed=held)
                 record_source(package_dir, {
                     "report_id": report_id, "title": res.title,
+                    **({"path": report["source_url"]} if report["source_url"] else {}),
                     "description": f"{source.name} (sha256 {report['source_sha256']}); terms of use: "
                                    f"{report['license']}",
                 }, stage)
@@ -672,6 +716,9 @@ def _report_unit(res: NarrativeResult) -> str:
     return "万元"
 
 
+#: The ``license`` of a report whose publisher states no terms of use.
+NOT_STATED = "not stated"
+
 _TERMS = re.compile(r"知识共享|CC[- ]BY|许可协议|使用条款|版权所有")
 
 
@@ -681,7 +728,7 @@ def _license(text: str) -> str:
     position of a long line (a paragraph of 8,000 figures took 30 s)."""
     m = _TERMS.search(text)
     if not m:
-        return "not stated"
+        return NOT_STATED
     start = max(text.rfind("。", 0, m.start()), text.rfind("\n", 0, m.start())) + 1
     ends = [i for i in (text.find("。", m.end()), text.find("\n", m.end())) if i >= 0]
     return text[start:min(ends, default=len(text))].strip()
