@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from opendata.errors import OpenDataError
 from opendata.package import load_package, schema_problems
 from opendata.schema_stream import read_package
-from opendata.zh_search import fts_query, tokens
+from opendata.zh_search import fts_query, in_order_pattern, tokens
 
 FAST = settings(max_examples=300, deadline=None)
 FILES = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -58,6 +58,21 @@ def test_any_substring_of_indexed_text_is_found(fts: sqlite3.Connection, query: 
     hits = fts.execute("select count(*) from t where t match ?", (fts_query(query),)).fetchone()[0]
     if any(query in t for t in texts):
         assert hits >= 1
+
+
+@FAST
+@given(any_text, any_text)
+def test_an_abbreviation_pattern_is_its_characters_in_order_and_nothing_else(query: str, name: str) -> None:
+    # Its LIKE must hold no wildcard of the query's own (% and _ are not Han characters).
+    pattern = in_order_pattern(query)
+    if pattern is None:
+        return
+    chars = pattern.strip("%").split("%")
+    assert all(len(c) == 1 and "\u3400" <= c for c in chars) and len(chars) >= 3
+    conn = sqlite3.connect(":memory:")
+    found = conn.execute("select ? like ?", (name, pattern)).fetchone()[0]
+    rest = iter(name)
+    assert found == all(c in rest for c in chars)
 
 
 # --- The package reader ----------------------------------------------------------------------

@@ -53,6 +53,25 @@ async def test_a_line_item_hit_shows_its_figures_and_a_project_hit_its_amount(ds
     assert [(r["标题"], r["数字"]) for r in projects] == [("推进新型工业化工作专项资金", "11.48 万元")]
 
 
+@pytest.mark.parametrize("query, report_id", [
+    ("科技局", "zhuzhou-lusong-kjgxj-2020-final"), ("芦淞科工信局", "zhuzhou-lusong-kjgxj-2020-final"),
+    ("普陀财政局", "shanghai-putuo-czj-2024-final")])
+async def test_a_department_called_by_an_abbreviation_is_found(ds, query, report_id):
+    # 科技局 is what people call 株洲市芦淞区科技和工业信息化局: the search found nothing.
+    rows = await get_json(ds, f"/{DB}/search.json?_shape=array&q={query}")
+    assert [(r["来源"], r["report_id"]) for r in rows][0] == ("reports", report_id)
+
+
+async def test_an_abbreviation_comes_after_the_words_found_as_written(ds):
+    rows = await get_json(ds, f"/{DB}/search.json?_shape=array&q=财政局")
+    kinds = [r["来源"] for r in rows]
+    assert kinds.count("reports") == 1 and len(rows) > 3  # the report's own title has 财政局: not twice
+    # Characters in order that are no department's name, a two-character word, two words: no guess.
+    assert await get_json(ds, f"/{DB}/search.json?_shape=array&q=决算局") == []
+    assert await get_json(ds, f"/{DB}/search.json?_shape=array&q=科局") == []
+    assert await get_json(ds, f"/{DB}/search.json?" + urlencode({"q": "芦淞 科技局", "_shape": "array"})) == []
+
+
 @pytest.mark.parametrize("query", ["三公经费", "“三公”经费"])
 async def test_search_reads_through_quotation_marks(ds, query):
     # The reports write “三公”经费; a citizen typing 三公经费 found nothing.

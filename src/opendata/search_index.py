@@ -26,6 +26,9 @@ COLUMNS = ("kind", "report_id", "ref", "title", "body", "text_id")
 #: new (None where an earlier document has the same text).
 DOCUMENT = (*COLUMNS, "tokens")
 
+#: Partial index of ``search_index``: the reports' documents.
+REPORTS_INDEX = "idx_search_index_reports"
+
 #: How many texts ``search_documents`` remembers to share them (bounding its memory): a text seen
 #: again after that gets an id of its own (the same tokens: the same matches).
 TEXTS_REMEMBERED = 100_000
@@ -123,4 +126,7 @@ def write_search_index(db: sqlite_utils.Database, docs: Iterable[tuple] | Path) 
         else:
             db.conn.execute("drop table temp.docs")
     db["search_index"].create_index(["text_id"])
+    # The reports' documents, which the search also reads by their titles (a department's name
+    # abbreviated, ``zh_search.in_order_pattern``): 18 ms at 10^6 amounts rows.
+    db.conn.execute(f"create index {REPORTS_INDEX} on search_index (id) where kind = 'reports'")
     db["search_texts"].enable_fts(["tokens"], fts_version="FTS5", tokenize="unicode61", create_triggers=False)

@@ -71,3 +71,18 @@ def fts_query(query: object) -> str:
             parts.append(f'"{run.lower()}"*')
     # A query with nothing searchable matches nothing rather than everything.
     return " AND ".join(parts) if parts else '""'
+
+
+#: Fewest characters of a query read as an abbreviation (``in_order_pattern``): two-character words
+#: are whole words (科技), found by the index.
+ABBREVIATION_CHARS = 3
+
+
+def in_order_pattern(query: object) -> str | None:
+    """A LIKE pattern matching a name that holds the query's Han characters in their order, others
+    between them (科技局 -> %科%技%局%, the way 株洲市芦淞区科技和工业信息化局 is called), for a query of
+    one word of ABBREVIATION_CHARS Han characters or more; None for any other query."""
+    runs = _RUN.findall(_spelled("" if query is None else str(query)))
+    if len(runs) != 1 or not _IS_HAN.match(runs[0]) or len(runs[0]) < ABBREVIATION_CHARS:
+        return None
+    return "%" + "%".join(runs[0]) + "%"

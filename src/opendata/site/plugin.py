@@ -37,7 +37,7 @@ from markupsafe import Markup, escape
 
 from ..errors import OpenDataError
 from ..package import DESCRIPTOR, load_package
-from ..zh_search import fts_query
+from ..zh_search import fts_query, in_order_pattern
 from . import cell_values, client_errors, json_output, page_tokens, query_args, request_guard, sorted_pages
 from .cell_values import cell_renderer, record_url, value_label
 from .client_gone import is_streamed, until_client_leaves
@@ -66,9 +66,11 @@ STATIC_PREFIXES = (PACKAGE_PREFIX, "/-/")
 @hookimpl
 def prepare_connection(conn) -> None:
     """SQL functions zh_query(q), a Chinese query as an FTS5 MATCH expression over bigram tokens,
+    zh_in_order(q), a LIKE pattern of its characters in order (an abbreviation of a name),
     and record_url(kind, report_id, ref) (``cell_values.record_url``); and the bounds of a query's
     result (``site/result_limits.py``); and the functions no query may call (``site/sql_guard.py``)."""
     conn.create_function("zh_query", 1, fts_query, deterministic=True)
+    conn.create_function("zh_in_order", 1, in_order_pattern, deterministic=True)
     conn.create_function("record_url", 3, record_url, deterministic=True)
     conn.create_function("record_url", 4, record_url, deterministic=True)
     limit_results(conn)
