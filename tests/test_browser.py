@@ -167,6 +167,20 @@ def test_clicking_a_facet_filters_the_table(page, server):
     assert "公务接待费" in page.inner_text("table.rows-and-columns")
 
 
+def test_a_foreign_key_shows_its_label_not_its_key(page, server, seed_report):
+    # A citizen read "一般公共服务支出 201@2024" and "2020年度…部门决算 zhuzhou-lusong-kjgxj-2020-final".
+    page.goto(f"{server}/opendata/amounts?report_id=shanghai-putuo-czj-2024-final&table_no=5&line_key=201")
+    page.wait_for_selector("table.rows-and-columns tbody tr")
+    row = page.locator("table.rows-and-columns tbody tr").first
+    assert row.locator("td.col-classification_id").inner_text().strip() == "一般公共服务支出"
+    assert row.locator("td.col-report_id").inner_text().strip() == "2024年度上海市普陀区财政局部门决算"
+    assert row.locator("td.col-table_no").inner_text().split() == ["一般公共预算财政拨款支出决算表", "5"]
+    page.goto(f"{server}/opendata/findings?report_id={seed_report}")
+    page.wait_for_selector("table.rows-and-columns tbody tr")
+    rules = page.locator("td.col-rule_id").all_inner_texts()
+    assert rules and not any("." in r for r in rules), rules  # 预算完成率 is shown, ratio.execution_rate is not
+
+
 def test_findings_page_speaks_chinese(page, server):
     """A citizen's view of the checks: rules by their Chinese titles, severities as 错误/提示, the
     rows concerned by table title and column labels, no English message shown, and the column
@@ -229,7 +243,7 @@ def test_pages_fit_a_phone(browser, server, seed_report, path):
 
 @pytest.mark.parametrize("path, labels", [
     ("/opendata/amounts", ["详情", "报告", "表号", "收入或支出"]),
-    ("/opendata/search?q=普陀", ["类别", "标题", "内容", "报告", "查看"]),
+    ("/opendata/search?q=普陀", ["类别", "标题", "内容", "数字", "报告", "查看"]),
     ("/opendata/budget_execution", ["报告", "部门编号", "部门", "年度"]),
 ])
 def test_a_phones_cards_label_each_cell_in_chinese(browser, server, path, labels):

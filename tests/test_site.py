@@ -326,7 +326,7 @@ QUERY_FIELDS = {
     "by_class": ["科目编码", "科目名称", "决算数", "占比"],
     "budget_vs_actual": ["科目编码", "科目名称", "年初预算数", "决算数", "执行率（%）", "原因说明"],
     "changes": ["指标", "本年数", "上年数", "增减额", "增减率（%）", "上年数来源", "核对", "章节", "原文"],
-    "search": ["来源", "类别", "标题", "内容", "报告", "report_id", "位置", "查看"],
+    "search": ["来源", "类别", "标题", "内容", "数字", "报告", "report_id", "位置", "查看"],
     "compare_totals": ["report_id", "部门", "年度", "一般公共预算财政拨款支出", "年初预算数", "基本支出", "项目支出", "三公经费决算数"],
     "compare_item": ["部门", "年度", "科目编码", "科目名称", "年初预算数", "决算数", "执行率（%）", "report_id"],
     "compare_shares": ["部门", "年度", "科目编码", "科目名称", "决算数", "占比（%）", "report_id"],
@@ -652,9 +652,9 @@ async def test_search_names_each_source_in_chinese(ds):
     # The page shows citizens the Chinese columns; the codes (来源 amounts, report_id, 位置) stay in
     # the JSON and CSV (hidden_columns in metadata.yml).
     soup = soup_of(await ds.client.get(f"/{DB}/search?q=行政运行"))
-    assert [th.get_text() for th in soup.select("table.rows-and-columns th")] == ["类别", "标题", "内容", "报告", "查看"]
+    assert [th.get_text() for th in soup.select("table.rows-and-columns th")] == ["类别", "标题", "内容", "数字", "报告", "查看"]
     assert len(soup.select("table.rows-and-columns tbody tr")) == len(rows)
-    assert all(len(tr.select("td")) == 5 for tr in soup.select("table.rows-and-columns tbody tr"))
+    assert all(len(tr.select("td")) == 6 for tr in soup.select("table.rows-and-columns tbody tr"))
     assert {"来源", "report_id", "位置"} <= set(rows[0])
 
 
@@ -833,13 +833,15 @@ async def test_coded_values_are_shown_in_chinese(ds, path, column, shown, codes)
 @pytest.mark.parametrize("path", ["/opendata/compare_totals", "/opendata/compare_item?code=2060101",
                                   "/opendata/compare_three_public", "/opendata/report_overview?report_id={seed}"])
 async def test_a_named_querys_report_ids_are_headed_in_chinese_and_open_the_report(ds, path):
-    # A citizen read a column headed report_id, its ids not linked (the JSON keeps the name).
+    # A citizen read a column headed report_id, its ids not linked (the JSON keeps the name); then
+    # a column of ids (zhuzhou-lusong-kjgxj-2020-final), keys for machines, not words.
     seed = "zhuzhou-lusong-kjgxj-2020-final"
     page = BeautifulSoup((await ds.client.get(path.format(seed=seed))).text, "html.parser")
     headers = [th.get_text() for th in page.select("table.rows-and-columns th")]
-    assert "报告编号" in headers and "report_id" not in headers, headers
-    links = [a["href"] for a in page.select("td.col-report_id a")]
-    assert f"/{DB}/reports/{seed}" in links, links
+    assert "报告" in headers and "report_id" not in headers, headers
+    links = {a["href"]: (a.get_text(), a["title"]) for a in page.select("td.col-report_id a")}
+    assert links[f"/{DB}/reports/{seed}"] == ("查看报告", seed), links
+    assert seed not in page.select_one("table.rows-and-columns tbody").get_text()
     assert (await ds.client.get(f"/{DB}/reports/{seed}")).status_code == 200
     data = await get_json(ds, path.format(seed=seed).replace("?", ".json?", 1) if "?" in path else path + ".json")
     assert "report_id" in data["columns"]
