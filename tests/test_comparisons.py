@@ -171,3 +171,21 @@ async def test_landing_page_links_the_comparison_tables(site_db, site_package):
                                   "&_sort_desc=final_amount")).json()
     # The seed's 表5: 科学技术支出 1,980.21 of 2,540.24 万元 (78.0 %), its largest class.
     assert (shares[0]["item"], shares[0]["final_amount"], shares[0]["share_pct"]) == ("科学技术支出", 1980.21, 78.0)
+
+
+async def test_a_standard_tables_page_links_the_same_table_of_the_departments_other_reports(corpus_db):
+    # A citizen on 表5 of one year had to go back to the reports table to find another year's.
+    from bs4 import BeautifulSoup
+
+    with sqlite3.connect(corpus_db) as conn:
+        department_id, = conn.execute("select department_id from reports order by report_id limit 1").fetchone()
+        reports = conn.execute("select report_id, year, kind from reports where department_id = ? "
+                               "order by year desc, kind, report_id", [department_id]).fetchall()
+    assert len(reports) == 3
+    current = reports[1][0]
+    ds = make_app(corpus_db, metadata=METADATA)
+    page = BeautifulSoup((await ds.client.get(f"/{DB}/report_table5?report_id={current}")).text, "html.parser")
+    others = page.select_one("p.report-others")
+    assert others.get_text().startswith("本部门其他报告的")
+    assert [(a.get_text(), a["href"]) for a in others.select("a")] == [
+        (f"{year}年度{kind}", f"?report_id={rid}") for rid, year, kind in reports if rid != current]

@@ -930,6 +930,7 @@ async def test_a_report_query_names_its_report_or_offers_the_reports(ds):
     named = soup.select_one("p.report-named a")
     assert named.get_text() == "2024年度上海市普陀区财政局部门决算"
     assert named["href"] == f"/{DB}/reports/shanghai-putuo-czj-2024-final"
+    assert soup.select_one("p.report-others") is None  # the department's only report
     for path in (f"/{DB}/report_table5", f"/{DB}/report_table5?report_id="):
         choices = soup_of(await ds.client.get(path)).select(".report-choices li a")
         assert [(a.get_text(), a["href"]) for a in choices] == [

@@ -133,17 +133,23 @@ CHOICE_LIMIT = 30
 
 
 async def report_choice(datasette: Any, database: str | None, report_id: str | None) -> dict[str, Any] | None:
-    """For a named query of one report (``report_id``): the report's title and page, or, with no
-    report given, the latest reports to choose from (a standard table's page without one said
+    """For a named query of one report (``report_id``): the report's title and page, and its
+    department's other reports (to open the same table of another year), or, with no report given, the latest reports to choose from (a standard table's page without one said
     没有结果, and named none: a citizen did not know what to type in the box)."""
     if not database:
         return None
     db = datasette.get_database(database)
     reports_url = datasette.urls.table(database, "reports")
     if report_id:
-        rows = (await db.execute("select title from reports where report_id = ?", [report_id])).rows
-        return {"title": rows[0][0], "url": datasette.urls.row(database, "reports", tilde_encode(report_id))} \
-            if rows else None
+        rows = (await db.execute("select title, department_id from reports where report_id = ?", [report_id])).rows
+        if not rows:
+            return None
+        # The department's other reports (its other years, its 预算 beside its 决算): the same table of those.
+        others = (await db.execute(
+            "select report_id, year, kind from reports where department_id = ? and report_id <> ? "
+            "order by year desc, kind, report_id limit ?", [rows[0][1], report_id, CHOICE_LIMIT])).rows
+        return {"title": rows[0][0], "url": datasette.urls.row(database, "reports", tilde_encode(report_id)),
+                "others": [(rid, f"{year}年度{kind}") for rid, year, kind in others]}
     rows = (await db.execute("select report_id, title from reports order by year desc, report_id limit ?",
                              [CHOICE_LIMIT + 1])).rows
     return {"choices": [(rid, title) for rid, title in rows[:CHOICE_LIMIT]], "more": len(rows) > CHOICE_LIMIT,
