@@ -491,6 +491,9 @@ def asgi_wrapper(datasette):
                 scope = dict(scope, query_string=_search_to_zh(scope["query_string"]))
             if (query := query_args.rewritten(scope.get("query_string", b""))) != scope.get("query_string", b""):
                 scope = dict(scope, query_string=query)
+            if (table := _table_of(path)) and (query := query_args.stored_values(
+                    scope.get("query_string", b""), table[1])) != scope.get("query_string", b""):
+                scope = dict(scope, query_string=query)
             if b"col=" in scope.get("query_string", b""):  # _col, _nocol
                 scope = dict(scope, query_string=_sort_column_kept(scope["query_string"],
                                                                    _table_meta(datasette, path)))
@@ -638,16 +641,24 @@ def _distinct_facets(query_string: bytes, defaults: frozenset[str] = frozenset()
     return query_string if len(kept) == len(pairs) else urlencode(kept).encode("latin-1")
 
 
-def _table_meta(datasette: Any, path: str) -> dict[str, Any]:
-    """metadata.yml's part for the table of a table page's ``path`` (/db/table, /db/table.json):
-    empty for any other page."""
+def _table_of(path: str) -> tuple[str, str] | None:
+    """The database and table of a table page's ``path`` (/db/table, /db/table.json); None for any
+    other page."""
     parts = path.split("/")
     if len(parts) != 3 or not parts[1] or not parts[2] or parts[1].startswith("-"):
-        return {}
+        return None
     table = parts[2]
     for suffix in (".json", ".csv"):
         table = table.removesuffix(suffix)
-    meta = datasette.table_metadata(parts[1], table)
+    return parts[1], table
+
+
+def _table_meta(datasette: Any, path: str) -> dict[str, Any]:
+    """metadata.yml's part for the table of a table page's ``path`` (/db/table, /db/table.json):
+    empty for any other page."""
+    if not (found := _table_of(path)):
+        return {}
+    meta = datasette.table_metadata(*found)
     return meta if isinstance(meta, dict) else {}
 
 

@@ -6,11 +6,21 @@
   A stream without ``_size`` now asks for ``_size=max``.
 - ``_stream=off`` (or 0, false, no) streamed all the same: Datasette reads any value as yes.
 - ``_where=`` with nothing in it was a 400 (``near "order": syntax error``): it adds no condition.
+- A filter by the word a page shows for a coded value (``severity=错误``, ``source_kind=附表``,
+  ``tables_attached=否``) found no row: the column holds ``error``, ``table``, ``0``. It filters by
+  the stored value (``stored_values``).
 """
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import parse_qsl, urlencode
+
+from .cell_values import BOOLEAN_COLUMNS, CODED_VALUES
+
+#: Filters whose value is one value (a list for ``__in`` and ``__notin``): Datasette's operators.
+_ONE_VALUE = frozenset({"", "exact", "not"})
+_LIST = frozenset({"in", "notin"})
 
 #: Values of a flag that mean no (Datasette's ``value_as_boolean``).
 _NO = frozenset({"off", "false", "0", "no"})
@@ -29,3 +39,35 @@ def rewritten(query_string: bytes) -> bytes:
     if kept == pairs:
         return query_string
     return urlencode(kept).encode("utf-8", "surrogateescape")
+
+
+@functools.lru_cache(maxsize=256)
+def _shown_to_stored(table: str) -> dict[str, dict[str, str]]:
+    """For each coded column of ``table``: the word a page shows -> the value stored."""
+    words = {column: {shown: stored for stored, shown in names.items()}
+             for (t, column), names in CODED_VALUES.items() if t == table}
+    for t, column in BOOLEAN_COLUMNS:
+        if t == table:
+            words[column] = {"是": "1", "否": "0"}
+    return words
+
+
+def stored_values(query_string: bytes, table: str) -> bytes:
+    """``query_string`` with each filter of a coded column of ``table`` by a word the pages show
+    (错误) as a filter by the value stored (error); the same bytes when there is none."""
+    words = _shown_to_stored(table)
+    if not words or not query_string:
+        return query_string
+    pairs = parse_qsl(query_string.decode("utf-8", "surrogateescape"), keep_blank_values=True)
+    out = []
+    for key, value in pairs:
+        column, _, op = key.partition("__")
+        names = words.get(column)
+        if names and op in _ONE_VALUE:
+            value = names.get(value.strip(), value)
+        elif names and op in _LIST and not value.lstrip().startswith("["):  # a JSON list is left as it is
+            value = ",".join(names.get(v.strip(), v) for v in value.split(","))
+        out.append((key, value))
+    if out == pairs:
+        return query_string
+    return urlencode(out).encode("utf-8", "surrogateescape")
