@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
+from datasette.utils import tilde_encode as datasette_tilde_encode
 from markupsafe import Markup, escape
 
 from ..template import MEASURES
@@ -135,6 +136,30 @@ def _money(value: Any, row: Any, database: str, datasette: Any) -> Markup | None
     return Markup(f'<span class="num">{format_amount(value)}</span><span class="unit">万元</span>')
 
 
+#: Money a view computes (a last year's figure implied by a stated change: 18,173.745174), not
+#: printed: shown to 0.01 万元 as the reports print theirs, the whole value in the tooltip.
+COMPUTED_MONEY_COLUMNS = frozenset({"implied_last_year", "implied_tolerance"})
+
+
+def _computed_money(value: Any, row: Any, database: str, datasette: Any) -> Markup | None:
+    if not _number(value):
+        return None
+    return Markup(f'<span class="num" title="{value}">{value:,.2f}</span><span class="unit">万元</span>')
+
+
+#: Columns holding a report's id in views and queries, where no foreign key labels it.
+REPORT_ID_COLUMNS = frozenset({"report_id", "last_year_report_id"})
+
+
+def _report_link(value: Any, row: Any, database: str, datasette: Any) -> Markup | None:
+    """A report's id (a key for machines) as a link to the report's page, the id its tooltip; a
+    foreign key's (a label and a value) is left to Datasette."""
+    if not isinstance(value, str) or not value:
+        return None
+    url = datasette.urls.row(database, "reports", datasette_tilde_encode(value))
+    return Markup(f'<a href="{escape(url)}" title="{escape(value)}">查看报告</a>')
+
+
 def _statement_value(value: Any, row: Any, database: str, datasette: Any) -> Markup | None:
     """A narrative figure in its own unit: % or 万元; others (个, 辆, 人) with their unit, a whole
     count as one (4 个, not 4.0)."""
@@ -175,6 +200,8 @@ def _row_ref(value: Any, row: Any, database: str, datasette: Any) -> Markup | No
 #: A finding's (or a rule's) severity, in Chinese.
 SEVERITY_ZH = {"error": "错误", "warning": "提示"}
 _CERTAINTY_ZH = {"stated": "表中印有", "high": "由名称推定（高）", "medium": "由名称推定（中）"}
+_STATEMENT_KINDS = {"amount": "金额", "share": "占比", "change": "增减额", "growth_rate": "增减率",
+                    "execution_rate": "预算完成率", "count": "数量", "target": "目标", "result": "结果"}
 #: Columns whose values are codes (the data's and the API's), shown to citizens in Chinese, as
 #: metadata.yml's column descriptions say them (the code stays in the cell's tooltip and the URLs).
 CODED_VALUES: dict[tuple[str, str], dict[str, str]] = {
@@ -183,8 +210,8 @@ CODED_VALUES: dict[tuple[str, str], dict[str, str]] = {
     ("amounts", "source_kind"): {"table": "附表", "narrative": "情况说明原文"},
     ("amounts", "code_certainty"): _CERTAINTY_ZH,
     ("classification", "certainty"): _CERTAINTY_ZH,
-    ("statements", "kind"): {"amount": "金额", "share": "占比", "change": "增减额", "growth_rate": "增减率",
-                             "execution_rate": "预算完成率", "count": "数量", "target": "目标", "result": "结果"},
+    ("statements", "kind"): _STATEMENT_KINDS,
+    ("implied_last_year", "kind"): _STATEMENT_KINDS,
     ("search_index", "kind"): {"reports": "报告", "amounts": "决算表行", "statements": "情况说明", "projects": "项目",
                                "report_units": "机构", "classification": "科目"},
     ("findings", "severity"): SEVERITY_ZH,
@@ -275,6 +302,10 @@ def cell_renderer(table: str, column: str) -> Renderer | None:
         return _finding_figure
     if column in PERCENT_COLUMNS:
         return _percent
+    if column in COMPUTED_MONEY_COLUMNS:
+        return _computed_money
+    if column in REPORT_ID_COLUMNS and table != "reports":  # the reports' own key names the row
+        return _report_link
     if table == "statements" and column == "value":
         return _statement_value
     if column in MONEY_COLUMNS and not (table == "standard_tables" or column == "table_no"):

@@ -1,0 +1,56 @@
+"""The views' pages (the standard tables by report, the implied last year's figures) in Chinese:
+headed by their columns' Chinese names, a report's id as a link to it, computed money to 0.01."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+import yaml
+
+from opendata.site.app import make_app
+from test_site import DB, METADATA, soup_of
+
+VIEWS = ["table1_income_expenditure_summary", "table2_income", "table3_expenditure", "table4_fiscal_summary",
+         "table5_gpb_expenditure", "table6_gpb_basic_expenditure", "table7_three_public", "implied_last_year",
+         "budget_execution", "report_totals", "year_on_year", "class_shares"]
+
+
+@pytest.fixture
+def ds(site_db, site_package):
+    return make_app(site_db, metadata=METADATA, package_dir=site_package)
+
+
+def test_every_column_of_every_view_has_a_chinese_name(site_db):
+    tables = yaml.safe_load(METADATA.read_text(encoding="utf-8"))["databases"][DB]["tables"]
+    with sqlite3.connect(site_db) as conn:
+        views = [name for (name,) in conn.execute("select name from sqlite_master where type = 'view'")]
+        missing = {view: [c for (c,) in conn.execute("select name from pragma_table_info(?)", [view])
+                          if c.isascii() and c not in tables[view].get("columns", {})] for view in views}
+    assert set(VIEWS) <= set(views)
+    assert not {view: columns for view, columns in missing.items() if columns}
+
+
+@pytest.mark.parametrize("view", [v for v in VIEWS if v != "year_on_year"])  # no two years of one department
+async def test_a_views_columns_are_headed_in_chinese(ds, view):
+    # table7_three_public was headed report_id, department, year, side, line_no, code, item.
+    page = soup_of(await ds.client.get(f"/{DB}/{view}"))
+    headers = [th.get_text(" ", strip=True) for th in page.select("table.rows-and-columns th")]
+    assert headers and not [h for h in headers if h.isascii()], headers
+
+
+async def test_a_views_report_id_links_to_the_report(ds):
+    page = soup_of(await ds.client.get(f"/{DB}/table7_three_public?report_id=zhuzhou-lusong-kjgxj-2020-final"))
+    links = {(a.get_text(), a["href"], a["title"]) for a in page.select("td.col-report_id a")}
+    assert links == {("查看报告", f"/{DB}/reports/zhuzhou-lusong-kjgxj-2020-final", "zhuzhou-lusong-kjgxj-2020-final")}
+
+
+async def test_an_implied_figure_is_shown_to_the_hundredth_and_its_kind_in_chinese(ds):
+    # 增长33.2% of 2540.24 implies 1908.078078...: shown so, it read as a figure of the report.
+    page = soup_of(await ds.client.get(
+        f"/{DB}/implied_last_year?report_id=zhuzhou-lusong-kjgxj-2020-final&statement_no=5"))
+    row = page.select_one("table.rows-and-columns tbody tr")
+    implied = row.select_one("td.col-implied_last_year span.num")
+    assert (implied.get_text(), implied["title"]) == ("1,908.08", "1908.078078")
+    assert row.select_one("td.col-kind").get_text(strip=True) == "增减率"
+    assert row.select_one("td.col-growth_rate").get_text(strip=True) == "33.2%"
