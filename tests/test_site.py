@@ -533,6 +533,9 @@ async def test_putuo_tables_as_published(ds, putuo_report):
     overview = (await get_json(ds, f"/{DB}/report_overview.json?_shape=array&report_id={putuo_report}"))[0]
     assert overview["支出合计"] == 2940.05 and overview["基本支出"] == 2336.91 and overview["项目支出"] == 603.14
     assert overview["基本项目来源"] == "表3 支出决算表"
+    # 芦淞's report has no tables: its 表3 figures are the narrative's (the landing page said 数据来自表3).
+    seed = (await get_json(ds, f"/{DB}/report_overview.json?_shape=array&report_id=zhuzhou-lusong-kjgxj-2020-final"))[0]
+    assert seed["基本项目来源"] == "情况说明（所述表3 支出决算表的数字）"
     t1 = await get_json(ds, f"/{DB}/report_table1.json?_shape=array&report_id={putuo_report}")
     assert t1[0] == {"收入项目": "一般公共预算财政拨款收入", "收入决算数": 2940.05, "支出项目": "一般公共服务支出",
                      "支出决算数": 2106.66}
