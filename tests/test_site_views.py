@@ -54,3 +54,14 @@ async def test_an_implied_figure_is_shown_to_the_hundredth_and_its_kind_in_chine
     assert (implied.get_text(), implied["title"]) == ("1,908.08", "1908.078078")
     assert row.select_one("td.col-kind").get_text(strip=True) == "增减率"
     assert row.select_one("td.col-growth_rate").get_text(strip=True) == "33.2%"
+
+
+@pytest.mark.parametrize("typed, codes", [
+    ("行政运行", ["2010601", "2010301", "2060101"]),  # the same name under three 类: every one
+    ("科学技术", ["206"]), ("科学技术支出", ["206"]), (" 206 ", ["206"]), ("206", ["206"])])
+async def test_an_item_is_compared_by_its_code_or_its_name(ds, typed, codes):
+    # compare_item?code=教育 (or 205 pasted with a space) said 没有结果.
+    from urllib.parse import urlencode
+
+    response = await ds.client.get(f"/{DB}/compare_item.json?" + urlencode({"code": typed, "_shape": "array"}))
+    assert [r["科目编码"] for r in response.json()] == codes
