@@ -189,3 +189,12 @@ async def test_a_standard_tables_page_links_the_same_table_of_the_departments_ot
     assert others.get_text().startswith("本部门其他报告的")
     assert [(a.get_text(), a["href"]) for a in others.select("a")] == [
         (f"{year}年度{kind}", f"?report_id={rid}") for rid, year, kind in reports if rid != current]
+
+
+def test_compare_item_reads_the_lines_of_its_codes_through_their_index(corpus_db):
+    # By a code or a name (a subquery of classification): the lines of those codes, not a scan.
+    sql = QUERIES["compare_item"]["sql"]
+    with sqlite3.connect(corpus_db) as conn:
+        for typed in ("2010601", "行政运行"):
+            plan = " | ".join(r[3] for r in conn.execute("explain query plan " + sql, {"code": typed}))
+            assert "SEARCH _budget_execution USING INDEX idx__budget_execution_code (code=?)" in plan, plan

@@ -717,9 +717,9 @@ def test_implied_last_year_is_read_from_a_table_built_once(site_db: Path) -> Non
 
 
 def test_comparison_queries_read_their_indexes(site_db):
-    """compare_totals walks report_totals in its order (no sort of every report) and compare_item
-    finds one code's lines of budget_execution (no scan): indexes the build adds to their tables
-    (layouts.LAYOUT_INDEXES); the rows in the order the query asks."""
+    """compare_totals walks report_totals in its order (no sort of every report): an index the build
+    adds to its table (layouts.LAYOUT_INDEXES); the rows in the order the query asks. (compare_item's
+    index: test_comparisons, on a corpus where reading it beats a scan of 45 rows.)"""
     import sqlite3
 
     import yaml
@@ -728,10 +728,9 @@ def test_comparison_queries_read_their_indexes(site_db):
     with sqlite3.connect(site_db) as conn:
         plans = {name: " | ".join(r[3] for r in conn.execute("explain query plan " + queries[name]["sql"],
                                                              {"code": "2060101"}))
-                 for name in ("compare_totals", "compare_item")}
+                 for name in ("compare_totals",)}
         rows = conn.execute(queries["compare_totals"]["sql"]).fetchall()
     assert "USING INDEX" in plans["compare_totals"] and "TEMP B-TREE" not in plans["compare_totals"], plans
-    assert "USING INDEX idx__budget_execution_code" in plans["compare_item"], plans
     assert [(r[1], r[2], r[0]) for r in rows] == sorted((r[1], r[2], r[0]) for r in rows) and len(rows) == 2
 
 
