@@ -65,3 +65,13 @@ async def test_an_item_is_compared_by_its_code_or_its_name(ds, typed, codes):
 
     response = await ds.client.get(f"/{DB}/compare_item.json?" + urlencode({"code": typed, "_shape": "array"}))
     assert [r["科目编码"] for r in response.json()] == codes
+
+
+@pytest.mark.parametrize("path, kind", [("/opendata/table7_three_public", "视图"), ("/opendata/findings", "表")])
+async def test_the_sql_definition_is_folded_for_developers(ds, path, kind):
+    # Every table page ended with a screen of CREATE TABLE ... under the citizens' rows.
+    page = soup_of(await ds.client.get(path))
+    folded = page.select_one("details.definition")
+    assert folded.summary.get_text() == f"{kind}的 SQL 定义（供开发者参考）" and "CREATE" in folded.pre.get_text()
+    assert "open" not in folded.attrs and not page.select("body > pre, .content > pre")
+    assert "视图" not in page.h1.get_text()
