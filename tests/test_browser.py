@@ -145,6 +145,23 @@ def test_the_report_picker_holds_every_page_of_reports(page, server, seed_report
     assert page.input_value("#report-select") == seed_report
 
 
+def test_back_returns_to_the_report_chosen_before(page, server, seed_report):
+    # Choosing A, then B, then Back left the landing page (the choice replaced the address).
+    putuo = "shanghai-putuo-czj-2024-final"
+    page.goto(f"{server}/?report={seed_report}")
+    page.wait_for_selector(f"body[data-ready='{seed_report}']", timeout=15000)
+    page.select_option("#report-select", putuo)
+    page.wait_for_selector(f"body[data-ready='{putuo}']", timeout=15000)
+    assert page.url.endswith(f"?report={putuo}")
+    page.go_back()
+    page.wait_for_selector(f"body[data-ready='{seed_report}']", timeout=15000)
+    assert page.url.endswith(f"?report={seed_report}") and page.input_value("#report-select") == seed_report
+    assert "000_a04efb588eb58bab.txt" in page.inner_text("#report-source")
+    page.go_forward()
+    page.wait_for_selector(f"body[data-ready='{putuo}']", timeout=15000)
+    assert page.input_value("#report-select") == putuo
+
+
 def test_standard_table_link_from_landing(page, server, seed_report):
     page.goto(f"{server}/?report={seed_report}")
     page.wait_for_selector("body[data-ready]", timeout=15000)

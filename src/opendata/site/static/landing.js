@@ -288,8 +288,15 @@
       missing.textContent = "没有编号为“" + wanted + "”的报告，下面显示的是最新的一份。";
       missing.hidden = false;
     }
+    // Each report chosen is a step of the browser's history: Back shows the one before (it left
+    // the page, the report chosen first lost).
     select.addEventListener("change", function () {
-      history.replaceState(null, "", "?" + qs({report: select.value}));
+      history.pushState({report: select.value}, "", "?" + qs({report: select.value}));
+      show(select.value);
+    });
+    window.addEventListener("popstate", function () {
+      var back = new URLSearchParams(window.location.search).get("report");
+      select.value = back && reports.some(function (r) { return r.report_id === back; }) ? back : reports[0].report_id;
       show(select.value);
     });
     show(select.value);
