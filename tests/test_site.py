@@ -240,15 +240,18 @@ async def test_standard_table_queries(ds, seed_report, name):
 
 async def test_standard_tables_look_like_the_report(ds, seed_report):
     t5 = await get_json(ds, f"/{DB}/report_table5.json?report_id={seed_report}")
-    assert t5["columns"] == ["科目编码", "科目名称", "年初预算数", "决算数合计", "基本支出", "项目支出"]
+    assert t5["columns"] == ["科目编码", "科目名称", "年初预算数", "决算数合计", "基本支出", "项目支出", "出处"]
     rows = {r[0]: r for r in t5["rows"]}
     assert rows["2060101"][1:4] == ["行政运行", 305.62, 12.05]
     assert rows["206"][3] == 1980.21
+    # Where the figures are printed (a citizen checking one against the report saw no page): this
+    # report's are the narrative's sections.
+    assert rows["206"][6] == "第三部分 五（二）" and rows["2060101"][6] == "第三部分 五（三）3"
     t1 = await get_json(ds, f"/{DB}/report_table1.json?report_id={seed_report}")
-    assert t1["columns"] == ["收入项目", "收入决算数", "支出项目", "支出决算数"]
+    assert t1["columns"] == ["收入项目", "收入决算数", "收入出处", "支出项目", "支出决算数", "支出出处"]
     t7 = await get_json(ds, f"/{DB}/report_table7.json?report_id={seed_report}")
     assert t7["columns"] == ["栏目", "合计", "因公出国（境）费", "公务用车购置及运行维护费小计", "公务用车购置费",
-                             "公务用车运行维护费", "公务接待费"]
+                             "公务用车运行维护费", "公务接待费", "出处"]
     html = (await ds.client.get(f"/{DB}/report_table5?report_id={seed_report}")).text
     assert "1,980.21" in html and "万元" in html
     # The narrative words each figure of 表3's total line its own way (本年支出合计 / 基本支出 /
@@ -537,8 +540,12 @@ async def test_putuo_tables_as_published(ds, putuo_report):
     seed = (await get_json(ds, f"/{DB}/report_overview.json?_shape=array&report_id=zhuzhou-lusong-kjgxj-2020-final"))[0]
     assert seed["基本项目来源"] == "情况说明（所述表3 支出决算表的数字）"
     t1 = await get_json(ds, f"/{DB}/report_table1.json?_shape=array&report_id={putuo_report}")
-    assert t1[0] == {"收入项目": "一般公共预算财政拨款收入", "收入决算数": 2940.05, "支出项目": "一般公共服务支出",
-                     "支出决算数": 2106.66}
+    assert t1[0] == {"收入项目": "一般公共预算财政拨款收入", "收入决算数": 2940.05, "收入出处": "表1 第1行 (p.6)",
+                     "支出项目": "一般公共服务支出", "支出决算数": 2106.66, "支出出处": "表1 第1行 (p.6)"}
+    t5 = {r["科目编码"]: r["出处"] for r in await get_json(
+        ds, f"/{DB}/report_table5.json?_shape=array&report_id={putuo_report}")}
+    # 行政运行's 年初预算数 is the narrative's (the PDF's 表5 prints none): the table's line, 等.
+    assert t5["201"] == "表5 第1行 (p.15)" and t5["2010601"] == "表5 第3行 (p.15) 等"
     assert {"收入项目": "总计", "收入决算数": 2995.39} .items() <= next(r for r in t1 if r["收入项目"] == "总计").items()
     status = await get_json(ds, f"/{DB}/report_tables.json?_shape=array&report_id={putuo_report}")
     assert {r["table_no"]: r["status"] for r in status}[8] == "empty"
