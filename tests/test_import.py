@@ -68,6 +68,12 @@ def test_narrative_lines_are_in_a_printed_tables_order(package):
         "2060901", "2060902", "2069999", "208", "2089901", "212", "2120201", "2120399", "215", "2150599",
         "2150802", "2150805", "2150899", "224", "2240106"]
     assert [no for no, _ in lines] == list(range(1, len(lines) + 1))
+    # 表1 closes each side with its totals, 总计 last; the narrative names 收、支总计 first (表1 began with it).
+    summary_lines = sorted((r["side"], int(r["line_no"]), r["line_key"]) for r in _rows(package, "amounts")
+                           if r["report_id"] == summary.report_id and r["table_no"] == "1")
+    assert [(side, key) for side, _, key in summary_lines] == [
+        ("支出", "本年支出合计"), ("支出", "年末结转和结余"), ("支出", "总计"),
+        ("收入", "本年收入合计"), ("收入", "年初结转和结余"), ("收入", "总计")]
 
 
 @needs_seed

@@ -25,7 +25,8 @@ from typing import Any
 from ..errors import ImportError_, OpenDataError, PackageError
 from ..package import create_missing_files, load_package, record_source, replace_report_rows, resource_rows
 from ..staging import package_lock, staged
-from ..template import THREE_PUBLIC_LINES, classification_id
+from ..template import (CLOSING_BALANCE, EXPENDITURE_TOTAL, GRAND_TOTAL, INCOME_TOTAL, NON_FISCAL_BALANCE_USED,
+                        OPENING_BALANCE, SURPLUS_DISTRIBUTION, THREE_PUBLIC_LINES, classification_id)
 from .classify import classification_rows, stated_paths
 from .narrative import NarrativeResult, parse_narrative
 from .table_text import tables_in_text
@@ -667,13 +668,20 @@ def _validate(package_dir: Path, summary: ImportSummary) -> None:
 _TO_YUAN = {"元": Decimal(1), "万元": Decimal(10000), "亿元": Decimal(100000000)}
 
 
+#: The summary tables (表1, 表4), whose total and balance lines close each side, in this order.
+SUMMARY_TABLES = (1, 4)
+SUMMARY_CLOSING_LINES = [INCOME_TOTAL, EXPENDITURE_TOTAL, NON_FISCAL_BALANCE_USED, SURPLUS_DISTRIBUTION,
+                         OPENING_BALANCE, CLOSING_BALANCE, GRAND_TOTAL]
+
+
 def _line_numbers(amounts: list[dict]) -> dict[tuple, int]:
     """Each line's ``line_no`` (one for all its measures), by (table_no, side, line_key): the
     table's own; 表7's lines (the template's fixed ones: 合计, 因公出国（境）费 ... 公务接待费) their
     place in the template, as a table prints them; else, after the table's lines, in the order of a
     printed table: the lines without a code (合计...) as the narrative first names them, then the
     coded ones by code (a 类, its 款 and 项, the next 类), not in the narrative's order (its 类, then
-    every 项)."""
+    every 项); in 表1 and 表4 the totals and balances (本年收入合计 ... 总计) last, in the template's
+    order (the narrative names 收、支总计 first)."""
     line_no = {(r["table_no"], r["side"], r["line_key"]): r["line_no"] for r in amounts if r.get("line_no") is not None}
     for row in amounts:
         key = (row["table_no"], row["side"], row["line_key"])
@@ -688,7 +696,15 @@ def _line_numbers(amounts: list[dict]) -> dict[tuple, int]:
         if key not in line_no and key not in named:
             named[key] = row.get("code") or None
     order = {key: i for i, key in enumerate(named)}
-    for key in sorted(named, key=lambda k: (k[0], k[1], named[k] is not None, named[k] or "", order[k])):
+
+    def printed(key: tuple) -> tuple:
+        code = named[key]
+        if key[0] in SUMMARY_TABLES and code is None:
+            closing = key[2].split("/")[0]
+            if closing in SUMMARY_CLOSING_LINES:  # 本年收入合计 ... 总计: under the table's lines
+                return 2, SUMMARY_CLOSING_LINES.index(closing), key[2], order[key]
+        return (0, 0, "", order[key]) if code is None else (1, 0, code, order[key])
+    for key in sorted(named, key=lambda k: (k[0], k[1], printed(k))):
         side_key = key[:2]
         last[side_key] = line_no[key] = last.get(side_key, 0) + 1
     return line_no
