@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from . import ERROR, WARNING, Finding, rule
 from ..template import EXPENDITURE, INCOME
-from .tolerance import EPSILON, PRECISION_CTE, TO_WAN_SQL, fmt, join_refs, row_ref
+from .tolerance import EPSILON, PRECISION_CTE, TO_WAN_SQL, fmt, join_refs, line_words, row_ref
 
 #: Amounts of the report in 万元 (a 元 report's amounts divided by 10,000).
 _AMOUNT_WAN = "(a.amount * case r.unit when '元' then 0.0001 else 1.0 end)"
@@ -23,7 +23,7 @@ _TOL = f"(case when abs({_HALF_S} - {_HALF_A}) < 1e-12 then 0 else {_HALF_S} + {
 
 _SQL_TABLE = f"""with {PRECISION_CTE}
 select s.report_id, s.statement_no, s.section, s.label, s.value, s.unit, s.source_ref as stmt_ref,
-  s.table_no, s.line_key, s.measure, a.side, a.source_ref as amount_ref, a.source_kind,
+  s.table_no, s.line_key, s.measure, a.side, a.item, a.source_ref as amount_ref, a.source_kind,
   s.value * {TO_WAN_SQL} as stated_wan, {_AMOUNT_WAN} as table_wan,
   {_TOL} as tol
 from statements s
@@ -50,9 +50,11 @@ def check_narrative_vs_table(db):
             difference=round(row["stated_wan"] - row["table_wan"], 6), tolerance=round(row["tol"], 6),
             source_ref=join_refs(row["stmt_ref"], row["amount_ref"]),
             message_zh=f"{row['section']} 所述“{row['label']}” {fmt(row['stated_wan'])} 万元，"
-                       f"表{row['table_no']} {row['line_key']} {row['measure']} 为 {fmt(row['table_wan'])} 万元",
+                       f"表{row['table_no']} {line_words(row['line_key'], row['item'])} {row['measure']} 为 "
+                       f"{fmt(row['table_wan'])} 万元",
             message_en=f"The narrative ({row['section']}) states {row['label']} as {fmt(row['stated_wan'])} 万元, "
-                       f"table {row['table_no']} {row['line_key']} {row['measure']} has {fmt(row['table_wan'])} 万元",
+                       f"table {row['table_no']} {line_words(row['line_key'], row['item'])} {row['measure']} has "
+                       f"{fmt(row['table_wan'])} 万元",
         )
 
 

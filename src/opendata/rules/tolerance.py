@@ -83,6 +83,11 @@ def row_ref(table_no: object, side: object, line_key: object, measure: object) -
     return f"table_no={table_no} side={side} line_key={line_key} measure={measure}"
 
 
+def line_words(line_key: object, item: object) -> str:
+    """A line as a message names it: its key, and its name where the key is a code (208 社会保障和就业支出)."""
+    return f"{line_key} {item}" if item and item != line_key else str(line_key)
+
+
 def join_refs(*refs: str | None) -> str:
     """Distinct source references, in order, joined with '; '."""
     seen: list[str] = []
@@ -145,7 +150,7 @@ def identity_findings(db: sqlite_utils.Database, rule_id: str, total: Sel, terms
     """
     params: list = []
     ctes = [PRECISION_CTE]
-    ctes.append(f"t0 as (select a.report_id, a.side, a.line_key, a.amount, a.source_ref, a.source_kind "
+    ctes.append(f"t0 as (select a.report_id, a.side, a.line_key, a.item, a.amount, a.source_ref, a.source_kind "
                 f"from amounts a where {total.where('a', params)})")
     joins, amounts_sql, present_sql, refs_sql, table_sql = [], [], [], [], []
     for i, term in enumerate(terms, start=1):
@@ -164,7 +169,7 @@ def identity_findings(db: sqlite_utils.Database, rule_id: str, total: Sel, terms
     tol_sql = "0" if len(terms) == 1 else "(n_present + 1) * half"
     sql = f"""with {', '.join(ctes)},
 checked as (
-  select t0.report_id, t0.side, t0.line_key, t0.amount as stated,
+  select t0.report_id, t0.side, t0.line_key, t0.item, t0.amount as stated,
     {' + '.join(amounts_sql)} as expected,
     {' + '.join(present_sql)} as n_present,
     (t0.source_kind = 'table') and {' and '.join(table_sql)} as all_table,
@@ -186,10 +191,12 @@ where n_present > 0 and abs(stated - expected) > {tol_sql} + {EPSILON}
             expected=round(row["expected"], 6), stated=row["stated"],
             difference=round(row["stated"] - row["expected"], 6), tolerance=round(tol, 6),
             source_ref=join_refs(*row["refs"].split("; ")),
-            message_zh=f"{name_zh}：表{total.table_no} {row['line_key']} {total.measure} 为 {fmt(row['stated'])}，"
+            message_zh=f"{name_zh}：表{total.table_no} {line_words(row['line_key'], row['item'])} {total.measure} 为 "
+                       f"{fmt(row['stated'])}，"
                        + (f"表{terms[0].table_no} 同一数字为 {fmt(row['expected'])}" if len(terms) == 1 else
                           f"各项之和为 {fmt(row['expected'])}{missing}"),
-            message_en=f"{name_en}: table {total.table_no} {row['line_key']} {total.measure} is {fmt(row['stated'])}, "
+            message_en=f"{name_en}: table {total.table_no} {line_words(row['line_key'], row['item'])} {total.measure} "
+                       f"is {fmt(row['stated'])}, "
                        + (f"table {terms[0].table_no} prints the same figure as {fmt(row['expected'])}" if len(terms) == 1
                           else f"its terms add up to {fmt(row['expected'])}{missing_en}"),
         )
