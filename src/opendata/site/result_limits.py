@@ -16,8 +16,16 @@ from collections.abc import Callable
 from typing import Any
 
 #: The longest text or blob a served query may make (SQLite's SQLITE_LIMIT_LENGTH: 1 GB by
-#: default). The longest value of a 10^6-row database is 249 bytes.
-MAX_VALUE_BYTES = 1_000_000
+#: default). The longest value of a 10^6-row database is 249 bytes. It bounds what one step of a
+#: query costs too, which the time limit, checked between steps, does not: ``instr`` of a 500,000
+#: character text in one of 1,000,000 took 3.4 s (250,000 in 500,000 characters: ~0.1 s).
+MAX_VALUE_BYTES = 250_000
+
+#: The longest LIKE or GLOB pattern (SQLite's SQLITE_LIMIT_LIKE_PATTERN_LENGTH: 50,000 by default):
+#: comparing a text with a pattern takes their lengths multiplied, in one step: a pattern of 45,001
+#: characters against a text of 900,000 ran 41.7 s past the 1 s limit (a tester). 200 characters
+#: against the longest value: ~0.05 s.
+MAX_PATTERN_CHARS = 200
 
 #: The most characters (of text) and bytes (of blobs) one query may return, all its rows together:
 #: 1,000 rows (``max_returned_rows``) of the widest table of a 10^6-row database take ~0.3 MB.
@@ -55,4 +63,5 @@ def sized_rows(limit: int = MAX_RESULT_CHARS) -> Callable[[sqlite3.Cursor, tuple
 def limit_results(conn: sqlite3.Connection) -> None:
     """Bound what queries on ``conn`` may make (a connection Datasette prepared: rows as sqlite3.Row)."""
     conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
+    conn.setlimit(sqlite3.SQLITE_LIMIT_LIKE_PATTERN_LENGTH, MAX_PATTERN_CHARS)
     conn.row_factory = sized_rows()
