@@ -96,6 +96,9 @@ def client_error(request: Any, exception: BaseException) -> str | None:
     if isinstance(exception, sqlite3.Error) and any(args.getlist("_where")):
         # two statements, a blob too big: Datasette answers an OperationalError only as the client's
         return f"_where: {exception}"
+    if (isinstance(exception, DatasetteError) and exception.title == "Invalid SQL" and any(args.getlist("_where"))
+            and request.url_vars.get("table")):  # a syntax error: the table's own SQL is the site's, _where the client's
+        return f"_where: {exception.message}"
     return None
 
 

@@ -6,6 +6,9 @@
   A stream without ``_size`` now asks for ``_size=max``.
 - ``_stream=off`` (or 0, false, no) streamed all the same: Datasette reads any value as yes.
 - ``_where=`` with nothing in it was a 400 (``near "order": syntax error``): it adds no condition.
+- ``_where=a or b`` is one condition, ``(a or b)``: Datasette joins the conditions with ``and`` as
+  they are, so ``report_id = :p0 and amount > 2000 or amount < 1`` read other reports' rows, and its
+  next page was the same page again.
 - A filter by the word a page shows for a coded value (``severity=错误``, ``source_kind=附表``,
   ``tables_attached=否``) found no row: the column holds ``error``, ``table``, ``0``. It filters by
   the stored value (``stored_values``).
@@ -27,13 +30,13 @@ _NO = frozenset({"off", "false", "0", "no"})
 
 
 def rewritten(query_string: bytes) -> bytes:
-    """``query_string`` with ``_stream`` and ``_where`` as Datasette means them; the same bytes
-    when neither needs it."""
+    """``query_string`` with ``_stream`` and ``_where`` as Datasette means them (each ``_where`` in
+    brackets); the same bytes when neither is there."""
     if b"_stream=" not in query_string and b"_where=" not in query_string:
         return query_string
     pairs = parse_qsl(query_string.decode("utf-8", "surrogateescape"), keep_blank_values=True)
-    kept = [(k, v) for k, v in pairs if not (k == "_stream" and v.lower() in _NO)
-            and not (k == "_where" and not v.strip())]
+    kept = [(k, f"({v})" if k == "_where" else v) for k, v in pairs
+            if not (k == "_stream" and v.lower() in _NO) and not (k == "_where" and not v.strip())]
     if any(k == "_stream" for k, _ in kept) and not any(k == "_size" for k, _ in kept):
         kept.append(("_size", "max"))
     if kept == pairs:
