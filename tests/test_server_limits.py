@@ -4,8 +4,9 @@ cuts off pathological queries and keeps answering others."""
 from __future__ import annotations
 
 import asyncio
-from urllib.parse import urlencode
+import sqlite3
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 
@@ -451,3 +452,53 @@ async def test_a_streamed_csv_is_whole_in_process(ds) -> None:
     lines = r.text.splitlines()
     count = (await _sql(ds, "select count(*) as n from amounts")).json()["rows"][0]["n"]
     assert r.status_code == 200 and len(lines) == count + 1
+
+
+async def _asgi_get(ds, path: str, query: str) -> list[dict]:
+    """The ASGI messages the served app sends for one GET (the client never leaves)."""
+    messages: list[dict] = []
+
+    async def receive() -> dict:
+        await asyncio.sleep(3600)
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict) -> None:
+        messages.append(message)
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
+             "path": path, "raw_path": path.encode(), "query_string": query.encode(), "root_path": "",
+             "headers": [(b"host", b"localhost")], "client": ("127.0.0.1", 5000), "server": ("127.0.0.1", 80)}
+    await ds.app()(scope, receive, send)
+    return messages
+
+
+async def test_a_streamed_csv_that_cannot_be_finished_ends_unfinished(ds, db, capfd) -> None:
+    # Its 200 sent, Datasette wrote the error and the query's SQL as the file's last line and ended
+    # the answer as if whole: a client had no way to tell (a tester's CSV of a sort cut off at page 2).
+    with sqlite3.connect(db) as conn:
+        first = conn.execute("select min(report_id) from reports").fetchone()[0]
+        rows_of_first = conn.execute("select count(*) from amounts where report_id = ?", [first]).fetchone()[0]
+    failing = "case when report_id > '%s' then abs(-9223372036854775808) else 1 end" % first  # integer overflow
+    messages = await _asgi_get(ds, "/opendata/amounts.csv",
+                               urlencode({"_stream": "on", "_size": 100, "_where": failing}))
+    assert messages[0]["type"] == "http.response.start" and messages[0]["status"] == 200
+    bodies = [m for m in messages[1:] if m["type"] == "http.response.body"]
+    assert all(m.get("more_body") for m in bodies), "no last chunk: the transfer is seen unfinished"
+    text = b"".join(m["body"] for m in bodies).decode("utf-8-sig")
+    assert "overflow" not in text and "select" not in text
+    assert len(text.splitlines()) - 1 >= 100 and len(text.splitlines()) - 1 <= rows_of_first
+    assert "a streamed CSV stopped before its end" in capfd.readouterr().err
+    # The same stream without the failing rows is whole, and ends.
+    whole = await _asgi_get(ds, "/opendata/amounts.csv", urlencode({"_stream": "on", "_size": 100}))
+    assert whole[-1]["type"] == "http.response.body" and not whole[-1].get("more_body")
+
+
+async def test_a_tables_csv_gives_every_row_past_the_row_cap(ds, db) -> None:
+    # budget_execution.csv?_size=max (the README's example) gave 1,000 rows of 5,598, with no word of the rest.
+    with sqlite3.connect(db) as conn:
+        count = conn.execute("select count(*) from amounts").fetchone()[0]
+    assert count > 100  # this server's row cap
+    for query in ("_size=max", "", "_labels=on&_dl=on"):
+        response = await ds.client.get(f"/opendata/amounts.csv?{query}")
+        assert response.status_code == 200 and len(response.content.decode("utf-8-sig").splitlines()) == 1 + count
+    assert len((await ds.client.get("/opendata/amounts.csv?_size=20")).text.splitlines()) == 1 + 20

@@ -70,3 +70,21 @@ async def test_a_pages_csv_link_of_a_short_table_is_a_file_too(ds):
     response = await ds.client.get(link)
     assert response.headers["content-disposition"] == 'attachment; filename="reports.csv"'
     assert len(list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))) == 2
+
+
+@pytest.mark.parametrize("query", ["", "?_size=max", "?_labels=on", "?table_no=5&_size=max"])
+async def test_a_tables_csv_is_the_whole_table_unless_a_page_is_asked_for(ds, query):
+    # amounts.csv?_size=max (the README's example) gave the first 1,000 rows, saying nothing of the rest.
+    data = await get_json(ds, f"/{DB}/amounts.json?_size=0&" + query.lstrip("?"))
+    response = await ds.client.get(f"/{DB}/amounts.csv{query}")
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert response.status_code == 200 and len(rows) == data["filtered_table_rows_count"] > 50
+
+
+async def test_a_page_of_a_tables_csv_is_that_page(ds):
+    for query, count in (("_size=10", 10), ("_stream=off", 50)):
+        response = await ds.client.get(f"/{DB}/amounts.csv?{query}")
+        assert len(response.content.decode("utf-8-sig").splitlines()) == 1 + count, query
+    # A named query's CSV is its rows (past 1,000 a 400), not a stream.
+    named = await ds.client.get(f"/{DB}/report_table5.csv?report_id=shanghai-putuo-czj-2024-final")
+    assert named.status_code == 200 and len(named.content.decode("utf-8-sig").splitlines()) == 1 + 20

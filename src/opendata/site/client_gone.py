@@ -6,13 +6,16 @@ server went on reading and writing every row for no one (22 s of a core for the 
 amounts), and asyncio logged "socket.send() raised exception." hundreds of times. While such an
 answer is written, ``until_client_leaves`` listens for the client's ``http.disconnect``; the next
 write after it raises ``ClientGone`` (not an ``Exception``: Datasette's writer catches those and
-writes their text into the stream), which ends the answer.
+writes their text into the stream), which ends the answer. A streamed CSV Datasette cannot finish
+(a page of its query cut off at the time limit, the size limit) ends unfinished too (``StreamFailed``):
+Datasette wrote the error's text, the query's SQL with it, as the file's last line, and a 200.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -23,6 +26,23 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 class ClientGone(BaseException):
     """The client of a streamed answer closed its connection."""
+
+
+class StreamFailed(BaseException):
+    """A streamed CSV could not be written to its end (a query cut off at the time limit, the
+    size limit): not an ``Exception``, which Datasette's writer would catch."""
+
+
+def _failure_text(message: MutableMapping[str, Any], csv: bool) -> bytes | None:
+    """Datasette's words for a streamed CSV it could not finish, written as the last part of the
+    answer (its 200 long sent): a part of a CSV that is not whole lines (each row it writes ends
+    with a line end; the exception's text, ``(OperationalError('interrupted'), 'select ...')``,
+    does not). None for any other message."""
+    body = message.get("body", b"")
+    if csv and message.get("type") == "http.response.body" and message.get("more_body") and body \
+            and not body.endswith(b"\n"):
+        return body
+    return None
 
 
 def is_streamed(scope: Scope) -> bool:
@@ -44,9 +64,17 @@ async def until_client_leaves(app: Callable[[Scope, Receive, Send], Awaitable[No
     async def no_body() -> MutableMapping[str, Any]:  # the GET's empty body (the listener reads the rest)
         return {"type": "http.request", "body": b"", "more_body": False}
 
+    csv = False
+
     async def checked_send(message: MutableMapping[str, Any]) -> None:
+        nonlocal csv
         if gone.is_set():
             raise ClientGone()
+        if message["type"] == "http.response.start":
+            ctype = dict(message.get("headers", [])).get(b"content-type", b"")
+            csv = ctype.startswith((b"text/csv", b"text/plain"))
+        elif (failure := _failure_text(message, csv)) is not None:
+            raise StreamFailed(failure.decode("utf-8", "replace"))
         await send(message)
 
     listener = asyncio.ensure_future(listen())
@@ -54,6 +82,11 @@ async def until_client_leaves(app: Callable[[Scope, Receive, Send], Awaitable[No
         await app(scope, no_body, checked_send)
     except ClientGone:
         pass
+    except StreamFailed as failed:
+        # Its 200 is sent: the answer ends without its last chunk, so the client sees an unfinished
+        # transfer (curl: "transfer closed with outstanding read data remaining", exit 18) instead
+        # of a file whose last line is an exception and the server's SQL.
+        sys.stderr.write(f"opendata: a streamed CSV stopped before its end ({scope.get('path')}): {failed}\n")
     finally:
         listener.cancel()
         with contextlib.suppress(asyncio.CancelledError):

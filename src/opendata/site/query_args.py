@@ -9,6 +9,7 @@
 - ``_where=a or b`` is one condition, ``(a or b)``: Datasette joins the conditions with ``and`` as
   they are, so ``report_id = :p0 and amount > 2000 or amount < 1`` read other reports' rows, and its
   next page was the same page again.
+- A table's CSV without ``_stream`` gave its first 1,000 rows, without a word (``whole_table_csv``).
 - A filter by the word a page shows for a coded value (``severity=错误``, ``source_kind=附表``,
   ``tables_attached=否``) found no row: the column holds ``error``, ``table``, ``0``. It filters by
   the stored value (``stored_values``).
@@ -35,13 +36,45 @@ def rewritten(query_string: bytes) -> bytes:
     if b"_stream=" not in query_string and b"_where=" not in query_string:
         return query_string
     pairs = parse_qsl(query_string.decode("utf-8", "surrogateescape"), keep_blank_values=True)
-    kept = [(k, f"({v})" if k == "_where" else v) for k, v in pairs
+    kept = [(k, v if k != "_where" or _bracketed(v) else f"({v})") for k, v in pairs
             if not (k == "_stream" and v.lower() in _NO) and not (k == "_where" and not v.strip())]
     if any(k == "_stream" for k, _ in kept) and not any(k == "_size" for k, _ in kept):
         kept.append(("_size", "max"))
     if kept == pairs:
         return query_string
     return urlencode(kept).encode("utf-8", "surrogateescape")
+
+
+def _bracketed(sql: str) -> bool:
+    """True when ``sql`` is one bracket, ``(a or b)``, as a next page's link gives it back (each
+    page bracketed it again: ``((a or b))``). Brackets inside quoted text are not counted."""
+    sql = sql.strip()
+    if not (sql.startswith("(") and sql.endswith(")")):
+        return False
+    depth, quote = 0, None
+    for i, ch in enumerate(sql):
+        if quote:
+            quote = None if ch == quote else quote
+        elif ch in "'\"[":
+            quote = "]" if ch == "[" else ch
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0 and i < len(sql) - 1:  # (a) or (b): closed before the end
+                return False
+    return depth == 0
+
+
+def whole_table_csv(query_string: bytes) -> bytes:
+    """The query of a table's CSV with ``_stream=on`` added unless it asks for a page (``_size`` a
+    number, ``_next``) or says how to stream: a table's CSV gave its first 1,000 rows (``_size=max``,
+    the README's own example: 1,000 of 5,598) with nothing to say more were left out."""
+    pairs = parse_qsl(query_string.decode("utf-8", "surrogateescape"), keep_blank_values=True)
+    keys = {k for k, _ in pairs}
+    if "_stream" in keys or "_next" in keys or any(k == "_size" and v != "max" for k, v in pairs):
+        return query_string
+    return query_string + (b"&" if query_string else b"") + b"_stream=on"
 
 
 @functools.lru_cache(maxsize=256)
