@@ -64,7 +64,7 @@ def test_the_shipped_metadata_is_read_as_it_is(site_db: Path) -> None:
     ("databases:\n  opendata:\n    queries:\n      q: selec 1\n",
      'databases.opendata.queries.q.sql: SQLite cannot run it on the database opendata (near "selec": syntax error)'),
     ("databases:\n  opendata:\n    queries:\n      q:\n        sql: select * from amount where report_id = :r\n",
-     "databases.opendata.queries.q.sql: SQLite cannot run it on the database opendata (no such table: amount)"),
+     "databases.opendata.queries.q.sql: SQLite cannot run it on the database opendata (no such table: amount; a database built by an older opendata? build it again)"),
 ])
 def test_serve_names_what_is_wrong_in_the_metadata_before_it_starts(site_db: Path, tmp_path: Path, runner,
                                                                     no_listening, text: str, message: str) -> None:

@@ -102,8 +102,11 @@ def query_problems(meta: dict[str, Any], conn: sqlite3.Connection, database: str
         try:
             conn.execute("explain " + sql, _AnyParameters()).fetchall()
         except (sqlite3.Error, sqlite3.Warning) as exc:
+            # A table or column the site's queries read and the database lacks: most often a database
+            # an older opendata built (the layouts gained a column), which a build of today's has.
+            stale = "; a database built by an older opendata? build it again" if "no such" in str(exc) else ""
             problems.append(f"databases.{database}.queries.{name}.sql: SQLite cannot run it on the database "
-                            f"{database} ({exc})")
+                            f"{database} ({exc}{stale})")
     return problems
 
 
