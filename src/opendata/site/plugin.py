@@ -489,12 +489,23 @@ def asgi_wrapper(datasette):
                 return
             scope = request_guard.without_hidden_page(scope)
             path = scope.get("path", "")
+            if path.startswith(PACKAGE_PREFIX) and path != PACKAGE_PREFIX and path not in package_charsets(datasette):
+                # Only the descriptor and its resources' files: not whatever else sits in the folder
+                # (a .env, .git/config, a tool's notes were served).
+                body = PACKAGE_ERRORS[404].encode()
+                await send({"type": "http.response.start", "status": 404, "headers": _package_file_headers(
+                    [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())],
+                    None)})
+                await send({"type": "http.response.body", "body": body})
+                return
             if path.rstrip("/").split("/")[-1].split(".")[0] == SEARCH_TABLE and scope.get("query_string"):
                 scope = dict(scope, query_string=_search_to_zh(scope["query_string"]))
             if path.endswith(".csv") and (table := _table_of(path)) and scope.get("method") == "GET" \
                     and table[1].removesuffix(".csv") not in (datasette.metadata("queries", database=table[0]) or {}):
                 scope = dict(scope, query_string=query_args.whole_table_csv(scope.get("query_string", b"")))
             if (query := query_args.rewritten(scope.get("query_string", b""))) != scope.get("query_string", b""):
+                scope = dict(scope, query_string=query)
+            if (query := query_args.filters_as_said(scope.get("query_string", b""))) != scope.get("query_string", b""):
                 scope = dict(scope, query_string=query)
             if (table := _table_of(path)) and (query := query_args.stored_values(
                     scope.get("query_string", b""), table[1])) != scope.get("query_string", b""):
@@ -514,6 +525,8 @@ def asgi_wrapper(datasette):
 
             async def send_wrapper(message):
                 if message["type"] == "http.response.start":
+                    if 300 <= message.get("status", 200) < 400:  # a redirect: a browser's fetch follows it only with CORS
+                        message = dict(message, headers=_with_cors(message.get("headers", [])))
                     if state.get("truncated"):  # an answer that may leave rows out (json_output.mark_truncated)
                         message = dict(message, headers=json_output.with_truncated(message.get("headers", [])))
                     headers = dict((k.lower(), v) for k, v in message.get("headers", []))
@@ -551,6 +564,8 @@ def asgi_wrapper(datasette):
                         if not state.get("utf8"):
                             body = _unescape_json(body)
                         start = state["start"]
+                        if start.get("status") == 200 and body.startswith(b'{"ok":false') and len(body) < 100_000:
+                            start = dict(start, status=_error_status(body))  # Datasette's 200 for a 400
                         headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
                         headers.append((b"content-length", str(len(body)).encode()))
                         await send(dict(start, headers=headers))
@@ -617,6 +632,23 @@ def package_charsets(datasette: Any) -> dict[str, str]:
                     found[PACKAGE_PREFIX + one.removeprefix("./")] = (resource.encoding or "utf-8").lower()
         datasette._opendata_package_charsets = found
     return found
+
+
+def _with_cors(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """``headers`` with the API's CORS headers when they have none."""
+    if any(k.lower() == b"access-control-allow-origin" for k, _ in headers):
+        return headers
+    return [*headers, *((k.encode(), v.encode()) for k, v in request_guard.CORS_HEADERS.items())]
+
+
+def _error_status(body: bytes) -> int:
+    """The status an error's JSON gives (``{"ok": false, ..., "status": 400}``: an unknown ``_shape``
+    of a query, which Datasette answers with a 200), or 200 when it gives none."""
+    try:
+        status = json.loads(body).get("status")
+    except (ValueError, AttributeError):
+        return 200
+    return status if isinstance(status, int) and 400 <= status < 600 else 200
 
 
 def _package_file_headers(headers: list[tuple[bytes, bytes]], charset: str | None) -> list[tuple[bytes, bytes]]:

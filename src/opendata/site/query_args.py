@@ -9,6 +9,7 @@
 - ``_where=a or b`` is one condition, ``(a or b)``: Datasette joins the conditions with ``and`` as
   they are, so ``report_id = :p0 and amount > 2000 or amount < 1`` read other reports' rows, and its
   next page was the same page again.
+- ``__contains=_`` matched every value (LIKE's wildcards), ``__isnull=0`` the nulls (``filters_as_said``).
 - A table's CSV without ``_stream`` gave its first 1,000 rows, without a word (``whole_table_csv``).
 - A filter by the word a page shows for a coded value (``severity=错误``, ``source_kind=附表``,
   ``tables_attached=否``) found no row: the column holds ``error``, ``table``, ``0``. It filters by
@@ -43,6 +44,34 @@ def rewritten(query_string: bytes) -> bytes:
     if kept == pairs:
         return query_string
     return urlencode(kept).encode("utf-8", "surrogateescape")
+
+
+#: Datasette's text filters (LIKE patterns) as GLOB patterns: ``*`` where the value may go on.
+_AS_GLOB = {"contains": "*{}*", "startswith": "{}*", "endswith": "*{}"}
+#: GLOB's own wildcards, each as a class of itself (a literal in a pattern).
+_GLOB_LITERAL = str.maketrans({"*": "[*]", "?": "[?]", "[": "[[]"})
+
+
+def filters_as_said(query_string: bytes) -> bytes:
+    """``query_string`` with the filters Datasette reads otherwise than they say: ``__contains``
+    (``__startswith``, ``__endswith``) a value with ``%`` or ``_``, which LIKE read as wildcards
+    (``code__contains=_`` matched every code), as the GLOB of that text (case-sensitive, as
+    ``instr``); ``__isnull=0`` (any value: ``is null``) as ``__notnull=1`` and ``__notnull=0``
+    as ``__isnull=1``. The same bytes when there is none."""
+    if b"__" not in query_string:
+        return query_string
+    pairs = parse_qsl(query_string.decode("utf-8", "surrogateescape"), keep_blank_values=True)
+    out = []
+    for key, value in pairs:
+        column, _, op = key.rpartition("__")
+        if column and op in _AS_GLOB and ("%" in value or "_" in value):
+            key, value = f"{column}__glob", _AS_GLOB[op].format(value.translate(_GLOB_LITERAL))
+        elif column and op in ("isnull", "notnull") and value.strip().lower() in _NO:
+            key, value = f"{column}__{'notnull' if op == 'isnull' else 'isnull'}", "1"
+        out.append((key, value))
+    if out == pairs:
+        return query_string
+    return urlencode(out).encode("utf-8", "surrogateescape")
 
 
 def _bracketed(sql: str) -> bool:

@@ -91,7 +91,8 @@ def percent_encoded(scope: dict[str, Any], renderers: Any) -> Response | None:
         return None
     target = "/".join(_tilde(p) for p in head.split("/")) + "/" + _tilde(stem) + "." + fmt
     query = scope.get("query_string", b"").decode("latin-1")
-    return Response.redirect(target + (f"?{query}" if query else ""), status=302)
+    # With CORS, as the page it leads to: a browser's fetch follows a redirect only so.
+    return Response.redirect(target + (f"?{query}" if query else ""), status=302, headers=dict(CORS_HEADERS))  # a copy: redirect adds Location to it
 
 
 def _tilde(part: str) -> str:
@@ -122,9 +123,16 @@ def _refusal(scope: dict[str, Any], message: str, status: int, headers: dict[str
 
 
 #: What the site answers a CORS preflight (OPTIONS) with, on every path.
+#: The CORS headers of the API's answers (Datasette's ``add_cors_headers``).
+CORS_HEADERS = {"access-control-allow-origin": "*", "access-control-allow-headers": "Authorization",
+                "access-control-expose-headers": "Link"}
+
 PREFLIGHT_HEADERS = {"allow": "GET, HEAD, OPTIONS", "access-control-allow-origin": "*",
                      "access-control-allow-methods": "GET, HEAD, OPTIONS",
                      "access-control-allow-headers": "Authorization", "access-control-max-age": "86400"}
+
+#: A request header's name (RFC 9110 token), as a preflight lists them.
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 
 
 def preflight(scope: dict[str, Any]) -> Response | None:
@@ -133,7 +141,12 @@ def preflight(scope: dict[str, Any]) -> Response | None:
     the whole landing page)."""
     if scope.get("method") != "OPTIONS":
         return None
-    return Response("", status=200, headers=PREFLIGHT_HEADERS, content_type="text/plain; charset=utf-8")
+    # The headers a page's script means to send (Content-Type, X-Requested-With: a fetch sending
+    # one failed when only Authorization was allowed): any, for a read-only site without cookies.
+    asked = dict(scope.get("headers") or []).get(b"access-control-request-headers", b"").decode("latin-1")
+    names = [n.strip() for n in asked.split(",") if _HEADER_NAME.fullmatch(n.strip())]
+    headers = {**PREFLIGHT_HEADERS, "access-control-allow-headers": ", ".join(["Authorization", *names])}
+    return Response("", status=200, headers=headers, content_type="text/plain; charset=utf-8")
 
 
 def method_not_allowed(scope: dict[str, Any]) -> Response | None:

@@ -1,0 +1,100 @@
+"""What a developer's client relies on: CORS on every answer a browser's fetch reads (redirects,
+preflights of any header), an error's status in the HTTP status, filters that mean what they say,
+and the data package's folder serving the package's files only."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from urllib.parse import urlencode
+
+import pytest
+
+from opendata.site.app import make_app
+from opendata.site.query_args import filters_as_said
+from test_site import DB, METADATA
+
+ORIGIN = {"Origin": "https://example.org"}
+
+
+@pytest.fixture
+def ds(site_db, site_package):
+    return make_app(site_db, metadata=METADATA, package_dir=site_package)
+
+
+# -------------------------------------------------------------------------------------------- CORS
+
+@pytest.mark.parametrize("path, location", [
+    ("/opendata/classification/2060101%402020.json", "/opendata/classification/2060101~402020.json"),
+    ("/-/config.json", "/-/settings.json"),
+    ("/opendata/amounts/", "/opendata/amounts"),
+])
+async def test_a_redirect_carries_cors_as_the_page_it_leads_to(ds, path, location):
+    # encodeURIComponent gives %40: the redirect had no CORS header, and the browser's fetch failed.
+    for _ in range(2):  # the same headers each time (a shared dict once kept the last Location)
+        r = await ds.client.get(path, headers=ORIGIN)
+        assert r.status_code in (301, 302) and r.headers.get_list("location") == [location]
+        assert r.headers["access-control-allow-origin"] == "*"
+
+
+async def test_a_preflight_allows_the_headers_a_fetch_asks_for(ds):
+    # Only Authorization was allowed: a fetch with Content-Type or X-Requested-With failed.
+    r = await ds.client.request("OPTIONS", f"/{DB}/amounts.json", headers={
+        **ORIGIN, "Access-Control-Request-Method": "GET",
+        "Access-Control-Request-Headers": "content-type, x-requested-with, bad header\r\nx: y"})
+    assert r.status_code == 200 and r.headers["access-control-allow-origin"] == "*"
+    assert r.headers["access-control-allow-headers"] == "Authorization, content-type, x-requested-with"
+
+
+# ------------------------------------------------------------------------------------ error status
+
+@pytest.mark.parametrize("path", ["/opendata.json?sql=select+1&_shape=bogus",
+                                  "/opendata/by_class.json?report_id=x&_shape=bogus",
+                                  "/opendata/amounts.json?_shape=bogus"])
+async def test_an_errors_status_is_the_http_status(ds, path):
+    # A query's unknown _shape answered 200 with {"ok": false, ..., "status": 400}.
+    r = await ds.client.get(path, headers=ORIGIN)
+    assert r.status_code == 400 and r.json()["error"] == "Invalid _shape: bogus"
+    assert r.headers["access-control-allow-origin"] == "*"
+
+
+# ----------------------------------------------------------------------------------------- filters
+
+@pytest.mark.parametrize("params, sql", [
+    ({"code__contains": "_"}, "instr(code, '_') > 0"),  # LIKE's wildcard: every code matched
+    ({"code__startswith": "2_1"}, "code like '2\\_1%' escape '\\'"),
+    ({"item__endswith": "%"}, "item like '%\\%' escape '\\'"),
+    ({"item__contains": "（"}, "instr(item, '（') > 0"),  # no wildcard: as before
+    ({"amount__isnull": "0"}, "amount is not null"),  # read as is null
+    ({"amount__isnull": "1"}, "amount is null"),
+    ({"amount__notnull": "false"}, "amount is null"),
+])
+async def test_a_filter_selects_what_it_says(ds, site_db, params, sql):
+    with sqlite3.connect(site_db) as conn:
+        expected = conn.execute(f"select count(*) from amounts where {sql}").fetchone()[0]
+    r = await ds.client.get(f"/{DB}/amounts.json?_size=0&" + urlencode(params))
+    assert r.status_code == 200 and r.json()["filtered_table_rows_count"] == expected
+
+
+def test_a_text_filter_with_glob_wildcards_keeps_them_literal():
+    said = filters_as_said(urlencode({"item__contains": "a_[*?]"}).encode())
+    assert said == urlencode({"item__glob": "*a_[[][*][?]]*"}).encode()
+    assert filters_as_said(b"item__contains=abc&_sort=x") == b"item__contains=abc&_sort=x"
+
+
+# ---------------------------------------------------------------------------------- package folder
+
+async def test_the_package_folder_serves_the_packages_files_only(site_package, site_db, tmp_path):
+    # Whatever sat in the folder was served: a .env, .git/config, a generator's notes.
+    package = tmp_path / "package"
+    shutil.copytree(site_package, package)
+    (package / ".env").write_text("SECRET=1")
+    (package / ".git").mkdir()
+    (package / ".git" / "config").write_text("[core]")
+    (package / "data" / "notes.txt").write_text("notes")
+    ds = make_app(site_db, metadata=METADATA, package_dir=package)
+    for path in ("/datapackage/.env", "/datapackage/.git/config", "/datapackage/data/notes.txt"):
+        r = await ds.client.get(path)
+        assert r.status_code == 404 and "数据包中没有这个文件" in r.text and "SECRET" not in r.text
+    for path in ("/datapackage/datapackage.json", "/datapackage/data/amounts.csv"):
+        assert (await ds.client.get(path)).status_code == 200
