@@ -98,3 +98,27 @@ async def test_the_package_folder_serves_the_packages_files_only(site_package, s
         assert r.status_code == 404 and "数据包中没有这个文件" in r.text and "SECRET" not in r.text
     for path in ("/datapackage/datapackage.json", "/datapackage/data/amounts.csv"):
         assert (await ds.client.get(path)).status_code == 200
+
+
+# ------------------------------------------------------------------------------------------ facets
+
+async def test_a_facet_past_its_time_limit_is_named_in_the_json(ds, monkeypatch):
+    # It was left out of facet_results without a word: a facet with no values, to a client.
+    from datasette.database import QueryInterrupted
+
+    from opendata.site.facets import CachedColumnFacet
+
+    counted = CachedColumnFacet._facet_rows
+
+    async def slow_item(self, column, facet_size, stored):
+        if column == "item":
+            raise QueryInterrupted(None, "select ...", {})
+        return await counted(self, column, facet_size, stored)
+
+    assert (await ds.client.get(f"/{DB}/amounts.json?_size=0&_facet=item")).json()["facets_timed_out"] == []
+    monkeypatch.setattr(CachedColumnFacet, "_facet_rows", slow_item)
+    data = (await ds.client.get(f"/{DB}/amounts.json?_size=0&_facet=item&table_no=5")).json()
+    assert data["facets_timed_out"] == ["item"] and "item" not in data["facet_results"]
+    assert {"report_id", "measure"} <= set(data["facet_results"])
+    page = (await ds.client.get(f"/{DB}/amounts?_facet=item&table_no=5")).text
+    assert "以下分面统计超时" in page

@@ -54,6 +54,7 @@ from datasette.facets import ColumnFacet
 from datasette.utils import escape_sqlite, path_with_added_args, path_with_removed_args
 from datasette.utils.asgi import BadRequest
 
+from .json_output import note_timed_out
 from .next_page_facets import facet_on_first_page
 
 #: The most facets a page's URL may ask (``_facet``, ``_facet_array``, ``_facet_date``), besides
@@ -380,4 +381,5 @@ class CachedColumnFacet(ColumnFacet):
                     )
             except QueryInterrupted:
                 facets_timed_out.append(column)
+        note_timed_out(self.request, facets_timed_out)
         return facet_results, facets_timed_out

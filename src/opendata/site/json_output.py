@@ -152,6 +152,9 @@ def render_json(args: Any, data: dict, view_name: str, request: Any = None, data
         return _marked(error_json(problem), request)
     elif not data.get("truncated") and at_shown_limit(datasette, database, query_name, data):
         data = {**data, "truncated": True}
+    if "facet_results" in data and request is not None:  # a table's page: its facets cut off, if any
+        state = request.scope.get(JSON_STATE) or {}
+        data = {**data, "facets_timed_out": list(dict.fromkeys(state.get("facets_timed_out", [])))}
     try:
         infinities = value_as_boolean(args.get("_json_infinity", "0"))
     except ValueAsBooleanError:  # Datasette's renderer says so
@@ -172,6 +175,15 @@ def render_json(args: Any, data: dict, view_name: str, request: Any = None, data
 
 #: The header of a query's JSON whose rows were cut at the row cap (``max_returned_rows``).
 TRUNCATED_HEADER = "X-Truncated"
+
+
+def note_timed_out(request: Any, columns: list[str]) -> None:
+    """Note the facets of ``request``'s page that ran past their time limit, for its JSON
+    (``facets_timed_out``): Datasette tells its HTML page only, and a facet left out of the JSON's
+    ``facet_results`` looked like a facet with no values."""
+    state = request.scope.get(JSON_STATE) if request is not None else None
+    if state is not None and columns:
+        state.setdefault("facets_timed_out", []).extend(columns)
 
 
 def mark_truncated(request: Any) -> None:
