@@ -953,8 +953,13 @@ async def test_the_landing_page_lists_the_data_to_download(ds, site_db):
     soup = soup_of(await ds.client.get("/"))
     links = [(a.get_text(), a["href"]) for a in soup.select("ul.downloads a")]
     assert ("决算表数据", "/datapackage/data/amounts.csv") in links and ("报告", "/datapackage/data/reports.csv") in links
+    # Beside each package file (UTF-8 without a BOM: garbled in Excel on a Chinese Windows), the
+    # table's CSV with a BOM, every row of it.
+    assert ("Excel 可直接打开", "/opendata/amounts.csv?_dl=on") in links
     for _, href in links:
         assert (await ds.client.get(href)).status_code == 200, href
+    excel = await ds.client.get("/opendata/amounts.csv?_dl=on")
+    assert excel.content.startswith("\ufeff".encode()) and len(excel.text.splitlines()) == 1 + 283
     assert soup.select_one("footer a[href='/#downloads']").get_text() == "下载数据"
     bare = make_app(site_db, metadata=METADATA)  # no package served: nothing offered
     assert not soup_of(await bare.client.get("/")).select("ul.downloads, footer a[href='/#downloads']")

@@ -606,15 +606,15 @@ def _served_package(datasette: Any) -> Any:
     return datasette._opendata_package
 
 
-def package_downloads(datasette: Any) -> list[tuple[str, str]]:
-    """(title, URL) of each CSV file of the served package, its title's Chinese part (报告, not
-    "报告 (reports)"): what the landing page offers a citizen to download (the link was the
-    descriptor's JSON); none when no package is served."""
+def package_downloads(datasette: Any) -> list[tuple[str, str, str]]:
+    """(title, URL, table) of each CSV file of the served package, its title's Chinese part (报告,
+    not "报告 (reports)"), and the table it is loaded into: what the landing page offers a citizen
+    to download (the link was the descriptor's JSON); none when no package is served."""
     package = _served_package(datasette)
     if package is None:
         return []
-    return [((resource.title or resource.name).split(" (", 1)[0], PACKAGE_PREFIX + one.removeprefix("./"))
-            for resource in package.resources for one in resource.paths]
+    return [((resource.title or resource.name).split(" (", 1)[0], PACKAGE_PREFIX + one.removeprefix("./"),
+             resource.name) for resource in package.resources for one in resource.paths]
 
 
 def package_charsets(datasette: Any) -> dict[str, str]:
