@@ -4,12 +4,15 @@ An import rewrites up to nine CSVs and the descriptor. Each new file is written 
 replaces (a temporary name in the same folder), and only when every one of them is written are they
 renamed into place, one after the other: an import that fails or is interrupted while writing
 (a full disk, Ctrl-C, a bug) leaves every file of the package as it was, not a report's amounts
-without its ``reports`` row.
+without its ``reports`` row. A rename that fails (a file held or made immutable) puts back those
+renamed before it (``Staging.commit``).
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import shutil
 import signal
 import stat
 import tempfile
@@ -63,21 +66,57 @@ class Staging:
         tmp.unlink(missing_ok=True)
 
     def commit(self) -> None:
-        """Rename every new file into place, in the order they were made; Ctrl-C and SIGTERM wait
-        until all are (between two renames, the package held one file's new version and another's
-        old one)."""
+        """Rename every new file into place, in the order they were made, or none: a rename that
+        fails (a file another program holds, one made immutable) puts back the ones already
+        renamed, from a second name (a hard link) each old file is given first; an import said
+        "nothing was written" with a report's row in reports.csv and none of its figures. Ctrl-C
+        and SIGTERM wait until all are in place (between two renames, the package held one file's
+        new version and another's old one). A file system without hard links copies the old files."""
         with _signals_deferred():
-            while self._files:
-                tmp, path = self._files[0]
-                os.replace(tmp, path)
-                self._files.pop(0)
-            self.committed = True
+            kept: dict[Path, Path] = {}
+            try:
+                for _, path in self._files:
+                    if path.exists():
+                        kept[path] = _second_name(path)
+                done: list[Path] = []
+                try:
+                    for tmp, path in self._files:
+                        os.replace(tmp, path)
+                        done.append(path)
+                except OSError:
+                    for path in reversed(done):
+                        if path in kept:
+                            os.replace(kept.pop(path), path)
+                        else:
+                            path.unlink(missing_ok=True)
+                    raise
+                self._files.clear()
+                self.committed = True
+            finally:
+                for second in kept.values():
+                    second.unlink(missing_ok=True)
 
     def discard(self) -> None:
         """Remove every new file not yet in place."""
         for tmp, _ in self._files:
             tmp.unlink(missing_ok=True)
         self._files.clear()
+
+
+def _second_name(path: Path) -> Path:
+    """A new name for the file at ``path`` beside it (a hard link: the file is not copied), to put
+    it back from; a copy where the file system has no hard links."""
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".old")
+    os.close(fd)
+    second = Path(name)
+    second.unlink()
+    try:
+        os.link(path, second)
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.EXDEV, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK):
+            raise
+        shutil.copy2(path, second)  # no hard links here (or none to this file): a copy
+    return second
 
 
 @contextmanager
