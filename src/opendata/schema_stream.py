@@ -187,8 +187,10 @@ def _binary_hint(head: bytes, encoding: str) -> str:
 
 
 def _shown(raw: str, limit: int = 80) -> str:
-    """A cell as a message quotes it: the first ``limit`` characters of a long one, and its length."""
-    return raw if len(raw) <= limit else f"{raw[:limit]}… ({len(raw):,} characters)"
+    """A cell as a message quotes it, on one line (a line end as ↵): the first ``limit`` characters
+    of a long one, and its length."""
+    shown = raw if len(raw) <= limit else f"{raw[:limit]}… ({len(raw):,} characters)"
+    return shown.replace("\r\n", "↵").replace("\n", "↵").replace("\r", "↵")
 
 
 def _hint(raw: str) -> str:
@@ -196,6 +198,7 @@ def _hint(raw: str) -> str:
     if "\n" in raw:  # a quote opened and not closed reads the lines after it into the cell
         hints.append(f"the cell runs over {raw.count(chr(10)) + 1} lines: a quote (\") opened in it may not be "
                      "closed, and the rows after it read into it")
+        return f" ({hints[0]})"  # the rows it holds: their figures are not this cell's
     # Full-width brackets and commas are Chinese text's own (决算单位（本级）): the hint is for figures.
     if _FULLWIDTH_ALNUM.search(raw) or (_FULLWIDTH.search(raw) and any(ch.isdigit() for ch in raw)):
         hints.append("it contains full-width characters; use half-width digits and punctuation")
