@@ -504,6 +504,10 @@ def replace_report_rows(package_dir: str | os.PathLike[str], report_id: str,
     package = load_package(package_dir)
     keyed = keyed or {}
     written = {}
+    if missing := [name for name in rows_by_resource if name not in package.resource_names]:
+        raise PackageError(f"{package_dir}: the package has no resource {', '.join(map(repr, missing))}, which a "
+                           "report's rows go to (rule: opendata-model; see the resources of the shipped "
+                           "datapackage/datapackage.json); nothing was written")
     if problems := new_row_problems(package, report_id, rows_by_resource):
         raise PackageError(f"{package_dir}: the rows of report {report_id} break the package's schema; nothing "
                            "was written", problems)
@@ -592,6 +596,10 @@ def _replace_in_resource(package: Package, resource: Resource, report_id: str, n
     of the report the resource held (None for a resource without report_id)."""
     fields = [f.name for f in resource.schema.fields]
     header = _raw_header(Path(package.basepath), resource)
+    if header == []:  # the import wrote its report's rows alone into it: every other row was gone, unsaid
+        raise PackageError(f"{resource.path}: the file is empty, not even its header line (its rows lost?); an "
+                           "import would write this report's rows alone into it, so nothing was written. Restore "
+                           "the file (git checkout), or begin it with its header line (rule: empty-file)")
     if header is not None and header != fields:
         raise PackageError(_header_problem(resource, header, fields))
     if "report_id" in fields:
@@ -616,13 +624,13 @@ def _replace_in_resource(package: Package, resource: Resource, report_id: str, n
 
 
 def _raw_header(package_dir: Path, resource: Resource) -> list[str] | None:
-    """The first record of the resource's CSV as its text says it; None when opendata's readers do
-    not read the file (``_supported``), or it is empty or missing."""
+    """The first record of the resource's CSV as its text says it ([] for an empty file); None when
+    opendata's readers do not read the file (``_supported``), or it is missing."""
     if not _supported(resource):
         return None
     try:
         with open(package_dir / resource.path, encoding=python_encoding(resource.encoding), newline="") as fh:
-            return next(csv.reader(fh, dialect=csv_dialect(resource)), None)
+            return next(csv.reader(fh, dialect=csv_dialect(resource)), [])
     except FileNotFoundError:
         return None
 

@@ -305,6 +305,11 @@ def _code_class_lines(amounts: list[dict], classification: list[dict]) -> None:
                 row.update(code=code, line_key=code, code_certainty="high")
 
 
+#: A report's id (as reports.csv's schema has it): it begins with a letter or digit, so that no
+#: command line reads it as an option.
+REPORT_ID = re.compile(r"[a-z0-9][a-z0-9-]*")
+
+
 def _held_reports(package_dir: Path) -> list[dict[str, Any]]:
     """The rows of the package's reports.csv ([] when there is none, or it cannot be read: the
     write that follows names the problem)."""
@@ -397,6 +402,10 @@ def import_report(source: Path, package_dir: Path, *, report_id: str | None = No
         raise ImportError_(f"{source.name}: --report-id is empty: give the id (lowercase ASCII letters, digits and "
                            "'-'), or leave the option out for the one derived from the report")
     chosen_id = report_id is not None
+    if chosen_id and not REPORT_ID.fullmatch(report_id):  # said before the file is read
+        raise ImportError_(f"{source.name}: --report-id {report_id!r} must be lowercase ASCII letters, digits and "
+                           "'-', beginning with a letter or digit (-rf was taken, then `opendata remove -rf` read "
+                           "it as options)")
     if source_url is not None:
         source_url = check_source_url(source_url)
     if license is not None and not (license := " ".join(license.split())):
@@ -409,8 +418,9 @@ def import_report(source: Path, package_dir: Path, *, report_id: str | None = No
     assert res.year and res.department and res.kind
     department_id = department_slug(res.department)
     report_id = report_id or report_slug(department_id, res.year, res.kind)
-    if not re.fullmatch(r"[a-z0-9-]+", report_id):
-        raise ImportError_(f"{source.name}: report id {report_id!r} must be lowercase ASCII letters, digits and '-'")
+    if not REPORT_ID.fullmatch(report_id):
+        raise ImportError_(f"{source.name}: report id {report_id!r} must be lowercase ASCII letters, digits and '-', "
+                           "beginning with a letter or digit")
 
     tables = None
     if is_pdf:
@@ -544,6 +554,12 @@ def import_report(source: Path, package_dir: Path, *, report_id: str | None = No
             s.update(table_no=None, line_key=None, measure=None)
         statements.append(s)
     projects = [{**p, "report_id": report_id} for p in res.projects]
+    if not amounts and not statements and not projects:
+        # A cover and a contents page (a PDF's first pages): imported, it was a report of nine tables
+        # "not attached" and no figure, and its validation had nothing to say.
+        raise ImportError_(f"{source.name}: no figure found, in tables or in the narrative (情况说明), though it "
+                           f"names the report ({res.year}年度 {res.department} {res.kind}): is it the whole report, not "
+                           "its cover or contents? Nothing was written")
     units = [{**u, "report_id": report_id, "unit_no": i} for i, u in enumerate(res.units, start=1)]
 
     report = {

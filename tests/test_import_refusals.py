@@ -1,0 +1,82 @@
+"""What an import refuses, saying why, with the package left byte for byte as it was: a package
+without a resource a report's rows go to, a package file emptied, an id a command line reads as an
+option, a file that names a report but holds none of its figures."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from opendata.cli import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+SEED = SHARED / "seeds" / "000_a04efb588eb58bab.txt"
+PUTUO = SHARED / "reports" / "shanghai-putuo-finance-bureau-2024-final-accounts.pdf"
+pytestmark = pytest.mark.skipif(not SEED.exists(), reason="seed report not available")
+
+
+@pytest.fixture
+def package(tmp_path: Path) -> Path:
+    dest = tmp_path / "pkg"
+    shutil.copytree(ROOT / "datapackage", dest)
+    return dest
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _refused(package: Path, *args: str) -> str:
+    """The output of an import refused (exit 2, no traceback), the package unchanged."""
+    before = _files(package)
+    result = CliRunner().invoke(cli, ["import", *args, "--package", str(package)])
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert _files(package) == before
+    return " ".join(result.output.split())
+
+
+@pytest.mark.parametrize("resource", ["projects", "statements", "report_tables"])
+def test_a_package_without_a_resource_the_rows_go_to(package, resource):
+    # A traceback (FrictionlessException: resource "projects" does not exist), where validate names it.
+    descriptor = package / "datapackage.json"
+    desc = json.loads(descriptor.read_text(encoding="utf-8"))
+    desc["resources"] = [r for r in desc["resources"] if r["name"] != resource]
+    descriptor.write_text(json.dumps(desc, ensure_ascii=False, indent=2), encoding="utf-8")
+    out = _refused(package, str(SEED))  # the seed again: its rows replaced
+    assert f"the package has no resource '{resource}'" in out and "rule: opendata-model" in out
+
+
+@pytest.mark.parametrize("name", ["reports", "amounts"])
+def test_a_package_file_emptied_is_not_filled_with_one_report(package, name):
+    # The import wrote its header and its report's rows: every Putuo figure gone, without a word.
+    (package / "data" / f"{name}.csv").write_bytes(b"")
+    out = _refused(package, str(SEED))  # the seed again: its rows replaced
+    assert f"data/{name}.csv: the file is empty" in out and "rule: empty-file" in out
+
+
+@pytest.mark.parametrize("report_id", ["-rf", "--", "-"])
+def test_an_id_a_command_line_reads_as_an_option(package, report_id):
+    # Taken, then `opendata remove -rf` said "No such option: -r".
+    out = _refused(package, str(SEED), f"--report-id={report_id}")
+    assert "beginning with a letter or digit" in out
+
+
+@pytest.mark.skipif(not PUTUO.exists(), reason="Putuo PDF not available")
+def test_a_cover_and_contents_are_not_a_report(package, tmp_path):
+    # Imported (exit 0) as a report of nine tables not attached and no figure.
+    import pypdfium2 as pdfium
+
+    whole = pdfium.PdfDocument(str(PUTUO))
+    part = pdfium.PdfDocument.new()
+    part.import_pages(whole, [0, 1, 2])
+    cover = tmp_path / "putuo-cover.pdf"
+    part.save(str(cover))
+    part.close()
+    whole.close()
+    out = _refused(package, str(cover), "--report-id", "putuo-cover")
+    assert "no figure found" in out and "上海市普陀区财政局" in out and "Nothing was written" in out
