@@ -380,6 +380,25 @@ def test_gbk_file_not_declared(pkg: Path, tmp_path: Path) -> None:
     _fails_everywhere(pkg, tmp_path, "data/departments.csv", "rule: encoding-error", '"encoding": "gbk"')
 
 
+def test_a_utf8_file_declared_gbk_is_told_to_declare_utf8(pkg: Path, tmp_path: Path) -> None:
+    # The hint said: if the file is GBK/GB18030, declare "encoding": "gbk" (it was declared so).
+    rows = _rows(pkg, "departments")
+    rows[1][1] = rows[1][1] + "（镕）"  # UTF-8 bytes that GB18030 cannot decode as they are
+    _write_rows(pkg, "departments", rows)
+    _declare(pkg, "departments", encoding="gbk")
+    out = _fails_everywhere(pkg, tmp_path, "data/departments.csv", "rule: encoding-error",
+                            'if the file is UTF-8, declare "encoding": "utf-8"')
+    assert 'declare "encoding": "gbk"' not in out
+
+
+@pytest.mark.parametrize("declared", ["latin-1", "ISO-8859-1", "cp1252"])
+def test_a_utf8_file_declared_latin_is_not_published_as_mojibake(pkg: Path, tmp_path: Path, declared: str) -> None:
+    # Any bytes decode as latin-1: validate and build passed, and 上海市 was published as 'ä¸\x8aæµ·å¸\x82'.
+    _declare(pkg, "departments", encoding=declared)
+    _fails_everywhere(pkg, tmp_path, "departments", f'is declared "encoding": "{declared}" but is UTF-8 text',
+                      'declare "encoding": "utf-8" (rule: encoding-error)')
+
+
 @pytest.mark.parametrize("declared, written", [("gbk", "gbk"), ("GB2312", "gbk"), ("gb18030", "gb18030")])
 def test_gbk_file_declared_is_read_correctly(pkg: Path, tmp_path: Path, declared: str, written: str) -> None:
     rows = _rows(pkg, "departments")

@@ -199,6 +199,8 @@ def _check_descriptor(descriptor: dict[str, Any], base: Path, source: Path, allo
                                                            must_exist=files_required)):
                 part_problems.append(p)
         problems += part_problems
+        if not part_problems and (p := _latin_declared_utf8(name, res.get("encoding"), paths, base)):
+            problems.append(p)
         if isinstance(paths, list) and len(paths) > 1 and not part_problems:
             problems += _part_header_problems(name, paths, base, res.get("dialect"))
         for key, value in _references(res, _RESOURCE_REFERENCES):
@@ -217,6 +219,33 @@ def _check_descriptor(descriptor: dict[str, Any], base: Path, source: Path, allo
     problems += _foreign_key_problems(resources)
     if problems:
         raise PackageError(f"{source}: the package cannot be read", [f"{source.name}: {p}" for p in problems])
+
+
+#: Encodings of one byte a character for Western European text: any bytes decode, so UTF-8 text
+#: declared as one of them is read without an error, as mojibake (株洲 as 'æ\xa0ªæ´²').
+_LATIN = frozenset({"latin-1", "latin1", "iso-8859-1", "iso8859-1", "l1", "cp1252", "windows-1252", "iso-8859-15"})
+
+
+def _latin_declared_utf8(name: str, encoding: Any, paths: Any, base: Path) -> str | None:
+    """Why a resource declared in a Latin encoding is UTF-8 text (its first 64 KB decode as UTF-8
+    and hold characters outside ASCII: Chinese read as mojibake, with no problem said), or None."""
+    if not isinstance(encoding, str) or encoding.strip().lower() not in _LATIN:
+        return None
+    for rp in paths if isinstance(paths, list) else [paths]:
+        if not isinstance(rp, str) or "://" in rp:
+            continue
+        try:
+            with open(base / rp, "rb") as fh:
+                head = fh.read(65536)
+            text = head.decode("utf-8", errors="strict" if len(head) < 65536 else "ignore")
+        except (OSError, UnicodeDecodeError):
+            continue
+        if not text.isascii():
+            sample = next((ch for ch in text if ord(ch) > 127), "")
+            return (f"resource {name}: {rp} is declared \"encoding\": \"{encoding}\" but is UTF-8 text "
+                    f"(\"{sample}\" would be read as {sample.encode('utf-8').decode('latin-1')!r}): declare "
+                    "\"encoding\": \"utf-8\" (rule: encoding-error)")
+    return None
 
 
 def _first_line(path: Path) -> bytes:

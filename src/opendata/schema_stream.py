@@ -610,9 +610,10 @@ class PackageReader:
             # The text is decoded by blocks, ahead of the rows read: the row is where the bytes are.
             bad_row, bad_field = (first_cell_with(path, enc, dialect, names, _SURROGATE)
                                   if isinstance(exc, UnicodeDecodeError) else (None, None))
+            other = ('if the file is UTF-8, declare "encoding": "utf-8"' if enc == "gb18030" else
+                     'if the file is GBK/GB18030, declare "encoding": "gbk"')  # the other of the two Chinese files have
             add(place, bad_row or row_no + 1, bad_field, "encoding-error",
-                f"cannot be decoded as {enc} ({getattr(exc, 'reason', exc)}); if the file is GBK/GB18030, "
-                f'declare "encoding": "gbk" in the resource')
+                f"cannot be decoded as {enc} ({getattr(exc, 'reason', exc)}); {other} in the resource")
         except csv.Error as exc:
             add(place, row_no + 1, None, "format-error", f"malformed CSV ({exc})")
 
