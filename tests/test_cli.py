@@ -152,6 +152,20 @@ def test_serve_refuses_a_file_that_is_not_a_database(runner, tmp_path, content, 
     assert "x.db: not a SQLite database" in result.output and "Serving" not in result.output
 
 
+@pytest.mark.parametrize("sql", ["create table notes (x); insert into notes values (1)", ""], ids=["another", "empty"])
+def test_serve_refuses_a_database_opendata_did_not_build(runner, tmp_path, sql, monkeypatch):
+    # It blamed metadata.yml: "the metadata has 19 part(s) Datasette cannot use ... no such table: reports".
+    import sqlite3
+
+    monkeypatch.setattr("opendata.site.app.serve", lambda *a, **k: pytest.fail("the server was started"))
+    with sqlite3.connect(tmp_path / "notes.db") as conn:
+        conn.executescript(sql)
+    result = runner.invoke(cli, ["serve", str(tmp_path / "notes.db")])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    flat = " ".join(result.output.split())
+    assert "notes.db: a SQLite database that opendata did not build" in flat and "metadata" not in flat
+
+
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_serve_on_an_address_in_use_is_a_clear_error(runner, tmp_path, workers):
     import socket

@@ -31,6 +31,7 @@ from frictionless import Package, Resource
 
 from .errors import BuildError, OpenDataError, PackageError
 from .layouts import TABLE_VIEWS, create_layout_views, layout_queries
+from .model import BUILD_TABLES
 from .package import load_package
 from . import parallel
 from .schema_sql import check_loaded, create_table, foreign_keys, load_checked, merge_part, prepare_load, split_point
@@ -317,8 +318,6 @@ def _inspect_data(conn: sqlite3.Connection, target: Path) -> dict[str, Any]:
 
 #: The first bytes of every SQLite database file.
 _SQLITE_HEADER = b"SQLite format 3\x00"
-#: Tables every build writes: a database holding them is a previous build, which a build may replace.
-_BUILD_TABLES = frozenset({"reports", "findings"})
 
 
 def _why_not_replace(target: Path) -> str | None:
@@ -344,7 +343,7 @@ def _why_not_replace(target: Path) -> str | None:
             conn.close()
     except sqlite3.Error as exc:
         return f"is a SQLite database that cannot be read ({exc})"
-    if tables and not _BUILD_TABLES <= tables:
+    if tables and not BUILD_TABLES <= tables:
         return "is a SQLite database that opendata did not build (it lacks the tables reports and findings)"
     return None
 

@@ -68,6 +68,9 @@ def model_problems(resource: dict[str, Any]) -> list[str]:
     return problems
 
 
+#: Tables every build writes (a database without them is not one opendata built).
+BUILD_TABLES = frozenset({"reports", "findings"})
+
 #: Tables the build writes beside the resources' (besides the layouts', ``layouts.layout_queries``):
 #: a resource of one of these names was lost or failed the build with SQLite's words.
 _BUILD_TABLES = frozenset({"findings", "rules", "search_index", "search_texts", "implied_last_year"})

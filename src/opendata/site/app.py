@@ -19,6 +19,7 @@ from datasette.plugins import pm
 
 from ..errors import OpenDataError
 from ..lifeline import end_with_parent
+from ..model import BUILD_TABLES
 from .metadata_check import MetadataError, metadata_problems, query_problems, read_metadata
 from .sql_executor import PatientExecutor
 
@@ -84,17 +85,21 @@ def load_metadata(path: str | os.PathLike[str] | None) -> dict[str, Any]:
 
 
 def check_database(db: Path) -> None:
-    """Raise OpenDataError unless ``db`` is a SQLite database SQLite can read (its schema, at least):
-    a server started on another file answered every page with an error."""
+    """Raise OpenDataError unless ``db`` is a SQLite database SQLite can read (its schema, at least)
+    that opendata built: a server started on another file answered every page with an error, and
+    on another program's database its metadata.yml was blamed (19 queries on tables not there)."""
     try:
         conn = sqlite3.connect(f"file:{quote(str(db.resolve()))}?mode=ro", uri=True)
         try:
-            conn.execute("select count(*) from sqlite_master").fetchone()
+            tables = {name for (name,) in conn.execute("select name from sqlite_master where type = 'table'")}
         finally:
             conn.close()
     except sqlite3.Error as exc:
         raise OpenDataError(f"{db}: not a SQLite database SQLite can read ({exc}); "
                             "build one with `opendata build`") from None
+    if not BUILD_TABLES <= tables:  # another program's database (or an empty one): not the metadata's fault
+        raise OpenDataError(f"{db}: a SQLite database that opendata did not build (it lacks the tables "
+                            f"{' and '.join(sorted(BUILD_TABLES))}); build one with `opendata build`")
 
 
 class SiteDatasette(Datasette):
