@@ -27,7 +27,7 @@ $(DB): install $(shell find $(PACKAGE) -type f 2>/dev/null) $(shell find src -na
 build: $(DB)
 
 serve: validate build
-	$(BIN)/opendata serve $(DB) --host $(HOST) --port $(PORT)
+	$(BIN)/opendata serve $(DB) --host $(HOST) --port $(PORT) --package $(PACKAGE)
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks

@@ -1,6 +1,7 @@
 """What an import refuses, saying why, with the package left byte for byte as it was: a package
 without a resource a report's rows go to, a package file emptied, an id a command line reads as an
-option, a file that names a report but holds none of its figures."""
+option, a file that names a report but holds none of its figures; and a new package to import
+into (``opendata init``)."""
 
 from __future__ import annotations
 
@@ -80,3 +81,31 @@ def test_a_cover_and_contents_are_not_a_report(package, tmp_path):
     whole.close()
     out = _refused(package, str(cover), "--report-id", "putuo-cover")
     assert "no figure found" in out and "上海市普陀区财政局" in out and "Nothing was written" in out
+
+
+# ----------------------------------------------------------------------------------- a new package
+
+def test_a_new_package_holds_the_template_and_takes_a_report(tmp_path):
+    # import --package newdir said "no such data package": a publisher copied the shipped one and
+    # deleted its reports, keeping its departments and 120 classification rows.
+    new = tmp_path / "ours"
+    result = CliRunner().invoke(cli, ["init", str(new)])
+    assert result.exit_code == 0, result.output
+    shipped = ROOT / "datapackage"
+    assert (new / "data" / "standard_tables.csv").read_bytes() == (shipped / "data" / "standard_tables.csv").read_bytes()
+    header_only = ["amounts", "reports", "departments", "classification", "statements"]
+    for name in header_only:
+        lines = (new / "data" / f"{name}.csv").read_text(encoding="utf-8").splitlines()
+        assert lines == (shipped / "data" / f"{name}.csv").read_text(encoding="utf-8").splitlines()[:1]
+    descriptor = json.loads((new / "datapackage.json").read_text(encoding="utf-8"))
+    assert descriptor["sources"] == [] and descriptor["resources"] == json.loads(
+        (shipped / "datapackage.json").read_text(encoding="utf-8"))["resources"]
+    assert CliRunner().invoke(cli, ["validate", str(new)]).exit_code == 0
+    assert CliRunner().invoke(cli, ["import", str(SEED), "--package", str(new)]).exit_code == 0
+    # The seed's rows, as the shipped package holds them.
+    seed_lines = {line for line in (shipped / "data" / "amounts.csv").read_text(encoding="utf-8").splitlines()
+                  if line.startswith("zhuzhou-lusong-kjgxj-2020-final,")}
+    ours = (new / "data" / "amounts.csv").read_text(encoding="utf-8").splitlines()
+    assert set(ours[1:]) == seed_lines and len(ours) == 1 + len(seed_lines)
+    again = CliRunner().invoke(cli, ["init", str(new)])
+    assert again.exit_code == 2 and "exists and is not an empty folder" in again.output

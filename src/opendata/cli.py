@@ -190,6 +190,20 @@ def serve(db: str, host: str, port: int, metadata: str | None, package_dir: str,
                                                f"process{'es' if processes > 1 else ''} (Ctrl+C stops)"))
 
 
+@cli.command()
+@click.argument("package_dir", metavar="DIR", type=click.Path(file_okay=False))
+@_library_errors
+def init(package_dir: str) -> None:
+    """Make DIR a new, empty data package: the shipped descriptor (resources and schemas, no
+    sources), the nine standard tables of the template, a header-only CSV for every other resource.
+    Then `opendata import REPORT --package DIR`."""
+    from .package import init_package
+
+    written = init_package(Path(package_dir))
+    click.echo(f"New data package in {package_dir}: {len(written)} files (datapackage.json and {len(written) - 1} CSV); "
+               f"add reports with `opendata import REPORT --package {package_dir}`")
+
+
 @cli.command(name="import")
 @click.argument("report", type=click.Path(exists=True, dir_okay=False))
 @click.option("--package", "package_dir", default=DEFAULT_PACKAGE, show_default=True, type=click.Path(file_okay=False),

@@ -599,6 +599,47 @@ def _read_problem(exc: Exception) -> str:
     return f"malformed CSV: {exc} (rule: format-error)"
 
 
+#: The data package this checkout ships: its descriptor is the model of every package opendata makes.
+SHIPPED_PACKAGE = Path(__file__).resolve().parents[2] / "datapackage"
+#: Resources whose rows are the national template's, not a report's: a new package starts with them.
+TEMPLATE_RESOURCES = ("standard_tables",)
+
+
+def init_package(target: str | os.PathLike[str], model: str | os.PathLike[str] = SHIPPED_PACKAGE) -> list[Path]:
+    """A new, empty data package at ``target`` (a folder that does not exist, or an empty one):
+    the descriptor of the package at ``model`` (its resources and schemas) without its sources,
+    the template's own rows (``TEMPLATE_RESOURCES``: the nine standard tables) and a header-only
+    CSV for every other resource. Returns the files written. PackageError when ``target`` holds
+    anything, or the model cannot be read."""
+    target, model = Path(target), Path(model)
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise PackageError(f"{target}: exists and is not an empty folder: a new package goes in a folder of its own; "
+                           "nothing was written")
+    try:
+        descriptor = json.loads(descriptor_path(model).read_text(encoding="utf-8-sig"))
+    except (OSError, ValueError) as exc:
+        raise PackageError(f"{model}: cannot read the model package's descriptor ({exc})") from None
+    descriptor["sources"] = []
+    created = not target.exists()
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        written = [target / DESCRIPTOR]
+        written[0].write_text(json.dumps(descriptor, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        for resource in descriptor.get("resources", []):
+            if resource.get("name") in TEMPLATE_RESOURCES and isinstance(resource.get("path"), str):
+                (target / resource["path"]).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(model / resource["path"], target / resource["path"])
+                written.append(target / resource["path"])
+        for resource in load_package(target, files_required=False).resources:
+            if isinstance(resource.path, str):
+                _resource_file(resource).parent.mkdir(parents=True, exist_ok=True)
+        return written + create_missing_files(target)
+    except OSError as exc:
+        if created:
+            shutil.rmtree(target, ignore_errors=True)
+        raise PackageError(f"{target}: cannot write the new package ({exc.strerror or exc})") from None
+
+
 def create_missing_files(package_dir: str | os.PathLike[str]) -> list[Path]:
     """Write the header-only CSV of every resource whose file does not exist yet, each in its
     declared encoding and dialect (together: all or none); returns their paths."""

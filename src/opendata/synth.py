@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from . import template
+from .package import SHIPPED_PACKAGE
 
 _FUNCTIONAL = """
 201:一般公共服务支出;20103:政府办公厅（室）及相关机构事务;2010301:行政运行;2010302:一般行政管理事务;2010350:事业运行;
@@ -422,7 +423,7 @@ def _seed_error(rng: random.Random, rep: _Report, statements: list[list[Any]]) -
 
 def default_descriptor() -> Path:
     """The project's datapackage.json (the corpus uses the same schema)."""
-    return Path(__file__).resolve().parents[2] / "datapackage" / "datapackage.json"
+    return SHIPPED_PACKAGE / "datapackage.json"
 
 
 #: Share of the reports whose source has no attached tables (as the first dataset's): their
