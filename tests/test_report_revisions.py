@@ -82,3 +82,18 @@ def test_a_report_is_removed_and_imported_again_as_it_was(package, runner):
     missing = runner.invoke(cli, ["remove", "no-such-report", "--package", str(package)])
     assert missing.exit_code == 2 and "no report 'no-such-report' in the package" in missing.output
     assert _files(package) == shipped
+
+
+@needs_seed
+def test_the_same_file_again_replaces_the_report_under_the_id_it_was_given(package, runner):
+    # Imported with --report-id, then again without it: refused as a second copy of the report,
+    # where the README says importing the same file again replaces its rows.
+    from opendata.cli import cli
+
+    assert runner.invoke(cli, ["remove", "zhuzhou-lusong-kjgxj-2020-final", "--package", str(package)]).exit_code == 0
+    first = runner.invoke(cli, ["import", str(SEED), "--package", str(package), "--report-id", "lusong-2020"])
+    assert first.exit_code == 0, first.output
+    once = _files(package)
+    again = runner.invoke(cli, ["import", str(SEED), "--package", str(package)])
+    assert again.exit_code == 0 and "Imported 000_a04efb588eb58bab.txt as lusong-2020" in again.output
+    assert _files(package) == once  # the same rows, written again

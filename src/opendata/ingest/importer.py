@@ -417,6 +417,12 @@ def import_report(source: Path, package_dir: Path, *, report_id: str | None = No
     _require_report(res, source.name, text)
     assert res.year and res.department and res.kind
     department_id = department_slug(res.department)
+    if report_id is None:
+        # The same file again: its rows replaced under the id it was imported with (--report-id then:
+        # without it the second import was refused as a second copy of the report).
+        sha = hashlib.sha256(data).hexdigest()
+        report_id = next((r["report_id"] for r in _held_reports(package_dir) if r.get("source_sha256") == sha
+                          and r.get("report_id")), None)
     report_id = report_id or report_slug(department_id, res.year, res.kind)
     if not REPORT_ID.fullmatch(report_id):
         raise ImportError_(f"{source.name}: report id {report_id!r} must be lowercase ASCII letters, digits and '-', "
