@@ -75,3 +75,18 @@ async def test_the_sql_definition_is_folded_for_developers(ds, path, kind):
     assert folded.summary.get_text() == f"{kind}的 SQL 定义（供开发者参考）" and "CREATE" in folded.pre.get_text()
     assert "open" not in folded.attrs and not page.select("body > pre, .content > pre")
     assert "视图" not in page.h1.get_text()
+
+
+async def test_a_queries_terms_and_its_links_to_the_whole_table_are_in_chinese(ds):
+    # report_overview said 使用条款 not stated (the landing page, 发布单位未声明); compare_three_public
+    # pointed to "the table7_three_public table", as words.
+    page = soup_of(await ds.client.get(f"/{DB}/report_overview?report_id=zhuzhou-lusong-kjgxj-2020-final"))
+    terms = page.select_one("td.col-" + next(
+        th["class"][0].removeprefix("col-") for th in page.select("table.rows-and-columns th") if th.get_text() == "使用条款"))
+    assert terms.get_text(strip=True) == "发布单位未声明"
+    for query, table, title in (("compare_three_public", "table7_three_public", "表 7“三公”经费"),
+                                ("compare_totals", "report_totals", "各报告支出总览")):
+        described = soup_of(await ds.client.get(f"/{DB}/{query}")).select_one(".metadata-description")
+        assert [(a["href"], a.get_text()) for a in described.select("a")] == [(table, title)]
+        assert table not in described.get_text()
+        assert (await ds.client.get(f"/{DB}/{table}")).status_code == 200

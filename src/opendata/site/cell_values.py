@@ -294,6 +294,8 @@ def cell_renderer(table: str, column: str) -> Renderer | None:
         return _fields
     if (table, column) in CODED_VALUES:
         return _coded(table, column)
+    if column == "使用条款":  # a query's name for reports.license (report_overview)
+        return _coded("reports", "license")
     if (table, column) in BOOLEAN_COLUMNS:
         return _yes_no
     if column == RECORD_COLUMN:
