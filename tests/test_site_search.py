@@ -196,3 +196,11 @@ async def test_search_in_sql_and_as_a_filter_agree(ds):
     assert by_sql and [r["id"] for r in by_sql] == [r["id"] for r in by_filter]
     rows = await get_json(ds, f"/{DB}/search_index.json?_shape=array&_zh=公务接待&_size=max")
     assert all("公务接待" in f"{r['title']} {r['body'] or ''}" for r in rows)
+
+
+@pytest.mark.parametrize("query", ["科學技術", "housing", "决算局"])
+async def test_a_search_that_finds_nothing_says_how_to_search(ds, query):
+    # Traditional characters and English said 没有结果, no more.
+    page = soup_of(await ds.client.get(f"/{DB}/search?" + urlencode({"q": query})))
+    said = page.select_one(".zero-results").get_text()
+    assert f"没有找到“{query}”" in said and "简体中文" in said and "科技局" in said
