@@ -250,6 +250,17 @@ def test_a_quote_left_open_is_named_where_it_opens(pkg: Path, tmp_path: Path, na
     assert "full-width" not in out
 
 
+def test_a_cell_of_several_lines_where_text_may_have_them_is_read(pkg: Path, tmp_path: Path) -> None:
+    # A reason given over two lines (explanation, not a one-line field) is data, not a quote left open.
+    rows = _rows(pkg, "amounts")
+    rows[5][rows[0].index("explanation")] = "人员减少，\n公用经费压减"
+    _write_rows(pkg, "amounts", rows)
+    assert schema_problems(load_package(pkg)) == []
+    build(pkg, tmp_path / "x.db")
+    with sqlite3.connect(tmp_path / "x.db") as conn:
+        assert conn.execute("select count(*) from amounts where explanation = ?", ["人员减少，\n公用经费压减"]).fetchone() == (1,)
+
+
 def test_duplicate_key(pkg: Path, tmp_path: Path) -> None:
     rows = _rows(pkg, "amounts")
     rows.insert(10, rows[5])
