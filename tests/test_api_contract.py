@@ -122,3 +122,36 @@ async def test_a_facet_past_its_time_limit_is_named_in_the_json(ds, monkeypatch)
     assert {"report_id", "measure"} <= set(data["facet_results"])
     page = (await ds.client.get(f"/{DB}/amounts?_facet=item&table_no=5")).text
     assert "以下分面统计超时" in page
+
+
+@pytest.mark.parametrize("where", ["1) or (1=1", "1=1) or (report_id <> ''", "amount > (1", "item = 'x"])
+async def test_a_where_whose_brackets_do_not_pair_is_refused(ds, where):
+    # Bracketed by the site, "1) or (1=1" closed the bracket: every report's rows under one report's filter.
+    r = await ds.client.get(f"/{DB}/amounts.json?" + urlencode({"report_id": "zhuzhou-lusong-kjgxj-2020-final",
+                                                                 "_where": where}), headers=ORIGIN)
+    assert r.status_code == 400 and "brackets ( ) do not pair up" in r.json()["error"]
+    assert r.headers["access-control-allow-origin"] == "*"
+    for fine in ("(amount > 1) or (amount < 0)", "item = ')'", "[line_no] > 1"):
+        ok = await ds.client.get(f"/{DB}/amounts.json?" + urlencode({"report_id": "zhuzhou-lusong-kjgxj-2020-final",
+                                                                      "_where": fine, "_size": 0}))
+        assert ok.status_code == 200, (fine, ok.text)
+
+
+async def test_facets_counted_one_by_one_past_their_time_limit_are_named(ds, monkeypatch):
+    # When the page's one facet query fails, ColumnFacet counts them one by one: those cut off were
+    # said on the HTML page only.
+    from datasette.facets import ColumnFacet
+
+    from opendata.site.facets import CachedColumnFacet
+
+    async def no_live_rows(self, names):
+        return None
+
+    async def cut_off(self):
+        return [], ["report_id", "side"]
+
+    monkeypatch.setattr(CachedColumnFacet, "_live_rows", no_live_rows)
+    monkeypatch.setattr(ColumnFacet, "facet_results", cut_off)
+    # Two filters: no stored counts, the facets counted live.
+    data = (await ds.client.get(f"/{DB}/amounts.json?_size=0&_facet=side&table_no=5&measure=合计")).json()
+    assert data["facets_timed_out"] == ["report_id", "side"]

@@ -74,25 +74,29 @@ def filters_as_said(query_string: bytes) -> bytes:
     return urlencode(out).encode("utf-8", "surrogateescape")
 
 
-def _bracketed(sql: str) -> bool:
-    """True when ``sql`` is one bracket, ``(a or b)``, as a next page's link gives it back (each
-    page bracketed it again: ``((a or b))``). Brackets inside quoted text are not counted."""
-    sql = sql.strip()
-    if not (sql.startswith("(") and sql.endswith(")")):
-        return False
+def brackets_pair(sql: str) -> bool:
+    """True when every ``(`` of ``sql`` outside quoted text ('...', "...", [...], `...`) is closed by
+    a later ``)`` and every ``)`` closes one."""
     depth, quote = 0, None
-    for i, ch in enumerate(sql):
+    for ch in sql:
         if quote:
             quote = None if ch == quote else quote
-        elif ch in "'\"[":
+        elif ch in "'\"`[":
             quote = "]" if ch == "[" else ch
         elif ch == "(":
             depth += 1
         elif ch == ")":
             depth -= 1
-            if depth == 0 and i < len(sql) - 1:  # (a) or (b): closed before the end
+            if depth < 0:
                 return False
-    return depth == 0
+    return depth == 0 and quote is None
+
+
+def _bracketed(sql: str) -> bool:
+    """True when ``sql`` is one bracket, ``(a or b)``, as a next page's link gives it back (each
+    page bracketed it again: ``((a or b))``); ``(a) or (b)`` is not."""
+    sql = sql.strip()
+    return sql.startswith("(") and sql.endswith(")") and brackets_pair(sql[1:-1])
 
 
 def whole_table_csv(query_string: bytes) -> bytes:

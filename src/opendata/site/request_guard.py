@@ -26,8 +26,12 @@ import json
 import re
 from typing import Any
 
+from urllib.parse import parse_qsl
+
 from datasette.utils.asgi import Response
 from datasette.views.base import DatasetteError
+
+from .query_args import brackets_pair
 
 #: The methods a read-only site answers.
 ALLOWED_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -42,9 +46,25 @@ _MESSAGE = "405：本站只读，只接受 GET 请求（Method Not Allowed: this
 def answered_here(scope: dict[str, Any], databases: Any, renderers: Any) -> Response | None:
     """The answer to a request the site gives before Datasette sees it (a method it does not
     answer, a CORS preflight, a query string too long, a format it does not write, a key
-    percent-encoded); None for every other request."""
+    percent-encoded, a ``_where`` whose brackets do not pair up); None for every other request."""
     return (method_not_allowed(scope) or preflight(scope) or query_too_long(scope)
-            or unknown_format(scope.get("path", ""), databases, renderers) or percent_encoded(scope, renderers))
+            or unknown_format(scope.get("path", ""), databases, renderers) or percent_encoded(scope, renderers)
+            or unpaired_where(scope))
+
+
+def unpaired_where(scope: dict[str, Any]) -> Response | None:
+    """A 400 for a ``_where`` whose brackets do not pair up (outside quoted text): put in brackets
+    of its own (``query_args``), ``1) or (1=1`` closed them and or-ed itself with the page's other
+    filters (every report's rows under one report's filter); None for any other request."""
+    query = scope.get("query_string", b"")
+    if b"_where=" not in query:
+        return None
+    for key, value in parse_qsl(query.decode("utf-8", "surrogateescape"), keep_blank_values=True):
+        if key == "_where" and not brackets_pair(value):
+            return _refusal(scope, "_where: its brackets ( ) do not pair up (outside quoted text): one condition "
+                            "is asked, and-ed with the page's other filters", 400, dict(CORS_HEADERS))
+    return None
+
 
 
 def without_hidden_page(scope: dict[str, Any]) -> dict[str, Any]:
