@@ -162,6 +162,30 @@ def test_back_returns_to_the_report_chosen_before(page, server, seed_report):
     assert page.input_value("#report-select") == putuo
 
 
+def test_a_report_without_basic_figures_keeps_no_note_of_the_one_before(page, server, seed_report):
+    # Chosen after one with them, it still said 数据来自表3 支出决算表 beside 本报告未公开基本支出与项目支出.
+    import json
+
+    putuo = "shanghai-putuo-czj-2024-final"
+
+    def without_basic(route):
+        body = json.loads(route.fetch().text())
+        rows = body if isinstance(body, list) else body["rows"]
+        for row in rows:
+            if isinstance(row, dict):
+                row.update({"基本支出": None, "项目支出": None})
+        route.fulfill(json=body)
+
+    page.route(f"**/opendata/report_overview.json?*report_id={putuo}*", without_basic)
+    page.goto(f"{server}/?report={seed_report}")
+    page.wait_for_selector(f"body[data-ready='{seed_report}']", timeout=15000)
+    assert "数据来自" in page.inner_text("#note-basic")
+    page.select_option("#report-select", putuo)
+    page.wait_for_selector(f"body[data-ready='{putuo}']", timeout=15000)
+    assert "本报告未公开基本支出与项目支出" in page.inner_text("#card-basic")
+    assert page.inner_text("#note-basic").strip() == ""
+
+
 def test_standard_table_link_from_landing(page, server, seed_report):
     page.goto(f"{server}/?report={seed_report}")
     page.wait_for_selector("body[data-ready]", timeout=15000)

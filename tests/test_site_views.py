@@ -90,3 +90,15 @@ async def test_a_queries_terms_and_its_links_to_the_whole_table_are_in_chinese(d
         assert [(a["href"], a.get_text()) for a in described.select("a")] == [(table, title)]
         assert table not in described.get_text()
         assert (await ds.client.get(f"/{DB}/{table}")).status_code == 200
+
+
+@pytest.mark.parametrize("path, first", [
+    ("/opendata/report_tables?report_id=shanghai-putuo-czj-2024-final&_sort=table_no", "表1 收入支出决算总表"),
+    ("/opendata/projects?_sort=project_no&report_id=zhuzhou-lusong-kjgxj-2020-final", "项目 自主创新区域经济高质量发展专项"),
+    ("/opendata/report_units?report_id=shanghai-putuo-czj-2024-final&_sort=unit_no", "决算单位 上海市普陀区财政局（本级）"),
+])
+async def test_each_rows_link_says_what_the_row_holds(ds, path, first):
+    # Their 详情 column read shanghai-putuo-czj-2024-final,1: the row's key, for machines.
+    link = soup_of(await ds.client.get(path)).select_one("table.rows-and-columns tbody tr td a")
+    assert link.get_text() == first and "-final," not in link.get_text()
+    assert (await ds.client.get(link["href"])).status_code == 200

@@ -403,9 +403,9 @@ def import_report(source: Path, package_dir: Path, *, report_id: str | None = No
                            "'-'), or leave the option out for the one derived from the report")
     chosen_id = report_id is not None
     if chosen_id and not REPORT_ID.fullmatch(report_id):  # said before the file is read
+        why = " (one beginning with - is read as options: `opendata remove -rf`)" if report_id.startswith("-") else ""
         raise ImportError_(f"{source.name}: --report-id {report_id!r} must be lowercase ASCII letters, digits and "
-                           "'-', beginning with a letter or digit (-rf was taken, then `opendata remove -rf` read "
-                           "it as options)")
+                           f"'-', beginning with a letter or digit{why}")
     if source_url is not None:
         source_url = check_source_url(source_url)
     if license is not None and not (license := " ".join(license.split())):

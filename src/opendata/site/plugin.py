@@ -297,7 +297,7 @@ ZH_ERROR_PATTERNS = [
     (re.compile(r'_through must be a JSON object with .*'), "_through 须为含 table、column 和 value 的 JSON 对象"),
     (re.compile(r"_timelimit: a whole number of milliseconds.*"), "_timelimit 须为正整数（毫秒）"),
     (re.compile(r"a number in the parameters is too large"), "参数中的数字过大"),
-    (re.compile(r"LIKE or GLOB pattern too complex"), "匹配模式过长：LIKE、GLOB 和“包含”“开头为”等筛选的模式最多 200 个字符"),
+    (re.compile(r"LIKE or GLOB pattern too complex"), "匹配模式过长：LIKE、GLOB 和“包含”“开头为”等筛选的模式最多 600 字节（约 200 个汉字）"),
     (re.compile(r"string or blob too big"), "值过长：一个值最多 250,000 个字节"),
     (re.compile(r"_facet_size: a number of values.*"), "_facet_size 须为正整数，或 max"),
     (re.compile(r"_zh: (\S+) has no Chinese search .*"), "“{0}”表不能用 _zh 搜索：请用“全文搜索”（/opendata/search?q=…）"),

@@ -128,7 +128,10 @@
 
   function basic(o, reportId) {
     setLink("link-basic", page("report_overview", {report_id: reportId}));
-    if (o["基本支出"] === null && o["项目支出"] === null) { return empty("chart-basic", "本报告未公开基本支出与项目支出。"); }
+    if (o["基本支出"] === null && o["项目支出"] === null) {
+      document.getElementById("note-basic").textContent = "";  // the report shown before's source
+      return empty("chart-basic", "本报告未公开基本支出与项目支出。");
+    }
     clearEmpty("chart-basic");
     document.getElementById("note-basic").textContent = "基本支出用于人员和日常运转，项目支出用于完成特定任务。单位：万元。数据来自" + o["基本项目来源"] + "。";
     draw("chart-basic", {
