@@ -897,7 +897,7 @@ async def test_a_query_for_a_report_that_is_not_there_asks_to_check_its_id(ds):
     assert said.get_text(" ", strip=True) == "没有结果：请核对报告编号“nosuch”（各报告的编号见 报告 表）"
     assert said.select_one("a")["href"] == f"/{DB}/reports"
     empty = BeautifulSoup((await ds.client.get(f"/{DB}/search?q=不存在的词语")).text, "html.parser")
-    assert empty.select_one(".zero-results").get_text(strip=True) == "没有结果"
+    assert empty.select_one(".zero-results").get_text(strip=True).startswith("没有找到“不存在的词语”。提示")
 
 
 @pytest.mark.parametrize("path, said", [
