@@ -60,6 +60,20 @@ def test_a_package_file_emptied_is_not_filled_with_one_report(package, name):
     assert f"data/{name}.csv: the file is empty" in out and "rule: empty-file" in out
 
 
+def test_a_package_file_deleted_is_not_made_again_with_one_report(package, tmp_path):
+    # amounts.csv deleted: the import made it again with the seed's 71 rows, Putuo's 212 gone.
+    (package / "data" / "amounts.csv").unlink()
+    out = _refused(package, str(SEED))
+    assert "data/amounts.csv missing, while the package holds 1 other report(s)" in out
+    # A package of no other report: the file is made (a resource the package lacked a file for).
+    new = tmp_path / "new"
+    assert CliRunner().invoke(cli, ["init", str(new)]).exit_code == 0
+    (new / "data" / "projects.csv").unlink()
+    result = CliRunner().invoke(cli, ["import", str(SEED), "--package", str(new)])
+    assert result.exit_code == 0, (result.exit_code, result.exception, result.output[-300:])
+    assert len((new / "data" / "projects.csv").read_text(encoding="utf-8").splitlines()) == 1 + 7
+
+
 @pytest.mark.parametrize("report_id", ["-rf", "--", "-"])
 def test_an_id_a_command_line_reads_as_an_option(package, report_id):
     # Taken, then `opendata remove -rf` said "No such option: -r".

@@ -640,11 +640,18 @@ def init_package(target: str | os.PathLike[str], model: str | os.PathLike[str] =
         raise PackageError(f"{target}: cannot write the new package ({exc.strerror or exc})") from None
 
 
-def create_missing_files(package_dir: str | os.PathLike[str]) -> list[Path]:
+def create_missing_files(package_dir: str | os.PathLike[str], other_reports: int = 0) -> list[Path]:
     """Write the header-only CSV of every resource whose file does not exist yet, each in its
-    declared encoding and dialect (together: all or none); returns their paths."""
+    declared encoding and dialect (together: all or none); returns their paths. With
+    ``other_reports`` (the package holds reports besides the one imported), a missing file of a
+    resource with report_id is refused (PackageError): it held their rows (a deleted amounts.csv
+    was made again with one report's, the others' gone without a word)."""
     package = load_package(package_dir, files_required=False)
     missing = [r for r in package.resources if isinstance(r.path, str) and not _resource_file(r).exists()]
+    if other_reports and (lost := [r.path for r in missing if "report_id" in r.schema.field_names]):
+        raise PackageError(f"{package_dir}: {', '.join(lost)} missing, while the package holds {other_reports} other "
+                           "report(s) whose rows it held: restore the file (git checkout); `opendata validate` lists "
+                           "what is missing (rule: resource-exists); nothing was written")
     with staged() as stage:
         for resource in missing:
             write_resource(Path(package.basepath), resource, [], stage)

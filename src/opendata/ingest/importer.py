@@ -314,7 +314,7 @@ def _held_reports(package_dir: Path) -> list[dict[str, Any]]:
     """The rows of the package's reports.csv ([] when there is none, or it cannot be read: the
     write that follows names the problem)."""
     try:
-        package = load_package(package_dir)
+        package = load_package(package_dir, files_required=False)  # reports.csv, whatever else is missing
         return resource_rows(package, "reports") if "reports" in package.resource_names else []
     except Exception:  # noqa: BLE001
         return []
@@ -592,10 +592,11 @@ def import_report(source: Path, package_dir: Path, *, report_id: str | None = No
     # The package's lock, exclusive: no other import, build or validation reads or writes it meanwhile.
     interrupted: KeyboardInterrupt | None = None
     with package_lock(package_dir, exclusive=True):
-        created = create_missing_files(package_dir)
+        held_rows = _held_reports(package_dir)
+        created = create_missing_files(
+            package_dir, other_reports=sum(1 for r in held_rows if r.get("report_id") != report_id))
         stage = None
         try:
-            held_rows = _held_reports(package_dir)
             _keep_publishers_terms(report, held_rows, source_url, license)
             if replaced := _refuse_another_report(held_rows, report, source.name, chosen_id=chosen_id):
                 warnings.insert(0, replaced)
