@@ -648,10 +648,13 @@ def create_missing_files(package_dir: str | os.PathLike[str], other_reports: int
     was made again with one report's, the others' gone without a word)."""
     package = load_package(package_dir, files_required=False)
     missing = [r for r in package.resources if isinstance(r.path, str) and not _resource_file(r).exists()]
-    if other_reports and (lost := [r.path for r in missing if "report_id" in r.schema.field_names]):
-        raise PackageError(f"{package_dir}: {', '.join(lost)} missing, while the package holds {other_reports} other "
-                           "report(s) whose rows it held: restore the file (git checkout); `opendata validate` lists "
-                           "what is missing (rule: resource-exists); nothing was written")
+    if other_reports and (lost := [r for r in missing if "report_id" in r.schema.field_names]):
+        raise PackageError(
+            f"{package_dir}: {', '.join(str(r.path) for r in lost)} missing, while the package holds {other_reports} "
+            "other report(s) whose rows it may have held: restore the file (git checkout); for a resource new to the "
+            "package, begin its file with its header line ("
+            + "; ".join(f"{r.path}: {','.join(r.schema.field_names)}" for r in lost)
+            + ") (rule: resource-exists); nothing was written")
     with staged() as stage:
         for resource in missing:
             write_resource(Path(package.basepath), resource, [], stage)
