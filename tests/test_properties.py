@@ -116,7 +116,11 @@ def test_reader_never_crashes_on_any_cells(rows: list[list[str]]) -> None:
 @FILES
 @given(st.binary(max_size=400), st.sampled_from(["utf-8", "gbk", "latin-1"]))
 def test_reader_never_crashes_on_any_bytes(data: bytes, encoding: str) -> None:
-    log = read_package(load_package(_package(data, encoding)))
+    try:
+        package = load_package(_package(data, encoding))
+    except OpenDataError:  # said, not a crash: UTF-8 text declared latin-1
+        return
+    log = read_package(package)
     for p in log.items:
         assert p.file == "r.csv" and p.rule
 

@@ -227,7 +227,10 @@ async def test_json_pages_are_what_datasette_writes_then_unescaped(ds, seed_repo
     for path, response in new.items():
         old = await ds.client.get(path)
         assert response.status_code == old.status_code, path
-        assert parsed(response.content) == parsed(old.content), path
+        mine = parsed(response.content)
+        if isinstance(mine, dict) and "facet_results" in mine:  # the site's own key: the facets cut off
+            assert mine.pop("facets_timed_out") == [], path
+        assert mine == parsed(old.content), path
         if "_json_infinity=1" in path:
             assert timeless(response.content) == timeless(old.content), path
             assert b"Infinity" in response.content

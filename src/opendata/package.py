@@ -228,7 +228,7 @@ _LATIN = frozenset({"latin-1", "latin1", "iso-8859-1", "iso8859-1", "l1", "cp125
 
 def _latin_declared_utf8(name: str, encoding: Any, paths: Any, base: Path) -> str | None:
     """Why a resource declared in a Latin encoding is UTF-8 text (its first 64 KB decode as UTF-8
-    and hold characters outside ASCII: Chinese read as mojibake, with no problem said), or None."""
+    and hold characters beyond Latin-1's: Chinese read as mojibake, with no problem said), or None."""
     if not isinstance(encoding, str) or encoding.strip().lower() not in _LATIN:
         return None
     for rp in paths if isinstance(paths, list) else [paths]:
@@ -237,11 +237,12 @@ def _latin_declared_utf8(name: str, encoding: Any, paths: Any, base: Path) -> st
         try:
             with open(base / rp, "rb") as fh:
                 head = fh.read(65536)
-            text = head.decode("utf-8", errors="strict" if len(head) < 65536 else "ignore")
+            if len(head) == 65536:  # whole lines: a character cut at the end is no sign of anything
+                head = head[: head.rfind(b"\n") + 1] or head
+            text = head.decode("utf-8")
         except (OSError, UnicodeDecodeError):
             continue
-        if not text.isascii():
-            sample = next((ch for ch in text if ord(ch) > 127), "")
+        if sample := next((ch for ch in text if ord(ch) > 0xFF), ""):  # beyond Latin-1: Chinese, not é
             return (f"resource {name}: {rp} is declared \"encoding\": \"{encoding}\" but is UTF-8 text "
                     f"(\"{sample}\" would be read as {sample.encode('utf-8').decode('latin-1')!r}): declare "
                     "\"encoding\": \"utf-8\" (rule: encoding-error)")

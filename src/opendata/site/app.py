@@ -85,21 +85,31 @@ def load_metadata(path: str | os.PathLike[str] | None) -> dict[str, Any]:
 
 
 def check_database(db: Path) -> None:
-    """Raise OpenDataError unless ``db`` is a SQLite database SQLite can read (its schema, at least)
-    that opendata built: a server started on another file answered every page with an error, and
-    on another program's database its metadata.yml was blamed (19 queries on tables not there)."""
+    """Raise OpenDataError unless ``db`` is a SQLite database SQLite can read (its schema, at least):
+    a server started on another file answered every page with an error."""
+    _tables(db)
+
+
+def _tables(db: Path) -> set[str]:
+    """The tables of the database at ``db``; OpenDataError when SQLite cannot read it."""
     try:
         conn = sqlite3.connect(f"file:{quote(str(db.resolve()))}?mode=ro", uri=True)
         try:
-            tables = {name for (name,) in conn.execute("select name from sqlite_master where type = 'table'")}
+            return {name for (name,) in conn.execute("select name from sqlite_master where type = 'table'")}
         finally:
             conn.close()
     except sqlite3.Error as exc:
         raise OpenDataError(f"{db}: not a SQLite database SQLite can read ({exc}); "
                             "build one with `opendata build`") from None
-    if not BUILD_TABLES <= tables:  # another program's database (or an empty one): not the metadata's fault
-        raise OpenDataError(f"{db}: a SQLite database that opendata did not build (it lacks the tables "
-                            f"{' and '.join(sorted(BUILD_TABLES))}); build one with `opendata build`")
+
+
+def not_built_here(db: Path) -> OpenDataError | None:
+    """The error to give for a database opendata did not build (another program's, an empty one):
+    the site's queries fail on it, and its metadata.yml was blamed (19 queries on tables not there)."""
+    if BUILD_TABLES <= _tables(db):
+        return None
+    return OpenDataError(f"{db}: a SQLite database that opendata did not build (it lacks the tables "
+                         f"{' and '.join(sorted(BUILD_TABLES))}); build one with `opendata build`")
 
 
 class SiteDatasette(Datasette):
@@ -140,7 +150,7 @@ def make_app(db_path: str | os.PathLike[str], *, metadata: str | os.PathLike[str
     )
     _serve_as(ds, db.stem, DATABASE_NAME)
     if problems := _named_query_problems(ds, meta):
-        raise MetadataError(f"{where} has {len(problems)} part(s) Datasette cannot use", problems)
+        raise not_built_here(db) or MetadataError(f"{where} has {len(problems)} part(s) Datasette cannot use", problems)
     if ds.executor is not None:  # num_sql_threads 0: every query on the event loop
         ds.executor.shutdown(wait=False)
         ds.executor = PatientExecutor(ds.setting("num_sql_threads"))

@@ -63,16 +63,21 @@ PACKAGE_ERRORS = {403: "403：不提供目录列表，请打开具体文件，�
 STATIC_PREFIXES = (PACKAGE_PREFIX, "/-/")
 
 
+def search_functions(conn: Any) -> None:
+    """The SQL functions the site's search and its links read (zh_query, zh_in_order, record_url)."""
+    conn.create_function("zh_query", 1, fts_query, deterministic=True)
+    conn.create_function("zh_in_order", 1, in_order_pattern, deterministic=True)
+    conn.create_function("record_url", 3, record_url, deterministic=True)
+    conn.create_function("record_url", 4, record_url, deterministic=True)
+
+
 @hookimpl
 def prepare_connection(conn) -> None:
     """SQL functions zh_query(q), a Chinese query as an FTS5 MATCH expression over bigram tokens,
     zh_in_order(q), a LIKE pattern of its characters in order (an abbreviation of a name),
     and record_url(kind, report_id, ref) (``cell_values.record_url``); and the bounds of a query's
     result (``site/result_limits.py``); and the functions no query may call (``site/sql_guard.py``)."""
-    conn.create_function("zh_query", 1, fts_query, deterministic=True)
-    conn.create_function("zh_in_order", 1, in_order_pattern, deterministic=True)
-    conn.create_function("record_url", 3, record_url, deterministic=True)
-    conn.create_function("record_url", 4, record_url, deterministic=True)
+    search_functions(conn)
     limit_results(conn)
     guard_functions(conn)
 
