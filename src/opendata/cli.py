@@ -164,13 +164,15 @@ def build(package: str, output: str, jobs: int | None) -> None:
 @_library_errors
 def serve(db: str, host: str, port: int, metadata: str | None, package_dir: str, workers: int | None) -> None:
     """Serve DB with Datasette (read-only, immutable, CORS on) on http://HOST:PORT."""
-    from .site.app import check_database, default_metadata, default_workers, package_mismatch
+    from .site.app import check_database, default_metadata, default_workers, not_built_here, package_mismatch
     from .site.app import serve as serve_database
 
     if not Path(db).is_file():
         raise FileNotFoundError(f"{db}: no such database (run `opendata build` first)")
     check_database(Path(db))
     meta = str(metadata or default_metadata() or "") or None
+    if meta is not None and (foreign := not_built_here(Path(db))):  # the site's pages read opendata's tables
+        raise foreign
     if meta is None:
         click.echo("Warning: no metadata.yml here nor in the opendata checkout: the site is served without its "
                    "titles, column descriptions, named queries and landing page charts (give one with --metadata)",
