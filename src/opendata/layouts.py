@@ -37,12 +37,6 @@ _CLASS_COLUMNS = ("substr(a.code, 1, 3) as class_code, k.name as class_name, "
                   "case when length(a.code) >= 5 then substr(a.code, 1, 5) end as section_code")
 
 
-#: SQL aggregate: where a line's figures are printed: its one reference (表5 第1行 (p.15)), else its
-#: table's (a figure the table lacks taken from the narrative) or its first section, with 等.
-LINE_SOURCE_SQL = ("case when min(source_ref) = max(source_ref) then min(source_ref) "
-                   "else coalesce(min(source_ref) filter (where source_kind = 'table'), min(source_ref)) || ' 等' end")
-
-
 def layout_queries() -> Iterator[tuple[str, str]]:
     """(view name, SQL) of each standard table's layout and of budget_execution, then of
     report_totals, year_on_year and class_shares. A layout has one row per line of a report's
@@ -58,10 +52,9 @@ def layout_queries() -> Iterator[tuple[str, str]]:
         item = f"substr(min(case measure {rank} else '99' end || item), 3)"
         yield name, f"""
 select a.report_id, r.department_id, d.name as department, r.year, a.side, a.line_no, a.line_key, a.code, a.item,
-  {_CLASS_COLUMNS}, {", ".join(f"a.[{m}]" for m in measures)}, a.source_ref
+  {_CLASS_COLUMNS}, {", ".join(f"a.[{m}]" for m in measures)}
 from (select report_id, side, line_key, min(line_no) as line_no, min(code) as code, {item} as item,
-    {pivots},
-    {LINE_SOURCE_SQL} as source_ref
+    {pivots}
   from amounts not indexed where table_no = {table_no} group by report_id, side, line_key) a
   join reports r on r.report_id = a.report_id
   join departments d on d.department_id = r.department_id
