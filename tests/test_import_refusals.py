@@ -6,13 +6,13 @@ into (``opendata init``)."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from opendata.cli import cli
+from test_import import _files
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -22,14 +22,9 @@ pytestmark = pytest.mark.skipif(not SEED.exists(), reason="seed report not avail
 
 
 @pytest.fixture
-def package(tmp_path: Path) -> Path:
-    dest = tmp_path / "pkg"
-    shutil.copytree(ROOT / "datapackage", dest)
-    return dest
+def package(package_copy: Path) -> Path:
+    return package_copy
 
-
-def _files(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def _refused(package: Path, *args: str) -> str:

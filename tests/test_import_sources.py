@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ from click.testing import CliRunner
 
 from opendata.build import build
 from opendata.cli import cli
+from test_import import _files
 from opendata.site.app import make_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,10 +24,8 @@ pytestmark = pytest.mark.skipif(not SEED.exists(), reason="seed report not avail
 
 
 @pytest.fixture
-def package(tmp_path: Path) -> Path:
-    dest = tmp_path / "pkg"
-    shutil.copytree(ROOT / "datapackage", dest)
-    return dest
+def package(package_copy: Path) -> Path:
+    return package_copy
 
 
 def _report(package: Path) -> dict[str, str]:
@@ -39,9 +37,6 @@ def _source(package: Path) -> dict:
     sources = json.loads((package / "datapackage.json").read_text(encoding="utf-8"))["sources"]
     return next(s for s in sources if s["report_id"] == SEED_ID)
 
-
-def _files(package: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(package)): p.read_bytes() for p in sorted(package.rglob("*")) if p.is_file()}
 
 
 def test_the_publishers_address_and_terms_are_recorded_and_kept(package: Path) -> None:

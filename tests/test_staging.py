@@ -12,13 +12,11 @@ import pytest
 from opendata.errors import OpenDataError
 from opendata.ingest.importer import import_report
 from opendata.staging import Staging
+from test_import import _files
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT.parent / "shared" / "seeds" / "000_a04efb588eb58bab.txt"
 
-
-def _files(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def _failing_replace(monkeypatch, target: str) -> None:
