@@ -155,3 +155,21 @@ async def test_facets_counted_one_by_one_past_their_time_limit_are_named(ds, mon
     # Two filters: no stored counts, the facets counted live.
     data = (await ds.client.get(f"/{DB}/amounts.json?_size=0&_facet=side&table_no=5&measure=合计")).json()
     assert data["facets_timed_out"] == ["report_id", "side"]
+
+
+@pytest.mark.parametrize("query", [
+    "_where=x%20%3D%201%20%2F*%20(%20*%2F%20)%20or%20(%20%2F*%20)%20*%2F%201%3D1",  # a bracket in a comment
+    "%5Fwhere=1)%20or%20(1%3D1",  # _where percent-encoded: Datasette reads it, the check did not
+    "_where=1%3D1%20--%20)",
+])
+async def test_a_where_cannot_hide_a_bracket(ds, query):
+    r = await ds.client.get(f"/{DB}/amounts.json?report_id=zhuzhou-lusong-kjgxj-2020-final&{query}")
+    assert r.status_code == 400 and r.json()["error"].startswith("_where: "), r.text
+
+
+async def test_a_long_search_is_answered(ds):
+    # A sentence pasted (150 Han characters and more) made the abbreviation's LIKE pattern pass the
+    # 600-byte limit: the whole search failed.
+    sentence = "主要是人员经费和日常公用经费支出情况说明" * 10  # one word of 200 Han characters
+    r = await ds.client.get(f"/{DB}/search.json?" + urlencode({"q": sentence, "_shape": "array"}))
+    assert r.status_code == 200

@@ -402,7 +402,7 @@ def test_a_utf8_file_declared_gbk_is_told_to_declare_utf8(pkg: Path, tmp_path: P
     assert 'declare "encoding": "gbk"' not in out
 
 
-@pytest.mark.parametrize("declared", ["latin-1", "ISO-8859-1", "cp1252"])
+@pytest.mark.parametrize("declared", ["latin-1", "ISO-8859-1", "cp1252", "latin_1", "cp819", "windows-1252"])
 def test_a_utf8_file_declared_latin_is_not_published_as_mojibake(pkg: Path, tmp_path: Path, declared: str) -> None:
     # Any bytes decode as latin-1: validate and build passed, and 上海市 was published as 'ä¸\x8aæµ·å¸\x82'.
     _declare(pkg, "departments", encoding=declared)

@@ -59,7 +59,10 @@ def test_a_package_file_deleted_is_not_made_again_with_one_report(package, tmp_p
     # amounts.csv deleted: the import made it again with the seed's 71 rows, Putuo's 212 gone.
     (package / "data" / "amounts.csv").unlink()
     out = _refused(package, str(SEED))
-    assert "data/amounts.csv missing, while the package holds 1 other report(s)" in out
+    assert "data/amounts.csv missing, while the package holds other reports" in out
+    # reports.csv deleted too (the count of other reports came from it): amounts.csv still tells.
+    (package / "data" / "reports.csv").unlink()
+    assert "missing, while the package holds other reports" in _refused(package, str(SEED))
     # A package of no other report: the file is made (a resource the package lacked a file for).
     new = tmp_path / "new"
     assert CliRunner().invoke(cli, ["init", str(new)]).exit_code == 0

@@ -99,3 +99,12 @@ def test_a_source_url_written_by_hand_must_be_an_address(package: Path, tmp_path
     flat = " ".join(result.output.split())
     assert "data/reports.csv, row 3, field source_url" in flat and 'constraint "pattern"' in flat
     assert CliRunner().invoke(cli, ["build", str(package), "-o", str(tmp_path / "x.db")]).exit_code == 2
+
+
+def test_an_address_with_its_scheme_in_capitals_is_written_in_small_letters(package: Path) -> None:
+    # HTTP://... passed the import's check, then failed reports.csv's pattern (https?://) after the
+    # whole report was read.
+    result = CliRunner().invoke(cli, ["import", str(SEED), "--package", str(package), "--source-url",
+                                      "HTTP://www.hnzzls.gov.cn/A.html"])
+    assert result.exit_code == 0, result.output
+    assert _report(package)["source_url"] == "http://www.hnzzls.gov.cn/A.html"

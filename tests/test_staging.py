@@ -76,3 +76,28 @@ def test_an_import_whose_last_rename_fails_leaves_the_package_as_it_was(tmp_path
     assert _files(package) == before
     monkeypatch.undo()
     assert import_report(SEED, package).report_id == "zhuzhou-lusong-kjgxj-2020-final"
+
+
+def test_a_rollback_that_fails_keeps_the_old_versions_and_names_them(tmp_path, monkeypatch):
+    # The second names were deleted whatever happened: a failed rollback lost the old files.
+    from opendata.errors import PackageError
+
+    for name in ("a.csv", "b.csv"):
+        (tmp_path / name).write_text(f"old {name}")
+    stage = Staging()
+    for name in ("a.csv", "b.csv"):
+        fd, _ = stage.new_file(tmp_path / name)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(f"new {name}")
+    real = os.replace
+
+    def replace(src, dst, *args, **kwargs):
+        if Path(dst).name == "b.csv" or (Path(dst).name == "a.csv" and str(src).endswith(".old")):
+            raise PermissionError(1, "Operation not permitted", str(dst))
+        return real(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(PackageError, match=r"a\.csv \(old version: a\.csv\..*\.old\)") as raised:
+        stage.commit()
+    kept = raised.value.args[0].split("old version: ")[1].rstrip(")")
+    assert (tmp_path / kept).read_text() == "old a.csv"  # still there, under the name said

@@ -73,7 +73,7 @@ BUILD_TABLES = frozenset({"reports", "findings"})
 
 #: Tables the build writes beside the resources' (besides the layouts', ``layouts.layout_queries``):
 #: a resource of one of these names was lost or failed the build with SQLite's words.
-_BUILD_TABLES = frozenset({"findings", "rules", "search_index", "search_texts", "implied_last_year"})
+_WRITTEN_TABLES = frozenset({"findings", "rules", "search_index", "search_texts", "implied_last_year"})
 #: Prefixes of the names the build and SQLite keep for themselves.
 _RESERVED_PREFIXES = ("_", "sqlite_", "search_texts_")
 
@@ -83,7 +83,7 @@ def reserved_names() -> frozenset[str]:
     """The table and view names a build writes itself (so no resource may take them)."""
     from .layouts import layout_queries  # the layouts name their views
 
-    return _BUILD_TABLES | {name for name, _ in layout_queries()}
+    return _WRITTEN_TABLES | {name for name, _ in layout_queries()}
 
 
 def reserved_name_problem(name: Any) -> str | None:

@@ -223,13 +223,16 @@ def _check_descriptor(descriptor: dict[str, Any], base: Path, source: Path, allo
 
 #: Encodings of one byte a character for Western European text: any bytes decode, so UTF-8 text
 #: declared as one of them is read without an error, as mojibake (株洲 as 'æ\xa0ªæ´²').
-_LATIN = frozenset({"latin-1", "latin1", "iso-8859-1", "iso8859-1", "l1", "cp1252", "windows-1252", "iso-8859-15"})
+_LATIN = frozenset({"iso8859-1", "cp1252", "iso8859-15"})  # codecs' own names (latin_1, cp819... are iso8859-1)
 
 
 def _latin_declared_utf8(name: str, encoding: Any, paths: Any, base: Path) -> str | None:
     """Why a resource declared in a Latin encoding is UTF-8 text (its first 64 KB decode as UTF-8
     and hold characters beyond Latin-1's: Chinese read as mojibake, with no problem said), or None."""
-    if not isinstance(encoding, str) or encoding.strip().lower() not in _LATIN:
+    try:
+        if not isinstance(encoding, str) or codecs.lookup(encoding.strip()).name not in _LATIN:
+            return None
+    except LookupError:  # an unknown encoding: said where the file is read
         return None
     for rp in paths if isinstance(paths, list) else [paths]:
         if not isinstance(rp, str) or "://" in rp:
@@ -641,18 +644,19 @@ def init_package(target: str | os.PathLike[str], model: str | os.PathLike[str] =
         raise PackageError(f"{target}: cannot write the new package ({exc.strerror or exc})") from None
 
 
-def create_missing_files(package_dir: str | os.PathLike[str], other_reports: int = 0) -> list[Path]:
+def create_missing_files(package_dir: str | os.PathLike[str], report_id: str | None = None) -> list[Path]:
     """Write the header-only CSV of every resource whose file does not exist yet, each in its
-    declared encoding and dialect (together: all or none); returns their paths. With
-    ``other_reports`` (the package holds reports besides the one imported), a missing file of a
-    resource with report_id is refused (PackageError): it held their rows (a deleted amounts.csv
-    was made again with one report's, the others' gone without a word)."""
+    declared encoding and dialect (together: all or none); returns their paths. For an import of
+    ``report_id``, a missing file of a resource with report_id is refused (PackageError) when
+    another file of the package holds a row of another report: it held that report's rows too (a
+    deleted amounts.csv was made again with one report's, the others' gone without a word)."""
     package = load_package(package_dir, files_required=False)
     missing = [r for r in package.resources if isinstance(r.path, str) and not _resource_file(r).exists()]
-    if other_reports and (lost := [r for r in missing if "report_id" in r.schema.field_names]):
+    lost = [r for r in missing if "report_id" in r.schema.field_names]
+    if lost and report_id is not None and _holds_another_report(package, report_id):
         raise PackageError(
-            f"{package_dir}: {', '.join(str(r.path) for r in lost)} missing, while the package holds {other_reports} "
-            "other report(s) whose rows it may have held: restore the file (git checkout); for a resource new to the "
+            f"{package_dir}: {', '.join(str(r.path) for r in lost)} missing, while the package holds other "
+            "reports whose rows it may have held: restore the file (git checkout); for a resource new to the "
             "package, begin its file with its header line ("
             + "; ".join(f"{r.path}: {','.join(r.schema.field_names)}" for r in lost)
             + ") (rule: resource-exists); nothing was written")
@@ -660,6 +664,23 @@ def create_missing_files(package_dir: str | os.PathLike[str], other_reports: int
         for resource in missing:
             write_resource(Path(package.basepath), resource, [], stage)
     return [_resource_file(r) for r in missing]
+
+
+def _holds_another_report(package: Package, report_id: str) -> bool:
+    """True when a file of the package with report_id holds a row of a report other than ``report_id``
+    (read as its descriptor declares it, up to the first such row)."""
+    for resource in package.resources:
+        if "report_id" not in resource.schema.field_names or not isinstance(resource.path, str) \
+                or not _resource_file(resource).exists() or not _supported(resource):
+            continue
+        try:
+            with open(_resource_file(resource), encoding=python_encoding(resource.encoding), newline="") as fh:
+                if any(row.get("report_id") not in (None, "", report_id)
+                       for row in csv.DictReader(fh, dialect=csv_dialect(resource))):
+                    return True
+        except (OSError, UnicodeError, csv.Error, LookupError):
+            return True  # a file that cannot be read may hold anything: refused, as validate will say
+    return False
 
 
 def written_encoding(resource: Resource) -> str:

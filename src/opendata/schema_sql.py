@@ -364,8 +364,8 @@ def _load_resource(conn: Any, resource: Resource, planned: list[tuple[str, list[
 
 
 def _breaks_a_line(conn: Any, resource: Resource) -> bool:
-    """True when a field of one line (``SINGLE_LINE``) of the rows just loaded into the resource's
-    table holds a line end. Asked only when a record of its file ran over more than one line (a
+    """True when a field of one line (``SINGLE_LINE``) of the resource's table (the rows loaded so
+    far: this part's, or the first part's) holds a line end. Asked only when a record of its file ran over more than one line (a
     quoted cell with a line end, or a quote left open), so a file of one line a record pays nothing
     (this check of every row took 0.4 s at 10^6 rows)."""
     single = [f.name for f in resource.schema.fields if (f.constraints or {}).get("pattern") == SINGLE_LINE]

@@ -611,7 +611,7 @@ class PackageReader:
             bad_row, bad_field = (first_cell_with(path, enc, dialect, names, _SURROGATE)
                                   if isinstance(exc, UnicodeDecodeError) else (None, None))
             other = ('if the file is UTF-8, declare "encoding": "utf-8"' if enc == "gb18030" else
-                     'if the file is GBK/GB18030, declare "encoding": "gbk"')  # the other of the two Chinese files have
+                     'if the file is GBK/GB18030, declare "encoding": "gbk"')  # the other encoding Chinese files come in
             add(place, bad_row or row_no + 1, bad_field, "encoding-error",
                 f"cannot be decoded as {enc} ({getattr(exc, 'reason', exc)}); {other} in the resource")
         except csv.Error as exc:

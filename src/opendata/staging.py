@@ -83,12 +83,21 @@ class Staging:
                     for tmp, path in self._files:
                         os.replace(tmp, path)
                         done.append(path)
-                except OSError:
-                    for path in reversed(done):
-                        if path in kept:
-                            os.replace(kept.pop(path), path)
-                        else:
-                            path.unlink(missing_ok=True)
+                except OSError as failure:
+                    unrestored = []
+                    for path in reversed(done):  # every one tried, whatever fails
+                        try:
+                            if path in kept:
+                                os.replace(kept[path], path)
+                                del kept[path]
+                            else:
+                                path.unlink(missing_ok=True)
+                        except OSError:
+                            unrestored.append(path)
+                    if unrestored:  # their old versions stay under their second names, said
+                        old = ", ".join(f"{p.name} (old version: {kept.pop(p).name})" for p in unrestored if p in kept)
+                        raise PackageError(f"{unrestored[0].parent}: a file could not be replaced ({failure}), and "
+                                           f"putting back the ones replaced before it failed too: {old}") from failure
                     raise
                 self._files.clear()
                 self.committed = True

@@ -74,8 +74,10 @@ def fts_query(query: object) -> str:
 
 
 #: Fewest characters of a query read as an abbreviation (``in_order_pattern``): two-character words
-#: are whole words (科技), found by the index.
+#: are whole words (科技), found by the index; and most (a sentence pasted is no abbreviation, and
+#: its pattern passed the site's limit on LIKE patterns, failing the whole search).
 ABBREVIATION_CHARS = 3
+ABBREVIATION_MAX_CHARS = 12
 
 
 def in_order_pattern(query: object) -> str | None:
@@ -83,6 +85,6 @@ def in_order_pattern(query: object) -> str | None:
     between them (科技局 -> %科%技%局%, the way 株洲市芦淞区科技和工业信息化局 is called), for a query of
     one word of ABBREVIATION_CHARS Han characters or more; None for any other query."""
     runs = _RUN.findall(_spelled("" if query is None else str(query)))
-    if len(runs) != 1 or not _IS_HAN.match(runs[0]) or len(runs[0]) < ABBREVIATION_CHARS:
+    if len(runs) != 1 or not _IS_HAN.match(runs[0]) or not ABBREVIATION_CHARS <= len(runs[0]) <= ABBREVIATION_MAX_CHARS:
         return None
     return "%" + "%".join(runs[0]) + "%"

@@ -332,7 +332,7 @@ def check_source_url(url: str) -> str:
     if not host or parts.scheme not in ("http", "https") or re.search(r"[\s\"'<>\\]", url):
         raise ImportError_(f"--source-url {url!r}: give the address where the report is published, "
                            "beginning with http:// or https:// (no spaces or quotes)")
-    return url
+    return parts.scheme + url[len(parts.scheme):]  # HTTP:// as http://, as reports.csv's pattern reads it
 
 
 def _keep_publishers_terms(report: dict[str, Any], held_rows: list[dict[str, Any]], source_url: str | None,
@@ -592,9 +592,8 @@ def import_report(source: Path, package_dir: Path, *, report_id: str | None = No
     # The package's lock, exclusive: no other import, build or validation reads or writes it meanwhile.
     interrupted: KeyboardInterrupt | None = None
     with package_lock(package_dir, exclusive=True):
+        created = create_missing_files(package_dir, report_id)
         held_rows = _held_reports(package_dir)
-        created = create_missing_files(
-            package_dir, other_reports=sum(1 for r in held_rows if r.get("report_id") != report_id))
         stage = None
         try:
             _keep_publishers_terms(report, held_rows, source_url, license)

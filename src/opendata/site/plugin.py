@@ -506,6 +506,7 @@ def asgi_wrapper(datasette):
             if path.rstrip("/").split("/")[-1].split(".")[0] == SEARCH_TABLE and scope.get("query_string"):
                 scope = dict(scope, query_string=_search_to_zh(scope["query_string"]))
             if path.endswith(".csv") and (table := _table_of(path)) and scope.get("method") == "GET" \
+                    and datasette.setting("allow_csv_stream") \
                     and table[1].removesuffix(".csv") not in (datasette.metadata("queries", database=table[0]) or {}):
                 scope = dict(scope, query_string=query_args.whole_table_csv(scope.get("query_string", b"")))
             if (query := query_args.rewritten(scope.get("query_string", b""))) != scope.get("query_string", b""):

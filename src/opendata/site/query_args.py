@@ -34,7 +34,7 @@ _NO = frozenset({"off", "false", "0", "no"})
 def rewritten(query_string: bytes) -> bytes:
     """``query_string`` with ``_stream`` and ``_where`` as Datasette means them (each ``_where`` in
     brackets); the same bytes when neither is there."""
-    if b"_stream=" not in query_string and b"_where=" not in query_string:
+    if b"_stream=" not in query_string and b"where" not in query_string.lower():  # %5Fwhere too
         return query_string
     pairs = parse_qsl(query_string.decode("utf-8", "surrogateescape"), keep_blank_values=True)
     kept = [(k, v if k != "_where" or _bracketed(v) else f"({v})") for k, v in pairs

@@ -57,10 +57,14 @@ def unpaired_where(scope: dict[str, Any]) -> Response | None:
     of its own (``query_args``), ``1) or (1=1`` closed them and or-ed itself with the page's other
     filters (every report's rows under one report's filter); None for any other request."""
     query = scope.get("query_string", b"")
-    if b"_where=" not in query:
+    if b"where" not in query.lower():  # _where, or %5Fwhere
         return None
     for key, value in parse_qsl(query.decode("utf-8", "surrogateescape"), keep_blank_values=True):
-        if key == "_where" and not brackets_pair(value):
+        if key != "_where":
+            continue
+        if "--" in value or "/*" in value:  # a comment can hide a bracket from the count
+            return _refusal(scope, "_where: no SQL comments (-- or /*) in a condition", 400, dict(CORS_HEADERS))
+        if not brackets_pair(value):
             return _refusal(scope, "_where: its brackets ( ) do not pair up (outside quoted text): one condition "
                             "is asked, and-ed with the page's other filters", 400, dict(CORS_HEADERS))
     return None
@@ -142,11 +146,12 @@ def _refusal(scope: dict[str, Any], message: str, status: int, headers: dict[str
     return Response.text(message + "\n", status=status, headers=headers)
 
 
-#: What the site answers a CORS preflight (OPTIONS) with, on every path.
-#: The CORS headers of the API's answers (Datasette's ``add_cors_headers``).
+#: The CORS headers of the API's answers (Datasette's ``add_cors_headers``), for the answers the
+#: site gives before Datasette sees the request.
 CORS_HEADERS = {"access-control-allow-origin": "*", "access-control-allow-headers": "Authorization",
                 "access-control-expose-headers": "Link"}
 
+#: What the site answers a CORS preflight (OPTIONS) with, on every path.
 PREFLIGHT_HEADERS = {"allow": "GET, HEAD, OPTIONS", "access-control-allow-origin": "*",
                      "access-control-allow-methods": "GET, HEAD, OPTIONS",
                      "access-control-allow-headers": "Authorization", "access-control-max-age": "86400"}

@@ -73,6 +73,9 @@ def nulls_apart(sql: str) -> str | None:
     valued = (f"select {cols} from {table} where {pre}({col} < {found['p']} or ({col} = {found['p']} and "
               f"{found['keys']})) order by {col} desc, {key} limit {limit}")
     nulls = f"select {cols} from {table} where {pre}{col} is null order by {key} limit {limit}"
+    # SQLite gives a UNION ALL's arms in their order (no ORDER BY over both: it would sort the page
+    # again, and the sort column may not be among the page's columns); tests/test_api_errors.py
+    # checks every page's rows against the whole order.
     return f"select * from (select * from ({valued}) union all select * from ({nulls})) limit {limit}"
 
 
