@@ -31,7 +31,7 @@ from frictionless import Package, Resource
 
 from .errors import BuildError, OpenDataError, PackageError
 from .layouts import TABLE_VIEWS, create_layout_views, layout_queries
-from .model import BUILD_TABLES
+from .model import BUILD_TABLES, NOT_BUILT
 from .package import load_package
 from . import parallel
 from .schema_sql import check_loaded, create_table, foreign_keys, load_checked, merge_part, prepare_load, split_point
@@ -344,7 +344,7 @@ def _why_not_replace(target: Path) -> str | None:
     except sqlite3.Error as exc:
         return f"is a SQLite database that cannot be read ({exc})"
     if tables and not BUILD_TABLES <= tables:
-        return "is a SQLite database that opendata did not build (it lacks the tables reports and findings)"
+        return f"is {NOT_BUILT}"
     return None
 
 

@@ -70,6 +70,8 @@ def model_problems(resource: dict[str, Any]) -> list[str]:
 
 #: Tables every build writes (a database without them is not one opendata built).
 BUILD_TABLES = frozenset({"reports", "findings"})
+#: What a database without BUILD_TABLES is (build refuses to replace it, serve to serve it).
+NOT_BUILT = "a SQLite database that opendata did not build (it lacks the tables reports and findings)"
 
 #: Tables the build writes beside the resources' (besides the layouts', ``layouts.layout_queries``):
 #: a resource of one of these names was lost or failed the build with SQLite's words.

@@ -19,7 +19,7 @@ from datasette.plugins import pm
 
 from ..errors import OpenDataError
 from ..lifeline import end_with_parent
-from ..model import BUILD_TABLES
+from ..model import BUILD_TABLES, NOT_BUILT
 from .metadata_check import MetadataError, metadata_problems, query_problems, read_metadata
 from .sql_executor import PatientExecutor
 
@@ -108,8 +108,7 @@ def not_built_here(db: Path) -> OpenDataError | None:
     the site's queries fail on it, and its metadata.yml was blamed (19 queries on tables not there)."""
     if BUILD_TABLES <= _tables(db):
         return None
-    return OpenDataError(f"{db}: a SQLite database that opendata did not build (it lacks the tables "
-                         f"{' and '.join(sorted(BUILD_TABLES))}); build one with `opendata build`")
+    return OpenDataError(f"{db}: {NOT_BUILT}; build one with `opendata build`")
 
 
 class SiteDatasette(Datasette):

@@ -505,16 +505,18 @@ def asgi_wrapper(datasette):
                 return
             if path.rstrip("/").split("/")[-1].split(".")[0] == SEARCH_TABLE and scope.get("query_string"):
                 scope = dict(scope, query_string=_search_to_zh(scope["query_string"]))
-            if path.endswith(".csv") and (table := _table_of(path)) and scope.get("method") == "GET" \
+            # The parameters as Datasette means them (site/query_args.py), each rewrite a no-op where
+            # its parameters are absent.
+            table = _table_of(path)
+            query = scope.get("query_string", b"")
+            if path.endswith(".csv") and table and scope.get("method") == "GET" \
                     and datasette.setting("allow_csv_stream") \
-                    and table[1].removesuffix(".csv") not in (datasette.metadata("queries", database=table[0]) or {}):
-                scope = dict(scope, query_string=query_args.whole_table_csv(scope.get("query_string", b"")))
-            if (query := query_args.rewritten(scope.get("query_string", b""))) != scope.get("query_string", b""):
-                scope = dict(scope, query_string=query)
-            if (query := query_args.filters_as_said(scope.get("query_string", b""))) != scope.get("query_string", b""):
-                scope = dict(scope, query_string=query)
-            if (table := _table_of(path)) and (query := query_args.stored_values(
-                    scope.get("query_string", b""), table[1])) != scope.get("query_string", b""):
+                    and table[1] not in (datasette.metadata("queries", database=table[0]) or {}):
+                query = query_args.whole_table_csv(query)
+            query = query_args.filters_as_said(query_args.rewritten(query))
+            if table:
+                query = query_args.stored_values(query, table[1])
+            if query != scope.get("query_string", b""):
                 scope = dict(scope, query_string=query)
             if b"col=" in scope.get("query_string", b""):  # _col, _nocol
                 scope = dict(scope, query_string=_sort_column_kept(scope["query_string"],
