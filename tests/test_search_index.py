@@ -13,7 +13,7 @@ import yaml
 
 import opendata.search_index as search_index
 from opendata.search_index import search_documents, write_search_index
-from opendata.site.plugin import search_functions
+from opendata.site.sql_functions import site_functions
 from opendata.zh_search import fts_query, tokens
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,7 +30,7 @@ def corpus_db(tmp_path_factory, built_corpus) -> Path:
 
 def connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path)
-    search_functions(conn)
+    site_functions(conn)
     return conn
 
 
@@ -110,13 +110,13 @@ def test_texts_past_the_remembered_ones_get_ids_of_their_own(corpus_db, tmp_path
     db = sqlite_utils.Database(tmp_path / "small.db")
     write_search_index(db, iter(docs))
     conn = db.conn
-    search_functions(conn)
+    site_functions(conn)
     n_docs, n_texts = conn.execute("select (select count(*) from search_index), "
                                    "(select count(*) from search_texts)").fetchone()
     assert n_texts == sum(1 for d in docs if d[-1] is not None) < n_docs
     assert n_texts > len({d[-1] for d in docs}) * 2  # repeated texts past the first 30 have ids of their own
     with sqlite3.connect(corpus_db) as shared:
-        search_functions(shared)
+        site_functions(shared)
         for word in ["行政运行", "接待"]:
             find = ("select kind, report_id, ref, title from search_index where text_id in (select rowid from "
                     "search_texts_fts where search_texts_fts match zh_query(?)) order by id")

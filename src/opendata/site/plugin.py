@@ -1,7 +1,8 @@
 """Datasette plugin hooks of opendata (registered through the `datasette` entry point).
 
-- ``zh_query(q)``: SQL function turning a Chinese query into an FTS5 MATCH expression (bigrams);
-  ``record_url(kind, report_id, ref[, title])``: the rows a search hit stands for, shown as a 查看 link.
+- SQL functions for metadata.yml's queries (``site/sql_functions.py``): ``zh_query(q)``, a Chinese
+  query as an FTS5 MATCH expression (bigrams); ``record_url(kind, report_id, ref[, title])``, the
+  rows a search hit stands for, shown as a 查看 link; ``line_source``, where a table's line comes from.
 - ``?_zh=科技`` on the ``search_index`` table (and its search box) searches Chinese with bigrams.
 - Amounts are shown with their unit (万元) and thousands separators, rates with %.
 - JSON keeps Chinese characters as they are (no ``\\uXXXX``: Datasette's renderer given a UTF-8
@@ -37,9 +38,8 @@ from markupsafe import Markup, escape
 
 from ..errors import OpenDataError
 from ..package import DESCRIPTOR, load_package
-from ..zh_search import fts_query, in_order_pattern
 from . import cell_values, client_errors, json_output, page_tokens, query_args, request_guard, sorted_pages
-from .cell_values import cell_renderer, record_url, value_label
+from .cell_values import cell_renderer, value_label
 from .client_gone import is_streamed, until_client_leaves
 from .column_labels import column_label, labelled_description
 from .filter_checks import SEARCH_TABLE, filter_problem
@@ -48,6 +48,7 @@ from .json_output import JSON_STATE, render_json, utf8_json_renderer
 from .next_page_facets import on_first_page
 from .result_limits import limit_results
 from .sql_executor import CLIENT
+from .sql_functions import site_functions
 from .sql_guard import guard_functions
 from .immutable_cache import cache_labels, cache_schemas, cache_table_permissions
 
@@ -63,21 +64,12 @@ PACKAGE_ERRORS = {403: "403：不提供目录列表，请打开具体文件，�
 STATIC_PREFIXES = (PACKAGE_PREFIX, "/-/")
 
 
-def search_functions(conn: Any) -> None:
-    """The SQL functions the site's search and its links read (zh_query, zh_in_order, record_url)."""
-    conn.create_function("zh_query", 1, fts_query, deterministic=True)
-    conn.create_function("zh_in_order", 1, in_order_pattern, deterministic=True)
-    conn.create_function("record_url", 3, record_url, deterministic=True)
-    conn.create_function("record_url", 4, record_url, deterministic=True)
-
-
 @hookimpl
 def prepare_connection(conn) -> None:
-    """SQL functions zh_query(q), a Chinese query as an FTS5 MATCH expression over bigram tokens,
-    zh_in_order(q), a LIKE pattern of its characters in order (an abbreviation of a name),
-    and record_url(kind, report_id, ref) (``cell_values.record_url``); and the bounds of a query's
-    result (``site/result_limits.py``); and the functions no query may call (``site/sql_guard.py``)."""
-    search_functions(conn)
+    """The SQL functions of metadata.yml's queries (``site/sql_functions.py``), the bounds of a
+    query's result (``site/result_limits.py``) and the functions no query may call
+    (``site/sql_guard.py``)."""
+    site_functions(conn)
     limit_results(conn)
     guard_functions(conn)
 
