@@ -207,3 +207,31 @@ def test_a_failed_first_build_does_not_speak_of_a_previous_database(corpus: Path
     with pytest.raises(BuildError, match="build failed, no database written \\(No space left on device\\)"):
         build(corpus, out / "new.db")
     assert list(out.iterdir()) == []
+
+
+def test_a_link_to_the_database_stays_a_link(built, tmp_path: Path) -> None:
+    # `build -o` of a link replaced the link by the new database: the file it named kept the old
+    # one, and whatever served that file served the old data.
+    pkg, db, _files = built
+    link = tmp_path / "current.db"
+    link.symlink_to(db)
+    with sqlite3.connect(db) as conn:
+        conn.execute("delete from findings")
+    build(pkg, link)
+    assert link.is_symlink() and link.resolve() == db.resolve()
+    assert not (tmp_path / "current.inspect.json").exists()
+    inspect = json.loads(db.with_suffix(".inspect.json").read_text(encoding="utf-8"))
+    assert inspect["opendata"]["hash"] == hashlib.sha256(db.read_bytes()).hexdigest()
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("select count(*) from findings").fetchone()[0] > 0
+
+
+def test_the_server_reads_the_counts_beside_the_file_a_link_names(built, tmp_path: Path) -> None:
+    from opendata.site.app import DATABASE_NAME, make_app
+
+    _pkg, db, _files = built
+    link = tmp_path / "current.db"
+    link.symlink_to(db)
+    ds = make_app(link)
+    inspect = json.loads(db.with_suffix(".inspect.json").read_text(encoding="utf-8"))["opendata"]
+    assert ds.inspect_data[DATABASE_NAME]["hash"] == inspect["hash"]

@@ -686,6 +686,8 @@ def _build(package_path: str | os.PathLike[str], db_path: str | os.PathLike[str]
     # A largest CSV that cannot be cut (an encoding, too small) is built by one process.
     cuts = part_cuts(package, largest) if parallel_jobs(package, jobs) > 1 and largest else None
     target = Path(db_path)
+    if target.is_symlink():  # the file the link names is replaced, the link kept (it was replaced by the file)
+        target = Path(os.path.realpath(target))
     if target.exists() and not target.is_file():
         raise BuildError(f"{target}: not a file; give the path of the database to write")
     if refusal := _why_not_replace(target):

@@ -131,10 +131,12 @@ def make_app(db_path: str | os.PathLike[str], *, metadata: str | os.PathLike[str
     where = f"{metadata}: the metadata" if isinstance(metadata, (str, os.PathLike)) else "the metadata"
     if problems := metadata_problems(meta):
         raise MetadataError(f"{where} has {len(problems)} part(s) Datasette cannot use", problems)
-    inspect_file = db.with_suffix(".inspect.json")
+    # The build writes the inspect file beside the file a link names.
+    built = Path(os.path.realpath(db))
+    inspect_file = built.with_suffix(".inspect.json")
     inspect_data = json.loads(inspect_file.read_text()) if inspect_file.exists() else None
-    if inspect_data and db.stem in inspect_data:  # the counts of the file, under the name it is served by
-        inspect_data = {DATABASE_NAME: inspect_data[db.stem]}
+    if inspect_data and built.stem in inspect_data:  # the counts of the file, under the name it is served by
+        inspect_data = {DATABASE_NAME: inspect_data[built.stem]}
     static = [ASSETS]
     if package_dir:
         static.append(("datapackage", str(Path(package_dir).resolve())))
