@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import shutil
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -352,7 +353,8 @@ def test_one_changed_figure_is_caught_by_its_rule(pkg, baseline, rule_id, resour
 def test_every_rule_has_a_failing_case():
     _load_rule_modules()
     covered = {c[0] for c in CASES} | {"narrative.repeat", "reports.duplicate", "amounts.code",  # their own tests
-                                       "statements.line", "report_tables.status", "amounts.measure"}
+                                       "statements.line", "report_tables.status", "amounts.measure",
+                                       "reports.year"}
     assert set(REGISTRY) <= covered, set(REGISTRY) - covered
 
 
@@ -456,6 +458,25 @@ def test_a_second_report_of_a_department_and_year_is_an_error(pkg):
     assert [(f.severity, f.report_id, f.row_ref, f.fields) for f in hits] == [
         (ERROR, SEED, f"report_id={SEED}", "department_id, year, kind")]
     assert hits[0].message_zh.startswith(f"zhuzhou-lusong-kjgxj 2020 年度决算已有报告 {TABLES}，本报告是第二份")
+
+
+
+@pytest.mark.parametrize("kind, years_on, fires", [("决算", 0, True), ("决算", -1, False),
+                                                   ("预算", 2, True), ("预算", 1, False)])
+def test_a_report_of_a_year_that_cannot_be_published_yet_is_an_error(pkg, kind, years_on, fires):
+    """A 决算 of this year (its year has not ended) or a 预算 beyond the coming year: a misread
+    year or a typo in reports.csv, which passed every check."""
+    year = date.today().year + years_on
+    mutate(pkg, "reports", {"report_id": TABLES}, "kind", kind)
+    mutate(pkg, "reports", {"report_id": TABLES}, "year", year)
+    hits = [f for f in findings_of(pkg) if f.rule_id == "reports.year"]
+    if not fires:
+        assert hits == []
+        return
+    assert [(f.severity, f.report_id, f.row_ref, f.fields) for f in hits] == [
+        (ERROR, TABLES, f"report_id={TABLES}", "year, kind")]
+    latest = date.today().year + (-1 if kind == "决算" else 1)
+    assert hits[0].message_zh.startswith(f"{year} 年度{kind}：今年是 {date.today().year} 年，{kind}最晚为 {latest} 年度")
 
 
 # --- families with more than one outcome ---------------------------------------------------------

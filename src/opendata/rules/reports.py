@@ -1,6 +1,9 @@
-"""Reports: one report per department, year and kind (a second copy counts every figure twice)."""
+"""Reports: one report per department, year and kind (a second copy counts every figure twice), of a
+year that can have been published."""
 
 from __future__ import annotations
+
+from datetime import date
 
 from . import ERROR, Finding, rule
 
@@ -29,4 +32,25 @@ def check_duplicate_reports(db):
             message_en=f"{row['department_id']} {row['year']} {row['kind']} is already report {row['earlier']}: "
                        "a second report of the same department, year and kind is counted twice in comparisons "
                        "(a corrected version should replace the first)",
+        )
+
+
+@rule("reports.year", "报告年度不晚于可公开的年度", "A report's year is one that can have been published: a 决算 "
+      "covers a year that has ended, a 预算 at most the coming year", ERROR, ("reports",))
+def check_report_year(db):
+    # A 决算 is drawn up after its year ends (a 2026 决算 in 2026 is a misread year, a typo in
+    # reports.csv, or 预算 and 决算 swapped); a 预算 is published for the coming year at the earliest.
+    this_year = date.today().year
+    for row in db.query("select report_id, year, kind, source_file from reports "
+                        "where (kind = '决算' and year >= :y) or (kind = '预算' and year > :y + 1) order by report_id",
+                        {"y": this_year}):
+        latest = this_year - 1 if row["kind"] == "决算" else this_year + 1
+        yield Finding(
+            rule_id="reports.year", severity=ERROR, report_id=row["report_id"], resource="reports",
+            row_ref=f"report_id={row['report_id']}", fields="year, kind", source_ref=row["source_file"],
+            message_zh=f"{row['year']} 年度{row['kind']}：今年是 {this_year} 年，{row['kind']}最晚为 {latest} 年度"
+                       "（年度读错或填错，或预算、决算弄反？）",
+            message_en=f"a {row['year']} {row['kind']} ({'final accounts' if row['kind'] == '决算' else 'budget'}) "
+                       f"in {this_year}: the latest such report covers {latest} (a misread or mistyped year, "
+                       "or 预算 and 决算 swapped?)",
         )
