@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 
@@ -88,3 +88,30 @@ async def test_a_page_of_a_tables_csv_is_that_page(ds):
     # A named query's CSV is its rows (past 1,000 a 400), not a stream.
     named = await ds.client.get(f"/{DB}/report_table5.csv?report_id=shanghai-putuo-czj-2024-final")
     assert named.status_code == 200 and len(named.content.decode("utf-8-sig").splitlines()) == 1 + 20
+
+
+@pytest.mark.parametrize("pages_on", [1, "last"])
+async def test_the_csv_link_of_a_later_page_downloads_every_row_too(ds, pages_on):
+    # From page 2 its link kept the page's _next: 400, "_next not allowed for CSV streaming".
+    url = f"/{DB}/amounts?table_no=5"
+    count = (await get_json(ds, f"/{DB}/amounts.json?table_no=5&_size=0"))["filtered_table_rows_count"]
+    page = soup_of(await ds.client.get(url))
+    while True:
+        url = urlsplit(page.find("a", string="下一页")["href"])
+        url = f"{url.path}?{url.query}"
+        page = soup_of(await ds.client.get(url))
+        if pages_on == 1 or not page.find("a", string="下一页"):
+            break
+    assert "_next=" in url
+    response = await ds.client.get(page.select_one("p.export-links a.csv-download")["href"])
+    assert response.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert len(rows) == count and {r["table_no"] for r in rows} == {"5"}
+    form = page.select_one("#export form")
+    assert form.select_one("input[name=_stream]") and not form.select("input[name=_next]")
+
+
+async def test_a_stream_from_a_page_says_why_it_is_refused_in_chinese(ds):
+    first = await get_json(ds, f"/{DB}/amounts.json?_size=2")
+    response = await ds.client.get(f"/{DB}/amounts.csv?_stream=on&_next={first['next']}")
+    assert response.status_code == 400 and "不能同时给出翻页参数 _next" in response.text

@@ -288,6 +288,8 @@ ZH_ERROR_PATTERNS = [
     (re.compile(r"no such table: (.+)"), "没有“{0}”这个表"),
     (re.compile(r"Statement must be a SELECT"), "只能执行 SELECT 查询"),
     (re.compile(r"_next: .*", re.S), "翻页参数 _next 无效：请用上一页给出的下一页链接"),
+    (re.compile(r"_next not allowed for CSV streaming"), "下载全部行（_stream）从第一行开始，不能同时给出翻页参数 _next"),
+    (re.compile(r"Record not found: a row's address .*"), "没有这条记录：记录的地址须包含主键每一列的值"),
     (re.compile(r"Cannot use _sort and _sort_desc at the same time"), "_sort 与 _sort_desc 只能用一个"),
     (re.compile(r"(\S+): a number is needed.*"), "{0} 须为数字（半角数字，例如 {0}=100）"),
     (re.compile(r"(\S+): values separated by commas, or a JSON list of values"), "{0} 须为逗号分隔的值，或 JSON 列表"),
@@ -458,6 +460,7 @@ def prepare_jinja2_environment(env, datasette):
     env.filters["zh_operator"] = zh_operator
     env.filters["zh_error"] = zh_error
     env.filters["table_rows"] = table_rows
+    env.filters["first_page"] = query_args.first_page
     env.globals["include_sync"] = include_sync
 
 

@@ -10,7 +10,9 @@
   they are, so ``report_id = :p0 and amount > 2000 or amount < 1`` read other reports' rows, and its
   next page was the same page again.
 - ``__contains=_`` matched every value (LIKE's wildcards), ``__isnull=0`` the nulls (``filters_as_said``).
-- A table's CSV without ``_stream`` gave its first 1,000 rows, without a word (``whole_table_csv``).
+- A table's CSV without ``_stream`` gave its first 1,000 rows, without a word (``whole_table_csv``);
+  the link to all rows from a page after the first kept its ``_next``, which a stream refuses
+  (``first_page``).
 - A filter by the word a page shows for a coded value (``severity=错误``, ``source_kind=附表``,
   ``tables_attached=否``) found no row: the column holds ``error``, ``table``, ``0``. It filters by
   the stored value (``stored_values``).
@@ -19,7 +21,7 @@
 from __future__ import annotations
 
 import functools
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from .cell_values import BOOLEAN_COLUMNS, CODED_VALUES
 
@@ -108,6 +110,16 @@ def whole_table_csv(query_string: bytes) -> bytes:
     if "_stream" in keys or "_next" in keys or any(k == "_size" and v != "max" for k, v in pairs):
         return query_string
     return query_string + (b"&" if query_string else b"") + b"_stream=on"
+
+
+def first_page(url: str) -> str:
+    """``url`` without its ``_next``: the first page, or with ``_stream``, every row (a page's
+    "download all rows" link kept the page's ``_next``: 400, _next not allowed for CSV streaming)."""
+    parts = urlsplit(url)
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    if not any(k == "_next" for k, _ in pairs):
+        return url
+    return urlunsplit(parts._replace(query=urlencode([(k, v) for k, v in pairs if k != "_next"])))
 
 
 @functools.lru_cache(maxsize=256)
