@@ -298,7 +298,7 @@ async def test_report_totals_one_row_per_report(ds, seed_report):
         2540.24, 2540.24, 643.62, 171.68, None, 0.5, 0.12)
     # compare_totals reads the same rows.
     totals = {r["report_id"]: r for r in await get_json(ds, f"/{DB}/compare_totals.json?_shape=array")}
-    assert totals[seed_report]["基本支出"] == 171.68 and totals[seed_report]["项目支出"] is None
+    assert totals[seed_report]["财政拨款基本支出"] == 171.68 and totals[seed_report]["财政拨款项目支出"] is None
     # The page citizens open from the landing page: facets by year, kind and department; money in 万元.
     soup = soup_of(await ds.client.get(f"/{DB}/report_totals"))
     assert {f.get("data-column") for f in soup.select(".facet-info")} >= {"year", "kind", "department"}
@@ -330,7 +330,8 @@ QUERY_FIELDS = {
     "budget_vs_actual": ["科目编码", "科目名称", "年初预算数", "决算数", "执行率（%）", "原因说明"],
     "changes": ["指标", "本年数", "上年数", "增减额", "增减率（%）", "上年数来源", "核对", "章节", "原文"],
     "search": ["来源", "类别", "标题", "内容", "数字", "报告", "report_id", "位置", "查看"],
-    "compare_totals": ["report_id", "部门", "年度", "一般公共预算财政拨款支出", "年初预算数", "基本支出", "项目支出", "三公经费决算数"],
+    "compare_totals": ["report_id", "部门", "年度", "一般公共预算财政拨款支出", "年初预算数", "财政拨款基本支出",
+                       "财政拨款项目支出", "三公经费决算数"],
     "compare_item": ["部门", "年度", "科目编码", "科目名称", "年初预算数", "决算数", "执行率（%）", "report_id"],
     "compare_shares": ["部门", "年度", "科目编码", "科目名称", "决算数", "占比（%）", "report_id"],
     "compare_three_public": ["部门", "年度", "项目", "预算数", "决算数", "report_id"],
