@@ -468,6 +468,10 @@ def import_report(source: Path, package_dir: Path, *, report_id: str | None = No
             tables_attached = bool(table_rows or any(t.get("status") in _IN_SOURCE
                                                      for t in tables.report_tables))
             by_key = {(r["table_no"], r["side"], r["line_key"], r["measure"]): r for r in table_rows}
+            # A line's name as its table prints it, for the narrative's figures of other columns of
+            # that line (表7's 合计 预算数 read from the table, its 决算数 from the narrative's “三公”经费:
+            # one line under two names, each found by a search for one of them only).
+            printed = {key[:3]: r["item"] for key, r in by_key.items()}
             kept = []
             for row in amounts:
                 key = (row["table_no"], row["side"], row["line_key"], row["measure"])
@@ -483,7 +487,7 @@ def import_report(source: Path, package_dir: Path, *, report_id: str | None = No
                 else:
                     # Not in the attached table (not attached, no such column, or a blank cell):
                     # the narrative is the only source of the figure.
-                    kept.append(row)
+                    kept.append({**row, "item": printed.get(key[:3], row["item"])})
                     if attached:
                         warnings.append(f"表{key[0]} {key[2]} {key[3]} = {row['amount']}: stated in the narrative "
                                         f"({row['source_ref']}) but not read from the attached table; kept from the narrative")

@@ -1,0 +1,33 @@
+"""A line of a standard table is one line: every figure of it, read from the table or stated by the
+narrative only, carries the name the table prints."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from opendata.ingest.importer import import_report
+
+PUTUO = Path(__file__).resolve().parents[2] / "shared" / "reports" / "shanghai-putuo-finance-bureau-2024-final-accounts.pdf"
+PUTUO_ID = "shanghai-putuo-czj-2024-final"
+
+
+@pytest.mark.skipif(not PUTUO.exists(), reason="Putuo report not available")
+def test_a_lines_figure_the_narrative_alone_states_takes_the_tables_name(package_copy: Path) -> None:
+    # 表7 prints 合计 预算数 0.95 and a blank 决算数; the narrative's 0.00 for it came in as a line
+    # named “三公”经费 beside the table's 合计: a search for 三公 found 决算数 0.00 and no 预算数.
+    import_report(PUTUO, package_copy)
+    with open(package_copy / "data" / "amounts.csv", encoding="utf-8", newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["report_id"] == PUTUO_ID]
+    names: dict[tuple, set[str]] = {}
+    for r in rows:
+        names.setdefault((r["table_no"], r["side"], r["line_key"]), set()).add(r["item"])
+    assert {line: items for line, items in names.items() if len(items) > 1} == {}
+    t7 = {(r["measure"], r["source_kind"]): (r["item"], r["amount"]) for r in rows
+          if r["table_no"] == "7" and r["line_key"] == "合计"}
+    assert t7 == {("预算数", "table"): ("合计", "0.95"), ("决算数", "narrative"): ("合计", "0.00")}
+    # 表5's 合计 年初预算数, which the PDF's 表5 does not print, is the narrative's.
+    t5 = {r["measure"]: r["item"] for r in rows if r["table_no"] == "5" and r["line_key"] == "合计"}
+    assert t5 == {"合计": "合计", "基本支出": "合计", "项目支出": "合计", "年初预算数": "合计"}
