@@ -202,3 +202,24 @@ async def test_a_search_that_finds_nothing_says_how_to_search(ds, query):
     page = soup_of(await ds.client.get(f"/{DB}/search?" + urlencode({"q": query})))
     said = page.select_one(".zero-results").get_text()
     assert f"没有找到“{query}”" in said and "简体中文" in said and "科技局" in said
+
+
+@pytest.mark.parametrize("typed, figure", [("262.33", "262.33"), ("２６２．３３", "262.33"), (" 2,540.24 ", "2540.24")])
+async def test_a_figure_searched_leads_to_the_tables_figures(ds, typed, figure):
+    # 262.33 (表6 基本工资, p.16) is in no sentence: the search said 没有找到 and nothing more.
+    soup = soup_of(await ds.client.get(f"/{DB}/search?" + urlencode({"q": typed})))
+    link = soup.select_one("p.search-figure a")
+    assert link["href"] == f"/{DB}/amounts?amount={figure}" and figure in link.get_text()
+    rows = await get_json(ds, link["href"].replace("/amounts?", "/amounts.json?_shape=array&"))
+    if figure == "262.33":
+        assert [(r["report_id"], r["table_no"], r["item"], r["source_ref"]) for r in rows] == [
+            ("shanghai-putuo-czj-2024-final", 6, "基本工资", "表6 第2行 (p.16)")]
+    else:  # 芦淞's 本年支出合计, stated in its narrative: the search finds the sentence too
+        assert rows and {r["report_id"] for r in rows} == {"zhuzhou-lusong-kjgxj-2020-final"}
+        assert await get_json(ds, f"/{DB}/search.json?_shape=array&q={figure}")
+
+
+@pytest.mark.parametrize("typed", ["科技", "2060101", "2540", "科技 2.5"])
+async def test_words_and_codes_are_not_figures(ds, typed):
+    soup = soup_of(await ds.client.get(f"/{DB}/search?" + urlencode({"q": typed})))
+    assert soup.select_one("p.search-figure") is None

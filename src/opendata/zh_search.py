@@ -73,6 +73,17 @@ def fts_query(query: object) -> str:
     return " AND ".join(parts) if parts else '""'
 
 
+#: A figure as citizens type it: digits with a decimal point (a code, 2060101, has none).
+_FIGURE = re.compile(r"[0-9]+\.[0-9]{1,4}")
+
+
+def figure_of(query: object) -> str | None:
+    """The figure a query is, in one spelling (``２，５４０.２４`` -> ``2540.24``), or None: the search
+    index holds the tables' words, not their figures, which the site finds by amount instead."""
+    text = _spelled("" if query is None else str(query)).strip()
+    return text if _FIGURE.fullmatch(text) else None
+
+
 #: Fewest characters of a query read as an abbreviation (``in_order_pattern``): two-character words
 #: are whole words (科技), found by the index; and most (a sentence pasted is no abbreviation, and
 #: its pattern passed the site's limit on LIKE patterns, failing the whole search).

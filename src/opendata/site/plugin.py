@@ -38,6 +38,7 @@ from markupsafe import Markup, escape
 
 from ..errors import OpenDataError
 from ..package import DESCRIPTOR, load_package
+from ..zh_search import figure_of
 from . import cell_values, client_errors, json_output, page_tokens, query_args, request_guard, sorted_pages
 from .cell_values import cell_renderer, value_label
 from .client_gone import is_streamed, until_client_leaves
@@ -461,6 +462,7 @@ def prepare_jinja2_environment(env, datasette):
     env.filters["zh_error"] = zh_error
     env.filters["table_rows"] = table_rows
     env.filters["first_page"] = query_args.first_page
+    env.filters["figure_of"] = figure_of
     env.globals["include_sync"] = include_sync
 
 
