@@ -108,6 +108,7 @@ def test_texts_past_the_remembered_ones_get_ids_of_their_own(corpus_db, tmp_path
     with sqlite3.connect(corpus_db) as source:
         docs = list(search_documents(source))
     db = sqlite_utils.Database(tmp_path / "small.db")
+    db["reports"].create({"report_id": str}, pk="report_id")  # what search_index.report_id refers to
     write_search_index(db, iter(docs))
     conn = db.conn
     site_functions(conn)

@@ -223,3 +223,15 @@ async def test_a_figure_searched_leads_to_the_tables_figures(ds, typed, figure):
 async def test_words_and_codes_are_not_figures(ds, typed):
     soup = soup_of(await ds.client.get(f"/{DB}/search?" + urlencode({"q": typed})))
     assert soup.select_one("p.search-figure") is None
+
+
+async def test_search_index_names_its_reports_by_title(ds):
+    # Its 报告 facet listed zhuzhou-lusong-kjgxj-2020-final 144, each row's 报告 said 查看报告.
+    soup = soup_of(await ds.client.get(f"/{DB}/search_index"))
+    facet = soup.select_one('.facet-info[data-column="report_id"]')
+    assert [li.a.get_text(strip=True) for li in facet.select("li")] == [
+        "2020年度株洲市芦淞区科技和工业信息化局部门决算", "2024年度上海市普陀区财政局部门决算"]
+    cell = soup.select_one("td.col-report_id")
+    assert cell.a.get_text(strip=True) in {"2020年度株洲市芦淞区科技和工业信息化局部门决算", "2024年度上海市普陀区财政局部门决算"}
+    rows = await get_json(ds, f"/{DB}/search_index.json?_shape=array&_size=1&_labels=on")
+    assert rows[0]["report_id"] == {"value": "shanghai-putuo-czj-2024-final", "label": "2024年度上海市普陀区财政局部门决算"}

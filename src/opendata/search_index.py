@@ -104,8 +104,9 @@ def write_search_index(db: sqlite_utils.Database, docs: Iterable[tuple] | Path) 
     """Create ``search_index`` and ``search_texts`` with ``docs`` (tuples of ``DOCUMENT``, or the
     file ``save_documents`` wrote) and ``search_texts_fts`` (unicode61 over the bigram tokens)."""
     db["search_texts"].create({"id": int, "tokens": str}, pk="id")
+    # report_id a foreign key: the site labels it with the report's title (its facet listed ids).
     db["search_index"].create({"id": int, "kind": str, "report_id": str, "ref": str, "title": str, "body": str,
-                               "text_id": int}, pk="id")
+                               "text_id": int}, pk="id", foreign_keys=[("report_id", "reports", "report_id")])
     db.conn.commit()  # SQLite attaches outside a transaction only
     if isinstance(docs, Path):
         db.conn.execute("attach database ? as docs", (str(docs),))
