@@ -102,3 +102,22 @@ async def test_each_rows_link_says_what_the_row_holds(ds, path, first):
     link = soup_of(await ds.client.get(path)).select_one("table.rows-and-columns tbody tr td a")
     assert link.get_text() == first and "-final," not in link.get_text()
     assert (await ds.client.get(link["href"])).status_code == 200
+
+
+PUTUO = "shanghai-putuo-czj-2024-final"
+
+
+async def test_a_reports_page_links_to_its_charts_and_standard_tables(ds):
+    # Its tables were reached only by typing the report's id into a query's box.
+    soup = soup_of(await ds.client.get(f"/{DB}/reports/{PUTUO}"))
+    links = {a.get_text(strip=True): a["href"] for a in soup.select("ul.report-pages a")}
+    assert links["报告概况与图表"] == f"/?report={PUTUO}"
+    assert links["表 5 一般公共预算财政拨款支出决算表"] == f"/{DB}/report_table5?report_id={PUTUO}"
+    assert sum(title.startswith("表 ") for title in links) == 9
+    table5 = soup_of(await ds.client.get(links["表 5 一般公共预算财政拨款支出决算表"]))
+    assert "2,106.66" in table5.get_text()
+    others = {a.get_text(strip=True): a["href"] for a in table5.select("p.report-pages a")}
+    assert others["表 7 一般公共预算财政拨款“三公”经费支出决算表"] == f"/{DB}/report_table7?report_id={PUTUO}"
+    assert "表 5 一般公共预算财政拨款支出决算表" not in others  # the page itself
+    landing = await ds.client.get(links["报告概况与图表"])
+    assert landing.status_code == 200

@@ -109,7 +109,8 @@ def extra_template_vars(table, request, database, datasette, view_name):
                              "package_downloads": lambda: package_downloads(datasette),
                              "report_choice": lambda report_id: report_choice(datasette, database, report_id),
                              "report_table_note": lambda query, report_id: report_table_note(
-                                 datasette, database, query, report_id)}
+                                 datasette, database, query, report_id),
+                             "report_pages": lambda report_id: report_pages(datasette, database, report_id)}
     if view_name == "row" and database and table:
         found["foreign_key_link"] = lambda column, value: foreign_key_link(datasette, database, table, column, value)
     if table != SEARCH_TABLE or request is None:
@@ -124,6 +125,21 @@ def row_title(pattern: str, row: dict[str, Any]) -> str:
     """A row page's name from metadata.yml's ``row_title`` (``表{table_no} {item}（{measure}）``):
     each ``{column}`` its value (nothing where it has none; no other formatting is read)."""
     return _ROW_TITLE_FIELD.sub(lambda m: "" if row.get(m.group(1)) is None else str(row[m.group(1)]), pattern).strip()
+
+
+def report_pages(datasette: Any, database: str | None, report_id: str | None) -> list[tuple[str, str, str | None]]:
+    """The pages of one report: its overview and charts (the landing page), then each named query of
+    one report (its standard tables 表1-表9, ...), as (title, URL, query name); a citizen reached
+    them only by typing the report's id into a query's box."""
+    if not database or not report_id:
+        return []
+    arg = urlencode({"report_id": report_id})
+    pages: list[tuple[str, str, str | None]] = [("报告概况与图表", "/?" + urlencode({"report": report_id}), None)]
+    for name, query in (datasette.metadata("queries", database=database) or {}).items():
+        if isinstance(query, dict) and query.get("params") == ["report_id"]:
+            title = re.sub(r"（万元）$", "", query.get("title") or name)
+            pages.append((title, f"{datasette.urls.query(database, name)}?{arg}", name))
+    return pages
 
 
 #: How many reports a query page of one report lists to choose from when none is given.
