@@ -74,6 +74,19 @@ def test_a_change_whose_figure_the_checks_found_wrong_says_so(page, server):
     assert ticks == len(labels) == 8
 
 
+def test_the_change_chart_draws_each_change_as_a_rate(page, server, seed_report):
+    # Totals of ~2,500 万元 and 三公 items under 1 万元 on one axis of amounts: 公务接待费's fall
+    # from 0.49 to 0.12 (-75.3%) was no bar at all.
+    page.goto(f"{server}/?report={seed_report}")
+    page.wait_for_selector("body[data-ready]", timeout=15000)
+    change = chart_data(page, "chart-change")
+    rates = {"".join(label): rate for label, rate in zip(change["labels"], change["datasets"][0]["data"])}
+    assert rates["公务接待费"] == -75.3 and rates["机关运行经费"] == -54.2 and rates["收、支总计"] == 33.2
+    assert rates["因公出国（境）费"] == 0  # 持平
+    item = page.locator("#changes li", has_text="公务接待费").inner_text()
+    assert "减少 0.37 万元（-75.3%），本年 0.12 万元，上年 0.49 万元" in item
+
+
 def test_landing_page_draws_the_charts(page, server, seed_report, site_db, tmp_path):
     page.goto(f"{server}/?report={seed_report}")
     page.wait_for_selector("body[data-ready]", timeout=15000)

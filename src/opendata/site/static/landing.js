@@ -203,22 +203,44 @@
     var labels = rows.map(function (r) { return wrap(r["指标"] + (r["核对"] ? "（有误）" : ""), 10); });
     var lines = labels.reduce(function (n, l) { return n + l.length; }, 0);
     document.getElementById("chart-change").parentNode.style.height = Math.max(18, rows.length * 1.6 + lines * 1.3) + "em";
+    // Each change as a rate (the stated one, else the change over last year's figure): amounts of
+    // 3,000 万元 and of 0.5 万元 on one axis drew the 三公 items as no bar at all.
+    var rates = rows.map(changeRate);
     draw("chart-change", {
       type: "bar",
       data: {labels: labels, datasets: [
-        {label: "上年", data: rows.map(function (r) { return r["上年数"]; }), backgroundColor: "#b9c7d6"},
-        {label: "本年", data: rows.map(function (r) { return r["本年数"]; }), backgroundColor: COLORS[2]}]},
+        {label: "比上年增减（%）", data: rates,
+         backgroundColor: rates.map(function (v) { return v < 0 ? COLORS[3] : COLORS[2]; })}]},
       // every bar named (Chart.js skipped every other label, the 有误 mark among them)
-      options: {indexAxis: "y", maintainAspectRatio: false, plugins: {tooltip: moneyTooltip},
-                scales: {y: {ticks: {autoSkip: false}}}}
+      options: {indexAxis: "y", maintainAspectRatio: false,
+                plugins: {legend: {display: false}, tooltip: {callbacks: {label: function (c) {
+                  return changeWords(rows[c.dataIndex]);
+                }}}},
+                scales: {x: {ticks: {callback: function (v) { return v + "%"; }}},
+                         y: {ticks: {autoSkip: false}}}}
     });
     box.innerHTML = '<ul class="plain">' + rows.map(function (r) {
-      var v = r["增减额"], rate = r["增减率（%）"];
-      var sign = v > 0 ? "增加" : v < 0 ? "减少" : "持平";
-      return "<li><strong>" + esc(r["指标"]) + "</strong>：" + sign + " " + fmt(Math.abs(v)) + " 万元" +
-        (rate === null ? "" : "（" + (rate > 0 ? "+" : "") + esc(rate) + "%）") +
+      return "<li><strong>" + esc(r["指标"]) + "</strong>：" + esc(changeWords(r)) +
         (r["核对"] ? ' <span class="sev-error">有误</span> ' + esc(r["核对"]) : "") + "</li>";
     }).join("") + "</ul>";
+  }
+
+  // A change's rate in %: the report's, else worked out from the change and last year's figure
+  // (null where last year's figure is 0 or unknown).
+  function changeRate(r) {
+    if (r["增减率（%）"] !== null) { return r["增减率（%）"]; }
+    if (r["增减额"] === 0) { return 0; }
+    return r["上年数"] ? Math.round(10000 * r["增减额"] / r["上年数"]) / 100 : null;
+  }
+
+  function changeWords(r) {
+    var v = r["增减额"], rate = r["增减率（%）"];
+    var sign = v > 0 ? "增加" : v < 0 ? "减少" : "持平";
+    var worked = rate === null ? changeRate(r) : null;
+    return sign + " " + fmt(Math.abs(v)) + " 万元" +
+      (rate !== null ? "（" + (rate > 0 ? "+" : "") + rate + "%）"
+        : worked !== null ? "（" + (worked > 0 ? "+" : "") + worked + "%，按上年数推算）" : "") +
+      "，本年 " + fmt(r["本年数"]) + " 万元，上年 " + fmt(r["上年数"]) + " 万元";
   }
 
   function findings(rows, reportId) {
