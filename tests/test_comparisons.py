@@ -198,3 +198,17 @@ def test_compare_item_reads_the_lines_of_its_codes_through_their_index(corpus_db
         for typed in ("2010601", "行政运行"):
             plan = " | ".join(r[3] for r in conn.execute("explain query plan " + sql, {"code": typed}))
             assert "SEARCH _budget_execution USING INDEX idx__budget_execution_code (code=?)" in plan, plan
+
+
+@pytest.mark.parametrize("path", ["year_on_year", "compare_growth?department_id="])
+async def test_an_empty_comparison_of_years_says_why_and_where_to_look(path, site_db, site_package):
+    # The shipped package has one report of each department: 没有符合条件的行 / 没有结果, and nothing more.
+    from test_site import METADATA, soup_of
+
+    ds = make_app(site_db, metadata=METADATA, package_dir=site_package)
+    soup = soup_of(await ds.client.get(f"/opendata/{path}"))
+    note = soup.select_one("p.zero-results")
+    assert "相邻两个年度的报告都在数据中" in note.get_text() and "导入该部门上一年度的报告" in note.get_text()
+    link = note.find("a", string="与上年比较")
+    page = await ds.client.get(f"/opendata/{link['href']}")
+    assert link["href"] == "changes" and page.status_code == 200 and "请选择报告" in page.text

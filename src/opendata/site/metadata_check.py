@@ -29,12 +29,14 @@ _TABLE_KEYS: dict[str, tuple[type, ...]] = {
     "facet_size": (int, str), "size": (int,), "hidden": (bool,), "fts_table": (str,), "fts_pk": (str,),
     "searchmode": (str,), "units": (dict,), "columns": (dict,),
     "row_title": (str,),  # opendata's: a row page's name from its columns ({table_no}, {item}...)
+    "empty_note_html": (str,),  # opendata's: what its page says when it has no rows (HTML)
 }
 #: A named query's keys (given as a mapping) and the kind each must be.
 _QUERY_KEYS: dict[str, tuple[type, ...]] = {
     "sql": (str,), "params": (list,), "hide_sql": (bool,), "write": (bool,), "fragment": (str,),
     "hidden_columns": (list,),  # opendata's: columns of its JSON and CSV its page does not show
     "shown_limit": (int,),  # opendata's: the query's row limit, which its page says when reached
+    "empty_note_html": (str,),  # opendata's: what its page says when it has no rows (HTML)
     "on_success_message": (str,), "on_success_redirect": (str,), "on_error_message": (str,),
     "on_error_redirect": (str,),
 }
