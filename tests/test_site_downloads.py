@@ -115,3 +115,13 @@ async def test_a_stream_from_a_page_says_why_it_is_refused_in_chinese(ds):
     first = await get_json(ds, f"/{DB}/amounts.json?_size=2")
     response = await ds.client.get(f"/{DB}/amounts.csv?_stream=on&_next={first['next']}")
     assert response.status_code == 400 and "不能同时给出翻页参数 _next" in response.text
+
+
+async def test_a_querys_csv_link_is_a_file(ds):
+    # 表5 of a report: its CSV opened as plain text in the browser (no download, text/plain).
+    page = soup_of(await ds.client.get(f"/{DB}/report_table5?report_id=shanghai-putuo-czj-2024-final"))
+    response = await ds.client.get(page.select_one("p.export-links a.csv-download")["href"])
+    assert response.headers["content-disposition"] == 'attachment; filename="report_table5.csv"'
+    assert response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert len(rows) == 20 and rows[0]["科目名称"] == "一般公共服务支出"
