@@ -81,8 +81,7 @@ async def test_a_queries_terms_and_its_links_to_the_whole_table_are_in_chinese(d
     # report_overview said 使用条款 not stated (the landing page, 发布单位未声明); compare_three_public
     # pointed to "the table7_three_public table", as words.
     page = soup_of(await ds.client.get(f"/{DB}/report_overview?report_id=zhuzhou-lusong-kjgxj-2020-final"))
-    terms = page.select_one("td.col-" + next(
-        th["class"][0].removeprefix("col-") for th in page.select("table.rows-and-columns th") if th.get_text() == "使用条款"))
+    terms = next(tr.td for tr in page.select("table.row-record tr") if tr.th.get_text() == "使用条款")
     assert terms.get_text(strip=True) == "发布单位未声明"
     for query, table, title in (("compare_three_public", "table7_three_public", "表 7“三公”经费"),
                                 ("compare_totals", "report_totals", "各报告支出总览")):
@@ -121,3 +120,18 @@ async def test_a_reports_page_links_to_its_charts_and_standard_tables(ds):
     assert "表 5 一般公共预算财政拨款支出决算表" not in others  # the page itself
     landing = await ds.client.get(links["报告概况与图表"])
     assert landing.status_code == 200
+
+
+async def test_a_one_row_query_reads_down_the_page(ds):
+    # report_overview's one row was 1,626 px wide in a 1,248 px box: 三公 cut off, two 报告 columns.
+    soup = soup_of(await ds.client.get(f"/{DB}/report_overview?report_id={PUTUO}"))
+    assert soup.select_one("table.rows-and-columns") is None
+    record = [(tr.th.get_text(strip=True), tr.td.get_text(" ", strip=True)) for tr in soup.select("table.row-record tr")]
+    assert [name for name, _ in record].count("报告") == 1
+    assert ("支出合计", "2,940.05 万元") in record and ("三公经费预算数", "0.95 万元") in record
+    # The report is named above the record (its id column hidden: hidden_columns), linked to its page.
+    named = soup.select_one("p.report-named a")
+    assert named["href"] == f"/{DB}/reports/{PUTUO}" and named.get_text() == "2024年度上海市普陀区财政局部门决算"
+    # More than one row stays a table.
+    table5 = soup_of(await ds.client.get(f"/{DB}/report_table5?report_id={PUTUO}"))
+    assert table5.select_one("table.rows-and-columns") and not table5.select_one("table.row-record")
