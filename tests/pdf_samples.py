@@ -43,13 +43,14 @@ def _rc4(key: bytes, data: bytes) -> bytes:
 
 
 def text_pdf(text: str = "Hello", *, compress: bool = False, damage: str | None = None,
-             user_password: str | None = None, owner_password: str = "owner") -> bytes:
+             user_password: str | None = None, owner_password: str = "owner", permissions: int = -4) -> bytes:
     """A one-page PDF printing ``text`` (ASCII, Helvetica).
 
     ``compress`` Flate-compresses the page's content; ``damage`` ("content" or "image") overwrites the
     middle of the compressed content, or of an image the page draws, with zero bytes. With
     ``user_password`` (may be "", an owner password only) the file is encrypted with the standard
-    security handler (revision 2, RC4 40-bit), as a PDF writer does it."""
+    security handler (revision 2, RC4 40-bit), as a PDF writer does it, granting ``permissions``
+    (``/P``: -4 all, 0 none)."""
     import hashlib
     import struct
     import zlib
@@ -78,7 +79,7 @@ def text_pdf(text: str = "Hello", *, compress: bool = False, damage: str | None 
     key = None
     if user_password is not None:
         pad = lambda pw: (pw.encode("latin-1") + _PAD)[:32]  # noqa: E731
-        perms = -4
+        perms = permissions
         o_entry = _rc4(hashlib.md5(pad(owner_password)).digest()[:5], pad(user_password))
         key = hashlib.md5(pad(user_password) + o_entry + struct.pack("<i", perms) + file_id).digest()[:5]
         u_entry = _rc4(key, _PAD)
