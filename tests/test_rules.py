@@ -663,3 +663,25 @@ def test_the_columns_a_table_holds_are_found_with_or_without_the_rules_index(tmp
     found = [(f.report_id, f.row_ref) for f in check_measures(db)]
     assert found == [("b", "table_no=1, side=支出, line_key=总计, measure=决算"),
                      ("b", "table_no=5, side=支出, line_key=201, measure=本年支出合计")]
+
+
+def test_a_rule_stopped_midway_raises_the_interrupt_not_a_locked_table(tmp_path, monkeypatch):
+    """Ctrl-C while a rule read a TEMP table: the cleanup's DROP failed ("database table is locked")
+    and that error replaced the interrupt: `build` exited 2 naming SQLite, `validate` pointed at TMPDIR."""
+    from opendata.rules import Rule
+
+    db = sqlite_utils.Database(tmp_path / "t.db")
+    db["t"].insert_all({"x": i} for i in range(10))
+
+    def interrupted(db):  # a rule's frame, its cursor halfway, kept by the traceback
+        db.execute("create temp table shared as select x from t")
+        cursor = db.execute("select x from temp.shared")
+        cursor.fetchone()
+        raise KeyboardInterrupt
+
+    monkeypatch.setitem(REGISTRY, "test.interrupted", Rule("test.interrupted", "", "", ERROR, (), interrupted))
+    with pytest.raises(KeyboardInterrupt):
+        run_rules(db, select="test.interrupted".__eq__)
+    monkeypatch.delitem(REGISTRY, "test.interrupted")
+    run_rules(db, select=lambda _id: False)  # the next run drops what was left
+    assert db.execute("select name from temp.sqlite_master").fetchall() == []

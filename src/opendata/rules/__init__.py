@@ -76,12 +76,13 @@ def run_rules(db: sqlite_utils.Database, select: Callable[[str], bool] | None = 
     _load_rule_modules()
     _drop_temp_tables(db)
     findings: list[Finding] = []
-    try:
-        for r in REGISTRY.values():
-            if select is None or select(r.id):
-                findings.extend(r.check(db))
-    finally:
-        _drop_temp_tables(db)
+    for r in REGISTRY.values():
+        if select is None or select(r.id):
+            findings.extend(r.check(db))
+    # Not in a ``finally``: a rule stopped halfway (Ctrl-C) may hold its statement open, and the DROP
+    # then failed ("database table is locked"), that error replacing the interrupt (exit 2, not 130).
+    # The next run drops what is left.
+    _drop_temp_tables(db)
     return in_registry_order(findings)
 
 
