@@ -31,3 +31,23 @@ def test_a_lines_figure_the_narrative_alone_states_takes_the_tables_name(package
     # 表5's 合计 年初预算数, which the PDF's 表5 does not print, is the narrative's.
     t5 = {r["measure"]: r["item"] for r in rows if r["table_no"] == "5" and r["line_key"] == "合计"}
     assert t5 == {"合计": "合计", "基本支出": "合计", "项目支出": "合计", "年初预算数": "合计"}
+
+
+SEED = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "000_a04efb588eb58bab.txt"
+
+
+@pytest.mark.skipif(not SEED.exists(), reason="seed report not available")
+def test_an_import_says_which_reports_its_validation_did_not_read(package_copy: Path) -> None:
+    # A duplicated row of Putuo's (another department): the import said nothing of it, exit 0, and
+    # `build` then refused the package.
+    from opendata.ingest.importer import format_summary
+
+    amounts = package_copy / "data" / "amounts.csv"
+    lines = amounts.read_text(encoding="utf-8").splitlines(keepends=True)
+    putuo_row = next(line for line in lines if line.startswith(PUTUO_ID))
+    amounts.write_text("".join(lines) + putuo_row, encoding="utf-8")
+    summary = import_report(SEED, package_copy)
+    assert summary.validated and not summary.schema_problems and summary.unchecked_reports == 1
+    assert ("  not checked: the rows of the package's 1 report of other departments (`opendata validate` of "
+            "the package checks every row; `build` refuses a package whose rows break its schema)") \
+        in format_summary(summary).splitlines()
