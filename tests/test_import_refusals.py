@@ -121,3 +121,44 @@ def test_a_new_package_holds_the_template_and_takes_a_report(tmp_path):
     assert set(ours[1:]) == seed_lines and len(ours) == 1 + len(seed_lines)
     again = CliRunner().invoke(cli, ["init", str(new)])
     assert again.exit_code == 2 and "exists and is not an empty folder" in again.output
+
+
+def _turned(tmp_path: Path, degrees: int, pages: range | None = None) -> Path:
+    """The Putuo PDF with its pages (all, or ``pages``, numbered from 1) turned by ``degrees``."""
+    import pypdfium2
+
+    pdf = pypdfium2.PdfDocument(str(PUTUO))
+    for number in pages or range(1, len(pdf) + 1):
+        pdf[number - 1].set_rotation(degrees)
+    out = tmp_path / f"turned-{degrees}.pdf"
+    pdf.save(str(out))
+    pdf.close()
+    return out
+
+
+@pytest.mark.skipif(not PUTUO.exists(), reason="Putuo report not available")
+def test_a_pdf_whose_pages_are_turned_is_refused(package, tmp_path):
+    # Every page turned a quarter: imported as department 度, garbled sentences, exit 0.
+    said = _refused(package, str(_turned(tmp_path, 90)))
+    assert "turned-90.pdf: the department's name reads '度': the text is not readable as it stands" in said
+
+
+@pytest.mark.skipif(not PUTUO.exists(), reason="Putuo report not available")
+def test_a_report_whose_narrative_pages_are_upside_down_says_no_narrative_figure_was_read(tmp_path):
+    from opendata.ingest.importer import import_report
+    from opendata.package import init_package
+
+    package = tmp_path / "new"
+    init_package(package)
+    summary = import_report(_turned(tmp_path, 180, range(21, 26)), package)
+    assert summary.figures == 0 and summary.rows_written["amounts"] > 150  # the tables, on upright pages
+    assert ("turned-180.pdf: no figure was read from the narrative (情况说明): its pages may be turned or scanned, "
+            "or missing; the report's statements are empty and no narrative figure is checked") in summary.warnings
+
+
+def test_a_web_page_saved_as_it_is_is_refused(package, tmp_path):
+    page = tmp_path / "report.html"
+    page.write_text("<!DOCTYPE html>\n<html><body><p>" + SEED.read_text(encoding="utf-8").replace("\n", "</p><p>")
+                    + "</p></body></html>", encoding="utf-8")
+    said = _refused(package, str(page))
+    assert "report.html: a web page (HTML), which opendata does not read: save the page's text" in said
