@@ -354,7 +354,7 @@ def test_every_rule_has_a_failing_case():
     _load_rule_modules()
     covered = {c[0] for c in CASES} | {"narrative.repeat", "reports.duplicate", "amounts.code",  # their own tests
                                        "statements.line", "report_tables.status", "amounts.measure",
-                                       "reports.year"}
+                                       "reports.year", "reports.title_year"}
     assert set(REGISTRY) <= covered, set(REGISTRY) - covered
 
 
@@ -477,6 +477,15 @@ def test_a_report_of_a_year_that_cannot_be_published_yet_is_an_error(pkg, kind, 
         (ERROR, TABLES, f"report_id={TABLES}", "year, kind")]
     latest = date.today().year + (-1 if kind == "决算" else 1)
     assert hits[0].message_zh.startswith(f"{year} 年度{kind}：今年是 {date.today().year} 年，{kind}最晚为 {latest} 年度")
+
+
+
+def test_a_year_other_than_its_titles_is_an_error(pkg):
+    # reports.csv's 2020 edited to 2019 (the title, the codes and the sentences say 2020): no finding.
+    mutate(pkg, "reports", {"report_id": SEED}, "year", 2019)
+    hits = [f for f in findings_of(pkg) if f.rule_id == "reports.title_year"]
+    assert [(f.severity, f.report_id, f.fields, f.message_zh) for f in hits] == [
+        (ERROR, SEED, "year, title", "年度为 2019，标题“2020年度株洲市芦淞区科技和工业信息化局部门决算”写的是 2020 年")]
 
 
 # --- families with more than one outcome ---------------------------------------------------------

@@ -3,6 +3,7 @@ year that can have been published."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from . import ERROR, Finding, rule
@@ -54,3 +55,23 @@ def check_report_year(db):
                        f"in {this_year}: the latest such report covers {latest} (a misread or mistyped year, "
                        "or 预算 and 决算 swapped?)",
         )
+
+
+_TITLE_YEAR = re.compile(r"((?:19|20)\d\d)\s*年")
+
+
+@rule("reports.title_year", "报告年度与标题中的年度一致", "A report's year is the year its title names",
+      ERROR, ("reports",))
+def check_title_year(db):
+    # reports.csv's year edited (2020 -> 2019) while the title, the codes' edition and every sentence
+    # say 2020: the report was compared with the wrong years and filed under the wrong one.
+    for row in db.query("select report_id, year, title, source_file from reports where title glob '*[0-9]年*' "
+                        "order by report_id"):
+        named = _TITLE_YEAR.search(row["title"] or "")
+        if named and int(named.group(1)) != row["year"]:
+            yield Finding(
+                rule_id="reports.title_year", severity=ERROR, report_id=row["report_id"], resource="reports",
+                row_ref=f"report_id={row['report_id']}", fields="year, title", source_ref=row["source_file"],
+                message_zh=f"年度为 {row['year']}，标题“{row['title']}”写的是 {named.group(1)} 年",
+                message_en=f"year {row['year']}, but the title {row['title']!r} names {named.group(1)}",
+            )
