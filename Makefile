@@ -19,15 +19,16 @@ install: $(BIN)/opendata
 
 # Findings about the figures (exit 1) are published, not fatal; unusable input (exit 2) stops.
 validate: install
-	$(BIN)/opendata validate $(PACKAGE) || [ $$? -eq 1 ]
+	$(BIN)/opendata validate "$(PACKAGE)" || [ $$? -eq 1 ]
 
-$(DB): install $(shell find $(PACKAGE) -type f 2>/dev/null) $(shell find src -name '*.py' 2>/dev/null)
-	$(BIN)/opendata build $(PACKAGE) -o $(DB)
+# (A package folder's name may hold spaces; the database's may not: make cannot name such a file.)
+$(DB): install $(shell find "$(PACKAGE)" -type f 2>/dev/null | sed 's/ /\\ /g') $(shell find src -name '*.py' 2>/dev/null)
+	$(BIN)/opendata build "$(PACKAGE)" -o "$(DB)"
 
 build: $(DB)
 
 serve: validate build
-	$(BIN)/opendata serve $(DB) --host $(HOST) --port $(PORT) --package $(PACKAGE)
+	$(BIN)/opendata serve "$(DB)" --host $(HOST) --port $(PORT) --package "$(PACKAGE)"
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks

@@ -162,3 +162,11 @@ def test_a_web_page_saved_as_it_is_is_refused(package, tmp_path):
                     + "</p></body></html>", encoding="utf-8")
     said = _refused(package, str(page))
     assert "report.html: a web page (HTML), which opendata does not read: save the page's text" in said
+
+
+def test_init_says_how_to_import_into_a_folder_with_spaces(tmp_path):
+    # The hint printed the path as it is: pasted, the shell read three arguments.
+    target = tmp_path / "空 格" / "我的 包"
+    result = CliRunner().invoke(cli, ["init", str(target)])
+    assert result.exit_code == 0, result.output
+    assert f"add reports with `opendata import REPORT --package '{target}'`" in result.output

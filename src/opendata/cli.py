@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import shlex
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -203,7 +204,7 @@ def init(package_dir: str) -> None:
 
     written = init_package(Path(package_dir))
     click.echo(f"New data package in {package_dir}: {len(written)} files (datapackage.json and {len(written) - 1} CSV); "
-               f"add reports with `opendata import REPORT --package {package_dir}`")
+               f"add reports with `opendata import REPORT --package {shlex.quote(str(package_dir))}`")
 
 
 @cli.command(name="import")
