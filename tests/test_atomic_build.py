@@ -235,3 +235,15 @@ def test_the_server_reads_the_counts_beside_the_file_a_link_names(built, tmp_pat
     ds = make_app(link)
     inspect = json.loads(db.with_suffix(".inspect.json").read_text(encoding="utf-8"))["opendata"]
     assert ds.inspect_data[DATABASE_NAME]["hash"] == inspect["hash"]
+
+
+def test_an_output_path_through_a_file_or_ending_in_a_slash_is_refused(built, tmp_path: Path) -> None:
+    # -o README.md/x.db said "cannot write beside the database (File exists)"; -o x.db/ wrote a file x.db.
+    pkg, _db, _files = built
+    (tmp_path / "notes.md").write_text("notes", encoding="utf-8")
+    with pytest.raises(BuildError, match=r"notes\.md is a file, not a folder; give the path of the database"):
+        build(pkg, tmp_path / "notes.md" / "x.db")
+    with pytest.raises(BuildError, match=r"x\.db/: a folder; give the path of the database file to write "
+                                         r"\(e\.g\. .*x\.db/opendata\.db\)"):
+        build(pkg, f"{tmp_path}/x.db/")
+    assert not (tmp_path / "x.db").exists() and (tmp_path / "notes.md").read_text(encoding="utf-8") == "notes"

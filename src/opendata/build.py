@@ -689,7 +689,12 @@ def _build(package_path: str | os.PathLike[str], db_path: str | os.PathLike[str]
     largest = max(package.resources, key=_resource_size, default=None)
     # A largest CSV that cannot be cut (an encoding, too small) is built by one process.
     cuts = part_cuts(package, largest) if parallel_jobs(package, jobs) > 1 and largest else None
+    if os.fspath(db_path).endswith(("/", os.sep)):  # Path() drops the slash: x.db/ wrote a file x.db
+        raise BuildError(f"{os.fspath(db_path)}: a folder; give the path of the database file to write "
+                         f"(e.g. {os.path.join(os.fspath(db_path), 'opendata.db')})")
     target = Path(db_path)
+    if blocking := next((p for p in target.parents if p.exists() and not p.is_dir()), None):
+        raise BuildError(f"{target}: {blocking} is a file, not a folder; give the path of the database to write")
     if target.is_symlink():  # the file the link names is replaced, the link kept (it was replaced by the file)
         target = Path(os.path.realpath(target))
     if target.exists() and not target.is_file():
