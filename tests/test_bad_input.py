@@ -359,7 +359,7 @@ def test_an_undecodable_byte_is_named_by_its_row_and_field(pkg: Path, tmp_path: 
     cells[2] = b"\xff" + cells[2][1:]
     lines[199] = b",".join(cells)
     path.write_bytes(b"\n".join(lines))
-    _fails_everywhere(pkg, tmp_path, "data/amounts.csv, row 200, field side: cannot be decoded as utf-8",
+    _fails_everywhere(pkg, tmp_path, "data/amounts.csv, row 200, field side: cannot be decoded as utf-8 (",
                       "rule: encoding-error")
 
 

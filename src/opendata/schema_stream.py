@@ -613,7 +613,8 @@ class PackageReader:
             other = ('if the file is UTF-8, declare "encoding": "utf-8"' if enc == "gb18030" else
                      'if the file is GBK/GB18030, declare "encoding": "gbk"')  # the other encoding Chinese files come in
             add(place, bad_row or row_no + 1, bad_field, "encoding-error",
-                f"cannot be decoded as {enc} ({getattr(exc, 'reason', exc)}); {other} in the resource")
+                f"cannot be decoded as {resource.encoding or 'utf-8'} ({getattr(exc, 'reason', exc)}); {other} "
+                "in the resource")  # the encoding as declared (utf-8 said utf-8-sig, the codec that reads it)
         except csv.Error as exc:
             add(place, row_no + 1, None, "format-error", f"malformed CSV ({exc})")
 
