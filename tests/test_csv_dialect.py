@@ -395,3 +395,20 @@ def test_excel_unicode_text_utf16_tab_separated_is_read_and_written_as_declared(
         assert data.startswith(b"\xff\xfe") and "\ufeff" not in data.decode("utf-16")  # one mark, at the start
         assert "seed-again\t" in data.decode("utf-16")
         assert validate_package(shipped).schema_problems == []
+
+
+@needs_seed
+def test_an_import_keeps_a_file_whose_writer_quotes_every_cell(package_copy: Path) -> None:
+    # LibreOffice's "quote all text cells" (with a BOM and CRLF): every row of amounts.csv came back
+    # without its quotes, 568 lines of diff for one report re-imported.
+    for name in ("amounts", "statements"):
+        path = package_copy / "data" / f"{name}.csv"
+        with open(path, encoding="utf-8", newline="") as fh:
+            rows = list(csv.reader(fh))
+        with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+            csv.writer(fh, quoting=csv.QUOTE_ALL, lineterminator="\r\n").writerows(rows)
+    before = {p.name: p.read_bytes() for p in (package_copy / "data").iterdir()}
+    import_report(SEED, package_copy)  # the same report again: the same rows
+    after = {p.name: p.read_bytes() for p in (package_copy / "data").iterdir()}
+    assert after["amounts.csv"].startswith(b'\xef\xbb\xbf"report_id","table_no"')
+    assert after == before

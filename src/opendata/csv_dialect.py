@@ -59,17 +59,18 @@ def csv_dialect(resource: Resource) -> csv.Dialect | None:
     return dialect
 
 
-def writer_options(resource: Resource, terminator: str = "\n") -> dict[str, Any]:
+def writer_options(resource: Resource, terminator: str = "\n", quote_all: bool = False) -> dict[str, Any]:
     """Keyword arguments of ``csv.writer`` writing the resource's file in its declared dialect; lines
-    end with ``terminator`` (a line feed) unless the dialect declares ``lineTerminator``. Only for a
-    resource ``csv_dialect`` reads."""
+    end with ``terminator`` (a line feed) unless the dialect declares ``lineTerminator``; with
+    ``quote_all``, every cell in quotes. Only for a resource ``csv_dialect`` reads."""
     dialect = csv_dialect(resource)
     if dialect is None:
         raise ValueError(f"{resource.name}: no CSV dialect opendata writes")
     control = _control(resource)
     if control is not None and control.has_defined("line_terminator"):
         terminator = control.line_terminator
-    return {"dialect": dialect, "lineterminator": terminator}
+    options = {"dialect": dialect, "lineterminator": terminator}
+    return {**options, "quoting": csv.QUOTE_ALL} if quote_all else options
 
 
 class RowWriter:
@@ -92,9 +93,9 @@ class RowWriter:
             self.writerow(row)
 
 
-def row_writer(fh: Any, resource: Resource, terminator: str = "\n") -> RowWriter:
+def row_writer(fh: Any, resource: Resource, terminator: str = "\n", quote_all: bool = False) -> RowWriter:
     """A ``RowWriter`` writing the resource's file in its declared dialect (``writer_options``)."""
-    return RowWriter(fh, **writer_options(resource, terminator))
+    return RowWriter(fh, **writer_options(resource, terminator, quote_all))
 
 
 def simple_quoting(resource: Resource) -> bytes | None:

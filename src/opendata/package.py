@@ -452,31 +452,47 @@ def _format(value: Any) -> str:
     return str(value)
 
 
-def file_style(path: Path, resource: Resource) -> tuple[str, str]:
-    """(line terminator, codec) a new version of the resource's file at ``path`` is written with:
-    those of the file there (CRLF, a UTF-8 byte-order mark, as Excel writes them) where the
-    descriptor leaves them open, so that a diff shows the rows that changed and nothing else; a
-    line feed and ``written_encoding`` for a new file."""
+def file_style(path: Path, resource: Resource) -> tuple[str, str, bool]:
+    """(line terminator, codec, every cell quoted) a new version of the resource's file at ``path``
+    is written with: those of the file there (CRLF, a UTF-8 byte-order mark, as Excel writes them;
+    every cell in quotes, as LibreOffice's "quote all text cells" does) where the descriptor leaves
+    them open, so that a diff shows the rows that changed and nothing else; a line feed,
+    ``written_encoding`` and quotes where needed for a new file."""
     encoding = written_encoding(resource)
     if encoding.startswith(("utf-16", "utf-32")):
-        return "\n", encoding  # a line break is not one byte there
+        return "\n", encoding, False  # a line break is not one byte there
     try:
         with open(path, "rb") as fh:
             head = fh.read(1 << 16)
     except OSError:
-        return "\n", encoding
+        return "\n", encoding, False
     end = head.find(b"\n")
     terminator = "\r\n" if end > 0 and head[end - 1:end] == b"\r" else "\n"
     if encoding == "utf-8" and head.startswith(codecs.BOM_UTF8):
         encoding = "utf-8-sig"
-    return terminator, encoding
+    return terminator, encoding, _quotes_every_cell(head[:end if end > 0 else len(head)], resource)
 
 
-def _writer_options(resource: Resource, terminator: str = "\n") -> dict[str, Any]:
+def _quotes_every_cell(first_line: bytes, resource: Resource) -> bool:
+    """Whether the file's header line has every name in quotes (names need none: the file's writer
+    quotes every cell)."""
+    dialect = csv_dialect(resource)
+    if dialect is None or not dialect.quotechar:
+        return False
+    try:
+        line = first_line.decode(python_encoding(resource.encoding)).rstrip("\r")
+    except (UnicodeError, LookupError):
+        return False
+    names = next(csv.reader([line], dialect=dialect), [])
+    quote = dialect.quotechar
+    return bool(names) and line == dialect.delimiter.join(quote + n.replace(quote, quote * 2) + quote for n in names)
+
+
+def _writer_options(resource: Resource, terminator: str = "\n", quote_all: bool = False) -> dict[str, Any]:
     """``writer_options``, or a PackageError naming the file when its declared dialect is one
     opendata does not write (no header row, comment lines, ...)."""
     try:
-        return writer_options(resource, terminator)
+        return writer_options(resource, terminator, quote_all)
     except ValueError:
         if resource.path is None:
             raise PackageError(f"resource {resource.name}: its rows are in the descriptor (\"data\"); opendata "
@@ -502,8 +518,8 @@ def write_resource(package_dir: Path, resource: Resource, rows: Iterable[dict[st
     in place when the stage is committed)."""
     _writer_options(resource)  # a PackageError for a resource opendata does not write (no file...)
     path = Path(package_dir) / resource.path
-    terminator, encoding = file_style(path, resource)
-    options = _writer_options(resource, terminator)
+    terminator, encoding, quote_all = file_style(path, resource)
+    options = _writer_options(resource, terminator, quote_all)
     names = [f.name for f in resource.schema.fields]
     path.parent.mkdir(parents=True, exist_ok=True)
     with staged(stage) as st:
@@ -773,10 +789,10 @@ def _replace_keyed_lines(package_dir: Path, resource: Resource, key: str, new_ro
         lines = [cells for cells in reader if any(cells) and (cells[at] if at < len(cells) else "") not in new_keys]
     lines += new_lines
     lines.sort(key=lambda cells: cells[at] if at < len(cells) else "")
-    terminator, encoding = file_style(path, resource)
+    terminator, encoding, quote_all = file_style(path, resource)
     fd, _tmp = stage.new_file(path)
     with os.fdopen(fd, "w", encoding=encoding, newline="") as dst:
-        writer = row_writer(dst, resource, terminator)
+        writer = row_writer(dst, resource, terminator, quote_all)
         writer.writerow(names)
         writer.writerows(lines)
     return True
@@ -796,13 +812,13 @@ def _replace_report_lines(package_dir: Path, resource: Resource, report_id: str,
     path = package_dir / resource.path
     at = names.index("report_id")
     lines = [[_format(r.get(n)) for n in names] for r in new_rows]
-    terminator, encoding = file_style(path, resource)
+    terminator, encoding, quote_all = file_style(path, resource)
     fd, _tmp = stage.new_file(path)
     with open(path, encoding=python_encoding(resource.encoding), newline="") as src, \
             os.fdopen(fd, "w", encoding=encoding, newline="") as dst:
         reader = csv.reader(src, dialect=csv_dialect(resource))
         next(reader, None)  # the header, the schema's fields (``_replace_in_resource`` checked it)
-        writer = row_writer(dst, resource, terminator)
+        writer = row_writer(dst, resource, terminator, quote_all)
         writer.writerow(names)
         for cells in reader:
             if not any(cells):
