@@ -234,7 +234,7 @@ async def test_standard_table_queries(ds, seed_report, name):
     soup = soup_of(response)
     assert soup.h1.get_text(strip=True).startswith("表 ")
     assert "万元" in soup.h1.get_text()
-    assert soup.find("label", string="报告编号（见“报告”表）")
+    assert soup.find("label", string="报告（编号，或标题中的词，如 普陀 2024）")
     assert not soup.select("pre#sql-query, textarea#sql-editor"), "the standard tables hide their SQL"
 
 

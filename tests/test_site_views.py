@@ -135,3 +135,23 @@ async def test_a_one_row_query_reads_down_the_page(ds):
     # More than one row stays a table.
     table5 = soup_of(await ds.client.get(f"/{DB}/report_table5?report_id={PUTUO}"))
     assert table5.select_one("table.rows-and-columns") and not table5.select_one("table.row-record")
+
+
+@pytest.mark.parametrize("typed, titles", [
+    ("普陀", ["2024年度上海市普陀区财政局部门决算"]),
+    ("芦淞 2020", ["2020年度株洲市芦淞区科技和工业信息化局部门决算"]),
+    ("部门决算", ["2024年度上海市普陀区财政局部门决算", "2020年度株洲市芦淞区科技和工业信息化局部门决算"]),
+])
+async def test_a_department_typed_into_the_reports_box_lists_its_reports(ds, typed, titles):
+    # The box asked for a report's id (shanghai-putuo-czj-2024-final); a citizen typed 普陀: 没有结果.
+    soup = soup_of(await ds.client.get(f"/{DB}/report_table5?report_id={typed}"))
+    choices = soup.select_one("div.report-choices")
+    assert choices.p.get_text() == f"没有编号为“{typed}”的报告；标题含“{typed}”的报告："
+    assert [a.get_text() for a in choices.select("li a")] == titles
+    table = soup_of(await ds.client.get(f"/{DB}/report_table5" + choices.select_one("li a")["href"]))
+    assert table.select_one("p.report-named a").get_text() == titles[0]
+
+
+async def test_words_in_no_reports_title_list_nothing(ds):
+    soup = soup_of(await ds.client.get(f"/{DB}/report_table5?report_id=北京"))
+    assert soup.select_one("div.report-choices") is None and "请核对报告编号" in soup.get_text()

@@ -157,7 +157,7 @@ async def report_choice(datasette: Any, database: str | None, report_id: str | N
     if report_id:
         rows = (await db.execute("select title, department_id from reports where report_id = ?", [report_id])).rows
         if not rows:
-            return None
+            return await _reports_titled(db, report_id, reports_url)
         # The department's other reports (its other years, its 预算 beside its 决算): the same table of those.
         others = (await db.execute(
             "select report_id, year, kind from reports where department_id = ? and report_id <> ? "
@@ -168,6 +168,22 @@ async def report_choice(datasette: Any, database: str | None, report_id: str | N
                              [CHOICE_LIMIT + 1])).rows
     return {"choices": [(rid, title) for rid, title in rows[:CHOICE_LIMIT]], "more": len(rows) > CHOICE_LIMIT,
             "reports_url": reports_url}
+
+
+async def _reports_titled(db: Any, typed: str, reports_url: str) -> dict[str, Any] | None:
+    """The reports whose title holds every word of ``typed`` (普陀 2024), the latest first, to choose
+    from where no report has that id: a citizen typed a department's name into the report's box
+    and read 没有结果. None when no title holds them."""
+    words = typed.split()[:5]
+    if not words:
+        return None
+    rows = (await db.execute(
+        "select report_id, title from reports where " + " and ".join(["instr(title, ?) > 0"] * len(words))
+        + " order by year desc, report_id limit ?", [*words, CHOICE_LIMIT + 1])).rows
+    if not rows:
+        return None
+    return {"choices": [(rid, title) for rid, title in rows[:CHOICE_LIMIT]], "more": len(rows) > CHOICE_LIMIT,
+            "reports_url": reports_url, "typed": typed}
 
 
 #: A standard table's named query (report_table1 ... report_table9).
