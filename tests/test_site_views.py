@@ -155,3 +155,22 @@ async def test_a_department_typed_into_the_reports_box_lists_its_reports(ds, typ
 async def test_words_in_no_reports_title_list_nothing(ds):
     soup = soup_of(await ds.client.get(f"/{DB}/report_table5?report_id=北京"))
     assert soup.select_one("div.report-choices") is None and "请核对报告编号" in soup.get_text()
+
+
+async def test_a_statements_topic_is_shown_in_chinese(ds, site_package):
+    # The 主题 column showed total, total.change, income.total: English keys to citizens.
+    import csv
+
+    from opendata.ingest.topic_names import topic_name
+
+    soup = soup_of(await ds.client.get(f"/{DB}/statements?_sort=statement_no&report_id={PUTUO}&_size=3"))
+    cells = [(td.get_text(), td.span["title"]) for td in soup.select("td.col-topic")]
+    assert cells[:2] == [("收入支出总计", "total"), ("收入支出总计（增减额）", "total.change")]
+    rows = await ds.client.get(f"/{DB}/statements.json?_shape=array&_size=1&_sort=statement_no&report_id={PUTUO}")
+    assert rows.json()[0]["topic"] == "total"  # the key, for developers
+    with open(site_package / "data" / "statements.csv", encoding="utf-8", newline="") as fh:
+        topics = {r["topic"] for r in csv.DictReader(fh)}
+    assert {t for t in topics if topic_name(t) is None} == set()
+    assert topic_name("three_public.reception.budget") == "公务接待费（预算数）"
+    assert topic_name("gpb.class.share") == "按类的一般公共预算财政拨款支出（占比）"
+    assert topic_name("no.such.key") is None

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from datasette.utils import tilde_encode as datasette_tilde_encode
 from markupsafe import Markup, escape
 
+from ..ingest.topic_names import topic_name
 from ..template import MEASURES
 from .column_labels import column_label
 
@@ -158,6 +159,13 @@ def _report_link(value: Any, row: Any, database: str, datasette: Any) -> Markup 
         return None
     url = datasette.urls.row(database, "reports", datasette_tilde_encode(value))
     return Markup(f'<a href="{escape(url)}" title="{escape(value)}">查看报告</a>')
+
+
+def _topic(value: Any, row: Any, database: str, datasette: Any) -> Markup | None:
+    """A statement's topic in Chinese (公务接待费（预算数）), its key (three_public.reception.budget)
+    in the tooltip: the page showed the keys, English words to citizens."""
+    name = topic_name(value) if isinstance(value, str) else None
+    return None if name is None else Markup(f'<span title="{escape(value)}">{escape(name)}</span>')
 
 
 def _statement_value(value: Any, row: Any, database: str, datasette: Any) -> Markup | None:
@@ -310,6 +318,8 @@ def cell_renderer(table: str, column: str) -> Renderer | None:
         return _report_link
     if table == "statements" and column == "value":
         return _statement_value
+    if table == "statements" and column == "topic":
+        return _topic
     if column in MONEY_COLUMNS and not (table == "standard_tables" or column == "table_no"):
         return _money
     return None
