@@ -174,3 +174,13 @@ async def test_a_statements_topic_is_shown_in_chinese(ds, site_package):
     assert topic_name("three_public.reception.budget") == "公务接待费（预算数）"
     assert topic_name("gpb.class.share") == "按类的一般公共预算财政拨款支出（占比）"
     assert topic_name("no.such.key") is None
+
+
+async def test_a_phone_card_of_table4_sets_its_spending_half_apart(ds):
+    # Each card joined an income line with an unrelated spending line, as one item.
+    page = await ds.client.get(f"/{DB}/report_table4?report_id={PUTUO}")
+    soup = soup_of(page)
+    headers = [th.get_text() for th in soup.select("table.rows-and-columns th")]
+    spending = headers.index("支出项目") + 1
+    assert f".rows-and-columns td:nth-of-type({spending}) {{ border-top: 2px solid" in page.text
+    assert "border-top: 2px solid" not in (await ds.client.get(f"/{DB}/report_table5?report_id={PUTUO}")).text
