@@ -184,3 +184,13 @@ async def test_a_phone_card_of_table4_sets_its_spending_half_apart(ds):
     spending = headers.index("支出项目") + 1
     assert f".rows-and-columns td:nth-of-type({spending}) {{ border-top: 2px solid" in page.text
     assert "border-top: 2px solid" not in (await ds.client.get(f"/{DB}/report_table5?report_id={PUTUO}")).text
+
+
+async def test_the_landing_page_without_javascript_leads_to_the_tables(ds):
+    # It said 正在加载…… for ever, its 查看数据 links "#".
+    soup = soup_of(await ds.client.get("/"))
+    note = soup.select_one("noscript p")
+    links = {a.get_text(): a["href"] for a in note.select("a")}
+    assert links["报告"] == f"/{DB}/reports" and links["决算表数据"] == f"/{DB}/amounts"
+    for href in links.values():
+        assert (await ds.client.get(href)).status_code == 200
