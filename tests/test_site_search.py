@@ -9,6 +9,7 @@ from urllib.parse import quote, urlencode
 import pytest
 
 from opendata.site.app import make_app
+from opendata.zh_search import SHORT_FORMS, fts_query
 from test_site import DB, METADATA, get_json, soup_of
 
 
@@ -23,8 +24,9 @@ def ds(site_db, site_package):
 async def test_search_finds_chinese_words(ds, word):
     rows = await get_json(ds, f"/{DB}/search.json?_shape=array&q={word}")
     assert rows, word
+    said = {word, SHORT_FORMS.get(word, word)}  # 科技: 科学技术 too
     for row in rows:
-        assert word in f"{row['标题']} {row['内容'] or ''}", row
+        assert any(w in f"{row['标题']} {row['内容'] or ''}" for w in said), row
 
 
 async def test_search_finds_line_items_explanations_and_narrative(ds):
@@ -235,3 +237,11 @@ async def test_search_index_names_its_reports_by_title(ds):
     assert cell.a.get_text(strip=True) in {"2020年度株洲市芦淞区科技和工业信息化局部门决算", "2024年度上海市普陀区财政局部门决算"}
     rows = await get_json(ds, f"/{DB}/search_index.json?_shape=array&_size=1&_labels=on")
     assert rows[0]["report_id"] == {"value": "shanghai-putuo-czj-2024-final", "label": "2024年度上海市普陀区财政局部门决算"}
+
+
+async def test_a_short_form_finds_the_classifications_full_words(ds):
+    # 科技 listed offices (科技创新股) first; 科学技术支出, 78% of 芦淞's spending, only for 科学技术.
+    rows = await get_json(ds, f"/{DB}/search.json?_shape=array&q=科技")
+    assert (rows[0]["来源"], rows[0]["标题"], rows[0]["数字"]) == ("amounts", "科学技术支出", "表5 合计 1980.21（万元）")
+    assert any(r["标题"] == "科技创新股" for r in rows)
+    assert fts_query("科技 行政") == '("科技" OR "科学 学技 技术") AND "行政"'
