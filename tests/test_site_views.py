@@ -194,3 +194,14 @@ async def test_the_landing_page_without_javascript_leads_to_the_tables(ds):
     assert links["报告"] == f"/{DB}/reports" and links["决算表数据"] == f"/{DB}/amounts"
     for href in links.values():
         assert (await ds.client.get(href)).status_code == 200
+
+
+@pytest.mark.parametrize("table, spending", [(1, "支出决算数"), (4, "支出合计")])
+async def test_table1_and_table4_face_their_closing_lines_as_printed(ds, table, spending):
+    # Numbered by side, 本年收入合计 2,946.25 faced 卫生健康支出 60.99, and 总计 faced 本年支出合计.
+    rows = (await ds.client.get(f"/{DB}/report_table{table}.json?report_id={PUTUO}&_shape=array")).json()
+    pairs = [(r["收入项目"], r["支出项目"]) for r in rows]
+    assert pairs[0][1] == "一般公共服务支出" and pairs[-1] == ("总计", "总计")
+    total = next(r for r in rows if r["收入项目"] == "本年收入合计")
+    assert total["支出项目"] == "本年支出合计" and total[spending] == 2940.05
+    assert ("年初结转和结余", "年末结转和结余") in pairs or ("年初财政拨款结转和结余", "年末财政拨款结转和结余") in pairs
