@@ -141,6 +141,11 @@ async def test_a_one_row_query_reads_down_the_page(ds):
     ("普陀", ["2024年度上海市普陀区财政局部门决算"]),
     ("芦淞 2020", ["2020年度株洲市芦淞区科技和工业信息化局部门决算"]),
     ("部门决算", ["2024年度上海市普陀区财政局部门决算", "2020年度株洲市芦淞区科技和工业信息化局部门决算"]),
+    # As the search reads them: no space needed, full-width digits, an id's words, an abbreviation.
+    ("普陀2024", ["2024年度上海市普陀区财政局部门决算"]),
+    ("普陀２０２４", ["2024年度上海市普陀区财政局部门决算"]),
+    ("shanghai", ["2024年度上海市普陀区财政局部门决算"]),
+    ("芦淞科技局", ["2020年度株洲市芦淞区科技和工业信息化局部门决算"]),
 ])
 async def test_a_department_typed_into_the_reports_box_lists_its_reports(ds, typed, titles):
     # The box asked for a report's id (shanghai-putuo-czj-2024-final); a citizen typed 普陀: 没有结果.
@@ -148,6 +153,7 @@ async def test_a_department_typed_into_the_reports_box_lists_its_reports(ds, typ
     choices = soup.select_one("div.report-choices")
     assert choices.p.get_text() == f"没有编号为“{typed}”的报告；标题含“{typed}”的报告："
     assert [a.get_text() for a in choices.select("li a")] == titles
+    assert "没有结果" not in soup.get_text()  # the reports are listed: not "found" and "not found" at once
     table = soup_of(await ds.client.get(f"/{DB}/report_table5" + choices.select_one("li a")["href"]))
     assert table.select_one("p.report-named a").get_text() == titles[0]
 

@@ -102,11 +102,17 @@ ABBREVIATION_CHARS = 3
 ABBREVIATION_MAX_CHARS = 12
 
 
+def query_terms(query: object) -> list[str]:
+    """The terms of a query as the search reads them: runs of Han characters and of letters or
+    digits, in one spelling (普陀２０２４ -> 普陀, 2024)."""
+    return _RUN.findall(_spelled("" if query is None else str(query)))
+
+
 def in_order_pattern(query: object) -> str | None:
     """A LIKE pattern matching a name that holds the query's Han characters in their order, others
     between them (科技局 -> %科%技%局%, the way 株洲市芦淞区科技和工业信息化局 is called), for a query of
     one word of ABBREVIATION_CHARS Han characters or more; None for any other query."""
-    runs = _RUN.findall(_spelled("" if query is None else str(query)))
+    runs = query_terms(query)
     if len(runs) != 1 or not _IS_HAN.match(runs[0]) or not ABBREVIATION_CHARS <= len(runs[0]) <= ABBREVIATION_MAX_CHARS:
         return None
     return "%" + "%".join(runs[0]) + "%"

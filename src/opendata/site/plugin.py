@@ -38,7 +38,7 @@ from markupsafe import Markup, escape
 
 from ..errors import OpenDataError
 from ..package import DESCRIPTOR, load_package
-from ..zh_search import figure_of
+from ..zh_search import figure_of, in_order_pattern, query_terms
 from . import cell_values, client_errors, json_output, page_tokens, query_args, request_guard, sorted_pages
 from .cell_values import cell_renderer, value_label
 from .client_gone import is_streamed, until_client_leaves
@@ -171,15 +171,20 @@ async def report_choice(datasette: Any, database: str | None, report_id: str | N
 
 
 async def _reports_titled(db: Any, typed: str, reports_url: str) -> dict[str, Any] | None:
-    """The reports whose title holds every word of ``typed`` (普陀 2024), the latest first, to choose
-    from where no report has that id: a citizen typed a department's name into the report's box
-    and read 没有结果. None when no title holds them."""
-    words = typed.split()[:5]
+    """The reports whose title (or id) holds every term of ``typed`` as the search reads them
+    (普陀2024, 普陀 ２０２４, shanghai), else whose title holds its characters in order (芦淞科技局),
+    the latest first, to choose from where no report has that id: a citizen typed a department's
+    name into the report's box and read 没有结果. None when no report matches."""
+    words = query_terms(typed)[:5]
     if not words:
         return None
-    rows = (await db.execute(
-        "select report_id, title from reports where " + " and ".join(["instr(title, ?) > 0"] * len(words))
-        + " order by year desc, report_id limit ?", [*words, CHOICE_LIMIT + 1])).rows
+    terms = " and ".join(["(instr(title, ?) > 0 or instr(report_id, lower(?)) > 0)"] * len(words))
+    order = " order by year desc, report_id limit ?"
+    rows = (await db.execute(f"select report_id, title from reports where {terms}{order}",
+                             [w for w in words for _ in (1, 2)] + [CHOICE_LIMIT + 1])).rows
+    if not rows and (pattern := in_order_pattern(typed)):
+        rows = (await db.execute(f"select report_id, title from reports where title like ?{order}",
+                                 [pattern, CHOICE_LIMIT + 1])).rows
     if not rows:
         return None
     return {"choices": [(rid, title) for rid, title in rows[:CHOICE_LIMIT]], "more": len(rows) > CHOICE_LIMIT,
