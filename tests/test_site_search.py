@@ -221,6 +221,19 @@ async def test_a_figure_searched_leads_to_the_tables_figures(ds, typed, figure):
         assert await get_json(ds, f"/{DB}/search.json?_shape=array&q={figure}")
 
 
+async def test_a_figure_in_no_table_has_no_link_and_says_so(ds):
+    # 56.95 (a change the narrative states) linked to 决算表数据 with 共 0 行; 262.33 said 没有找到 under
+    # the link to the very figure.
+    soup = soup_of(await ds.client.get(f"/{DB}/search?q=56.95"))
+    assert soup.select_one("p.search-figure") is None
+    soup = soup_of(await ds.client.get(f"/{DB}/search?q=9876.54"))
+    assert soup.select_one("p.search-figure") is None
+    assert soup.select_one("p.zero-results").get_text() == "情况说明和表中的文字里没有“9876.54”，表中也没有金额为 9876.54 的数字。"
+    soup = soup_of(await ds.client.get(f"/{DB}/search?q=262.33"))
+    assert "表中有 1 个金额为 262.33 万元的数字" in soup.select_one("p.search-figure").get_text()
+    assert soup.select_one("p.zero-results").get_text() == "情况说明和表中的文字里没有“262.33”（表中的这个数字见上面的链接）。"
+
+
 @pytest.mark.parametrize("typed", ["科技", "2060101", "2540", "科技 2.5"])
 async def test_words_and_codes_are_not_figures(ds, typed):
     soup = soup_of(await ds.client.get(f"/{DB}/search?" + urlencode({"q": typed})))

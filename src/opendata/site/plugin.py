@@ -110,7 +110,8 @@ def extra_template_vars(table, request, database, datasette, view_name):
                              "report_choice": lambda report_id: report_choice(datasette, database, report_id),
                              "report_table_note": lambda query, report_id: report_table_note(
                                  datasette, database, query, report_id),
-                             "report_pages": lambda report_id: report_pages(datasette, database, report_id)}
+                             "report_pages": lambda report_id: report_pages(datasette, database, report_id),
+                             "table_figures": lambda figure: table_figures(datasette, database, figure)}
     if view_name == "row" and database and table:
         found["foreign_key_link"] = lambda column, value: foreign_key_link(datasette, database, table, column, value)
     if table != SEARCH_TABLE or request is None:
@@ -125,6 +126,20 @@ def row_title(pattern: str, row: dict[str, Any]) -> str:
     """A row page's name from metadata.yml's ``row_title`` (``表{table_no} {item}（{measure}）``):
     each ``{column}`` its value (nothing where it has none; no other formatting is read)."""
     return _ROW_TITLE_FIELD.sub(lambda m: "" if row.get(m.group(1)) is None else str(row[m.group(1)]), pattern).strip()
+
+
+#: How many of the tables' figures of one amount a search counts (a scan of amounts: ~0.1 s at 10^6 rows).
+FIGURES_COUNTED = 1000
+
+
+async def table_figures(datasette: Any, database: str | None, figure: str) -> int:
+    """How many of the tables' figures (amounts) are ``figure`` (at most FIGURES_COUNTED): a search
+    for a figure links to them only when there are some (it linked to 共 0 行)."""
+    if not database:
+        return 0
+    rows = (await datasette.get_database(database).execute(
+        "select count(*) from (select 1 from amounts where amount = ? limit ?)", [float(figure), FIGURES_COUNTED])).rows
+    return rows[0][0]
 
 
 def report_pages(datasette: Any, database: str | None, report_id: str | None) -> list[tuple[str, str, str | None]]:
