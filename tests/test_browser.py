@@ -339,3 +339,24 @@ def test_a_phones_tap_targets_are_44_px_high(browser, server):
         assert len(heights) >= 1 + 6 + 9 + 2 and min(heights) >= 44, heights
     finally:
         context.close()
+
+
+def test_a_query_box_on_a_phone_has_its_label_above_it(browser, server):
+    # 报告（编号，或标题中的词，如 普陀 2024） beside its box ran one to three characters a line.
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
+    try:
+        pg = context.new_page()
+        pg.goto(f"{server}/opendata/report_overview?report_id=普陀")
+        label = pg.locator("form.sql label").first.bounding_box()
+        box = pg.locator("form.sql input[type=text]").first.bounding_box()
+        assert label["height"] < 30 and label["y"] + label["height"] <= box["y"] + 1 and box["width"] > 300
+    finally:
+        context.close()
+
+
+def test_an_amount_stays_on_one_line_with_its_unit(page, server):
+    # 1,560.05 | 万元 broke over two lines in budget_vs_actual's narrow column.
+    page.goto(f"{server}/opendata/budget_vs_actual?report_id=shanghai-putuo-czj-2024-final")
+    cell = page.locator("td", has_text="1,560.05").first
+    line = page.evaluate("el => parseFloat(getComputedStyle(el).lineHeight) || 24", cell.element_handle())
+    assert cell.bounding_box()["height"] < 2 * line
