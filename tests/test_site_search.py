@@ -258,3 +258,10 @@ async def test_a_short_form_finds_the_classifications_full_words(ds):
     assert (rows[0]["来源"], rows[0]["标题"], rows[0]["数字"]) == ("amounts", "科学技术支出", "表5 合计 1980.21（万元）")
     assert any(r["标题"] == "科技创新股" for r in rows)
     assert fts_query("科技 行政") == '("科技" OR "科学 学技 技术") AND "行政"'
+
+
+async def test_a_code_of_two_editions_is_two_hits_told_apart(ds):
+    # 201 一般公共服务支出 was listed twice, identical: the 2020 and the 2024 edition of the codes.
+    rows = [r for r in await get_json(ds, f"/{DB}/search.json?_shape=array&q=一般公共服务支出")
+            if r["来源"] == "classification" and r["标题"] == "201 一般公共服务支出"]
+    assert sorted(r["内容"] for r in rows) == ["支出功能分类 类 2020年版", "支出功能分类 类 2024年版"]

@@ -57,7 +57,8 @@ select 'projects', report_id, project_no, name, null from projects
 union all
 select 'report_units', report_id, unit_no, name, kind from report_units
 union all
-select 'classification', null, classification_id, code || ' ' || name, scheme || ' ' || level from classification
+select 'classification', null, classification_id, code || ' ' || name,
+       scheme || ' ' || level || coalesce(' ' || edition || '年版', '') from classification
 """
 
 
