@@ -107,6 +107,9 @@ async def test_zh_query_of_a_number_is_its_digits(ds, capfd):
     # exception", and a traceback in the server's log.
     rows = await get_json(ds, f"/{DB}.json?" + urlencode({"sql": "select zh_query(123) as q", "_shape": "array"}))
     assert rows == [{"q": '"123"*'}]
+    # A blob is no words (it searched its Python spelling: "b"* AND "x00"* AND "xff"*).
+    rows = await get_json(ds, f"/{DB}.json?" + urlencode({"sql": "select zh_query(x'00ff') as q", "_shape": "array"}))
+    assert rows == [{"q": '""'}]
     assert "Traceback" not in "".join(capfd.readouterr())
 
 

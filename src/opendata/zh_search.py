@@ -36,6 +36,12 @@ def _spelled(text: str) -> str:
     return _QUOTES.sub("", text)
 
 
+def _text(query: object) -> str:
+    """A query as text: a number given in SQL (``zh_query(123)``) as its digits; nothing for null
+    or a blob (``zh_query(x'00ff')`` searched its Python spelling, b'\\x00\\xff')."""
+    return "" if query is None or isinstance(query, (bytes, bytearray, memoryview)) else str(query)
+
+
 def _bigrams(run: str) -> list[str]:
     if len(run) == 1:
         return [run]
@@ -72,7 +78,7 @@ def fts_query(query: object) -> str:
     """An FTS5 MATCH expression finding rows whose text contains every term of the query (a number
     given in SQL, ``zh_query(123)``, as its digits; a short form, 科技, or its full words, 科学技术)."""
     parts = []
-    for run in _RUN.findall(_spelled("" if query is None else str(query))):
+    for run in _RUN.findall(_spelled(_text(query))):
         if _IS_HAN.match(run):
             full = SHORT_FORMS.get(run)
             parts.append(f"({_phrase(run)} OR {_phrase(full)})" if full and full != run else _phrase(run))
@@ -92,7 +98,7 @@ _FIGURE = re.compile(r"[0-9]+\.[0-9]{1,4}")
 def figure_of(query: object) -> str | None:
     """The figure a query is, in one spelling (``２，５４０.２４`` -> ``2540.24``), or None: the search
     index holds the tables' words, not their figures, which the site finds by amount instead."""
-    text = _spelled("" if query is None else str(query)).strip()
+    text = _spelled(_text(query)).strip()
     return text if _FIGURE.fullmatch(text) else None
 
 
@@ -106,7 +112,7 @@ ABBREVIATION_MAX_CHARS = 12
 def query_terms(query: object) -> list[str]:
     """The terms of a query as the search reads them: runs of Han characters and of letters or
     digits, in one spelling (普陀２０２４ -> 普陀, 2024)."""
-    return _RUN.findall(_spelled("" if query is None else str(query)))
+    return _RUN.findall(_spelled(_text(query)))
 
 
 def in_order_pattern(query: object) -> str | None:
