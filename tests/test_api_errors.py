@@ -57,6 +57,11 @@ def assert_json_error(response, status: int, message: str) -> dict:
     ("amounts", {"_sort_desc": "amount", "_next": "zzz"}, "a token of amounts sorted by amount is 6 values"),
     ("amounts", {"_sort": "amount", "_next": "a,b,c,d,e"}, "a token of amounts sorted by amount is 6 values"),
     ("_report_totals", {"_next": "x"}, "the rowid of _report_totals is a whole number"),  # no primary key
+    # A number column's value that is no number: the first page again, 200 (a developer's client looped).
+    ("reports", {"_next": "abc,def"}, "its year is a number, not “abc”"),
+    ("reports", {"_next": ","}, "its year is a number, not “”"),
+    ("amounts", {"_next": "a,x,c,d,e"}, "its table_no is a number, not “x”"),
+    ("amounts", {"_sort": "amount", "_next": "lots,a,5,c,d,e"}, "its amount is a number, not “lots”"),
     ("report_totals", {"_next": "-1"}, "report_totals is a view: its token is a row offset"),
     ("report_totals", {"_next": "+1"}, "report_totals is a view: its token is a row offset"),
 ])

@@ -21,6 +21,8 @@ MESSAGE = "_next: not a page token of this table or view"
 #: The largest offset SQLite takes (a 64-bit integer).
 MAX_OFFSET = 2**63 - 1
 _DIGITS = re.compile(r"[0-9]+")
+_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
+_NUMBER_TYPES = frozenset({"INTEGER", "INT", "REAL", "FLOAT", "DOUBLE", "NUMERIC"})
 _WITHOUT_ROWID = re.compile(r"\)\s*without\s+rowid\b", re.IGNORECASE)
 
 
@@ -75,6 +77,15 @@ async def token_problem(datasette: Any, request: Any, database: str, table: str)
                 f"commas, the last row's: {what}; the next_url of the page before gives it)")
     if await _integer_key(db, table, pks) and not _whole_number(tilde_decode(values[-1])):
         return f"{MESSAGE} (the {key} of {table} is a whole number)"
+    # A number column's value that is not a number (reports' year "abc"): SQLite compared it as
+    # text, greater than every number, and the first page came back again, 200.
+    kinds = {c.name: c.type.strip().upper() for c in await db.table_column_details(table)}
+    for column, value in zip(([sort] if sort else []) + pks, values):
+        text = tilde_decode(value)
+        if column == sort and text == "$null":  # a null sort value, as Datasette writes it
+            continue
+        if kinds.get(column) in _NUMBER_TYPES and not _NUMBER.fullmatch(text):
+            return f"{MESSAGE} (its {column} is a number, not “{text}”; the next_url of the page before gives it)"
     return None
 
 
