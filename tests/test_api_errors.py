@@ -528,3 +528,11 @@ async def test_an_empty_where_adds_no_condition(ds) -> None:
     # _where= was a 400: near "order": syntax error.
     r = await ds.client.get(f"/{DB}/amounts.json?_where=&table_no=7&_shape=array")
     assert r.status_code == 200 and len(r.json()) == 16
+
+
+async def test_an_array_facet_of_a_column_of_text_says_so(ds) -> None:
+    # "malformed JSON" under the title Invalid SQL, for a client who wrote no SQL and no JSON.
+    r = await ds.client.get(f"/{DB}/amounts.json?_facet_array=item")
+    assert_json_error(r, 400, "_facet_array=item: the column does not hold JSON lists")
+    page = await ds.client.get(f"/{DB}/amounts?_facet_array=item")
+    assert page.status_code == 400 and "“item”列的值不是 JSON 列表" in page.text

@@ -23,6 +23,8 @@ from datasette.plugins import pm
 from datasette.utils import add_cors_headers
 from datasette.utils.asgi import Base400, BadRequest, NotFound, Response
 from datasette.database import Database, QueryInterrupted
+
+from .result_limits import MAX_PATTERN_BYTES
 from datasette.views.base import DatasetteError
 
 from .filter_checks import digits_problem
@@ -93,6 +95,12 @@ def client_error(request: Any, exception: BaseException) -> str | None:
         return problem
     if isinstance(exception, OverflowError):  # a filter's value, as an integer SQLite cannot hold
         return "a number in the parameters is too large"
+    said = getattr(exception, "message", None) or str(exception)
+    if said == "LIKE or GLOB pattern too complex":  # SQLite's words for a filter the client wrote as no pattern
+        return (f"{said}: a pattern, or a __contains, __startswith or __endswith value, of more than "
+                f"{MAX_PATTERN_BYTES} bytes (about {MAX_PATTERN_BYTES // 3} Chinese characters)")
+    if said == "malformed JSON" and (arrays := args.getlist("_facet_array")):
+        return f"_facet_array={arrays[0]}: the column does not hold JSON lists"
     if isinstance(exception, sqlite3.Error) and any(args.getlist("_where")):
         # two statements, a blob too big: Datasette answers an OperationalError only as the client's
         return f"_where: {exception}"
