@@ -882,7 +882,7 @@ async def test_yes_and_no_are_shown_in_chinese(ds):
     ("/opendata/amounts?_through=x", "_through 须为含 table、column 和 value 的 JSON 对象"),
     ("/opendata/amounts?_timelimit=abc", "_timelimit 须为正整数（毫秒）"),
     ("/opendata/amounts?amount__gt=99999999999999999999999999", "参数中的数字过大"),
-    ("/opendata/amounts?_facet_array=measure", "这一列的值不是 JSON 列表"),
+    ("/opendata/amounts?_facet_array=measure", "“measure”列的值不是 JSON 列表"),
 ])
 async def test_a_bad_requests_page_says_what_is_wrong_in_chinese(ds, path, words):
     # The 400 pages gave Datasette's words in English only ("Cannot sort table by nosuch").
