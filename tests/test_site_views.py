@@ -211,3 +211,14 @@ async def test_table1_and_table4_face_their_closing_lines_as_printed(ds, table, 
     total = next(r for r in rows if r["收入项目"] == "本年收入合计")
     assert total["支出项目"] == "本年支出合计" and total[spending] == 2940.05
     assert ("年初结转和结余", "年末结转和结余") in pairs or ("年初财政拨款结转和结余", "年末财政拨款结转和结余") in pairs
+
+
+async def test_a_figures_source_gives_its_page_in_chinese(ds):
+    # 出处 cells read "表5 第1行 (p.15)": p. is English; the data keeps it (JSON, CSV, the tooltip).
+    soup = soup_of(await ds.client.get(f"/{DB}/report_table5?report_id={PUTUO}"))
+    first = soup.select("table.rows-and-columns tbody tr")[0].select("td")[-1]
+    assert first.get_text() == "表5 第1行（第15页）" and first.span["title"] == "表5 第1行 (p.15)"
+    rows = (await ds.client.get(f"/{DB}/report_table5.json?report_id={PUTUO}&_shape=array")).json()
+    assert rows[0]["出处"] == "表5 第1行 (p.15)"
+    amounts = soup_of(await ds.client.get(f"/{DB}/amounts?report_id={PUTUO}&table_no=6&_sort=line_no&_size=1"))
+    assert amounts.select_one("td.col-source_ref").get_text().endswith("（第16页）")

@@ -161,6 +161,20 @@ def _report_link(value: Any, row: Any, database: str, datasette: Any) -> Markup 
     return Markup(f'<a href="{escape(url)}" title="{escape(value)}">查看报告</a>')
 
 
+#: Columns holding where a figure comes from (``source_ref``, and the standard tables' 出处).
+SOURCE_COLUMNS = frozenset({"source_ref", "出处", "收入出处", "支出出处"})
+_PAGE = re.compile(r"\s*\(p\.(\d+)\)")
+
+
+def _source(value: Any, row: Any, database: str, datasette: Any) -> Markup | None:
+    """A figure's source with its page in Chinese (表5 第20行（第15页）), as the data writes it
+    (``(p.15)``) in the tooltip and the JSON."""
+    if not isinstance(value, str) or not _PAGE.search(value):
+        return None
+    shown = _PAGE.sub(r"（第\1页）", value)
+    return Markup(f'<span title="{escape(value)}">{escape(shown)}</span>')
+
+
 def _topic(value: Any, row: Any, database: str, datasette: Any) -> Markup | None:
     """A statement's topic in Chinese (公务接待费（预算数）), its key (three_public.reception.budget)
     in the tooltip: the page showed the keys, English words to citizens."""
@@ -320,6 +334,8 @@ def cell_renderer(table: str, column: str) -> Renderer | None:
         return _statement_value
     if table == "statements" and column == "topic":
         return _topic
+    if column in SOURCE_COLUMNS:
+        return _source
     if column in MONEY_COLUMNS and not (table == "standard_tables" or column == "table_no"):
         return _money
     return None
