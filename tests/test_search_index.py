@@ -24,8 +24,8 @@ WORDS = ["行政运行", "公务用车", "接待", "科技", "项目", "公务 �
 
 @pytest.fixture(scope="module")
 def corpus_db(tmp_path_factory, built_corpus) -> Path:
-    """Six departments over two years: the same line items in every report."""
-    return built_corpus(tmp_path_factory.mktemp("search"), departments=6, years=2, error_share=0.2, seed=5)
+    """Ten departments over two years: the same line items in every report."""
+    return built_corpus(tmp_path_factory.mktemp("search"), departments=10, years=2, error_share=0.2, seed=5)
 
 
 def connect(path: Path) -> sqlite3.Connection:

@@ -263,11 +263,13 @@ async def test_a_short_form_finds_the_classifications_full_words(ds):
     assert fts_query("科技 行政") == '("科技" OR "科学 学技 技术") AND "行政"'
 
 
-async def test_a_code_of_two_editions_is_two_hits_told_apart(ds):
+async def test_a_code_of_two_editions_is_one_hit_linking_to_both(ds):
     # 201 一般公共服务支出 was listed twice, identical: the 2020 and the 2024 edition of the codes.
     rows = [r for r in await get_json(ds, f"/{DB}/search.json?_shape=array&q=一般公共服务支出")
             if r["来源"] == "classification" and r["标题"] == "201 一般公共服务支出"]
-    assert sorted(r["内容"] for r in rows) == ["支出功能分类 类 2020年版", "支出功能分类 类 2024年版"]
+    assert len(rows) == 1 and rows[0]["查看"] == "classification?code=201"
+    editions = await get_json(ds, f"/{DB}/classification.json?code=201&_shape=array")
+    assert sorted(r["classification_id"] for r in editions) == ["201@2020", "201@2024"]
 
 
 async def test_a_word_said_many_times_is_one_condition(ds):

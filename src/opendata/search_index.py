@@ -36,6 +36,8 @@ TEXTS_REMEMBERED = 100_000
 # A narrative sentence is titled by its section and the first of its figures' subjects a template
 # fixes (一般公共服务支出（类）…行政运行（项）: its sentence, 年初预算为1560.05万元…, names none), so a search
 # for 行政运行 finds it; the labels of other figures are the parser's guesses, not shown as titles.
+# A code is one document whatever the editions that hold it (201 一般公共服务支出 was two identical
+# hits, of the 2020 and 2024 codes), its link to them all.
 # Line items are grouped over the whole table: a plain scan and one sort ("not indexed": walking the
 # primary key instead, for its partial order on report_id, reads the rows in random order, 0.3 s
 # slower at 10^6 rows).
@@ -57,8 +59,8 @@ select 'projects', report_id, project_no, name, null from projects
 union all
 select 'report_units', report_id, unit_no, name, kind from report_units
 union all
-select 'classification', null, classification_id, code || ' ' || name,
-       scheme || ' ' || level || coalesce(' ' || edition || '年版', '') from classification
+select 'classification', null, code, code || ' ' || name, scheme || ' ' || level
+  from classification group by code, name, scheme, level
 """
 
 

@@ -93,7 +93,7 @@ def table_words(datasette: Any, database: str, table: str) -> tuple[str, dict[st
 
 #: The filter naming a search document's record in its table, by the document's kind (``search_index``).
 _RECORD_KEYS = {"reports": "report_id", "amounts": "line_key", "statements": "statement_no", "projects": "project_no",
-                "report_units": "unit_no", "classification": "classification_id"}
+                "report_units": "unit_no", "classification": "code"}
 #: The column of the ``search`` query holding each hit's record (``record_url``), shown as a link.
 RECORD_COLUMN = "查看"
 
