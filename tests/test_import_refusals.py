@@ -170,3 +170,25 @@ def test_init_says_how_to_import_into_a_folder_with_spaces(tmp_path):
     result = CliRunner().invoke(cli, ["init", str(target)])
     assert result.exit_code == 0, result.output
     assert f"add reports with `opendata import REPORT --package '{target}'`" in result.output
+
+
+def test_a_template_with_a_short_placeholder_name_is_called_a_blank_template(package, tmp_path):
+    # XX局 (two Han characters... one): the check for unreadable names said "pages rotated or turned".
+    text = (SEED.read_text(encoding="utf-8").replace("株洲市芦淞区科技和工业\n信息化局", "XX局")
+            .replace("株洲市芦淞区科技和工业信息化局", "XX局"))
+    report = tmp_path / "template.txt"
+    report.write_text(text, encoding="utf-8")
+    said = _refused(package, str(report))
+    assert "template.txt: a blank template, not a report: the department is the placeholder 'XX局'" in said
+
+
+def test_a_text_opening_with_many_comments_is_read_as_text(tmp_path):
+    # The check for a web page's start backtracked over comments: 2.4 s for 22 of them, x4 per two more.
+    from opendata.package import init_package
+
+    package = tmp_path / "new"
+    init_package(package)
+    report = tmp_path / "notes.txt"
+    report.write_text("<!-- a -->" * 26 + "\n" + SEED.read_text(encoding="utf-8"), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["import", str(report), "--package", str(package)])
+    assert result.exit_code == 0 and "web page" not in result.output, result.output

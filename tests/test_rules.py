@@ -694,3 +694,10 @@ def test_a_rule_stopped_midway_raises_the_interrupt_not_a_locked_table(tmp_path,
     monkeypatch.delitem(REGISTRY, "test.interrupted")
     run_rules(db, select=lambda _id: False)  # the next run drops what was left
     assert db.execute("select name from temp.sqlite_master").fetchall() == []
+
+
+def test_a_title_year_in_full_width_digits_is_read(pkg):
+    mutate(pkg, "reports", {"report_id": SEED}, "title", "２０２０ 年度株洲市芦淞区科技和工业信息化局部门决算")
+    mutate(pkg, "reports", {"report_id": SEED}, "year", 2019)
+    hits = [f for f in findings_of(pkg) if f.rule_id == "reports.title_year"]
+    assert [h.report_id for h in hits] == [SEED] and "写的是 2020 年" in hits[0].message_zh

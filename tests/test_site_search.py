@@ -277,3 +277,14 @@ async def test_a_word_said_many_times_is_one_condition(ds):
     assert fts_query("行政 " * 300) == '"行政"' and fts_query("科技 行政 科技") == '("科技" OR "科学 学技 技术") AND "行政"'
     response = await ds.client.get(f"/{DB}/search.json?" + urlencode({"q": "行政 " * 300, "_shape": "array"}))
     assert response.status_code == 200 and response.json()
+
+
+async def test_a_figures_count_past_the_time_limit_leaves_the_search_answered(ds, watch_sql):
+    # Counting the tables' figures of one amount scans amounts (no index on amount): cut off by the
+    # time limit, it turned the search's page into a 400 查询超时.
+    from datasette.database import Database, QueryInterrupted
+
+    watch_sql(Database, fail=lambda sql: QueryInterrupted(None, sql, None) if "where amount = ?" in sql else None)
+    page = await ds.client.get(f"/{DB}/search?q=2540.24")
+    assert page.status_code == 200 and soup_of(page).select_one("p.search-figure") is None
+    assert soup_of(page).select("table.rows-and-columns tbody tr")

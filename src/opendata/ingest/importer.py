@@ -184,14 +184,15 @@ def read_source(path: Path) -> tuple[str, bytes, bool]:
     text = decode_bytes(data)
     if text is None:
         raise ImportError_(f"{path.name}: binary file, not a report (expected UTF-8, UTF-16 or GB18030 text, or a PDF)")
-    if _HTML.match(text):  # a web page saved as it is: its markup would be read as the report's words
+    if _HTML.match(text[:4096]):  # a web page saved as it is: its markup would be read as the report's words
         raise ImportError_(f"{path.name}: a web page (HTML), which opendata does not read: save the page's text "
                            "(the browser's 另存为 > 文本) as .txt, or print it to PDF, and import that")
     return text, data, False
 
 
 #: The start of a web page (after a byte-order mark, blank lines or an XML declaration).
-_HTML = re.compile(r"\ufeff?\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*(?:<!doctype\s+html|<html[\s>])", re.I | re.S)
+_HTML = re.compile(r"\ufeff?\s*(?:<\?xml[^>]*>\s*)?(?:<!--(?:(?!-->).)*-->\s*)*(?:<!doctype\s+html|<html[\s>])",
+                   re.I | re.S)
 
 
 # --------------------------------------------------------------------------------- ids
@@ -247,6 +248,12 @@ def _department_row(department: str, department_id: str) -> dict[str, Any]:
 _TRADITIONAL = re.compile(r"部門|決算|預算|財政撥款|說明")
 
 
+#: Fewest Han characters of a department's name (a place and an office: 某县财政局); one read as 度 is
+#: text that could not be read.
+MIN_NAME_CHARS = 3
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+
+
 def _require_report(res: NarrativeResult, name: str, text: str = "") -> None:
     missing = []
     if not res.year:
@@ -259,13 +266,13 @@ def _require_report(res: NarrativeResult, name: str, text: str = "") -> None:
         traditional = ("; the text is in Traditional Chinese (部門決算), which opendata does not read: convert it "
                        "to Simplified Chinese (部门决算) and import that" if _TRADITIONAL.search(text) else "")
         raise ImportError_(f"{name}: not a 部门决算/预算 report: could not find {'; nor '.join(missing)}{traditional}")
-    if len(re.findall(r"[\u4e00-\u9fff]", res.department)) < 3:  # 株洲市芦淞区科技和工业信息化局; never 度
-        raise ImportError_(f"{name}: the department's name reads {res.department!r}: the text is not readable as "
-                           "it stands (pages rotated or turned, a scan, glyphs without their characters); "
-                           "nothing was imported")
     if _PLACEHOLDER.search(res.department):
         raise ImportError_(f"{name}: a blank template, not a report: the department is the placeholder "
                            f"{res.department!r}; fill in the template or import the published report")
+    if len(_HAN.findall(res.department)) < MIN_NAME_CHARS:  # 株洲市芦淞区科技和工业信息化局; never 度
+        raise ImportError_(f"{name}: the department's name reads {res.department!r}: the text is not readable as "
+                           "it stands (pages rotated or turned, a scan, glyphs without their characters); "
+                           "nothing was imported")
 
 
 #: A table's printed note saying the report has no such income or expenditure (注：本单位无政府性基金

@@ -6,6 +6,8 @@ Each rule is one entry: id, titles, severity, the resources it reads, and a func
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -76,13 +78,16 @@ def run_rules(db: sqlite_utils.Database, select: Callable[[str], bool] | None = 
     _load_rule_modules()
     _drop_temp_tables(db)
     findings: list[Finding] = []
-    for r in REGISTRY.values():
-        if select is None or select(r.id):
-            findings.extend(r.check(db))
-    # Not in a ``finally``: a rule stopped halfway (Ctrl-C) may hold its statement open, and the DROP
-    # then failed ("database table is locked"), that error replacing the interrupt (exit 2, not 130).
-    # The next run drops what is left.
-    _drop_temp_tables(db)
+    try:
+        for r in REGISTRY.values():
+            if select is None or select(r.id):
+                findings.extend(r.check(db))
+    finally:
+        # A rule stopped halfway (Ctrl-C) may hold its statement open: the DROP then fails ("database
+        # table is locked"), and its error replaced the interrupt (exit 2, not 130). The next run
+        # drops what is left.
+        with contextlib.suppress(sqlite3.OperationalError):
+            _drop_temp_tables(db)
     return in_registry_order(findings)
 
 

@@ -4,6 +4,7 @@ year that can have been published."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 
 from . import ERROR, Finding, rule
@@ -57,7 +58,7 @@ def check_report_year(db):
         )
 
 
-_TITLE_YEAR = re.compile(r"((?:19|20)\d\d)\s*年")
+_TITLE_YEAR = re.compile(r"((?:19|20)[0-9][0-9])\s*年")
 
 
 @rule("reports.title_year", "报告年度与标题中的年度一致", "A report's year is the year its title names",
@@ -65,9 +66,8 @@ _TITLE_YEAR = re.compile(r"((?:19|20)\d\d)\s*年")
 def check_title_year(db):
     # reports.csv's year edited (2020 -> 2019) while the title, the codes' edition and every sentence
     # say 2020: the report was compared with the wrong years and filed under the wrong one.
-    for row in db.query("select report_id, year, title, source_file from reports where title glob '*[0-9]年*' "
-                        "order by report_id"):
-        named = _TITLE_YEAR.search(row["title"] or "")
+    for row in db.query("select report_id, year, title, source_file from reports order by report_id"):
+        named = _TITLE_YEAR.search(unicodedata.normalize("NFKC", row["title"] or ""))  # ２０２０ 年度 too
         if named and int(named.group(1)) != row["year"]:
             yield Finding(
                 rule_id="reports.title_year", severity=ERROR, report_id=row["report_id"], resource="reports",

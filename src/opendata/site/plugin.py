@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from datasette import handle_exception as datasette_errors
 from datasette import hookimpl
+from datasette.database import QueryInterrupted
 from datasette.utils.asgi import BadRequest, Response
 from datasette.facets import ColumnFacet
 from datasette.filters import FilterArguments
@@ -47,7 +49,7 @@ from .filter_checks import SEARCH_TABLE, filter_problem
 from .facets import CachedColumnFacet, is_facet_parameter, stored_counts
 from .json_output import JSON_STATE, render_json, utf8_json_renderer
 from .next_page_facets import on_first_page
-from .result_limits import limit_results
+from .result_limits import MAX_PATTERN_BYTES, limit_results
 from .sql_executor import CLIENT
 from .sql_functions import site_functions
 from .sql_guard import guard_functions
@@ -137,8 +139,12 @@ async def table_figures(datasette: Any, database: str | None, figure: str) -> in
     for a figure links to them only when there are some (it linked to 共 0 行)."""
     if not database:
         return 0
-    rows = (await datasette.get_database(database).execute(
-        "select count(*) from (select 1 from amounts where amount = ? limit ?)", [float(figure), FIGURES_COUNTED])).rows
+    try:
+        rows = (await datasette.get_database(database).execute(
+            "select count(*) from (select 1 from amounts where amount = ? limit ?)",
+            [float(figure), FIGURES_COUNTED])).rows
+    except (QueryInterrupted, sqlite3.Error):  # the search answered: the link is left out, not the page
+        return 0
     return rows[0][0]
 
 
@@ -149,7 +155,8 @@ def report_pages(datasette: Any, database: str | None, report_id: str | None) ->
     if not database or not report_id:
         return []
     arg = urlencode({"report_id": report_id})
-    pages: list[tuple[str, str, str | None]] = [("报告概况与图表", "/?" + urlencode({"report": report_id}), None)]
+    pages: list[tuple[str, str, str | None]] = [
+        ("报告概况与图表", datasette.urls.instance() + "?" + urlencode({"report": report_id}), None)]
     for name, query in (datasette.metadata("queries", database=database) or {}).items():
         if isinstance(query, dict) and query.get("params") == ["report_id"]:
             title = re.sub(r"（万元）$", "", query.get("title") or name)
@@ -349,7 +356,8 @@ ZH_ERROR_PATTERNS = [
     (re.compile(r'_through must be a JSON object with .*'), "_through 须为含 table、column 和 value 的 JSON 对象"),
     (re.compile(r"_timelimit: a whole number of milliseconds.*"), "_timelimit 须为正整数（毫秒）"),
     (re.compile(r"a number in the parameters is too large"), "参数中的数字过大"),
-    (re.compile(r"LIKE or GLOB pattern too complex.*", re.S), "匹配模式过长：LIKE、GLOB 和“包含”“开头为”等筛选的模式最多 600 字节（约 200 个汉字）"),
+    (re.compile(r"LIKE or GLOB pattern too complex.*", re.S),
+     f"匹配模式过长：LIKE、GLOB 和“包含”“开头为”等筛选的模式最多 {MAX_PATTERN_BYTES} 字节（约 {MAX_PATTERN_BYTES // 3} 个汉字）"),
     (re.compile(r"string or blob too big"), "值过长：一个值最多 250,000 个字节"),
     (re.compile(r"_facet_size: a number of values.*"), "_facet_size 须为正整数，或 max"),
     (re.compile(r"_zh: (\S+) has no Chinese search .*"), "“{0}”表不能用 _zh 搜索：请用“全文搜索”（/opendata/search?q=…）"),
