@@ -222,3 +222,19 @@ async def test_a_figures_source_gives_its_page_in_chinese(ds):
     assert rows[0]["出处"] == "表5 第1行 (p.15)"
     amounts = soup_of(await ds.client.get(f"/{DB}/amounts?report_id={PUTUO}&table_no=6&_sort=line_no&_size=1"))
     assert amounts.select_one("td.col-source_ref").get_text().endswith("（第16页）")
+
+
+def test_every_topic_the_parser_can_give_has_a_chinese_name():
+    # procurement.other (narrative._remap) had none: its key was shown to citizens.
+    from opendata.ingest import narrative
+    from opendata.ingest.topic_names import topic_name
+
+    subjects = {key for _, key in narrative.SUBJECTS} | set(narrative.AMOUNT_TARGETS) | {
+        narrative._remap("expenditure.basic", "basic"), narrative._remap("expenditure.project", "procurement"),
+        "gpb.class", "gpb.item", "fund.item", "soe.item", "projects.amount", "performance.target",
+        "performance.result", "other"}
+    measures = set(narrative._SUFFIX.values()) | {
+        narrative._count_suffix(lead, "", unit) for lead, unit in (("团组", ""), ("来宾", "人次"), ("", "人次"),
+                                                                   ("", "辆"), ("批次", ""), ("", "个"))}
+    unnamed = sorted(s + m for s in subjects for m in measures if topic_name(s + m) is None)
+    assert unnamed == []

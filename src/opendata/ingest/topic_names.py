@@ -62,6 +62,7 @@ SUBJECT_NAMES: dict[str, str] = {
     "procurement.sme_reserved_awarded": "预留项目中由中小企业中标或成交",
     "procurement.small_micro_reserved_awarded": "预留项目中由小微企业中标或成交",
     "procurement.sme_other_awarded": "其他项目中由中小企业中标或成交",
+    "procurement.other": "政府采购中的项目支出",
     "assets.vehicles": "车辆",
     "assets.vehicles.ministerial": "部级领导干部用车",
     "assets.vehicles.principal_leaders": "主要领导干部用车",
