@@ -6,6 +6,8 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from ..template import (CLOSING_BALANCE, EXPENDITURE_TOTAL, GRAND_TOTAL, INCOME_TOTAL, NON_FISCAL_BALANCE_USED,
+                        OPENING_BALANCE, SURPLUS_DISTRIBUTION)
 from ..zh_search import fts_query, in_order_pattern
 from .cell_values import record_url
 
@@ -33,13 +35,32 @@ class LineSource:
         return f"{self.first_table or min(self.refs)} 等"
 
 
+#: The closing lines of 表1 and 表4, in the order the template prints them at the foot of both
+#: sides, each facing its counterpart (the other side's line of the same rank).
+_CLOSING = {INCOME_TOTAL: 1, EXPENDITURE_TOTAL: 1, NON_FISCAL_BALANCE_USED: 2, SURPLUS_DISTRIBUTION: 2,
+            OPENING_BALANCE: 3, CLOSING_BALANCE: 3, GRAND_TOTAL: 9}
+
+
+def closing_rank(line_key: str | None) -> int:
+    """SQL function ``closing_rank(line_key)``: where a line of 表1 or 表4 stands at the foot of the
+    table (本年收入合计 and 本年支出合计 1, ..., 总计 9; a breakdown of a balance, 年初结转和结余/..., 4),
+    0 for the lines above, which the two sides pair in order."""
+    if line_key is None:
+        return 0
+    if line_key.startswith((OPENING_BALANCE + "/", CLOSING_BALANCE + "/")):
+        return 4
+    return _CLOSING.get(line_key, 0)
+
+
 def site_functions(conn: sqlite3.Connection | Any) -> None:
     """zh_query(q), a Chinese query as an FTS5 MATCH expression over bigram tokens; zh_in_order(q),
     a LIKE pattern of its characters in order (an abbreviation of a name); record_url(kind,
     report_id, ref[, title]), the page of the rows a search hit stands for
-    (``cell_values.record_url``); line_source(source_ref, source_kind), ``LineSource``."""
+    (``cell_values.record_url``); line_source(source_ref, source_kind), ``LineSource``;
+    closing_rank(line_key), ``closing_rank``."""
     conn.create_function("zh_query", 1, fts_query, deterministic=True)
     conn.create_function("zh_in_order", 1, in_order_pattern, deterministic=True)
     conn.create_function("record_url", 3, record_url, deterministic=True)
     conn.create_function("record_url", 4, record_url, deterministic=True)
     conn.create_aggregate("line_source", 2, LineSource)
+    conn.create_function("closing_rank", 1, closing_rank, deterministic=True)
