@@ -412,3 +412,18 @@ def test_an_import_keeps_a_file_whose_writer_quotes_every_cell(package_copy: Pat
     after = {p.name: p.read_bytes() for p in (package_copy / "data").iterdir()}
     assert after["amounts.csv"].startswith(b'\xef\xbb\xbf"report_id","table_no"')
     assert after == before
+
+
+@needs_seed
+def test_a_file_quoting_its_text_cells_only_is_not_written_all_quoted(package_copy: Path) -> None:
+    # LibreOffice's "quote all text cells" leaves numbers and empty cells bare: a quoted header
+    # alone made every number of every row quoted ("1", "") on the next import.
+    path = package_copy / "data" / "amounts.csv"
+    with open(path, encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, quoting=csv.QUOTE_NONNUMERIC).writerows(
+            [rows[0]] + [[float(c) if c.replace(".", "", 1).isdigit() else c for c in r] for r in rows[1:]])
+    assert path.read_text(encoding="utf-8").splitlines()[1].startswith('"shanghai-putuo-czj-2024-final",1.0,')
+    import_report(SEED, package_copy)
+    assert ',"1",' not in path.read_text(encoding="utf-8") and ',""' not in path.read_text(encoding="utf-8")

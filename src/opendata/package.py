@@ -470,22 +470,24 @@ def file_style(path: Path, resource: Resource) -> tuple[str, str, bool]:
     terminator = "\r\n" if end > 0 and head[end - 1:end] == b"\r" else "\n"
     if encoding == "utf-8" and head.startswith(codecs.BOM_UTF8):
         encoding = "utf-8-sig"
-    return terminator, encoding, _quotes_every_cell(head[:end if end > 0 else len(head)], resource)
+    lines = head.split(b"\n")[:3]
+    return terminator, encoding, all(_quotes_every_cell(line, resource) for line in lines[:2] if line.strip())
 
 
-def _quotes_every_cell(first_line: bytes, resource: Resource) -> bool:
-    """Whether the file's header line has every name in quotes (names need none: the file's writer
-    quotes every cell)."""
+def _quotes_every_cell(line: bytes, resource: Resource) -> bool:
+    """Whether a line of the file (its header, its first row) has every cell in quotes, numbers and
+    empty cells too (names need none: the file's writer quotes every cell; LibreOffice's "quote all
+    text cells" leaves numbers bare, which no writer of the csv module reproduces)."""
     dialect = csv_dialect(resource)
     if dialect is None or not dialect.quotechar:
         return False
     try:
-        line = first_line.decode(python_encoding(resource.encoding)).rstrip("\r")
-    except (UnicodeError, LookupError):
+        text = line.decode(python_encoding(resource.encoding)).rstrip("\r")
+    except (UnicodeError, LookupError):  # a line cut inside a character, at the end of the head read
         return False
-    names = next(csv.reader([line], dialect=dialect), [])
+    cells = next(csv.reader([text], dialect=dialect), [])
     quote = dialect.quotechar
-    return bool(names) and line == dialect.delimiter.join(quote + n.replace(quote, quote * 2) + quote for n in names)
+    return bool(cells) and text == dialect.delimiter.join(quote + c.replace(quote, quote * 2) + quote for c in cells)
 
 
 def _writer_options(resource: Resource, terminator: str = "\n", quote_all: bool = False) -> dict[str, Any]:
