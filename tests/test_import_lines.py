@@ -48,6 +48,10 @@ def test_an_import_says_which_reports_its_validation_did_not_read(package_copy: 
     amounts.write_text("".join(lines) + putuo_row, encoding="utf-8")
     summary = import_report(SEED, package_copy)
     assert summary.validated and not summary.schema_problems and summary.unchecked_reports == 1
+    # What the line points to: the whole package's validation finds what the import's does not read.
+    from opendata.validate import validate_package
+
+    assert any("amounts.csv" in p and "primary-key" in p for p in validate_package(package_copy).schema_problems)
     assert ("  not checked: the rows of the package's 1 report of other departments (`opendata validate` of "
             "the package checks every row; `build` refuses a package whose rows break its schema)") \
         in format_summary(summary).splitlines()
