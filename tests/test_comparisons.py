@@ -8,6 +8,7 @@ import shutil
 import sqlite3
 from collections import defaultdict
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 import yaml
@@ -103,6 +104,7 @@ def test_year_on_year_pairs_through_an_index_before_analyze(corpus_db, tmp_path)
 
 @pytest.mark.parametrize("name,params", [("compare_growth", {"department_id": ""}),
                                          ("compare_growth", {"department_id": "dept-000002"}),
+                                         ("compare_growth", {"department_id": "统计局"}),
                                          ("compare_shares", {}), ("compare_three_public", {})])
 def test_comparison_queries_walk_an_index(corpus_db, name, params):
     """Each reads its table in the order it asks (an index the build adds): the first 1,000 rows
@@ -124,6 +126,11 @@ async def test_comparison_queries_answer_from_the_tables(corpus_db):
         for r in yoy]
     one = (await ds.client.get(f"/{DB}/compare_growth.json?department_id=dept-000002&_shape=array")).json()
     assert one and len(one) == sum(r["department_id"] == "dept-000002" for r in yoy)
+    # Or a word of its name: a citizen typed 普陀 and read 没有结果.
+    name = next(r["department"] for r in yoy if r["department_id"] == "dept-000002")
+    by_name = (await ds.client.get(f"/{DB}/compare_growth.json?" + urlencode(
+        {"_shape": "array", "department_id": f" {name[-6:]} "}))).json()
+    assert by_name == one
     got = (await ds.client.get(f"/{DB}/compare_shares.json?_shape=array")).json()
     assert [(s["部门"], s["年度"], s["科目编码"], s["占比（%）"], s["report_id"]) for s in got] == [
         (r["department"], r["year"], r["code"], r["share_pct"], r["report_id"]) for r in shares]
