@@ -17,6 +17,7 @@ with a hint, ``separator_hint``).
 from __future__ import annotations
 
 import csv
+import re
 from typing import Any
 
 from frictionless import Resource
@@ -59,10 +60,11 @@ def csv_dialect(resource: Resource) -> csv.Dialect | None:
     return dialect
 
 
-def writer_options(resource: Resource, terminator: str = "\n", quote_all: bool = False) -> dict[str, Any]:
+def writer_options(resource: Resource, terminator: str = "\n", quoting: int = csv.QUOTE_MINIMAL) -> dict[str, Any]:
     """Keyword arguments of ``csv.writer`` writing the resource's file in its declared dialect; lines
     end with ``terminator`` (a line feed) unless the dialect declares ``lineTerminator``; with
-    ``quote_all``, every cell in quotes. Only for a resource ``csv_dialect`` reads."""
+    ``quoting`` (``file_quoting``: csv.QUOTE_ALL, every cell in quotes; csv.QUOTE_NONNUMERIC, the
+    cells that are not numbers, see ``RowWriter``). Only for a resource ``csv_dialect`` reads."""
     dialect = csv_dialect(resource)
     if dialect is None:
         raise ValueError(f"{resource.name}: no CSV dialect opendata writes")
@@ -70,7 +72,7 @@ def writer_options(resource: Resource, terminator: str = "\n", quote_all: bool =
     if control is not None and control.has_defined("line_terminator"):
         terminator = control.line_terminator
     options = {"dialect": dialect, "lineterminator": terminator}
-    return {**options, "quoting": csv.QUOTE_ALL} if quote_all else options
+    return options if quoting == csv.QUOTE_MINIMAL else {**options, "quoting": quoting}
 
 
 class RowWriter:
@@ -82,10 +84,15 @@ class RowWriter:
     def __init__(self, fh: Any, **options: Any) -> None:
         self._plain = csv.writer(fh, **options)
         self._quoted = csv.writer(fh, **{**options, "quoting": csv.QUOTE_ALL})
+        # Text cells quoted, numbers and empty cells bare (LibreOffice's "quote all text cells"):
+        # QUOTE_NONNUMERIC leaves a float bare and writes its str(), so those cells go as _Bare.
+        self._text_quoted = options.get("quoting") == csv.QUOTE_NONNUMERIC
 
     def writerow(self, row: Any) -> Any:
         if any("\r" in cell for cell in row if isinstance(cell, str)):
             return self._quoted.writerow(row)
+        if self._text_quoted:
+            row = [_Bare(c) if isinstance(c, str) and (not c or BARE_NUMBER.fullmatch(c)) else c for c in row]
         return self._plain.writerow(row)
 
     def writerows(self, rows: Any) -> None:
@@ -93,9 +100,27 @@ class RowWriter:
             self.writerow(row)
 
 
-def row_writer(fh: Any, resource: Resource, terminator: str = "\n", quote_all: bool = False) -> RowWriter:
+#: A cell LibreOffice writes as a number: bare, as it is (in a file whose text cells are quoted).
+BARE_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+
+
+class _Bare(float):
+    """A cell a QUOTE_NONNUMERIC writer writes bare, as its text (a number, or nothing)."""
+
+    def __new__(cls, text: str) -> "_Bare":
+        cell = super().__new__(cls, 0.0)
+        cell.text = text
+        return cell
+
+    def __str__(self) -> str:
+        return self.text
+
+    __repr__ = __str__
+
+
+def row_writer(fh: Any, resource: Resource, terminator: str = "\n", quoting: int = csv.QUOTE_MINIMAL) -> RowWriter:
     """A ``RowWriter`` writing the resource's file in its declared dialect (``writer_options``)."""
-    return RowWriter(fh, **writer_options(resource, terminator, quote_all))
+    return RowWriter(fh, **writer_options(resource, terminator, quoting))
 
 
 def simple_quoting(resource: Resource) -> bytes | None:

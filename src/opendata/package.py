@@ -21,7 +21,7 @@ from typing import Any
 import frictionless
 from frictionless import Package, Resource
 
-from .csv_dialect import RowWriter, csv_dialect, row_writer, writer_options
+from .csv_dialect import BARE_NUMBER, RowWriter, csv_dialect, row_writer, writer_options
 from .errors import PackageError
 from .model import model_problems, reserved_name_problem
 from .staging import Staging, staged
@@ -452,49 +452,58 @@ def _format(value: Any) -> str:
     return str(value)
 
 
-def file_style(path: Path, resource: Resource) -> tuple[str, str, bool]:
-    """(line terminator, codec, every cell quoted) a new version of the resource's file at ``path``
-    is written with: those of the file there (CRLF, a UTF-8 byte-order mark, as Excel writes them;
-    every cell in quotes, as LibreOffice's "quote all text cells" does) where the descriptor leaves
-    them open, so that a diff shows the rows that changed and nothing else; a line feed,
-    ``written_encoding`` and quotes where needed for a new file."""
+def file_style(path: Path, resource: Resource) -> tuple[str, str, int]:
+    """(line terminator, codec, quoting) a new version of the resource's file at ``path`` is written
+    with: those of the file there (CRLF, a UTF-8 byte-order mark, as Excel writes them; its cells'
+    quotes, ``file_quoting``) where the descriptor leaves them open, so that a diff shows the rows
+    that changed and nothing else; a line feed, ``written_encoding`` and quotes where needed for a
+    new file."""
     encoding = written_encoding(resource)
     if encoding.startswith(("utf-16", "utf-32")):
-        return "\n", encoding, False  # a line break is not one byte there
+        return "\n", encoding, csv.QUOTE_MINIMAL  # a line break is not one byte there
     try:
         with open(path, "rb") as fh:
             head = fh.read(1 << 16)
     except OSError:
-        return "\n", encoding, False
+        return "\n", encoding, csv.QUOTE_MINIMAL
     end = head.find(b"\n")
     terminator = "\r\n" if end > 0 and head[end - 1:end] == b"\r" else "\n"
     if encoding == "utf-8" and head.startswith(codecs.BOM_UTF8):
         encoding = "utf-8-sig"
-    lines = head.split(b"\n")[:3]
-    return terminator, encoding, all(_quotes_every_cell(line, resource) for line in lines[:2] if line.strip())
+    return terminator, encoding, file_quoting(head.split(b"\n")[:2], resource)
 
 
-def _quotes_every_cell(line: bytes, resource: Resource) -> bool:
-    """Whether a line of the file (its header, its first row) has every cell in quotes, numbers and
-    empty cells too (names need none: the file's writer quotes every cell; LibreOffice's "quote all
-    text cells" leaves numbers bare, which no writer of the csv module reproduces)."""
+def file_quoting(lines: list[bytes], resource: Resource) -> int:
+    """How the file's writer quotes, read off its header and first row: csv.QUOTE_ALL when every
+    cell is in quotes (numbers and empty cells too), csv.QUOTE_NONNUMERIC when its text cells are
+    and its numbers and empty cells are not (LibreOffice's "quote all text cells"), else
+    csv.QUOTE_MINIMAL (quotes where a cell needs them: the csv module's way)."""
     dialect = csv_dialect(resource)
-    if dialect is None or not dialect.quotechar:
-        return False
-    try:
-        text = line.decode(python_encoding(resource.encoding)).rstrip("\r")
-    except (UnicodeError, LookupError):  # a line cut inside a character, at the end of the head read
-        return False
-    cells = next(csv.reader([text], dialect=dialect), [])
-    quote = dialect.quotechar
-    return bool(cells) and text == dialect.delimiter.join(quote + c.replace(quote, quote * 2) + quote for c in cells)
+    if dialect is None or not dialect.quotechar or len(lines) < 2:
+        return csv.QUOTE_MINIMAL
+    quote, styles = dialect.quotechar, []
+    for line in lines:
+        try:
+            text = line.decode(python_encoding(resource.encoding)).rstrip("\r")
+        except (UnicodeError, LookupError):  # a line cut inside a character, at the end of the head read
+            return csv.QUOTE_MINIMAL
+        cells = next(csv.reader([text], dialect=dialect), [])
+        quoted = [quote + c.replace(quote, quote * 2) + quote for c in cells]
+        if text == dialect.delimiter.join(quoted):
+            styles.append(csv.QUOTE_ALL)
+        elif text == dialect.delimiter.join(c if not c or BARE_NUMBER.fullmatch(c) else q for c, q in zip(cells, quoted)):
+            styles.append(csv.QUOTE_NONNUMERIC)
+        else:
+            return csv.QUOTE_MINIMAL
+    # The header's names are text: quoted both ways; the first row tells the two apart.
+    return styles[1] if styles[0] in (csv.QUOTE_ALL, csv.QUOTE_NONNUMERIC) else csv.QUOTE_MINIMAL
 
 
-def _writer_options(resource: Resource, terminator: str = "\n", quote_all: bool = False) -> dict[str, Any]:
+def _writer_options(resource: Resource, terminator: str = "\n", quoting: int = csv.QUOTE_MINIMAL) -> dict[str, Any]:
     """``writer_options``, or a PackageError naming the file when its declared dialect is one
     opendata does not write (no header row, comment lines, ...)."""
     try:
-        return writer_options(resource, terminator, quote_all)
+        return writer_options(resource, terminator, quoting)
     except ValueError:
         if resource.path is None:
             raise PackageError(f"resource {resource.name}: its rows are in the descriptor (\"data\"); opendata "
@@ -520,8 +529,8 @@ def write_resource(package_dir: Path, resource: Resource, rows: Iterable[dict[st
     in place when the stage is committed)."""
     _writer_options(resource)  # a PackageError for a resource opendata does not write (no file...)
     path = Path(package_dir) / resource.path
-    terminator, encoding, quote_all = file_style(path, resource)
-    options = _writer_options(resource, terminator, quote_all)
+    terminator, encoding, quoting = file_style(path, resource)
+    options = _writer_options(resource, terminator, quoting)
     names = [f.name for f in resource.schema.fields]
     path.parent.mkdir(parents=True, exist_ok=True)
     with staged(stage) as st:
@@ -791,10 +800,10 @@ def _replace_keyed_lines(package_dir: Path, resource: Resource, key: str, new_ro
         lines = [cells for cells in reader if any(cells) and (cells[at] if at < len(cells) else "") not in new_keys]
     lines += new_lines
     lines.sort(key=lambda cells: cells[at] if at < len(cells) else "")
-    terminator, encoding, quote_all = file_style(path, resource)
+    terminator, encoding, quoting = file_style(path, resource)
     fd, _tmp = stage.new_file(path)
     with os.fdopen(fd, "w", encoding=encoding, newline="") as dst:
-        writer = row_writer(dst, resource, terminator, quote_all)
+        writer = row_writer(dst, resource, terminator, quoting)
         writer.writerow(names)
         writer.writerows(lines)
     return True
@@ -814,13 +823,13 @@ def _replace_report_lines(package_dir: Path, resource: Resource, report_id: str,
     path = package_dir / resource.path
     at = names.index("report_id")
     lines = [[_format(r.get(n)) for n in names] for r in new_rows]
-    terminator, encoding, quote_all = file_style(path, resource)
+    terminator, encoding, quoting = file_style(path, resource)
     fd, _tmp = stage.new_file(path)
     with open(path, encoding=python_encoding(resource.encoding), newline="") as src, \
             os.fdopen(fd, "w", encoding=encoding, newline="") as dst:
         reader = csv.reader(src, dialect=csv_dialect(resource))
         next(reader, None)  # the header, the schema's fields (``_replace_in_resource`` checked it)
-        writer = row_writer(dst, resource, terminator, quote_all)
+        writer = row_writer(dst, resource, terminator, quoting)
         writer.writerow(names)
         for cells in reader:
             if not any(cells):
