@@ -247,3 +247,17 @@ def test_an_output_path_through_a_file_or_ending_in_a_slash_is_refused(built, tm
                                          r"\(e\.g\. .*x\.db/opendata\.db\)"):
         build(pkg, f"{tmp_path}/x.db/")
     assert not (tmp_path / "x.db").exists() and (tmp_path / "notes.md").read_text(encoding="utf-8") == "notes"
+
+
+def test_the_server_does_not_take_the_counts_of_another_database(built, corpus: Path, tmp_path: Path) -> None:
+    # A database copied over a built one kept the old inspect file: the site counted the old rows.
+    from opendata.site.app import make_app
+
+    _pkg, db, _files = built
+    other = tmp_path / "other"
+    smaller = tmp_path / "small"
+    write_corpus(smaller, departments=1, years=1, error_share=0, seed=9)
+    build(smaller, other / "x.db")
+    shutil.copyfile(other / "x.db", db)  # the inspect file beside db is of the database built before
+    ds = make_app(db)
+    assert ds.inspect_data is None or ds.inspect_data.get("opendata", {}).get("size") == db.stat().st_size

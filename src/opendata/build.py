@@ -39,7 +39,7 @@ from .schema_stream import read_package
 from .rules import Finding, in_registry_order, rule_rows, run_rules
 from .rules.views import create_views
 from .search_index import search_documents, write_search_index
-from .staging import package_lock
+from .staging import package_lock, signals_deferred
 
 #: Columns people filter and facet on, per table.
 INDEXES: dict[str, list[tuple[str, ...]]] = {
@@ -760,8 +760,9 @@ def _build(package_path: str | os.PathLike[str], db_path: str | os.PathLike[str]
         inspect_tmp.write_text(json.dumps(inspect, ensure_ascii=False, indent=1), encoding="utf-8")
         if target.exists():  # the database replaced keeps the permissions its owner gave it (444, 600...)
             os.chmod(tmp, stat.S_IMODE(target.stat().st_mode))
-        os.replace(tmp, target)
-        os.replace(inspect_tmp, target.with_suffix(".inspect.json"))
+        with signals_deferred():  # the database and its counts replaced together (a Ctrl-C between
+            os.replace(tmp, target)  # the two left the new database beside the old counts)
+            os.replace(inspect_tmp, target.with_suffix(".inspect.json"))
         step("hash and rename")
     except OpenDataError:
         raise

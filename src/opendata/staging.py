@@ -72,7 +72,7 @@ class Staging:
         "nothing was written" with a report's row in reports.csv and none of its figures. Ctrl-C
         and SIGTERM wait until all are in place (between two renames, the package held one file's
         new version and another's old one). A file system without hard links copies the old files."""
-        with _signals_deferred():
+        with signals_deferred():
             kept: dict[Path, Path] = {}
             try:
                 for _, path in self._files:
@@ -129,7 +129,7 @@ def _second_name(path: Path) -> Path:
 
 
 @contextmanager
-def _signals_deferred() -> Iterator[None]:
+def signals_deferred() -> Iterator[None]:
     """SIGINT and SIGTERM held back within (delivered when it ends), where the system can."""
     mask = getattr(signal, "pthread_sigmask", None)
     if mask is None:  # pragma: no cover - not POSIX
