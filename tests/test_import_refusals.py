@@ -5,6 +5,7 @@ into (``opendata init``)."""
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -192,3 +193,31 @@ def test_a_text_opening_with_many_comments_is_read_as_text(tmp_path):
     report.write_text("<!-- a -->" * 26 + "\n" + SEED.read_text(encoding="utf-8"), encoding="utf-8")
     result = CliRunner().invoke(cli, ["import", str(report), "--package", str(package)])
     assert result.exit_code == 0 and "web page" not in result.output, result.output
+
+
+@pytest.mark.skipif(not PUTUO.exists(), reason="Putuo report not available")
+def test_a_pdf_turned_upside_down_is_said_to_be_turned(package, tmp_path):
+    # It was "not a 部门决算/预算 report": its text read 算决门部度年 (a real report, turned).
+    said = _refused(package, str(_turned(tmp_path, 180)))
+    assert "its text reads backwards (算决门部): the PDF's pages are turned; turn them upright" in said
+
+
+@pytest.mark.skipif(not PUTUO.exists(), reason="Putuo report not available")
+def test_turned_pages_of_tables_and_narrative_are_said_so(tmp_path):
+    # Narrative pages turned a quarter gave 9 figures of nonsense, no warning; table pages turned
+    # were recorded as 原文未附此表 (not attached), which is false.
+    from opendata.ingest.importer import import_report
+    from opendata.package import init_package
+
+    package = tmp_path / "new"
+    init_package(package)
+    summary = import_report(_turned(tmp_path, 90, range(6, 19)), package)
+    assert {no: status for no, status in summary.tables_found.items() if no <= 7} == {n: "not_read" for n in range(1, 8)}
+    with open(package / "data" / "report_tables.csv", encoding="utf-8", newline="") as fh:
+        first = next(csv.DictReader(fh))
+    assert first["source_ref"].startswith("第二部分 部门决算表（原文第 6, 7, 8,") and "页的表格未能识别，未读取" in first["source_ref"]
+    package = tmp_path / "new2"
+    init_package(package)
+    summary = import_report(_turned(tmp_path, 90, range(21, 26)), package)
+    assert any("figures are in sentences of the template" in w and "its text may be garbled" in w
+               for w in summary.warnings), summary.warnings

@@ -244,6 +244,10 @@ def _department_row(department: str, department_id: str) -> dict[str, Any]:
 
 # --------------------------------------------------------------------------------- import
 
+#: A report's title words, and the same read backwards.
+_FORWARDS = re.compile(r"部门(?:决|预)算")
+_BACKWARDS = re.compile(r"算(?:决|预)门部")
+
 #: Words of a report in Traditional Chinese (部門決算, 預算, 財政撥款): the parser reads Simplified.
 _TRADITIONAL = re.compile(r"部門|決算|預算|財政撥款|說明")
 
@@ -265,7 +269,11 @@ def _require_report(res: NarrativeResult, name: str, text: str = "") -> None:
     if missing:
         traditional = ("; the text is in Traditional Chinese (部門決算), which opendata does not read: convert it "
                        "to Simplified Chinese (部门决算) and import that" if _TRADITIONAL.search(text) else "")
-        raise ImportError_(f"{name}: not a 部门决算/预算 report: could not find {'; nor '.join(missing)}{traditional}")
+        # 部门决算 read backwards (算决门部): a PDF whose pages are turned upside down.
+        turned = ("; its text reads backwards (算决门部): the PDF's pages are turned; turn them "
+                  "upright and import that" if _BACKWARDS.search(text) and not _FORWARDS.search(text) else "")
+        raise ImportError_(f"{name}: not a 部门决算/预算 report: could not find {'; nor '.join(missing)}"
+                           f"{traditional}{turned}")
     if _PLACEHOLDER.search(res.department):
         raise ImportError_(f"{name}: a blank template, not a report: the department is the placeholder "
                            f"{res.department!r}; fill in the template or import the published report")
@@ -548,7 +556,13 @@ def import_report(source: Path, package_dir: Path, *, report_id: str | None = No
         else:
             warnings.append(f"表{table_no}: the narrative says it is empty ({ref}) but the attached table has figures")
     not_there = "（来源文件未附此表）" if is_pdf else "（文本中未见此表）" if in_text else "（文本来源未含附表）"
+    unread = sorted(set(tables.unread_pages)) if is_pdf and tables is not None else []
     for table_no in TABLE_NOS:
+        if unread:  # tables of figures under no title known (pages turned...): these may be among them
+            by_no.setdefault(table_no, {
+                "report_id": report_id, "table_no": table_no, "status": "not_read", "title_as_printed": None,
+                "statement": None, "source_page": unread[0],
+                "source_ref": f"第二部分 部门决算表（原文第 {', '.join(map(str, unread))} 页的表格未能识别，未读取）"})
         by_no.setdefault(table_no, {
             "report_id": report_id, "table_no": table_no, "status": "not_attached", "title_as_printed": None,
             "statement": None, "source_page": None, "source_ref": "第二部分 部门决算表" + not_there,
@@ -656,6 +670,12 @@ def import_report(source: Path, package_dir: Path, *, report_id: str | None = No
     if not statements:  # a report without its narrative's figures: its pages turned, scanned, cut off
         warnings.append(f"{source.name}: no figure was read from the narrative (情况说明): its pages may be turned "
                         "or scanned, or missing; the report's statements are empty and no narrative figure is checked")
+    elif res.understood * 2 < len(statements) or len(res.skipped) > len(statements):
+        # Most figures in no template sentence, numbers without units: words read out of order
+        # (pages turned a quarter: 9 figures, 4 understood, 38 numbers without a unit).
+        warnings.append(f"{source.name}: only {res.understood} of the narrative's {len(statements)} figures are in "
+                        f"sentences of the template, and {len(res.skipped)} numbers have no unit: its text may be "
+                        "garbled (pages turned, a scan); check its statements")
     # From here the report is in the package: an interrupt says so (it said "Aborted!").
     summary = None
     try:

@@ -81,6 +81,9 @@ class PdfTables:
     warnings: list[str] = field(default_factory=list)
     #: Unit printed above each table (单位：万元), by table_no.
     units: dict[int, str] = field(default_factory=dict)
+    #: Pages with a table of figures under no 决算 title opendata knows (a page turned, a title
+    #: worded otherwise): the tables not found may be there, not read.
+    unread_pages: list[int] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------- text helpers
@@ -403,6 +406,7 @@ def _read_segments(pdf: Any, name: str, out: PdfTables, log: PdfminerLog | None 
             else:
                 if any(_is_number(c.text) and "." in c.text for row in grid for c in row):
                     out.warnings.append(f"{name} p.{page_no}: a table with figures but no known 决算 title; not read")
+                    out.unread_pages.append(page_no)
                 last = None
         # a table's note (注：本表无数据) printed below it
         for no, info in tables.items():
