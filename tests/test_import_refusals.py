@@ -221,3 +221,31 @@ def test_turned_pages_of_tables_and_narrative_are_said_so(tmp_path):
     summary = import_report(_turned(tmp_path, 90, range(21, 26)), package)
     assert any("figures are in sentences of the template" in w and "its text may be garbled" in w
                for w in summary.warnings), summary.warnings
+
+
+@pytest.mark.parametrize("name, text", [
+    # A page's body saved as text, and a browser's web archive: "not a report" (it is one, as HTML).
+    ("body.txt", "<div>" + "".join(f"<p><span>{line}</span></p>\n" for line in SEED.read_text(encoding="utf-8").splitlines()) + "</div>"),
+    ("page.mht", "From: <Saved by Blink>\nMIME-Version: 1.0\nContent-Type: multipart/related;\n\n" + SEED.read_text(encoding="utf-8")),
+])
+def test_a_web_pages_body_or_archive_is_refused_as_a_web_page(package, tmp_path, name, text):
+    page = tmp_path / name
+    page.write_text(text, encoding="utf-8")
+    assert f"{name}: a web page (HTML), which opendata does not read" in _refused(package, str(page))
+
+
+def test_a_narrative_without_any_amount_says_so(tmp_path):
+    # Every 万元 figure gone (若干万元): imported with counts only, 0 errors, 0 warnings.
+    import re
+
+    from opendata.ingest.importer import import_report
+    from opendata.package import init_package
+
+    package = tmp_path / "new"
+    init_package(package)
+    report = tmp_path / "nofig.txt"
+    report.write_text(re.sub(r"[0-9.,]+\s*(万元|%)", r"若干\1", SEED.read_text(encoding="utf-8")), encoding="utf-8")
+    summary = import_report(report, package)
+    assert summary.rows_written["amounts"] == 0
+    assert ("nofig.txt: no amount (万元) was read from the narrative, and the source has no tables: the report's "
+            "figures are counts only; is the text complete?") in summary.warnings

@@ -184,11 +184,16 @@ def read_source(path: Path) -> tuple[str, bytes, bool]:
     text = decode_bytes(data)
     if text is None:
         raise ImportError_(f"{path.name}: binary file, not a report (expected UTF-8, UTF-16 or GB18030 text, or a PDF)")
-    if _HTML.match(text[:4096]):  # a web page saved as it is: its markup would be read as the report's words
+    if _HTML.match(text[:4096]) or len(_HTML_TAGS.findall(text[:20000])) >= 10 or _MHT.match(text[:512]):
+        # a web page saved as it is (or its body, or a web archive): its markup read as the report's words
         raise ImportError_(f"{path.name}: a web page (HTML), which opendata does not read: save the page's text "
                            "(the browser's 另存为 > 文本) as .txt, or print it to PDF, and import that")
     return text, data, False
 
+
+#: Tags of a web page's body (a page's <body> saved as .txt), and a web archive's header (.mht).
+_HTML_TAGS = re.compile(r"</?(?:p|span|div|td|tr|table|br|font|strong)\b[^>]*>", re.I)
+_MHT = re.compile(r"\ufeff?\s*(?:From: <Saved by|MIME-Version:)", re.I)
 
 #: The start of a web page (after a byte-order mark, blank lines or an XML declaration).
 _HTML = re.compile(r"\ufeff?\s*(?:<\?xml[^>]*>\s*)?(?:<!--(?:(?!-->).)*-->\s*)*(?:<!doctype\s+html|<html[\s>])",
@@ -670,6 +675,10 @@ def import_report(source: Path, package_dir: Path, *, report_id: str | None = No
     if not statements:  # a report without its narrative's figures: its pages turned, scanned, cut off
         warnings.append(f"{source.name}: no figure was read from the narrative (情况说明): its pages may be turned "
                         "or scanned, or missing; the report's statements are empty and no narrative figure is checked")
+    elif not any(a.get("amount") is not None for a in amounts) and not tables_attached:
+        # A narrative whose every money figure is gone (若干万元): counts only, 0 errors, 0 warnings.
+        warnings.append(f"{source.name}: no amount (万元) was read from the narrative, and the source has no "
+                        "tables: the report's figures are counts only; is the text complete?")
     elif res.understood * 2 < len(statements) or len(res.skipped) > len(statements):
         # Most figures in no template sentence, numbers without units: words read out of order
         # (pages turned a quarter: 9 figures, 4 understood, 38 numbers without a unit).
