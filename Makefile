@@ -21,7 +21,7 @@ install: $(BIN)/opendata
 validate: install
 	$(BIN)/opendata validate "$(PACKAGE)" || [ $$? -eq 1 ]
 
-# (A package folder's name may hold spaces; the database's may not: make cannot name such a file.)
+# (A package folder's name may hold spaces; not a colon, nor the database's any space: make cannot name such files.)
 $(DB): install $(shell find "$(PACKAGE)" -type f 2>/dev/null | sed 's/ /\\ /g') $(shell find src -name '*.py' 2>/dev/null)
 	$(BIN)/opendata build "$(PACKAGE)" -o "$(DB)"
 
