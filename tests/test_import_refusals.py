@@ -137,21 +137,30 @@ def _turned(tmp_path: Path, degrees: int, pages: range | None = None) -> Path:
     return out
 
 
+def _into_new_package(tmp_path: Path, source: Path, name: str = "new"):
+    """(package, summary): ``source`` imported into a package made by ``opendata init``."""
+    from opendata.ingest.importer import import_report
+    from opendata.package import init_package
+
+    package = tmp_path / name
+    init_package(package)
+    return package, import_report(source, package)
+
+
 @pytest.mark.skipif(not PUTUO.exists(), reason="Putuo report not available")
-def test_a_pdf_whose_pages_are_turned_is_refused(package, tmp_path):
-    # Every page turned a quarter: imported as department 度, garbled sentences, exit 0.
-    said = _refused(package, str(_turned(tmp_path, 90)))
-    assert "turned-90.pdf: the department's name reads '度': the text is not readable as it stands" in said
+@pytest.mark.parametrize("degrees, said", [
+    # A quarter: imported as department 度, garbled sentences, exit 0.
+    (90, "turned-90.pdf: the department's name reads '度': the text is not readable as it stands"),
+    # Upside down: "not a 部门决算/预算 report", its text read 算决门部度年 (a real report, turned).
+    (180, "its text reads backwards (算决门部): the PDF's pages are turned; turn them upright"),
+])
+def test_a_pdf_whose_pages_are_turned_is_refused_saying_so(package, tmp_path, degrees, said):
+    assert said in _refused(package, str(_turned(tmp_path, degrees)))
 
 
 @pytest.mark.skipif(not PUTUO.exists(), reason="Putuo report not available")
 def test_a_report_whose_narrative_pages_are_upside_down_says_no_narrative_figure_was_read(tmp_path):
-    from opendata.ingest.importer import import_report
-    from opendata.package import init_package
-
-    package = tmp_path / "new"
-    init_package(package)
-    summary = import_report(_turned(tmp_path, 180, range(21, 26)), package)
+    _, summary = _into_new_package(tmp_path, _turned(tmp_path, 180, range(21, 26)))
     assert summary.figures == 0 and summary.rows_written["amounts"] > 150  # the tables, on upright pages
     assert ("turned-180.pdf: no figure was read from the narrative (情况说明): its pages may be turned or scanned, "
             "or missing; the report's statements are empty and no narrative figure is checked") in summary.warnings
@@ -196,29 +205,15 @@ def test_a_text_opening_with_many_comments_is_read_as_text(tmp_path):
 
 
 @pytest.mark.skipif(not PUTUO.exists(), reason="Putuo report not available")
-def test_a_pdf_turned_upside_down_is_said_to_be_turned(package, tmp_path):
-    # It was "not a 部门决算/预算 report": its text read 算决门部度年 (a real report, turned).
-    said = _refused(package, str(_turned(tmp_path, 180)))
-    assert "its text reads backwards (算决门部): the PDF's pages are turned; turn them upright" in said
-
-
-@pytest.mark.skipif(not PUTUO.exists(), reason="Putuo report not available")
 def test_turned_pages_of_tables_and_narrative_are_said_so(tmp_path):
     # Narrative pages turned a quarter gave 9 figures of nonsense, no warning; table pages turned
     # were recorded as 原文未附此表 (not attached), which is false.
-    from opendata.ingest.importer import import_report
-    from opendata.package import init_package
-
-    package = tmp_path / "new"
-    init_package(package)
-    summary = import_report(_turned(tmp_path, 90, range(6, 19)), package)
+    package, summary = _into_new_package(tmp_path, _turned(tmp_path, 90, range(6, 19)))
     assert {no: status for no, status in summary.tables_found.items() if no <= 7} == {n: "not_read" for n in range(1, 8)}
     with open(package / "data" / "report_tables.csv", encoding="utf-8", newline="") as fh:
         first = next(csv.DictReader(fh))
     assert first["source_ref"].startswith("第二部分 部门决算表（原文第 6, 7, 8,") and "页的表格未能识别，未读取" in first["source_ref"]
-    package = tmp_path / "new2"
-    init_package(package)
-    summary = import_report(_turned(tmp_path, 90, range(21, 26)), package)
+    _, summary = _into_new_package(tmp_path, _turned(tmp_path, 90, range(21, 26)), "new2")
     assert any("figures are in sentences of the template" in w and "its text may be garbled" in w
                for w in summary.warnings), summary.warnings
 
@@ -238,14 +233,9 @@ def test_a_narrative_without_any_amount_says_so(tmp_path):
     # Every 万元 figure gone (若干万元): imported with counts only, 0 errors, 0 warnings.
     import re
 
-    from opendata.ingest.importer import import_report
-    from opendata.package import init_package
-
-    package = tmp_path / "new"
-    init_package(package)
     report = tmp_path / "nofig.txt"
     report.write_text(re.sub(r"[0-9.,]+\s*(万元|%)", r"若干\1", SEED.read_text(encoding="utf-8")), encoding="utf-8")
-    summary = import_report(report, package)
+    _, summary = _into_new_package(tmp_path, report)
     assert summary.rows_written["amounts"] == 0
     assert ("nofig.txt: no amount (万元) was read from the narrative, and the source has no tables: the report's "
             "figures are counts only; is the text complete?") in summary.warnings
