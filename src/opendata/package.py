@@ -481,22 +481,25 @@ def file_quoting(lines: list[bytes], resource: Resource) -> int:
     dialect = csv_dialect(resource)
     if dialect is None or not dialect.quotechar or len(lines) < 2:
         return csv.QUOTE_MINIMAL
-    quote, styles = dialect.quotechar, []
-    for line in lines:
+
+    def quoting(line: bytes) -> int:
         try:
             text = line.decode(python_encoding(resource.encoding)).rstrip("\r")
         except (UnicodeError, LookupError):  # a line cut inside a character, at the end of the head read
             return csv.QUOTE_MINIMAL
         cells = next(csv.reader([text], dialect=dialect), [])
-        quoted = [quote + c.replace(quote, quote * 2) + quote for c in cells]
-        if text == dialect.delimiter.join(quoted):
-            styles.append(csv.QUOTE_ALL)
-        elif text == dialect.delimiter.join(c if not c or BARE_NUMBER.fullmatch(c) else q for c, q in zip(cells, quoted)):
-            styles.append(csv.QUOTE_NONNUMERIC)
-        else:
+        if not cells:  # no row after the header: nothing to tell its writer's way by
             return csv.QUOTE_MINIMAL
-    # The header's names are text: quoted both ways; the first row tells the two apart.
-    return styles[1] if styles[0] in (csv.QUOTE_ALL, csv.QUOTE_NONNUMERIC) else csv.QUOTE_MINIMAL
+        quoted = [dialect.quotechar + c.replace(dialect.quotechar, dialect.quotechar * 2) + dialect.quotechar
+                  for c in cells]
+        if text == dialect.delimiter.join(quoted):
+            return csv.QUOTE_ALL
+        if text == dialect.delimiter.join(c if not c or BARE_NUMBER.fullmatch(c) else q for c, q in zip(cells, quoted)):
+            return csv.QUOTE_NONNUMERIC
+        return csv.QUOTE_MINIMAL
+
+    # The header's names are text, quoted either way: the first row tells the two apart.
+    return quoting(lines[1]) if quoting(lines[0]) == csv.QUOTE_ALL else csv.QUOTE_MINIMAL
 
 
 def _writer_options(resource: Resource, terminator: str = "\n", quoting: int = csv.QUOTE_MINIMAL) -> dict[str, Any]:

@@ -561,16 +561,15 @@ def import_report(source: Path, package_dir: Path, *, report_id: str | None = No
         else:
             warnings.append(f"表{table_no}: the narrative says it is empty ({ref}) but the attached table has figures")
     not_there = "（来源文件未附此表）" if is_pdf else "（文本中未见此表）" if in_text else "（文本来源未含附表）"
+    # Tables of figures under no title known (pages turned...): the tables not found may be those.
     unread = sorted(set(tables.unread_pages)) if is_pdf and tables is not None else []
+    if unread:
+        not_there = f"（原文第 {', '.join(map(str, unread))} 页的表格未能识别，未读取）"
     for table_no in TABLE_NOS:
-        if unread:  # tables of figures under no title known (pages turned...): these may be among them
-            by_no.setdefault(table_no, {
-                "report_id": report_id, "table_no": table_no, "status": "not_read", "title_as_printed": None,
-                "statement": None, "source_page": unread[0],
-                "source_ref": f"第二部分 部门决算表（原文第 {', '.join(map(str, unread))} 页的表格未能识别，未读取）"})
         by_no.setdefault(table_no, {
-            "report_id": report_id, "table_no": table_no, "status": "not_attached", "title_as_printed": None,
-            "statement": None, "source_page": None, "source_ref": "第二部分 部门决算表" + not_there,
+            "report_id": report_id, "table_no": table_no, "status": "not_read" if unread else "not_attached",
+            "title_as_printed": None, "statement": None, "source_page": unread[0] if unread else None,
+            "source_ref": "第二部分 部门决算表" + not_there,
         })
     report_tables = [by_no[k] for k in sorted(by_no)]
     if res.kind == "预算":
