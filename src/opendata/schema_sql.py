@@ -6,7 +6,6 @@ import csv
 import io
 import re
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
@@ -336,14 +335,6 @@ def _load_resource(conn: Any, resource: Resource, planned: list[tuple[str, list[
         raise _GiveUp
     sql = (f"insert or ignore into [{resource.name}] ({', '.join(f'[{n}]' for n in names)}) "
            f"values ({', '.join(expr for expr, _ in planned)})")
-    read = [0]
-
-    def counted(reader: Iterator[list[str]]) -> Iterator[list[str]]:
-        n = 0
-        for n, cells in enumerate(reader, start=1):  # noqa: B007
-            yield cells
-        read[0] = n
-
     before = conn.total_changes
     try:
         with _open_range(path, enc, start, stop) as fh:
@@ -351,16 +342,25 @@ def _load_resource(conn: Any, resource: Resource, planned: list[tuple[str, list[
             if not start and next(reader, None) != names:
                 raise _GiveUp
             # A row with missing or extra cells (or a blank row) has the wrong number of bindings.
-            conn.executemany(sql, counted(reader))
+            conn.executemany(sql, reader)
             lines = reader.line_num - (0 if start else 1)
+        loaded = conn.total_changes - before
+        # As many rows as lines: no row ignored, none over two lines. Else the records are counted
+        # again (counting them as they were loaded cost every file 0.1 s at 10^5 rows).
+        records = lines if loaded == lines else _records(path, enc, dialect, start, stop)
     except (UnicodeError, csv.Error, sqlite3.ProgrammingError, sqlite3.IntegrityError):
         raise _GiveUp from None
-    loaded = conn.total_changes - before
-    if loaded != read[0]:  # a duplicate key or a required cell left empty: the row was ignored
+    if loaded != records:  # a duplicate key or a required cell left empty: the row was ignored
         raise _GiveUp
-    if lines != read[0] and _breaks_a_line(conn, resource):  # some record ran over lines: which cells?
+    if lines != records and _breaks_a_line(conn, resource):  # some record ran over lines: which cells?
         raise _GiveUp
     return loaded
+
+
+def _records(path: Path, enc: str, dialect: Any, start: int, stop: int | None) -> int:
+    """How many records bytes [start, stop) of a file hold (after its header when ``start`` is 0)."""
+    with _open_range(path, enc, start, stop) as fh:
+        return sum(1 for _ in csv.reader(fh, dialect=dialect)) - (0 if start else 1)
 
 
 def _breaks_a_line(conn: Any, resource: Resource) -> bool:
