@@ -238,3 +238,12 @@ def test_every_topic_the_parser_can_give_has_a_chinese_name():
                                                                    ("", "辆"), ("批次", ""), ("", "个"))}
     unnamed = sorted(s + m for s in subjects for m in measures if topic_name(s + m) is None)
     assert unnamed == []
+
+
+async def test_a_narrative_percentage_is_shown_as_the_report_prints_it(ds):
+    # 下降2.10% (Putuo, 第三部分 五（一）) was shown -2.1%, 100.00% as 100%: the report's digits.
+    page = soup_of(await ds.client.get(f"/{DB}/statements?report_id=shanghai-putuo-czj-2024-final"
+                                       "&topic__in=gpb.expenditure.growth_rate,gpb.expenditure.share"))
+    shown = {row.select_one("td.col-topic span")["title"]: row.select_one("td.col-value").get_text()
+             for row in page.select("table.rows-and-columns tbody tr")}
+    assert shown == {"gpb.expenditure.growth_rate": "-2.10%", "gpb.expenditure.share": "100.00%"}

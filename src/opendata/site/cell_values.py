@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
@@ -182,6 +183,21 @@ def _topic(value: Any, row: Any, database: str, datasette: Any) -> Markup | None
     return None if name is None else Markup(f'<span title="{escape(value)}">{escape(name)}</span>')
 
 
+_PERCENT_AS_PRINTED = re.compile(r"(\d+(?:\.\d+)?)\s*[%％]")
+
+
+def printed_percent(value: float, sentence: Any) -> str | None:
+    """A narrative's percentage as its ``sentence`` prints it, signed as the data holds it (下降2.10%
+    is -2.10, not -2.1): the first percentage of the sentence equal to the value's size; None when
+    none is (the sentence not given, or written otherwise)."""
+    if not isinstance(sentence, str):
+        return None
+    for digits in _PERCENT_AS_PRINTED.findall(unicodedata.normalize("NFKC", sentence)):
+        if float(digits) == abs(value):
+            return ("-" if value < 0 else "") + digits
+    return None
+
+
 def _statement_value(value: Any, row: Any, database: str, datasette: Any) -> Markup | None:
     """A narrative figure in its own unit: % or 万元; others (个, 辆, 人) with their unit, a whole
     count as one (4 个, not 4.0)."""
@@ -189,7 +205,8 @@ def _statement_value(value: Any, row: Any, database: str, datasette: Any) -> Mar
         return None
     unit = _get(row, "unit")
     if unit == "%":
-        return Markup(f'<span class="num">{value:g}</span><span class="unit">%</span>')
+        shown = printed_percent(value, _get(row, "sentence")) or f"{value:g}"
+        return Markup(f'<span class="num">{shown}</span><span class="unit">%</span>')
     if unit == "万元":
         return _money(value, row, database, datasette)
     shown = f"{value:,.0f}" if float(value).is_integer() else f"{value:,}"
