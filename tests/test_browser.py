@@ -360,3 +360,15 @@ def test_an_amount_stays_on_one_line_with_its_unit(page, server):
     cell = page.locator("td", has_text="1,560.05").first
     line = page.evaluate("el => parseFloat(getComputedStyle(el).lineHeight) || 24", cell.element_handle())
     assert cell.bounding_box()["height"] < 2 * line
+
+
+def test_the_three_public_chart_writes_the_figures_it_draws_no_bar_for(page, server):
+    # Putuo's 三公 决算数 are all 0 (第三部分 七（一）, p.23) and 表7 (p.18) prints a 预算数 for 合计 and
+    # 公务接待费 only: the chart was two bars of 0.95 and empty space, a zero and a blank alike.
+    page.goto(f"{server}/?report=shanghai-putuo-czj-2024-final")
+    page.wait_for_selector("body[data-ready]", timeout=15000)
+    drawn = page.evaluate("() => Chart.getChart(document.getElementById('chart-three')).$noBarFigures")
+    assert sorted(map(tuple, drawn)) == sorted([
+        ("因公出国（境）费", "预算数", "未公开"), ("公务用车购置及运行维护费", "预算数", "未公开"),
+        ("合计", "决算数", "0.00"), ("因公出国（境）费", "决算数", "0.00"),
+        ("公务用车购置及运行维护费", "决算数", "0.00"), ("公务接待费", "决算数", "0.00")])

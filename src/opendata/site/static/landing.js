@@ -175,6 +175,33 @@
     });
   }
 
+  // The figures a bar chart draws no bar for, written where the bar would be: 0.00 (a 三公 item
+  // the report states as zero) or 未公开 (one it does not disclose). Both were an empty space.
+  var noBarFigures = {
+    id: "noBarFigures",
+    afterDatasetsDraw: function (chart) {
+      var ctx = chart.ctx, base = chart.scales.y.getPixelForValue(0), drawn = [];
+      ctx.save();
+      ctx.font = "11px sans-serif";
+      ctx.fillStyle = "#555";
+      ctx.textAlign = "center";
+      ctx.textBaseline = "bottom";
+      chart.data.datasets.forEach(function (ds, i) {
+        var meta = chart.getDatasetMeta(i);
+        if (!chart.isDatasetVisible(i)) { return; }
+        meta.data.forEach(function (bar, j) {
+          var v = ds.data[j];
+          if ((v !== null && v !== undefined && v !== 0) || !isFinite(bar.x)) { return; }
+          var text = v === 0 ? fmt(0) : "未公开";
+          ctx.fillText(text, bar.x, base - 2);
+          drawn.push([chart.data.labels[j], ds.label, text]);
+        });
+      });
+      ctx.restore();
+      chart.$noBarFigures = drawn;
+    }
+  };
+
   function three(rows, reportId) {
     setLink("link-three", page("report_table7", {report_id: reportId}));
     var cols = ["因公出国（境）费", "公务用车购置及运行维护费小计", "公务接待费"];
@@ -188,7 +215,8 @@
         return {label: r["栏目"], data: [r["合计"]].concat(cols.map(function (c) { return r[c]; })),
                 backgroundColor: i === 0 ? "#f3c6a5" : COLORS[1]};
       })},
-      options: {maintainAspectRatio: false, plugins: {tooltip: moneyTooltip}}
+      options: {maintainAspectRatio: false, plugins: {tooltip: moneyTooltip}},
+      plugins: [noBarFigures]
     });
   }
 
