@@ -25,7 +25,7 @@ import json
 import re
 import sqlite3
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
 from datasette import handle_exception as datasette_errors
 from datasette import hookimpl
@@ -561,6 +561,10 @@ def asgi_wrapper(datasette):
                     None)})
                 await send({"type": "http.response.body", "body": body})
                 return
+            if path.startswith(PACKAGE_PREFIX) and path != PACKAGE_PREFIX:
+                # One of the package's files (the check above), however its name was percent-encoded
+                # (datapackage%2Ejson): Datasette looks the raw path up, and answered 404.
+                scope = dict(scope, raw_path=quote(path).encode())
             if path.rstrip("/").split("/")[-1].split(".")[0] == SEARCH_TABLE and scope.get("query_string"):
                 scope = dict(scope, query_string=_search_to_zh(scope["query_string"]))
             # The parameters as Datasette means them (site/query_args.py), each rewrite a no-op where

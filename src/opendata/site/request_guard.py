@@ -48,7 +48,7 @@ def answered_here(scope: dict[str, Any], databases: Any, renderers: Any) -> Resp
     answer, a CORS preflight, a query string too long, a format it does not write, a key
     percent-encoded, a ``_where`` whose brackets do not pair up); None for every other request."""
     return (method_not_allowed(scope) or preflight(scope) or query_too_long(scope)
-            or unknown_format(scope.get("path", ""), databases, renderers) or percent_encoded(scope, renderers)
+            or unknown_format(scope.get("path", ""), databases, renderers) or percent_encoded(scope, databases, renderers)
             or unpaired_where(scope))
 
 
@@ -103,15 +103,19 @@ def unknown_format(path: str, databases: Any, renderers: Any) -> Response | None
     return Response.text(message + "\n", status=404, headers={"access-control-allow-origin": "*"})
 
 
-def percent_encoded(scope: dict[str, Any], renderers: Any) -> Response | None:
-    """A redirect of a page asked in a format whose path is percent-encoded to its tilde-encoded
-    form, as Datasette writes it (``%40`` -> ``~40``, ``~`` -> ``~7E``, ``.`` -> ``~2E``), the format
-    kept; None for any other path (Datasette's own redirect handles those without a format)."""
+def percent_encoded(scope: dict[str, Any], databases: Any, renderers: Any) -> Response | None:
+    """A redirect of a database's page asked in a format whose path is percent-encoded to its
+    tilde-encoded form, as Datasette writes it (``%40`` -> ``~40``, ``~`` -> ``~7E``, ``.`` ->
+    ``~2E``), the format kept; None for any other path (Datasette's own redirect handles those
+    without a format; the data package's files, ``/datapackage/data%2Famounts.csv``, are files, not
+    pages: sent to ``data~2Famounts.csv``, they were a 404)."""
     raw = scope.get("raw_path") or scope.get("path", "").encode()
     path = raw.split(b"?", 1)[0].decode("latin-1")
     head, _, last = path.rpartition("/")
     stem, dot, fmt = last.rpartition(".")
     if "%" not in path or not dot or fmt not in (*renderers, "csv"):
+        return None
+    if path.split("/")[1].split(".", 1)[0] not in databases:
         return None
     target = "/".join(_tilde(p) for p in head.split("/")) + "/" + _tilde(stem) + "." + fmt
     query = scope.get("query_string", b"").decode("latin-1")
