@@ -4,6 +4,7 @@ signal, and SIGTERM is handled as Ctrl-C (temporary files removed, previous data
 from __future__ import annotations
 
 import os
+import sqlite3
 import signal
 import subprocess
 import sys
@@ -123,3 +124,32 @@ def test_sigterm_stops_the_build_as_ctrl_c_does(corpus: Path, tmp_path: Path, si
     finally:
         if _alive(worker):
             os.kill(worker, signal.SIGKILL)
+
+
+@pytest.mark.parametrize("signum, said", [(signal.SIGINT, "Interrupted (Ctrl-C)"), (signal.SIGTERM, "Interrupted (SIGTERM)")])
+def test_a_signal_while_the_database_is_renamed_into_place_says_it_is_kept(
+        corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, signum: int, said: str) -> None:
+    # Held back while the database and its counts were renamed, it came at once after: the build
+    # said "Aborted: interrupted (Ctrl-C)" of the database it had just put in place.
+    from click.testing import CliRunner
+
+    import opendata.build
+    from opendata.cli import cli
+
+    db = tmp_path / "t.db"
+    replace = os.replace
+
+    def replace_and_signal(src, dst):
+        replace(src, dst)
+        if str(dst).endswith(".inspect.json"):
+            os.kill(os.getpid(), signum)
+
+    monkeypatch.setattr(opendata.build.os, "replace", replace_and_signal)
+    result = CliRunner().invoke(cli, ["build", str(corpus), "-o", str(db), "--jobs", "1"])
+    assert result.exit_code == 128 + signum, result.output
+    assert f"Built {db}: " in result.output and f"{said} once the new database was in place: {db} is kept" in result.output
+    assert "Aborted" not in result.output and "Traceback" not in result.output
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("select count(*) from amounts").fetchone()[0] > 30_000
+    assert db.with_suffix(".inspect.json").is_file() and sorted(p.name for p in tmp_path.iterdir()) == [
+        "t.db", "t.inspect.json"]

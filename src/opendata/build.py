@@ -658,8 +658,23 @@ def build(package_path: str | os.PathLike[str], db_path: str | os.PathLike[str],
     ``jobs`` is the number of processes (see ``parallel_jobs``); the database is the same either way.
     The package is read under its shared lock (``staging.package_lock``): never halfway through an import.
     """
-    with package_lock(package_path, exclusive=False):
-        return _build(package_path, db_path, jobs, site=True)
+    placed: list[BuildResult] = []
+    try:
+        with package_lock(package_path, exclusive=False):
+            return _build(package_path, db_path, jobs, site=True, placed=placed)
+    except KeyboardInterrupt as exc:
+        if placed:  # a Ctrl-C held back while the files were renamed, or one just after: the build is done
+            raise InterruptedOnceBuilt(placed[0], exc) from None
+        raise
+
+
+class InterruptedOnceBuilt(KeyboardInterrupt):
+    """Ctrl-C (or SIGTERM) that came once the new database was in place (``result``): nothing to
+    undo. ``interrupt`` is the KeyboardInterrupt it came as."""
+
+    def __init__(self, result: BuildResult, interrupt: KeyboardInterrupt) -> None:
+        super().__init__()
+        self.result, self.interrupt = result, interrupt
 
 
 def check(package_path: str | os.PathLike[str], jobs: int | None = None) -> BuildResult:
@@ -674,8 +689,9 @@ def check(package_path: str | os.PathLike[str], jobs: int | None = None) -> Buil
 
 
 def _build(package_path: str | os.PathLike[str], db_path: str | os.PathLike[str], jobs: int | None,
-           site: bool) -> BuildResult:
-    """``build`` (``site``), or ``check``: the same load and rules, without the site's tables."""
+           site: bool, placed: list[BuildResult] | None = None) -> BuildResult:
+    """``build`` (``site``), or ``check``: the same load and rules, without the site's tables. The
+    result is put in ``placed`` as soon as the database is in place."""
     LAST_TIMINGS.clear()
     clock = time.perf_counter()
 
@@ -763,6 +779,8 @@ def _build(package_path: str | os.PathLike[str], db_path: str | os.PathLike[str]
         with signals_deferred():  # the database and its counts replaced together (a Ctrl-C between
             os.replace(tmp, target)  # the two left the new database beside the old counts)
             os.replace(inspect_tmp, target.with_suffix(".inspect.json"))
+            if placed is not None:
+                placed.append(BuildResult(target, counts, findings, processes=2 if worker else 1))
         step("hash and rename")
     except OpenDataError:
         raise

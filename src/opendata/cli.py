@@ -12,12 +12,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from . import __version__
 from .errors import OpenDataError
+
+if TYPE_CHECKING:
+    from .build import BuildResult
 
 DEFAULT_PACKAGE = "datapackage"
 DEFAULT_DB = "build/opendata.db"
@@ -142,9 +145,22 @@ def build(package: str, output: str, jobs: int | None) -> None:
     Findings of the accounting rules go into the `findings` table and do not stop the build;
     a package that breaks its schema does. The database is the same whatever --jobs.
     """
+    from .build import InterruptedOnceBuilt
     from .build import build as build_database
 
-    result = build_database(package, output, jobs=jobs)
+    try:
+        result = build_database(package, output, jobs=jobs)
+    except InterruptedOnceBuilt as done:  # it said "Aborted" of a database it had put in place
+        _built(done.result)
+        signum = signal.SIGTERM if isinstance(done.interrupt, Terminated) else signal.SIGINT
+        click.echo(f"Interrupted ({'SIGTERM' if signum == signal.SIGTERM else 'Ctrl-C'}) once the new "
+                   f"database was in place: {done.result.path} is kept", err=True)
+        sys.exit(128 + signum)
+    _built(result)
+
+
+def _built(result: BuildResult) -> None:
+    """The line a build ends with: the database, its tables' rows, its findings."""
     tables = ", ".join(f"{name} {count}" for name, count in result.rows.items())
     errors = sum(f.severity == "error" for f in result.findings)
     click.echo(f"Built {result.path}: {tables}; findings: {len(result.findings)} ({errors} errors)")
