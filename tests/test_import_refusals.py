@@ -239,3 +239,14 @@ def test_a_narrative_without_any_amount_says_so(tmp_path):
     assert summary.rows_written["amounts"] == 0
     assert ("nofig.txt: no amount (万元) was read from the narrative, and the source has no tables: the report's "
             "figures are counts only; is the text complete?") in summary.warnings
+
+
+@pytest.mark.skipif(not PUTUO.exists(), reason="Putuo report not available")
+def test_a_report_whose_cover_only_is_turned_is_named_from_its_contents(tmp_path):
+    # The cover turned a quarter reads "2024年度部门决算上海市普陀区财政局": the department was 度 and
+    # the report refused as unreadable, though every other page names it (第二部分上海市普陀区财政局…).
+    package, summary = _into_new_package(tmp_path, _turned(tmp_path, 90, range(1, 2)))
+    assert (summary.report_id, summary.department, summary.year) == ("shanghai-putuo-czj-2024-final", "上海市普陀区财政局", 2024)
+    with open(package / "data" / "reports.csv", encoding="utf-8", newline="") as fh:
+        assert next(csv.DictReader(fh))["title"] == "2024年度上海市普陀区财政局部门决算"
+    assert summary.rows_written["amounts"] == 212

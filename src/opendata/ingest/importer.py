@@ -28,7 +28,7 @@ from ..staging import package_lock, staged
 from ..template import (CLOSING_BALANCE, EXPENDITURE_TOTAL, GRAND_TOTAL, INCOME_TOTAL, NON_FISCAL_BALANCE_USED,
                         OPENING_BALANCE, SURPLUS_DISTRIBUTION, THREE_PUBLIC_LINES, classification_id)
 from .classify import classification_rows, stated_paths
-from .narrative import NarrativeResult, parse_narrative
+from .narrative import NarrativeResult, parse_narrative, readable_name
 from .table_text import tables_in_text
 from .textutil import decode_bytes, radical_glyphs, units_without_figures
 
@@ -257,10 +257,6 @@ _BACKWARDS = re.compile(r"算(?:决|预)门部")
 _TRADITIONAL = re.compile(r"部門|決算|預算|財政撥款|說明")
 
 
-#: Fewest Han characters of a department's name (a place and an office: 某县财政局); one read as 度 is
-#: text that could not be read.
-MIN_NAME_CHARS = 3
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 
 
 def _require_report(res: NarrativeResult, name: str, text: str = "") -> None:
@@ -282,7 +278,7 @@ def _require_report(res: NarrativeResult, name: str, text: str = "") -> None:
     if _PLACEHOLDER.search(res.department):
         raise ImportError_(f"{name}: a blank template, not a report: the department is the placeholder "
                            f"{res.department!r}; fill in the template or import the published report")
-    if len(_HAN.findall(res.department)) < MIN_NAME_CHARS:  # 株洲市芦淞区科技和工业信息化局; never 度
+    if not readable_name(res.department):  # 株洲市芦淞区科技和工业信息化局; never 度
         raise ImportError_(f"{name}: the department's name reads {res.department!r}: the text is not readable as "
                            "it stands (pages rotated or turned, a scan, glyphs without their characters); "
                            "nothing was imported")

@@ -398,6 +398,17 @@ class NarrativeResult:
 _TITLE = re.compile(r"(?:(?P<y1>(?:19|20)\d{2})年度?)?(?P<dept>.+?)(?:(?P<y2>(?:19|20)\d{2})年度?)?年?度?部门(?P<kind>决算|预算)(?P<y3>(?:19|20)\d{2})?")
 
 
+#: Fewest Han characters of a department's name (a place and an office: 某县财政局); one read as 度 is
+#: text that could not be read.
+MIN_NAME_CHARS = 3
+_HAN_CHAR = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+
+
+def readable_name(name: str) -> bool:
+    """Whether ``name`` can be a department's (``MIN_NAME_CHARS`` Han characters or more)."""
+    return len(_HAN_CHAR.findall(name)) >= MIN_NAME_CHARS
+
+
 #: A paragraph that is a year alone (a title's year set on a line of its own: "2024").
 _YEAR_ALONE = re.compile(r"\s*(?P<y>(?:19|20)\d{2})\s*(?:年度?)?\s*")
 
@@ -406,7 +417,11 @@ def _title(paras: list[str]) -> tuple[str | None, str | None, int | None, str | 
     """Title, department, year and kind of the report, from its title among the first paragraphs.
     A year the title does not hold is taken from a paragraph that is a year alone beside it (a
     PDF's text: "第三部分上海市普陀区财政局 年度部门决算情况说明" with "2024" on a line of its own),
-    else from the first sentence that names the department with a year (``…财政局2024年度收入支出总计``)."""
+    else from the first sentence that names the department with a year (``…财政局2024年度收入支出总计``).
+    A name of fewer than ``MIN_NAME_CHARS`` Han characters is the next title's (a cover turned a
+    quarter reads "2024年度部门决算上海市普陀区财政局", its name 度; the contents' "第二部分上海市普陀区
+    财政局2024年度部门决算表" names it), else given as it is (the importer says it is unreadable)."""
+    short = None
     for i, p in enumerate(paras[:6]):
         m = _TITLE.search(p)
         if not m:
@@ -428,8 +443,11 @@ def _title(paras: list[str]) -> tuple[str | None, str | None, int | None, str | 
             year = beside[0] if beside else stated
         kind = m.group("kind")
         title = f"{year}年度{dept}部门{kind}" if year else f"{dept}部门{kind}"
-        return title, dept, int(year) if year else None, kind
-    return None, None, None, None
+        found = title, dept, int(year) if year else None, kind
+        if readable_name(dept):
+            return found
+        short = short or found
+    return short or (None, None, None, None)
 
 
 def _find_subject(text: str) -> tuple[str, str, int, int] | None:
