@@ -28,6 +28,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode
 
 from datasette import handle_exception as datasette_errors
+from asgi_gzip import GZipMiddleware
 from datasette import hookimpl
 from datasette.database import QueryInterrupted
 from datasette.utils.asgi import BadRequest, Response
@@ -537,6 +538,13 @@ def extra_css_urls(template, database, table, columns, view_name, request, datas
     return [ASSETS_URL + "site.css"]
 
 
+#: gzip's fastest level: 0.2 ms for a 103 KB page (to 10.8 KB; level 9, asgi-gzip's default: 1.0 ms,
+#: to 8.8 KB), 0.06 ms for 50 rows of JSON; a 150 MB CSV streams at over 100 MB/s.
+GZIP_LEVEL = 1
+#: Answers shorter than this are sent as they are (asgi-gzip's default).
+GZIP_MIN_BYTES = 500
+
+
 @hookimpl
 def asgi_wrapper(datasette):
     """Chinese as UTF-8 in JSON, a BOM in CSV, the bigram search behind search_index's search box,
@@ -651,7 +659,9 @@ def asgi_wrapper(datasette):
             else:
                 await app(scope, receive, send_wrapper)
 
-        return wrapped
+        # Outermost: what a client that accepts gzip is sent is compressed (a page of amounts
+        # 103 KB -> 11 KB, a whole table's CSV as it streams).
+        return GZipMiddleware(wrapped, minimum_size=GZIP_MIN_BYTES, compresslevel=GZIP_LEVEL)
 
     return wrap
 
