@@ -771,8 +771,12 @@ def _build(package_path: str | os.PathLike[str], db_path: str | os.PathLike[str]
         # disk, the other reads the page cache.
         with ThreadPoolExecutor(1, thread_name_prefix="opendata-fsync") as pool:
             synced = pool.submit(_fsync, tmp)
-            entry["hash"], entry["size"] = _sha256(tmp), tmp.stat().st_size
+            entry["hash"] = _sha256(tmp)
             synced.result()
+        # Its size and time of last change (kept by the rename): counts of another file, or of this
+        # one changed since, are not its counts (``site.app.make_app``).
+        written = tmp.stat()
+        entry["size"], entry["mtime_ns"] = written.st_size, written.st_mtime_ns
         inspect_tmp.write_text(json.dumps(inspect, ensure_ascii=False, indent=1), encoding="utf-8")
         if target.exists():  # the database replaced keeps the permissions its owner gave it (444, 600...)
             os.chmod(tmp, stat.S_IMODE(target.stat().st_mode))

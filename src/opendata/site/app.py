@@ -137,8 +137,11 @@ def make_app(db_path: str | os.PathLike[str], *, metadata: str | os.PathLike[str
     inspect_data = json.loads(inspect_file.read_text()) if inspect_file.exists() else None
     if inspect_data and built.stem in inspect_data:  # the counts of the file, under the name it is served by
         inspect_data = {DATABASE_NAME: inspect_data[built.stem]}
-        # Counts of another file (a database copied over this one): the pages counted its rows.
-        if inspect_data[DATABASE_NAME].get("size") != built.stat().st_size:
+        # Counts of another file (a database copied over this one), or of this one changed since
+        # it was built (a row deleted by hand, the file the same size): the pages showed them.
+        now = built.stat()
+        if (inspect_data[DATABASE_NAME].get("size"), inspect_data[DATABASE_NAME].get("mtime_ns")) != (
+                now.st_size, now.st_mtime_ns):
             inspect_data = None
     static = [ASSETS]
     if package_dir:
