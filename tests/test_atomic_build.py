@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import sqlite3
 from pathlib import Path
@@ -15,6 +16,8 @@ import opendata.build as build_module
 from opendata.build import build
 from opendata.errors import BuildError, OpenDataError, PackageError
 from opendata.synth import write_corpus
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -278,3 +281,29 @@ def test_the_server_does_not_take_the_counts_of_its_database_changed_since_the_b
     conn.close()
     assert db.stat().st_size == size
     assert make_app(db).inspect_data is None  # counted again, from the file as it is
+
+
+def test_serve_tells_a_package_changed_since_the_build_from_the_one_built(tmp_path: Path) -> None:
+    # A report's corrected file re-imported (the same report ids), the database not built again: the
+    # site offered the new reports.csv beside the old figures without a word (only the ids were compared).
+    from opendata.site.app import package_mismatch
+
+    package, db = tmp_path / "pkg", tmp_path / "x.db"
+    shutil.copytree(ROOT / "datapackage", package)
+    build(package, db)
+    assert package_mismatch(db, package) is None
+    amounts = package / "data" / "amounts.csv"
+    text = amounts.read_text(encoding="utf-8")
+    edited = text.replace(",2540.24,", ",2540.25,", 1)  # one digit: the file keeps its size
+    assert edited != text and len(edited) == len(text)
+    amounts.write_text(edited, encoding="utf-8")
+    said = package_mismatch(db, package)
+    assert said == (f"{package} is not the package {db} was built from: data/amounts.csv changed since the build "
+                    "(run `opendata build` again)")
+    # Without the build's record (a database built before it was kept): the reports are compared.
+    inspect = db.with_suffix(".inspect.json")
+    entry = json.loads(inspect.read_text(encoding="utf-8"))
+    entry["x"].pop("package")
+    inspect.write_text(json.dumps(entry), encoding="utf-8")
+    os.utime(db, ns=(entry["x"]["mtime_ns"], entry["x"]["mtime_ns"]))
+    assert package_mismatch(db, package) is None

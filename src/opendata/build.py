@@ -30,6 +30,7 @@ import sqlite_utils
 from frictionless import Package, Resource
 
 from .errors import BuildError, OpenDataError, PackageError
+from .fingerprint import package_fingerprint
 from .layouts import TABLE_VIEWS, create_layout_views, layout_queries
 from .model import BUILD_TABLES, NOT_BUILT
 from .package import load_package
@@ -769,10 +770,13 @@ def _build(package_path: str | os.PathLike[str], db_path: str | os.PathLike[str]
         entry = inspect[target.stem]
         # The file goes to disk (fsync, before the rename) while it is hashed: one waits on the
         # disk, the other reads the page cache.
-        with ThreadPoolExecutor(1, thread_name_prefix="opendata-fsync") as pool:
+        # The package's files are fingerprinted meanwhile (``fingerprint``: what serve compares).
+        with ThreadPoolExecutor(2, thread_name_prefix="opendata-fsync") as pool:
             synced = pool.submit(_fsync, tmp)
+            fingerprinted = pool.submit(package_fingerprint, package, package_path)
             entry["hash"] = _sha256(tmp)
             synced.result()
+            entry["package"] = fingerprinted.result()
         # Its size and time of last change (kept by the rename): counts of another file, or of this
         # one changed since, are not its counts (``site.app.make_app``).
         written = tmp.stat()

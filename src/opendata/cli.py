@@ -202,7 +202,7 @@ def serve(db: str, host: str, port: int, metadata: str | None, package_dir: str,
                        f"{db} was built from)", err=True)
             pkg = None
         else:
-            click.echo(f"Warning: {mismatch}", err=True)
+            click.echo(f"Warning: {mismatch}; the site offers it at /datapackage/ as the database's", err=True)
     processes = default_workers() if workers is None else workers
     serve_database(db, host=host, port=port, metadata=meta, package_dir=pkg, workers=processes,
                    on_ready=lambda: click.echo(f"Serving {db} on http://{host}:{port}/ with {processes} "

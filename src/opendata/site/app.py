@@ -17,6 +17,7 @@ from urllib.parse import quote
 from datasette.app import Datasette
 from datasette.plugins import pm
 
+from ..fingerprint import changed_files, package_fingerprint
 from ..errors import OpenDataError
 from ..lifeline import end_with_parent
 from ..model import BUILD_TABLES, NOT_BUILT
@@ -57,12 +58,22 @@ def default_metadata(cwd: Path | None = None) -> Path | None:
 
 
 def package_mismatch(db: Path, package_dir: Path) -> str | None:
-    """Why the data package at ``package_dir`` is not the one ``db`` was built from (the reports
-    each holds differ), or None: the site offers that package for download as the database's."""
+    """Why the data package at ``package_dir`` is not the one ``db`` was built from, or None: the
+    site offers that package for download as the database's. Its files are compared with those
+    the build recorded (``fingerprint``) where the database's counts file is its own; else the
+    reports each holds."""
     from ..package import load_package, resource_rows
 
     try:
-        held = {r["report_id"] for r in resource_rows(load_package(package_dir), "reports")}
+        package = load_package(package_dir)
+        recorded = (_own_inspect(db) or {}).get("package")
+        if recorded is not None:
+            changed = changed_files(recorded, package_fingerprint(package, package_dir))
+            if not changed:
+                return None
+            return (f"{package_dir} is not the package {db} was built from: {', '.join(changed[:5])}"
+                    f"{' and more' if len(changed) > 5 else ''} changed since the build (run `opendata build` again)")
+        held = {r["report_id"] for r in resource_rows(package, "reports")}
         conn = sqlite3.connect(f"file:{quote(str(db.resolve()))}?mode=ro", uri=True)
         try:
             built = {r for (r,) in conn.execute("select report_id from reports")}
@@ -73,8 +84,22 @@ def package_mismatch(db: Path, package_dir: Path) -> str | None:
     if held == built:
         return None
     return (f"{package_dir} holds {len(held):,} reports, {db} {len(built):,} ({len(held ^ built):,} in one only): "
-            "it is not the package the database was built from, yet the site offers it as the database's "
-            "(/datapackage/); give the right one with --package")
+            "it is not the package the database was built from")
+
+
+def _own_inspect(db: Path) -> dict[str, Any] | None:
+    """The counts the build wrote beside ``db`` (the file a link names), or None when there are none
+    or they are not of the file as it is now (another database copied over it, or this one
+    changed since: a row deleted by hand, the file the same size)."""
+    built = Path(os.path.realpath(db))
+    try:
+        entry = json.loads(built.with_suffix(".inspect.json").read_text(encoding="utf-8")).get(built.stem)
+        now = built.stat()
+    except (OSError, ValueError, AttributeError):
+        return None
+    if not isinstance(entry, dict) or (entry.get("size"), entry.get("mtime_ns")) != (now.st_size, now.st_mtime_ns):
+        return None
+    return entry
 
 
 def load_metadata(path: str | os.PathLike[str] | None) -> dict[str, Any]:
@@ -131,18 +156,10 @@ def make_app(db_path: str | os.PathLike[str], *, metadata: str | os.PathLike[str
     where = f"{metadata}: the metadata" if isinstance(metadata, (str, os.PathLike)) else "the metadata"
     if problems := metadata_problems(meta):
         raise MetadataError(f"{where} has {len(problems)} part(s) Datasette cannot use", problems)
-    # The build writes the inspect file beside the file a link names.
-    built = Path(os.path.realpath(db))
-    inspect_file = built.with_suffix(".inspect.json")
-    inspect_data = json.loads(inspect_file.read_text()) if inspect_file.exists() else None
-    if inspect_data and built.stem in inspect_data:  # the counts of the file, under the name it is served by
-        inspect_data = {DATABASE_NAME: inspect_data[built.stem]}
-        # Counts of another file (a database copied over this one), or of this one changed since
-        # it was built (a row deleted by hand, the file the same size): the pages showed them.
-        now = built.stat()
-        if (inspect_data[DATABASE_NAME].get("size"), inspect_data[DATABASE_NAME].get("mtime_ns")) != (
-                now.st_size, now.st_mtime_ns):
-            inspect_data = None
+    # The counts of the file, under the name it is served by (not another file's, nor of this one
+    # before it changed: the pages showed them).
+    own = _own_inspect(db)
+    inspect_data = {DATABASE_NAME: {k: v for k, v in own.items() if k != "package"}} if own else None
     static = [ASSETS]
     if package_dir:
         static.append(("datapackage", str(Path(package_dir).resolve())))
