@@ -69,7 +69,34 @@ async def test_an_abbreviation_comes_after_the_words_found_as_written(ds):
     # Characters in order that are no department's name, a two-character word, two words: no guess.
     assert await get_json(ds, f"/{DB}/search.json?_shape=array&q=决算局") == []
     assert await get_json(ds, f"/{DB}/search.json?_shape=array&q=科局") == []
-    assert await get_json(ds, f"/{DB}/search.json?" + urlencode({"q": "芦淞 科技局", "_shape": "array"})) == []
+
+
+@pytest.mark.parametrize("query, report_id", [
+    ("上海普陀区财政局 2024", "shanghai-putuo-czj-2024-final"), ("株洲 科技局", "zhuzhou-lusong-kjgxj-2020-final"),
+    ("芦淞 科技局", "zhuzhou-lusong-kjgxj-2020-final"), ("2024 普陀", "shanghai-putuo-czj-2024-final")])
+async def test_a_report_named_by_several_words_is_found(ds, query, report_id):
+    # 上海普陀区财政局 2024 found nothing (no text holds both as written); each word is in the title.
+    rows = await get_json(ds, f"/{DB}/search.json?" + urlencode({"q": query, "_shape": "array"}))
+    assert (rows[0]["来源"], rows[0]["report_id"]) == ("reports", report_id)
+    assert {r["report_id"] for r in rows} == {report_id}  # and sentences holding both words (2024 普陀)
+
+
+@pytest.mark.parametrize("query, report_id, titles", [
+    ("普陀 三公", "shanghai-putuo-czj-2024-final", {"第三部分 七（一） “三公”经费", "第三部分 七（一） “三公”经费（增减额）"}),
+    ("芦淞 接待", "zhuzhou-lusong-kjgxj-2020-final", {"公务接待费", "第三部分 七（一） 公务接待费",
+                                                   "第三部分 七（二） 公务接待费", "第三部分 七（二）2 公务接待费"}),
+    ("普陀 行政运行", "shanghai-putuo-czj-2024-final",
+     {"行政运行", "第三部分 五（三）1 一般公共服务支出（类）财政事务（款）行政运行（项）"}),
+])
+async def test_words_naming_a_report_find_the_other_words_in_its_lines(ds, query, report_id, titles):
+    # 普陀 三公, 芦淞 接待: nothing, though the help says words separated by spaces are all looked for
+    # (no line or sentence names its department). The name picks the report, the other words its lines.
+    rows = await get_json(ds, f"/{DB}/search.json?" + urlencode({"q": query, "_shape": "array"}))
+    assert {r["report_id"] for r in rows} == {report_id}
+    assert {r["标题"] for r in rows} == titles
+    # Words naming no report, or a report without the other words: nothing.
+    for nothing in ("普陀 不存在的词", "芦淞 2024"):
+        assert await get_json(ds, f"/{DB}/search.json?" + urlencode({"q": nothing, "_shape": "array"})) == []
 
 
 @pytest.mark.parametrize("query", ["三公经费", "“三公”经费"])

@@ -123,3 +123,19 @@ def in_order_pattern(query: object) -> str | None:
     if len(runs) != 1 or not _IS_HAN.match(runs[0]) or not ABBREVIATION_CHARS <= len(runs[0]) <= ABBREVIATION_MAX_CHARS:
         return None
     return "%" + "%".join(runs[0]) + "%"
+
+
+#: A year as a title writes it (2024年度).
+_YEAR = re.compile(r"(?:19|20)[0-9]{2}")
+#: Most words of a query read as naming reports (``report_words``).
+REPORT_WORDS_MAX = 5
+
+
+def report_words(query: object) -> list[list[str | None]]:
+    """The terms of a query that may name reports, each with the LIKE pattern of its characters in
+    order (``in_order_pattern``; None for fewer than ABBREVIATION_CHARS): words of two Han
+    characters or more (普陀, 上海普陀区财政局) and years (2024). The search takes those found in
+    reports' titles as naming the reports whose lines the query's other words are looked for in
+    (普陀 三公: the department's name is in no line)."""
+    words = dict.fromkeys(t for t in query_terms(query) if (_IS_HAN.match(t) and len(t) >= 2) or _YEAR.fullmatch(t))
+    return [[word, in_order_pattern(word)] for word in list(words)[:REPORT_WORDS_MAX]]

@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from typing import Any
 
 from ..template import (CLOSING_BALANCE, EXPENDITURE_TOTAL, GRAND_TOTAL, INCOME_TOTAL, NON_FISCAL_BALANCE_USED,
                         OPENING_BALANCE, SURPLUS_DISTRIBUTION)
-from ..zh_search import fts_query, in_order_pattern
+from ..zh_search import fts_query, in_order_pattern, query_terms, report_words
 from .cell_values import record_url
 
 
@@ -54,12 +55,17 @@ def closing_rank(line_key: str | None) -> int:
 
 def site_functions(conn: sqlite3.Connection | Any) -> None:
     """zh_query(q), a Chinese query as an FTS5 MATCH expression over bigram tokens; zh_in_order(q),
-    a LIKE pattern of its characters in order (an abbreviation of a name); record_url(kind,
+    a LIKE pattern of its characters in order (an abbreviation of a name); zh_terms(q), its terms
+    as a JSON array (``query_terms``); zh_report_words(q), those that may name reports, each with
+    its pattern in order, as a JSON array of pairs (``report_words``); record_url(kind,
     report_id, ref[, title]), the page of the rows a search hit stands for
     (``cell_values.record_url``); line_source(source_ref, source_kind), ``LineSource``;
     closing_rank(line_key), ``closing_rank``."""
     conn.create_function("zh_query", 1, fts_query, deterministic=True)
     conn.create_function("zh_in_order", 1, in_order_pattern, deterministic=True)
+    conn.create_function("zh_terms", 1, lambda q: json.dumps(query_terms(q), ensure_ascii=False), deterministic=True)
+    conn.create_function("zh_report_words", 1, lambda q: json.dumps(report_words(q), ensure_ascii=False),
+                         deterministic=True)
     conn.create_function("record_url", 3, record_url, deterministic=True)
     conn.create_function("record_url", 4, record_url, deterministic=True)
     conn.create_aggregate("line_source", 2, LineSource)
