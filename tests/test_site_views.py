@@ -247,3 +247,26 @@ async def test_a_narrative_percentage_is_shown_as_the_report_prints_it(ds):
     shown = {row.select_one("td.col-topic span")["title"]: row.select_one("td.col-value").get_text()
              for row in page.select("table.rows-and-columns tbody tr")}
     assert shown == {"gpb.expenditure.growth_rate": "-2.10%", "gpb.expenditure.share": "100.00%"}
+
+
+async def test_the_implied_figures_name_their_topics_in_chinese(ds):
+    # 主题 showed total.change and 比较的对象 fiscal.total: keys, English words, to citizens.
+    page = soup_of(await ds.client.get(f"/{DB}/implied_last_year?report_id=shanghai-putuo-czj-2024-final"))
+    shown = {(row.select_one("td.col-topic").get_text(strip=True), row.select_one("td.col-stem").get_text(strip=True))
+             for row in page.select("table.rows-and-columns tbody tr")}
+    assert ("收入支出总计（增减额）", "收入支出总计") in shown and ("财政拨款收入支出总计（增减额）", "财政拨款收入支出总计") in shown
+    assert not [pair for pair in shown if any(c.isascii() and c.isalpha() for c in "".join(pair))]
+
+
+async def test_the_comparison_of_totals_shows_every_amount_in_wanyuan(ds):
+    # 财政拨款基本支出 and 项目支出 were bare numbers (2336.91) beside 2,940.05 万元.
+    page = soup_of(await ds.client.get(f"/{DB}/compare_totals"))
+    putuo = next(row for row in page.select("table.rows-and-columns tbody tr") if "普陀" in row.get_text())
+    cells = [td.get_text(" ", strip=True) for td in putuo.select("td")]
+    assert "2,336.91 万元" in cells and "603.14 万元" in cells and "2,940.05 万元" in cells
+
+
+async def test_class_shares_are_to_the_hundredth_as_reports_print_them(ds):
+    # 71.7, 11.1, 2.1, 15.2 beside the report's 71.73%, 11.11%, 2.07%, 15.16%.
+    rows = (await ds.client.get(f"/{DB}/class_shares.json?_shape=array&report_id=shanghai-putuo-czj-2024-final")).json()
+    assert {r["code"]: r["share_pct"] for r in rows} == {"201": 71.65, "221": 15.16, "208": 11.11, "210": 2.07}

@@ -32,7 +32,8 @@ MONEY_COLUMNS = {
     "公务用车运行维护费", "公务接待费", "因公出国（境）费", "预算数", "本年数", "上年数",
     "current_value", "change_value", "implied_last_year", "implied_tolerance", "last_year_value",
     "total_expenditure", "gpb_expenditure", "gpb_initial_budget", "gpb_basic", "gpb_project",
-    "three_public_budget", "three_public_final", "last_year_amount", "change_amount",
+    "three_public_budget", "three_public_final", "last_year_amount", "change_amount", "财政拨款基本支出",
+    "财政拨款项目支出",
 }
 #: Columns whose numbers are percentages.
 PERCENT_COLUMNS = {"execution_rate_pct", "growth_rate", "share_pct", "change_pct", "执行率（%）", "占比", "占比（%）",
@@ -349,7 +350,7 @@ def cell_renderer(table: str, column: str) -> Renderer | None:
         return _report_link
     if table == "statements" and column == "value":
         return _statement_value
-    if table == "statements" and column == "topic":
+    if column == "topic" or (table == "implied_last_year" and column == "stem"):  # stem: the topic compared with
         return _topic
     if column in SOURCE_COLUMNS:
         return _source
