@@ -44,15 +44,20 @@ def every_document_index(conn: sqlite3.Connection) -> None:
 
 def test_documents_share_distinct_texts(corpus_db):
     with connect(corpus_db) as conn:
-        docs = conn.execute("select s.title, s.body, t.tokens from search_index s "
+        docs = conn.execute("select s.kind, s.ref, s.title, s.body, t.tokens from search_index s "
                             "join search_texts t on t.id = s.text_id").fetchall()
         n_docs, n_texts, n_distinct = conn.execute(
             "select (select count(*) from search_index), (select count(*) from search_texts), "
             "(select count(distinct tokens) from search_texts)").fetchone()
     assert len(docs) == n_docs > 1000  # every document has its text
     assert n_texts == n_distinct < n_docs / 2  # each text once, and far fewer texts than documents
-    for title, body, toks in docs:
-        assert toks == tokens(f"{title or ''} {body or ''}")
+    coded = 0
+    for kind, ref, title, body, toks in docs:
+        text = f"{title or ''} {body or ''}"
+        if kind == "amounts" and ref.isdigit():  # a line of a code, found by its code too
+            text, coded = f"{ref} {text}", coded + 1
+        assert toks == tokens(text)
+    assert coded > 100
 
 
 @pytest.mark.parametrize("word", WORDS)
@@ -67,13 +72,15 @@ def test_search_finds_what_an_index_of_every_document_finds(corpus_db, word):
         hits = conn.execute(SEARCH_SQL, {"q": word}).fetchall()
         ids = conn.execute("select s.id from search_index s join (select rowid, rank from search_texts_fts "
                            "where search_texts_fts match zh_query(?)) t on t.rowid = s.text_id "
-                           "order by t.rank, s.id", (word,)).fetchall()
+                           "order by s.kind = 'classification', t.rank, s.id", (word,)).fetchall()
     assert got == expected
     assert (len(expected) > 200) == (word == "支出") and bool(expected) == (word != "不存在的词语")
     # The query returns the first 200 documents by their text's rank, then by id.
     assert len(hits) == min(200, len(expected))
     with connect(corpus_db) as conn:
-        first = [conn.execute("select kind, title, report_id, ref from search_index where id = ?", i).fetchone()
+        # A line of a code titled by it too; the classification's codes after the reports' documents.
+        first = [conn.execute("select kind, case when kind = 'amounts' and ref glob '[0-9]*' then ref || ' ' || title "
+                              "else title end, report_id, ref from search_index where id = ?", i).fetchone()
                  for i in ids[:200]]
     assert [(h[0], h[2], h[6], h[7]) for h in hits] == first  # 来源, 标题, report_id, 位置
 
@@ -88,8 +95,10 @@ def test_search_ranks_a_line_item_of_that_name_first(corpus_db, word, first):
         n_items = conn.execute("select count(*) from search_index where kind = 'amounts' and title = ? "
                                "and body is null", (first,)).fetchone()[0]
     assert n_items >= 3
-    assert [(h[0], h[2], h[3]) for h in hits[:n_items]] == [("amounts", first, None)] * n_items
-    assert all((h[2], h[3]) != (first, None) for h in hits[n_items:])
+    # (titled by their codes too: 2060101 行政运行)
+    named = [(h[0], h[2].rpartition(" ")[2], h[3]) for h in hits]
+    assert named[:n_items] == [("amounts", first, None)] * n_items
+    assert all((title, body) != (first, None) for _, title, body in named[n_items:])
 
 
 def test_search_reads_only_the_documents_it_shows(corpus_db):

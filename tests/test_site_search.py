@@ -33,7 +33,7 @@ async def test_search_finds_line_items_explanations_and_narrative(ds):
     kinds = {r["来源"] for r in await get_json(ds, f"/{DB}/search.json?_shape=array&q=接待")}
     assert {"amounts", "statements"} <= kinds
     items = await get_json(ds, f"/{DB}/search.json?_shape=array&q=行政运行")
-    assert any(r["来源"] == "amounts" and r["标题"] == "行政运行" for r in items)
+    assert any(r["来源"] == "amounts" and r["标题"] == "2060101 行政运行" for r in items)
     explanations = await get_json(ds, f"/{DB}/search.json?_shape=array&q=压缩费用")
     assert any(r["来源"] == "amounts" for r in explanations), "the reasons (原因说明) are searchable"
     projects = await get_json(ds, f"/{DB}/search.json?_shape=array&q=新型工业化")
@@ -86,7 +86,7 @@ async def test_a_report_named_by_several_words_is_found(ds, query, report_id):
     ("芦淞 接待", "zhuzhou-lusong-kjgxj-2020-final", {"公务接待费", "第三部分 七（一） 公务接待费",
                                                    "第三部分 七（二） 公务接待费", "第三部分 七（二）2 公务接待费"}),
     ("普陀 行政运行", "shanghai-putuo-czj-2024-final",
-     {"行政运行", "第三部分 五（三）1 一般公共服务支出（类）财政事务（款）行政运行（项）"}),
+     {"2010601 行政运行", "第三部分 五（三）1 一般公共服务支出（类）财政事务（款）行政运行（项）"}),
 ])
 async def test_words_naming_a_report_find_the_other_words_in_its_lines(ds, query, report_id, titles):
     # 普陀 三公, 芦淞 接待: nothing, though the help says words separated by spaces are all looked for
@@ -285,7 +285,7 @@ async def test_search_index_names_its_reports_by_title(ds):
 async def test_a_short_form_finds_the_classifications_full_words(ds):
     # 科技 listed offices (科技创新股) first; 科学技术支出, 78% of 芦淞's spending, only for 科学技术.
     rows = await get_json(ds, f"/{DB}/search.json?_shape=array&q=科技")
-    assert (rows[0]["来源"], rows[0]["标题"], rows[0]["数字"]) == ("amounts", "科学技术支出", "表5 合计 1980.21（万元）")
+    assert (rows[0]["来源"], rows[0]["标题"], rows[0]["数字"]) == ("amounts", "206 科学技术支出", "表5 合计 1980.21（万元）")
     assert any(r["标题"] == "科技创新股" for r in rows)
     assert fts_query("科技 行政") == '("科技" OR "科学 学技 技术") AND "行政"'
 
@@ -315,3 +315,16 @@ async def test_a_figures_count_past_the_time_limit_leaves_the_search_answered(ds
     page = await ds.client.get(f"/{DB}/search?q=2540.24")
     assert page.status_code == 200 and soup_of(page).select_one("p.search-figure") is None
     assert soup_of(page).select("table.rows-and-columns tbody tr")
+
+
+async def test_a_code_finds_the_lines_of_it_with_their_figures_before_the_code_itself(ds):
+    # 2060101 found one row, the classification's code, with no figure and a link to no figure;
+    # 行政运行 listed three codes first, then two lines both titled 行政运行 (of two 类).
+    rows = await get_json(ds, f"/{DB}/search.json?_shape=array&q=2060101")
+    assert [(r["来源"], r["标题"]) for r in rows] == [("amounts", "2060101 行政运行"), ("classification", "2060101 行政运行")]
+    assert rows[0]["report_id"] == "zhuzhou-lusong-kjgxj-2020-final"
+    assert rows[0]["数字"] == "表5 年初预算数 305.62，合计 12.05（万元）"
+    rows = await get_json(ds, f"/{DB}/search.json?_shape=array&q=行政运行")
+    kinds = [r["来源"] for r in rows]
+    assert kinds.index("classification") > max(i for i, k in enumerate(kinds) if k != "classification")
+    assert {r["标题"] for r in rows if r["来源"] == "amounts"} == {"2010301 行政运行", "2010601 行政运行", "2060101 行政运行"}

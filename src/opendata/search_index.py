@@ -28,6 +28,8 @@ DOCUMENT = (*COLUMNS, "tokens")
 
 #: Partial index of ``search_index``: the reports' documents.
 REPORTS_INDEX = "idx_search_index_reports"
+#: Partial index of ``search_index``: the classification's documents.
+CODES_INDEX = "idx_search_index_codes"
 
 #: How many texts ``search_documents`` remembers to share them (bounding its memory): a text seen
 #: again after that gets an id of its own (the same tokens: the same matches).
@@ -66,12 +68,14 @@ select 'classification', null, code, code || ' ' || name, scheme || ' ' || level
 
 def search_documents(conn: sqlite3.Connection) -> Iterator[tuple]:
     """Every document as a tuple of ``DOCUMENT``: one per report (found by its department's name or
-    place), one per line item of a report (whatever tables
-    print it, with the report's reasons), narrative sentence, project, unit and code."""
+    place), one per line item of a report (whatever tables print it, with the report's reasons;
+    found by its code too), narrative sentence, project, unit and code."""
     text_ids: dict[str, int] = {}
     next_id = 0
     for kind, report_id, ref, title, body in conn.execute(_DOCUMENTS_SQL):
         text = f"{title or ''} {body or ''}"
+        if kind == "amounts" and ref and ref.isdigit():  # a line of a code: found by it too (2060101)
+            text = f"{ref} {text}"
         text_id = text_ids.get(text)
         if text_id is not None:
             yield kind, report_id, ref, title, body, text_id, None
@@ -133,4 +137,7 @@ def write_search_index(db: sqlite_utils.Database, docs: Iterable[tuple] | Path) 
     # The reports' documents, which the search also reads by their titles (a department's name
     # abbreviated, ``zh_search.in_order_pattern``): 18 ms at 10^6 amounts rows.
     db.conn.execute(f"create index {REPORTS_INDEX} on search_index (id) where kind = 'reports'")
+    # The classification's documents, the last: the search ranks their texts after the others'
+    # by text id, without reading the documents' rows.
+    db.conn.execute(f"create index {CODES_INDEX} on search_index (id) where kind = 'classification'")
     db["search_texts"].enable_fts(["tokens"], fts_version="FTS5", tokenize="unicode61", create_triggers=False)
