@@ -29,7 +29,8 @@ import pypdfium2.raw
 
 from ..errors import ImportError_
 
-__all__ = ["PdfminerLog", "open_pdf", "pdf_error", "pdfminer_log"]
+__all__ = ["IMAGE_ONLY", "PdfminerLog", "TURNED", "open_pdf", "page_problem", "pdf_error", "pdfminer_log",
+           "unreadable_pages_warnings"]
 
 
 def _open(path: Path) -> Any:
@@ -219,6 +220,57 @@ def open_pdf(path: Path) -> tuple[Any, list[str]]:
     warnings = [f"{path.name} {_pages_text(pages)}: an image (object {ref}) is damaged; it is not read "
                 "(the text is read)" for ref, (what, _, pages) in sorted(damaged.items()) if what == "image"]
     return pdf, warnings
+
+
+#: What ``page_problem`` finds: a page holding an image but no text (a scan), or text that reads
+#: backwards or sideways (a page turned upside down or a quarter).
+IMAGE_ONLY, TURNED = "image only", "turned"
+
+#: Steps between characters (in the order the page draws them) that a page needs before the
+#: direction of its text is judged, and the share of them that must run right to left or up/down.
+_MIN_STEPS, _TURNED_SHARE = 10, 0.5
+
+
+def page_problem(page: Any) -> tuple[str, str] | None:
+    """Why a page's text cannot be read as it stands, or None when it can (or it is blank):
+    (IMAGE_ONLY, why) for a page with an image and no text; (TURNED, why) for a page whose text,
+    read in the order it is drawn, runs right to left (upside down: 算决门部) or down/up the page
+    (turned a quarter: one character a line) rather than left to right.
+
+    The direction is that of the steps from each character to the next one drawn, where the two
+    are neighbours (within two characters' size): a table's header written in a narrow cell, a
+    line's last character to the next line's first are too few to count."""
+    chars = page.chars
+    if not chars:
+        return (IMAGE_ONLY, "without text, only an image (a scan?)") if page.images else None
+    steps = {"right": 0, "left": 0, "vertical": 0}
+    for a, b in zip(chars, chars[1:]):
+        dx, dy, size = b["x0"] - a["x0"], b["top"] - a["top"], max(a.get("size") or 0, 1.0)
+        if abs(dx) > 2 * size or abs(dy) > 2 * size or (dx == 0 and dy == 0):
+            continue
+        steps["right" if abs(dx) >= abs(dy) and dx > 0 else "left" if abs(dx) >= abs(dy) else "vertical"] += 1
+    total = sum(steps.values())
+    if total < _MIN_STEPS or steps["right"] >= total * (1 - _TURNED_SHARE):
+        return None
+    if steps["left"] >= steps["vertical"]:
+        return TURNED, "turned upside down (its text reads backwards, right to left)"
+    return TURNED, "turned a quarter (its text runs down the page, one character a line)"
+
+
+def unreadable_pages_warnings(name: str, problems: dict[int, tuple[str, str]]) -> list[str]:
+    """One warning per kind of unreadable page, naming the pages: nothing on them was read."""
+    by_why: dict[tuple[str, str], list[int]] = {}
+    for page_no, problem in sorted(problems.items()):
+        by_why.setdefault(problem, []).append(page_no)
+    out = []
+    for (kind, why), pages in by_why.items():
+        fix = ("run OCR on the PDF (e.g. ocrmypdf --language chi_sim) or get a copy with its text"
+               if kind == IMAGE_ONLY else "turn the page upright and import the PDF again")
+        one = len(pages) == 1
+        out.append(f"{name} {_pages_text(pages)}: page{'' if one else 's'} {why}; "
+                   f"nothing on {'it' if one else 'them'} was read: {'its' if one else 'their'} tables' and narrative's "
+                   f"figures are not in the data ({fix})")
+    return out
 
 
 class PdfminerLog(logging.Handler):

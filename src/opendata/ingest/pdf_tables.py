@@ -62,7 +62,7 @@ from typing import Any
 
 from .. import template as T
 from ..errors import ImportError_
-from .pdf_file import PdfminerLog, open_pdf, pdf_error, pdfminer_log
+from .pdf_file import IMAGE_ONLY, PdfminerLog, open_pdf, page_problem, pdf_error, pdfminer_log, unreadable_pages_warnings
 from .textutil import RADICALS, radical_glyphs
 
 __all__ = ["PdfTables", "read_pdf_tables", "table_no_from_title"]
@@ -84,6 +84,21 @@ class PdfTables:
     #: Pages with a table of figures under no 决算 title opendata knows (a page turned, a title
     #: worded otherwise): the tables not found may be there, not read.
     unread_pages: list[int] = field(default_factory=list)
+    #: Pages whose text cannot be read as it stands (``pdf_file.page_problem``): page -> (kind, why).
+    #: Nothing on them is read, tables or narrative.
+    unreadable: dict[int, tuple[str, str]] = field(default_factory=dict)
+    #: Pages with a ruled table of the report (read, or with figures and not read): 第二部分's pages,
+    #: whatever heading is printed (or lost) above them.
+    table_pages: set[int] = field(default_factory=set)
+
+    def pages_without_text(self) -> list[int]:
+        """Pages holding an image and no text where tables not found may be printed: among the
+        tables' pages or next to them (any such page when no table was found); a scanned cover is
+        not where the tables are."""
+        images = sorted(p for p, (kind, _) in self.unreadable.items() if kind == IMAGE_ONLY)
+        if not self.table_pages:
+            return images
+        return [p for p in images if min(self.table_pages) - 1 <= p <= max(self.table_pages) + 1]
 
 
 # --------------------------------------------------------------------------- text helpers
@@ -316,6 +331,7 @@ def read_pdf_tables(path: Path | str, *, report_id: str, edition: int | str) -> 
         finally:
             pdf.close()
         log.page = None
+    out.warnings[len(damage):len(damage)] = unreadable_pages_warnings(path.name, out.unreadable)
     out.warnings.extend(log.check(path.name))
     _Builder(path.name, report_id, str(edition), out).build(segments)
     return out
@@ -361,6 +377,8 @@ def _read_segments(pdf: Any, name: str, out: PdfTables, log: PdfminerLog | None 
         if log is not None:
             log.page = page_no
         out.pages.append(page.extract_text() or "")
+        if problem := page_problem(page):
+            out.unreadable[page_no] = problem
         found = page.find_tables() if (page.lines or page.rects) else []
         if not found:
             _unruled_titles(page, page_no, name, tables, out)
@@ -388,25 +406,30 @@ def _read_segments(pdf: Any, name: str, out: PdfTables, log: PdfminerLog | None 
                 if no in tables and tables[no]["segments"][-1].page_no == page_no - 1 \
                         and tables[no]["ncols"] == ncols:  # title repeated (（续）) on the next page
                     tables[no]["segments"].append(seg)
+                    out.table_pages.add(page_no)
                     last = (no, page_no, ncols)
                     continue
                 if no in tables:
                     out.warnings.append(
                         f"{name} p.{page_no}: a second table titled {text!r} (表{no} already read on "
                         f"p.{tables[no]['page']}); not read")
+                    out.table_pages.add(page_no)
                     last = None
                     continue
                 tables[no] = {"title": text, "page": page_no, "segments": [seg], "ncols": ncols, "unit": unit}
+                out.table_pages.add(page_no)
                 if unit:
                     out.units[no] = unit
                 last = (no, page_no, ncols)
             elif last and last[1] == page_no - 1 and last[2] == ncols:
                 tables[last[0]]["segments"].append(seg)
+                out.table_pages.add(page_no)
                 last = (last[0], page_no, ncols)
             else:
                 if any(_is_number(c.text) and "." in c.text for row in grid for c in row):
                     out.warnings.append(f"{name} p.{page_no}: a table with figures but no known 决算 title; not read")
                     out.unread_pages.append(page_no)
+                    out.table_pages.add(page_no)
                 last = None
         # a table's note (注：本表无数据) printed below it
         for no, info in tables.items():
@@ -532,7 +555,15 @@ class _Builder:
                 t["status"] = "not_read"
         found = {t["table_no"] for t in self.out.report_tables}
         missing = [n for n in T.MEASURES if n not in found]
-        if missing:
+        unread, textless = sorted(set(self.out.unread_pages)), self.out.pages_without_text()
+        if missing and (unread or textless):
+            where = ([f"the tables of p.{', '.join(map(str, unread))} were not recognised (no known title)"] if unread else []) + \
+                    ([f"p.{', '.join(map(str, textless))} hold{'s' if len(textless) == 1 else ''} no text, only an image"]
+                     if textless else [])
+            self.out.warnings.append(
+                f"{self.file}: 表{', 表'.join(map(str, missing))} not found; {' and '.join(where)}, where "
+                f"{'it' if len(missing) == 1 else 'they'} may be printed: not read")
+        elif missing:
             self.out.warnings.append(f"{self.file}: no attached table found for 表{', 表'.join(map(str, missing))}")
         self._finish_classification()
 
