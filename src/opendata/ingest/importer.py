@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -141,6 +142,14 @@ def _pdf_text(path: Path) -> str:
                            "only images (a scanned report?): opendata reads a PDF's text layer, not images; "
                            "run OCR on it first (e.g. ocrmypdf --language chi_sim) or import the report's text")
     return "\f".join(pages)
+
+
+def _without_pages(text: str, pages: Collection[int]) -> str:
+    """``text`` (pages separated by form feeds) with the text of ``pages`` (from 1) left out, their
+    page breaks kept: the pages after them keep their numbers."""
+    if not pages:
+        return text
+    return "\f".join("" if n in pages else page for n, page in enumerate(text.split("\f"), start=1))
 
 
 #: UTF-8 read as Windows-1252 or Latin-1 and saved again (mojibake): a lead byte's letter (ä, å, è)
@@ -464,9 +473,13 @@ def import_report(source: Path, package_dir: Path, *, report_id: str | None = No
         if module is not None:
             tables = module.read_pdf_tables(source, report_id=report_id, edition=res.year)
             stated = stated_paths(tables.classification)
-            if stated:
-                # The narrative's 类(款)(项) paths take the codes the report's own tables print.
-                res = parse_narrative(text, stated_codes=stated)
+            if stated or tables.unreadable or tables.table_pages:
+                # The narrative's 类(款)(项) paths take the codes the report's own tables print; the
+                # tables' pages are not its sentences (their heading lost with a page turned or
+                # scanned: 表6's items were 决算单位), nor is a page's text that reads backwards or
+                # sideways (read_pdf_tables names those pages in a warning).
+                res = parse_narrative(_without_pages(text, tables.unreadable), stated_codes=stated,
+                                      table_pages=tables.table_pages)
 
     warnings = list(res.warnings)
     if garbled := _garbled(text):
@@ -557,14 +570,18 @@ def import_report(source: Path, package_dir: Path, *, report_id: str | None = No
         else:
             warnings.append(f"表{table_no}: the narrative says it is empty ({ref}) but the attached table has figures")
     not_there = "（来源文件未附此表）" if is_pdf else "（文本中未见此表）" if in_text else "（文本来源未含附表）"
-    # Tables of figures under no title known (pages turned...): the tables not found may be those.
+    # Tables of figures under no title known (pages turned...), and pages of the tables holding an
+    # image only (a scan): the tables not found may be there.
     unread = sorted(set(tables.unread_pages)) if is_pdf and tables is not None else []
-    if unread:
-        not_there = f"（原文第 {', '.join(map(str, unread))} 页的表格未能识别，未读取）"
+    textless = tables.pages_without_text() if is_pdf and tables is not None else []
+    if unread or textless:
+        said = ([f"原文第 {', '.join(map(str, unread))} 页的表格未能识别"] if unread else []) + \
+               ([f"原文第 {', '.join(map(str, textless))} 页无文字（仅有图像）"] if textless else [])
+        not_there = f"（{'，'.join(said)}，未读取）"
     for table_no in TABLE_NOS:
         by_no.setdefault(table_no, {
-            "report_id": report_id, "table_no": table_no, "status": "not_read" if unread else "not_attached",
-            "title_as_printed": None, "statement": None, "source_page": unread[0] if unread else None,
+            "report_id": report_id, "table_no": table_no, "status": "not_read" if unread or textless else "not_attached",
+            "title_as_printed": None, "statement": None, "source_page": min(unread + textless, default=None),
             "source_ref": "第二部分 部门决算表" + not_there,
         })
     report_tables = [by_no[k] for k in sorted(by_no)]

@@ -24,6 +24,7 @@ Figures no template pattern explains still become statements (topic ``other`` or
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -476,14 +477,19 @@ def _period_of(text: str) -> str | None:
 
 
 def parse_narrative(text: str, *, edition: int | None = None, has_tables: bool = False,
-                    stated_codes: dict[tuple[str, ...], str | None] | None = None) -> NarrativeResult:
+                    stated_codes: dict[tuple[str, ...], str | None] | None = None,
+                    table_pages: Collection[int] = ()) -> NarrativeResult:
     """Rows of every figure in a report's text (pages separated by form feeds).
 
     ``stated_codes``: name paths -> codes printed in the report's attached tables; a 类(款)(项) path
     the tables print takes their codes before any other mapping (``classify.classify_path``).
+    ``table_pages``: pages (from 1) a PDF's attached tables are printed on; from a paragraph that
+    starts such a page, the text is that of 第二部分's tables (not read as sentences) until the next
+    第N部分 heading, even when the heading above the tables is lost (its page turned or scanned):
+    the tables' lines and items were read as 第一部分's sentences and units.
     """
     res = NarrativeResult(stated_codes=dict(stated_codes or {}))
-    paras = paragraphs_with_pages(text)
+    paras = paragraphs_with_pages(text, breaks=table_pages)
     plain = [p for p, _ in paras]
     res.title, res.department, res.year, res.kind = _title(plain)
     edition = edition or res.year
@@ -498,8 +504,13 @@ def parse_narrative(text: str, *, edition: int | None = None, has_tables: bool =
     first_part_seen = 0
     last_money_unit = "万元"
 
+    previous_page = None
     for para, page in paras:
         m = PART.match(para)
+        if page != previous_page and page in table_pages and not m and sec.holds != "tables":
+            sec = Section(part=2, holds="tables")  # a page of the tables: 第二部分, heading or none
+            subject = item_ctx = None
+        previous_page = page
         if m:
             part = cn_number(m.group("part"))
             if part == 1:
@@ -663,7 +674,7 @@ def parse_narrative(text: str, *, edition: int | None = None, has_tables: bool =
     res.amounts = list(amounts.values())
     if not any(u["kind"] == "决算单位" for u in res.units):
         # PDF text: the units are printed as a table "序号 单位名称 备注".
-        for name, note in unit_table_rows(text):
+        for name, note in unit_table_rows(text, table_pages):
             res.units.append({"kind": "决算单位", "name": name, "note": note, "source_page": None,
                               "source_ref": "第一部分 决算单位构成"})
     for s in res.statements:
@@ -973,11 +984,17 @@ def _row(fig: Figure, value: Decimal, topic: str, label: str, kind: str, period:
     }
 
 
-def unit_table_rows(text: str) -> list[tuple[str, str | None]]:
-    """Rows "1 单位名称 备注" of a 决算单位构成 table in extracted PDF text."""
+def unit_table_rows(text: str, table_pages: Collection[int] = ()) -> list[tuple[str, str | None]]:
+    """Rows "1 单位名称 备注" of a 决算单位构成 table in extracted PDF text (pages separated by form
+    feeds), up to the next 第N部分 heading or page of the attached tables (``table_pages``)."""
     out = []
     inside = False
-    for raw in fold(text).splitlines():
+    lines = [(page_no, line) for page_no, chunk in enumerate(fold(text).split("\f"), start=1)
+             for line in chunk.splitlines()]
+    for page_no, raw in lines:
+        if page_no in table_pages:
+            inside = False
+            continue
         line = raw.strip()
         if re.search(r"单位构成|编制范围的单位", line):
             inside = True

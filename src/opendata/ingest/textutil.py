@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import codecs
 import unicodedata
+from collections.abc import Collection
 from decimal import Decimal, InvalidOperation
 
 # Characters NFKC folds that the template's names keep full-width.
@@ -145,13 +146,13 @@ def _page_lines(chunk: str, paged: bool) -> list[str]:
     return lines
 
 
-def paragraphs_with_pages(text: str) -> list[tuple[str, int | None]]:
+def paragraphs_with_pages(text: str, breaks: Collection[int] = ()) -> list[tuple[str, int | None]]:
     """Rebuild paragraphs from extracted lines, with the page (1-based) each starts on.
 
     Pages are separated by form feeds (\\f); text without any has page None. A paragraph ends at a
     line ending with 。！？； or at a heading line; a line starting with numbering or 第N部分 starts
-    a new one. Other line breaks (even inside a word or a number: "科\\n\\n学技术支出") are joined
-    without a space.
+    a new one, as does the first line of a page in ``breaks`` (a page of tables). Other line breaks
+    (even inside a word or a number: "科\\n\\n学技术支出") are joined without a space.
     """
     out: list[tuple[str, int | None]] = []
     paged = "\f" in text
@@ -164,6 +165,7 @@ def paragraphs_with_pages(text: str) -> list[tuple[str, int | None]]:
     for chunk_no, chunk in enumerate(fold(text).split("\f")):
         if paged:
             page = chunk_no + 1
+        first_line = page in breaks
         for raw in chunk.splitlines():
             line = raw.strip()
             line = re.sub(r"^[-*•]\s+", "", line)  # markdown list markers
@@ -171,7 +173,8 @@ def paragraphs_with_pages(text: str) -> list[tuple[str, int | None]]:
             line = squeeze_spaces(line)
             if not line or not re.search(r"[\w]", line):
                 continue  # empty, or stray quotes of a PDF ("“ ”")
-            starts_new = bool(NUMBERING.match(line) or PART.match(line))
+            starts_new = bool(NUMBERING.match(line) or PART.match(line)) or first_line
+            first_line = False
             if current and (starts_new or _is_heading(current) or current[-1] in _TERMINAL):
                 out.append((current, current_page))
                 current = ""
