@@ -41,6 +41,8 @@ def copy_db(src: Path, dest_dir: Path, sql: str, add_to_counts: int = 0) -> Path
         b.executescript(sql)
     inspect = json.loads(src.with_suffix(".inspect.json").read_text(encoding="utf-8"))
     inspect[DB]["file"] = str(dest)
+    # The counts of this file as it is (serve ignores those of another file, or of one changed since).
+    inspect[DB]["size"], inspect[DB]["mtime_ns"] = dest.stat().st_size, dest.stat().st_mtime_ns
     for entry in inspect[DB]["tables"].values():
         entry["count"] += add_to_counts
     dest.with_suffix(".inspect.json").write_text(json.dumps(inspect), encoding="utf-8")

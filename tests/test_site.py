@@ -83,7 +83,7 @@ async def test_landing_page_json_sources(ds, seed_report):
     assert overview["一般公共预算财政拨款支出"] == 2540.24
     assert overview["年初预算数"] == 643.62
     by_class = await get_json(ds, f"/{DB}/by_class.json?_shape=array&report_id={seed_report}")
-    assert by_class[0] == {"科目编码": "206", "科目名称": "科学技术支出", "决算数": 1980.21, "占比": 78.0}
+    assert by_class[0] == {"科目编码": "206", "科目名称": "科学技术支出", "决算数": 1980.21, "占比": 77.95}
     budget = {r["科目编码"]: r for r in await get_json(ds, f"/{DB}/budget_vs_actual.json?_shape=array&report_id={seed_report}")}
     assert budget["2060101"]["年初预算数"] == 305.62 and budget["2060101"]["决算数"] == 12.05
     assert budget["2060101"]["执行率（%）"] == 3.9
@@ -265,7 +265,7 @@ async def test_comparison_queries(ds, seed_report):
     item = await get_json(ds, f"/{DB}/compare_item.json?_shape=array&code=2060101")
     assert any(r["report_id"] == seed_report and r["决算数"] == 12.05 for r in item)
     shares = [r for r in await get_json(ds, f"/{DB}/compare_shares.json?_shape=array&_size=max") if r["report_id"] == seed_report]
-    assert shares[0]["科目名称"] == "科学技术支出" and shares[0]["占比（%）"] == 78.0
+    assert shares[0]["科目名称"] == "科学技术支出" and shares[0]["占比（%）"] == 77.95
     assert abs(sum(r["占比（%）"] for r in shares) - 100) < 1
     totals = {r["report_id"]: r for r in await get_json(ds, f"/{DB}/compare_totals.json?_shape=array")}
     assert totals[seed_report]["一般公共预算财政拨款支出"] == 2540.24
