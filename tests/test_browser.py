@@ -372,3 +372,21 @@ def test_the_three_public_chart_writes_the_figures_it_draws_no_bar_for(page, ser
         ("因公出国（境）费", "预算数", "未公开"), ("公务用车购置及运行维护费", "预算数", "未公开"),
         ("合计", "决算数", "0.00"), ("因公出国（境）费", "决算数", "0.00"),
         ("公务用车购置及运行维护费", "决算数", "0.00"), ("公务接待费", "决算数", "0.00")])
+
+
+def test_the_landing_page_without_javascript_shows_no_dead_controls(browser, server, tmp_path):
+    # A citizen without JavaScript saw the select stuck on 正在加载……, six empty charts and 查看数据
+    # links to "#": hidden now, the reports listed to open instead.
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", java_script_enabled=False)
+    page = context.new_page()
+    try:
+        page.goto(f"{server}/")
+        assert not page.is_visible("#report-select") and not page.is_visible("#chart-class")
+        assert page.locator("a.rows-link:visible").count() == 0
+        reports = page.locator(".no-script-reports a")
+        assert reports.all_inner_texts() == ["2024年度上海市普陀区财政局部门决算", "2020年度株洲市芦淞区科技和工业信息化局部门决算"]
+        reports.first.click()
+        assert page.url == f"{server}/opendata/reports/shanghai-putuo-czj-2024-final"
+        page.screenshot(path=str(tmp_path / "landing-nojs.png"), full_page=True)
+    finally:
+        context.close()

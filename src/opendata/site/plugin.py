@@ -110,7 +110,9 @@ def extra_template_vars(table, request, database, datasette, view_name):
     found: dict[str, Any] = {"terms": terms, "table_words": table_words, "database_title": database_title,
                              "row_title": row_title,
                              "package_downloads": lambda: package_downloads(datasette),
-                             "report_choice": lambda report_id: report_choice(datasette, database, report_id),
+                             # (the landing page, of no database, names the one it lists)
+                             "report_choice": lambda report_id, db=None: report_choice(datasette, db or database,
+                                                                                       report_id),
                              "report_table_note": lambda query, report_id: report_table_note(
                                  datasette, database, query, report_id),
                              "report_pages": lambda report_id: report_pages(datasette, database, report_id),
