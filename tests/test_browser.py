@@ -390,3 +390,23 @@ def test_the_landing_page_without_javascript_shows_no_dead_controls(browser, ser
         page.screenshot(path=str(tmp_path / "landing-nojs.png"), full_page=True)
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("path", ["/opendata/reports/shanghai-putuo-czj-2024-final",
+                                  "/opendata/report_table5?report_id=shanghai-putuo-czj-2024-final",
+                                  "/opendata/search?q=%E8%A1%8C%E6%94%BF%E8%BF%90%E8%A1%8C"])
+def test_links_on_a_phone_are_44_px_high_to_tap(browser, server, path):
+    # A report's page on a phone: 22 of its 24 links 24 px high, stacked with no gap (its nine tables,
+    # its other pages), as were a table's and the search's 查看 links.
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, locale="zh-CN")
+    page = context.new_page()
+    try:
+        page.goto(f"{server}{path}")
+        heights = page.eval_on_selector_all(
+            "section.content a", "els => els.filter(e => e.offsetParent !== null && e.innerText.trim())"
+                                 ".map(e => [e.innerText.trim().slice(0, 20), e.getBoundingClientRect().height])")
+        assert len(heights) > 5
+        short = [(text, h) for text, h in heights if h < 44]
+        assert not short, short
+    finally:
+        context.close()
