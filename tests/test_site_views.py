@@ -270,3 +270,13 @@ async def test_class_shares_are_to_the_hundredth_as_reports_print_them(ds):
     # 71.7, 11.1, 2.1, 15.2 beside the report's 71.73%, 11.11%, 2.07%, 15.16%.
     rows = (await ds.client.get(f"/{DB}/class_shares.json?_shape=array&report_id=shanghai-putuo-czj-2024-final")).json()
     assert {r["code"]: r["share_pct"] for r in rows} == {"201": 71.65, "221": 15.16, "208": 11.11, "210": 2.07}
+
+
+@pytest.mark.parametrize("report_id, title", [("shanghai-putuo-czj-2024-final", "2024年度上海市普陀区财政局部门决算"),
+                                              ("zhuzhou-lusong-kjgxj-2020-final", "2020年度株洲市芦淞区科技和工业信息化局部门决算")])
+async def test_a_standard_table_of_a_report_is_titled_by_the_report_too(ds, report_id, title):
+    # Both reports' 表5 pages were titled 表 5 一般公共预算财政拨款支出决算表（万元）: tabs alike.
+    page = soup_of(await ds.client.get(f"/{DB}/report_table5?report_id={report_id}"))
+    assert page.title.get_text(strip=True) == f"表 5 一般公共预算财政拨款支出决算表（万元） · {title}"
+    page = soup_of(await ds.client.get(f"/{DB}/report_table5"))
+    assert page.title.get_text(strip=True) == "表 5 一般公共预算财政拨款支出决算表（万元）"
