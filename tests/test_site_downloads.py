@@ -151,3 +151,48 @@ async def test_a_short_answer_is_sent_as_it_is(ds):
                                    headers={"accept-encoding": "gzip"})
     assert response.status_code == 200 and "content-encoding" not in response.headers
     assert int(response.headers["content-length"]) == len(response.content) < 500
+
+
+# ------------------------------------------------------------------- the CSV in Chinese for Excel
+
+async def test_the_excel_csv_is_headed_and_worded_in_chinese_the_apis_is_not(ds):
+    # The "Excel 可直接打开" download was report_id,table_no,side,... with table, high, not stated: a
+    # developer's file. Now the names and words the pages show; the API's CSV is as it was.
+    landing = soup_of(await ds.client.get("/"))
+    excel = {a.find_parent("li").a.get_text(): a["href"] for a in landing.select("ul.downloads li a:not([download])")}
+    assert excel["决算表数据"] == f"/{DB}/amounts.csv?_dl=on&_header=zh"
+    zh = await ds.client.get(excel["决算表数据"])
+    plain = await ds.client.get(f"/{DB}/amounts.csv?_dl=on")
+    zh_rows = list(csv.reader(io.StringIO(zh.content.decode("utf-8-sig"))))
+    rows = list(csv.reader(io.StringIO(plain.content.decode("utf-8-sig"))))
+    assert rows[0][:3] == ["report_id", "table_no", "side"] and "table" in {r[rows[0].index("source_kind")] for r in rows}
+    assert zh_rows[0][:3] == ["报告", "表号", "收入或支出"] and len(zh_rows) == len(rows) == 284
+    first = dict(zip(zh_rows[0], zh_rows[1]))
+    assert (first["来源"], first["编码确定性"], first["出处"]) == ("附表", "由名称推定（高）", "表1 第1行（第6页）")
+    reports = list(csv.reader(io.StringIO((await ds.client.get(f"/{DB}/reports.csv?_header=zh")).content.decode("utf-8-sig"))))
+    assert {dict(zip(reports[0], r))["发布单位声明的使用条款"] for r in reports[1:]} == {"发布单位未声明"}
+    assert {dict(zip(reports[0], r))["是否附有 9 张决算表"] for r in reports[1:]} == {"是", "否"}
+
+
+async def test_a_table_pages_csv_links_offer_both(ds):
+    page = soup_of(await ds.client.get(f"/{DB}/amounts?table_no=7"))
+    zh, plain = page.select_one("a.csv-download-zh")["href"], page.select_one("a.csv-download")["href"]
+    assert zh == plain + "&_header=zh" or zh.replace("&_header=zh", "") == plain
+    body = (await ds.client.get(zh)).content.decode("utf-8-sig")
+    # (a foreign key with its label: the page's rows name what they point to)
+    count = (await get_json(ds, f"/{DB}/amounts.json?table_no=7&_size=0"))["filtered_table_rows_count"]
+    assert body.startswith("报告,报告（名称）,表号,表号（名称）,收入或支出,行次") and body.count("\r\n") == 1 + count
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 64, 10_000])
+def test_the_chinese_csv_is_rewritten_whatever_its_chunks(chunk):
+    # A record may be cut between two chunks, or hold a line end in quotes.
+    from opendata.site.zh_csv import ZhCsv
+
+    source = ('report_id,source_kind,explanation\r\nr1,table,"两行\r\n说明, 有逗号"\r\nr2,narrative,'
+              '"引号""内"\r\nr3,other,\r\n').encode()
+    writer = ZhCsv("amounts", {"report_id": "报告。", "source_kind": "来源。", "explanation": "说明。"})
+    parts = [source[i:i + chunk] for i in range(0, len(source), chunk)]
+    out = b"".join(writer.feed(part, last=i == len(parts) - 1) for i, part in enumerate(parts))
+    assert list(csv.reader(io.StringIO(out.decode()))) == [
+        ["报告", "来源", "说明"], ["r1", "附表", "两行\r\n说明, 有逗号"], ["r2", "情况说明原文", '引号"内'], ["r3", "other", ""]]

@@ -168,13 +168,19 @@ SOURCE_COLUMNS = frozenset({"source_ref", "出处", "收入出处", "支出出�
 _PAGE = re.compile(r"\s*\(p\.(\d+)\)")
 
 
-def _source(value: Any, row: Any, database: str, datasette: Any) -> Markup | None:
-    """A figure's source with its page in Chinese (表5 第20行（第15页）), as the data writes it
-    (``(p.15)``) in the tooltip and the JSON."""
+def page_in_chinese(value: Any) -> str | None:
+    """A figure's source with its page in Chinese (表5 第20行（第15页）) where the data writes it
+    ``(p.15)``; None for any other value."""
     if not isinstance(value, str) or not _PAGE.search(value):
         return None
-    shown = _PAGE.sub(r"（第\1页）", value)
-    return Markup(f'<span title="{escape(value)}">{escape(shown)}</span>')
+    return _PAGE.sub(r"（第\1页）", value)
+
+
+def _source(value: Any, row: Any, database: str, datasette: Any) -> Markup | None:
+    """A figure's source with its page in Chinese (``page_in_chinese``), as the data writes it
+    (``(p.15)``) in the tooltip and the JSON."""
+    shown = page_in_chinese(value)
+    return None if shown is None else Markup(f'<span title="{escape(value)}">{escape(shown)}</span>')
 
 
 def _topic(value: Any, row: Any, database: str, datasette: Any) -> Markup | None:

@@ -42,7 +42,7 @@ from markupsafe import Markup, escape
 from ..errors import OpenDataError
 from ..package import DESCRIPTOR, load_package
 from ..zh_search import figure_of, in_order_pattern, query_terms
-from . import cell_values, client_errors, json_output, page_tokens, query_args, request_guard, sorted_pages
+from . import cell_values, client_errors, json_output, page_tokens, query_args, request_guard, sorted_pages, zh_csv
 from .cell_values import cell_renderer, value_label
 from .client_gone import is_streamed, until_client_leaves
 from .column_labels import column_label, labelled_description
@@ -581,6 +581,9 @@ def asgi_wrapper(datasette):
             # its parameters are absent.
             table = _table_of(path)
             query = scope.get("query_string", b"")
+            # A table's CSV for a spreadsheet, in Chinese (zh_csv.py): rewritten as it is sent.
+            zh, query = zh_csv.wanted(query) if path.endswith(".csv") and table else (False, query)
+            zh_writer = zh_csv.ZhCsv(table[1], zh_csv.table_columns(datasette, *table)) if zh and table else None
             if path.endswith(".csv") and table and scope.get("method") == "GET" \
                     and datasette.setting("allow_csv_stream") \
                     and table[1] not in (datasette.metadata("queries", database=table[0]) or {}):
@@ -628,6 +631,9 @@ def asgi_wrapper(datasette):
                     if path.endswith(".csv") and not path.startswith(STATIC_PREFIXES) and message.get("status") == 200 and (
                             ctype.startswith("text/csv") or ctype.startswith("text/plain")):
                         state["mode"] = "csv"
+                        if zh_writer is not None:  # its length is known once it is written
+                            message = dict(message, headers=[(k, v) for k, v in message.get("headers", [])
+                                                             if k.lower() != b"content-length"])
                         message = dict(message, headers=_adjust_length(message.get("headers", []), len(BOM)))
                     await send(message)
                     return
@@ -651,6 +657,9 @@ def asgi_wrapper(datasette):
                         await send(dict(start, headers=headers))
                         await send({"type": "http.response.body", "body": body})
                         return
+                    if state.get("mode") == "csv" and zh_writer is not None:
+                        message = dict(message, body=zh_writer.feed(message.get("body", b""),
+                                                                    last=not message.get("more_body")))
                     if state.get("mode") == "csv" and not state.get("bom_sent"):
                         state["bom_sent"] = True
                         message = dict(message, body=BOM + message.get("body", b""))
