@@ -227,7 +227,11 @@ def init(package_dir: str) -> None:
 @click.argument("report", type=click.Path(exists=True, dir_okay=False))
 @click.option("--package", "package_dir", default=DEFAULT_PACKAGE, show_default=True, type=click.Path(file_okay=False),
               help="The data package to add the report to.")
-@click.option("--report-id", default=None, help="Identifier to give the report (default: derived from the text).")
+@click.option("--report-id", default=None, help="Identifier to give the report (default: derived from the text): "
+                                                "lowercase ASCII letters, digits and '-'.")
+@click.option("--department-id", default=None,
+              help="The department to file the report under, e.g. the one a department renamed since had "
+                   "(default: derived from the name the report gives).")
 @click.option("--source-url", default=None, metavar="URL",
               help="Where the publisher published the report (http/https); the site links to it. "
                    "Kept when the report is imported again without it.")
@@ -236,8 +240,8 @@ def init(package_dir: str) -> None:
                    "else those recorded by an earlier import, else 'not stated').")
 @_library_errors
 @_sigterm_like_ctrl_c
-def import_(report: str, package_dir: str, report_id: str | None, source_url: str | None,
-            license_: str | None) -> None:
+def import_(report: str, package_dir: str, report_id: str | None, department_id: str | None,
+            source_url: str | None, license_: str | None) -> None:
     """Add REPORT (a PDF, or a .txt of its text) to the data package.
 
     Re-importing the same report replaces its rows and nothing else. The import ends with a
@@ -247,7 +251,7 @@ def import_(report: str, package_dir: str, report_id: str | None, source_url: st
 
     try:
         summary = import_report(Path(report), Path(package_dir), report_id=report_id, source_url=source_url,
-                                license=license_)
+                                license=license_, department_id=department_id)
     except ImportInterrupted as exc:  # after the rows were written: not "Aborted!", which says nothing was
         if exc.summary is not None:
             click.echo(format_summary(exc.summary))

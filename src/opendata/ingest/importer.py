@@ -349,14 +349,30 @@ def _code_class_lines(amounts: list[dict], classification: list[dict]) -> None:
 REPORT_ID = re.compile(r"[a-z0-9][a-z0-9-]*")
 
 
-def _held_reports(package_dir: Path) -> list[dict[str, Any]]:
-    """The rows of the package's reports.csv ([] when there is none, or it cannot be read: the
-    write that follows names the problem)."""
+def _held_reports(package_dir: Path, resource: str = "reports") -> list[dict[str, Any]]:
+    """The rows of the package's reports.csv (or another ``resource``'s; [] when there is none, or
+    it cannot be read: the write that follows names the problem)."""
     try:
         package = load_package(package_dir, files_required=False)  # reports.csv, whatever else is missing
-        return resource_rows(package, "reports") if "reports" in package.resource_names else []
+        return resource_rows(package, resource) if resource in package.resource_names else []
     except Exception:  # noqa: BLE001
         return []
+
+
+def _department(package_dir: Path, department_id: str, named: str, source_name: str,
+                warnings: list[str]) -> dict[str, Any]:
+    """The departments row of the report's department: the package's own where it holds that
+    department (its name as the package has it, corrected by hand, or the one a department renamed
+    is filed under: a warning says so when the report names it otherwise), else one from the
+    report's name (``named``)."""
+    held = next((row for row in _held_reports(package_dir, "departments") if row.get("department_id") == department_id),
+                None)
+    if held is None:
+        return _department_row(named, department_id)
+    if held.get("name") != named:
+        warnings.append(f"{source_name}: the report names its department {named}; the package's department "
+                        f"{department_id} is named {held.get('name')}: kept (departments.csv)")
+    return held
 
 
 def check_source_url(url: str) -> str:
@@ -428,10 +444,14 @@ def _refuse_another_report(held_rows: list[dict[str, Any]], report: dict[str, An
 
 
 def import_report(source: Path, package_dir: Path, *, report_id: str | None = None,
-                  source_url: str | None = None, license: str | None = None) -> ImportSummary:
+                  source_url: str | None = None, license: str | None = None,
+                  department_id: str | None = None) -> ImportSummary:
     """Import one report file (UTF-8/GB18030 text or PDF) into the package at package_dir;
     ``source_url``: where its publisher published it; ``license``: the terms of use its publisher
-    states (default: the sentence of the report that states them, else "not stated").
+    states (default: the sentence of the report that states them, else "not stated");
+    ``department_id``: the department to file it under (default: one derived from the name the
+    report gives, or the one the same file was imported under): a department renamed between two
+    years is one department, compared year on year.
 
     Raises ImportError_ for a file that is not a report (empty, binary, or without year,
     department or the template's sections) and PackageError for an unreadable package.
@@ -441,10 +461,11 @@ def import_report(source: Path, package_dir: Path, *, report_id: str | None = No
         raise ImportError_(f"{source.name}: --report-id is empty: give the id (lowercase ASCII letters, digits and "
                            "'-'), or leave the option out for the one derived from the report")
     chosen_id = report_id is not None
-    if chosen_id and not REPORT_ID.fullmatch(report_id):  # said before the file is read
-        why = " (one beginning with - is read as options: `opendata remove -rf`)" if report_id.startswith("-") else ""
-        raise ImportError_(f"{source.name}: --report-id {report_id!r} must be lowercase ASCII letters, digits and "
-                           f"'-', beginning with a letter or digit{why}")
+    for option, value in (("--report-id", report_id), ("--department-id", department_id)):
+        if value is not None and not REPORT_ID.fullmatch(value):  # said before the file is read
+            why = " (one beginning with - is read as options: `opendata remove -rf`)" if value.startswith("-") else ""
+            raise ImportError_(f"{source.name}: {option} {value!r} must be lowercase ASCII letters, digits and "
+                               f"'-', beginning with a letter or digit{why}")
     if source_url is not None:
         source_url = check_source_url(source_url)
     if license is not None and not (license := " ".join(license.split())):
@@ -455,14 +476,12 @@ def import_report(source: Path, package_dir: Path, *, report_id: str | None = No
     res = parse_narrative(text)
     _require_report(res, source.name, text)
     assert res.year and res.department and res.kind
-    department_id = department_slug(res.department)
-    if report_id is None:
-        # The same file again: its rows replaced under the id it was imported with (--report-id then:
-        # without it the second import was refused as a second copy of the report).
-        sha = hashlib.sha256(data).hexdigest()
-        report_id = next((r["report_id"] for r in _held_reports(package_dir) if r.get("source_sha256") == sha
-                          and r.get("report_id")), None)
-    report_id = report_id or report_slug(department_id, res.year, res.kind)
+    # The same file again: its rows replaced under the ids it was imported with (--report-id then:
+    # without it the second import was refused as a second copy of the report).
+    sha = hashlib.sha256(data).hexdigest()
+    again = next((r for r in _held_reports(package_dir) if r.get("source_sha256") == sha and r.get("report_id")), {})
+    department_id = department_id or again.get("department_id") or department_slug(res.department)
+    report_id = report_id or again.get("report_id") or report_slug(department_id, res.year, res.kind)
     if not REPORT_ID.fullmatch(report_id):
         raise ImportError_(f"{source.name}: report id {report_id!r} must be lowercase ASCII letters, digits and '-', "
                            "beginning with a letter or digit")
@@ -633,7 +652,7 @@ def import_report(source: Path, package_dir: Path, *, report_id: str | None = No
                   else None if tables_attached else "附表未包含在来源文件中：表中数字仅取自情况说明的文字。"),
     }
     rows = {
-        "departments": [_department_row(res.department, department_id)],
+        "departments": [_department(package_dir, department_id, res.department, source.name, warnings)],
         "reports": [report],
         "report_tables": report_tables,
         "classification": classification,
