@@ -129,3 +129,19 @@ def test_a_department_renamed_since_is_filed_under_its_id_and_compared_year_on_y
     assert again.exit_code == 0 and "as zhuzhou-lusong-kjgxj-2021-final" in again.output, again.output
     bad = runner.invoke(cli, ["import", str(renamed), "--package", str(package), "--department-id", "Lusong"])
     assert bad.exit_code == 2 and "--department-id 'Lusong' must be lowercase ASCII letters" in bad.output
+
+
+@needs_seed
+@pytest.mark.parametrize("bom, newline, indent", [(b"\xef\xbb\xbf", "\r\n", 4), (b"", "\n", 2), (b"", "\r\n", "\t")])
+def test_an_import_writes_the_descriptor_as_the_file_was(package, runner, bom, newline, indent):
+    # An editor's BOM and CRLF were dropped by the import: a diff showed every line of it changed.
+    from opendata.cli import cli
+
+    path = package / "datapackage.json"
+    descriptor = json.loads(path.read_text(encoding="utf-8"))
+    path.write_bytes(bom + json.dumps(descriptor, ensure_ascii=False, indent=indent).replace("\n", newline).encode()
+                     + newline.encode())
+    before = path.read_bytes()
+    assert runner.invoke(cli, ["remove", "zhuzhou-lusong-kjgxj-2020-final", "--package", str(package)]).exit_code == 0
+    assert runner.invoke(cli, ["import", str(SEED), "--package", str(package)]).exit_code == 0
+    assert path.read_bytes() == before  # the same report again: the same file, byte for byte

@@ -898,13 +898,26 @@ def _write_sources(package_dir: str | os.PathLike[str], report_id: str, source: 
                    stage: Staging | None) -> None:
     """The descriptor with the source of ``report_id`` replaced by ``source`` (or taken out)."""
     path = descriptor_path(package_dir)
-    descriptor = json.loads(path.read_text(encoding="utf-8-sig"))
+    raw = path.read_bytes()
+    descriptor = json.loads(raw.decode("utf-8-sig"))
     sources = [s for s in descriptor.get("sources", []) if s.get("report_id") != report_id]
     if source is not None:
         sources.append(source)
     descriptor["sources"] = sorted(sources, key=lambda s: s["report_id"])
     with staged(stage) as st:
         fd, _tmp = st.new_file(path)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(descriptor, fh, ensure_ascii=False, indent=2)
-            fh.write("\n")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(_in_style_of(raw, descriptor))
+
+
+def _in_style_of(raw: bytes, descriptor: dict[str, Any]) -> bytes:
+    """``descriptor`` written as the file ``raw`` was: its byte-order mark, line ends and indent
+    (an editor's CRLF and BOM were dropped: a diff showed every line of it changed)."""
+    bom = codecs.BOM_UTF8 if raw.startswith(codecs.BOM_UTF8) else b""
+    indent = re.search(rb"\n( +|\t)\S", raw)
+    text = json.dumps(descriptor, ensure_ascii=False,
+                      indent=(indent.group(1).decode() if indent and indent.group(1) == b"\t"
+                              else len(indent.group(1)) if indent else 2)) + "\n"
+    if b"\r\n" in raw:  # no line end inside JSON's strings: each is the layout's
+        text = text.replace("\n", "\r\n")
+    return bom + text.encode("utf-8")
