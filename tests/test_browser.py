@@ -327,6 +327,18 @@ def test_a_link_to_a_report_that_is_not_there_says_so(page, server, seed_report)
     assert page.locator("#report-select").input_value() == seed_report
 
 
+@pytest.mark.parametrize("typed, report_id", [("芦淞", "zhuzhou-lusong-kjgxj-2020-final"), ("普陀2024", "shanghai-putuo-czj-2024-final"),
+                                             ("zhuzhou-lusong-kjgxj-2020-final%20", "zhuzhou-lusong-kjgxj-2020-final")])
+def test_a_link_to_a_report_by_the_words_of_its_title_opens_it(page, server, typed, report_id):
+    # /?report=芦淞 said 没有编号为“芦淞”的报告 (the table pages' box took it); an id with a space after it too.
+    page.goto(f"{server}/?report={typed}")
+    page.wait_for_selector("body[data-ready]")
+    assert page.get_attribute("body", "data-ready") == report_id
+    assert page.locator("#report-select").input_value() == report_id
+    assert not page.locator("#report-missing").is_visible()
+    assert page.url == f"{server}/?report={report_id}" or typed.endswith("%20")
+
+
 def test_a_phones_tap_targets_are_44_px_high(browser, server):
     # A tester's phone: the report list 23 px high, each 查看数据 link 21 px, the 表1-表9 links 24 px rows.
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")

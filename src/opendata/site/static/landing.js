@@ -323,6 +323,18 @@
     });
   }
 
+  // The reports (latest first) whose title holds every word of `typed`: runs of Han characters, of
+  // letters or of digits (普陀2024 is 普陀 and 2024), full-width digits read as ASCII.
+  function titled(reports, typed) {
+    var words = typed.normalize("NFKC").match(/[\u3400-\u9fff]+|[0-9A-Za-z]+/g) || [];
+    if (!words.length) { return []; }
+    return reports.filter(function (r) {
+      return words.every(function (w) {
+        return String(r.title || "").indexOf(w) >= 0 || r.report_id.indexOf(w.toLowerCase()) >= 0;
+      });
+    });
+  }
+
   allRows("reports", {_sort_desc: "year", _size: "max", _labels: "on"}).then(function (reports) {
     var select = document.getElementById("report-select");
     if (!reports.length) {
@@ -333,9 +345,18 @@
     select.innerHTML = reports.map(function (r) {
       return '<option value="' + esc(r.report_id) + '">' + esc(r.title) + "</option>";
     }).join("");
-    var wanted = new URLSearchParams(window.location.search).get("report");
+    var wanted = (new URLSearchParams(window.location.search).get("report") || "").trim();
+    var named = wanted ? titled(reports, wanted) : [];
     if (wanted && reports.some(function (r) { return r.report_id === wanted; })) {
       select.value = wanted;
+    } else if (named.length) {  // words of its title (?report=芦淞, 普陀2024), as the search reads them
+      select.value = named[0].report_id;
+      history.replaceState({report: select.value}, "", "?" + qs({report: select.value}));
+      if (named.length > 1) {
+        var several = document.getElementById("report-missing");
+        several.textContent = "标题含“" + wanted + "”的报告有 " + named.length + " 份，下面显示的是最新的一份，其他的可在上面选择。";
+        several.hidden = false;
+      }
     } else if (wanted) {  // an old or mistyped link: said, not another report shown in silence
       var missing = document.getElementById("report-missing");
       missing.textContent = "没有编号为“" + wanted + "”的报告，下面显示的是最新的一份。";
