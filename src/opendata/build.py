@@ -656,7 +656,7 @@ def build(package_path: str | os.PathLike[str], db_path: str | os.PathLike[str],
     stored in the ``findings`` table and never stop the build. Whatever fails, and at whatever
     point, the previous database (and its .inspect.json) is left in place byte for byte: the
     build writes a temporary file beside it and renames it into place only at the end.
-    ``jobs`` is the number of processes (see ``parallel_jobs``); the database is the same either way.
+    ``jobs`` is the number of processes (see ``parallel_jobs``); the database holds the same rows either way.
     The package is read under its shared lock (``staging.package_lock``): never halfway through an import.
     """
     placed: list[BuildResult] = []

@@ -143,7 +143,8 @@ def build(package: str, output: str, jobs: int | None) -> None:
     """Build PACKAGE into a SQLite database for Datasette.
 
     Findings of the accounting rules go into the `findings` table and do not stop the build;
-    a package that breaks its schema does. The database is the same whatever --jobs.
+    a package that breaks its schema does. The database holds the same tables, rows and findings
+    whatever --jobs (its file may differ: pages laid out in another order).
     """
     from .build import InterruptedOnceBuilt
     from .build import build as build_database
