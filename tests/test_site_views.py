@@ -280,3 +280,11 @@ async def test_a_standard_table_of_a_report_is_titled_by_the_report_too(ds, repo
     assert page.title.get_text(strip=True) == f"表 5 一般公共预算财政拨款支出决算表（万元） · {title}"
     page = soup_of(await ds.client.get(f"/{DB}/report_table5"))
     assert page.title.get_text(strip=True) == "表 5 一般公共预算财政拨款支出决算表（万元）"
+
+
+async def test_every_filter_of_a_page_is_named_in_chinese(ds):
+    # With three filters the middle one stayed in English: 项目 = "行政运行", line_key = 2010601 且 报告 = ...
+    page = soup_of(await ds.client.get(f"/{DB}/amounts?report_id=shanghai-putuo-czj-2024-final&line_key=2010601"
+                                       "&item=%E8%A1%8C%E6%94%BF%E8%BF%90%E8%A1%8C"))
+    said = page.select_one("h3").get_text(" ", strip=True)
+    assert "line_key" not in said and "report_id" not in said and "行标识 = 2010601" in said, said

@@ -31,7 +31,9 @@ def column_label(name: str, columns: Mapping[str, str] | None) -> str:
     return label or name
 
 
-_CLAUSE_COLUMN = re.compile(r"(^where |(?<= and ))(\w+)(?= )")
+#: A condition's column: the first (after "where"), the last (after "and"), and those between them
+#: (after ", ": Datasette joins three or more conditions so; they stayed in English).
+_CLAUSE_COLUMN = re.compile(r"(^where |(?<= and )|(?<=, ))(\w+)(?= )")
 _SORT_COLUMN = re.compile(r"(sorted by )(\w+)")
 
 
