@@ -10,7 +10,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode
 
 from datasette.utils import tilde_encode as datasette_tilde_encode
 from markupsafe import Markup, escape
@@ -120,6 +120,9 @@ def _record_link(value: Any, row: Any, database: str, datasette: Any) -> Markup 
     if not isinstance(value, str) or "?" not in value or value.split("?", 1)[0] not in _RECORD_KEYS:
         return None
     table, query = value.split("?", 1)
+    if table == "reports" and (report := parse_qs(query).get("report_id")):
+        # A report's hit opens the report's page (its charts and nine tables), not a one-row table.
+        return Markup(f'<a href="{escape(datasette.urls.row(database, "reports", datasette_tilde_encode(report[0])))}">查看</a>')
     return Markup(f'<a href="{escape(datasette.urls.table(database, table) + "?" + query)}">查看</a>')
 
 
