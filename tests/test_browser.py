@@ -374,16 +374,23 @@ def test_an_amount_stays_on_one_line_with_its_unit(page, server):
     assert cell.bounding_box()["height"] < 2 * line
 
 
-def test_the_three_public_chart_writes_the_figures_it_draws_no_bar_for(page, server):
+def test_the_charts_write_each_bars_figure_and_those_they_draw_no_bar_for(page, server):
     # Putuo's 三公 决算数 are all 0 (第三部分 七（一）, p.23) and 表7 (p.18) prints a 预算数 for 合计 and
     # 公务接待费 only: the chart was two bars of 0.95 and empty space, a zero and a blank alike.
     page.goto(f"{server}/?report=shanghai-putuo-czj-2024-final")
     page.wait_for_selector("body[data-ready]", timeout=15000)
-    drawn = page.evaluate("() => Chart.getChart(document.getElementById('chart-three')).$noBarFigures")
+    drawn = page.evaluate("() => Chart.getChart(document.getElementById('chart-three')).$barFigures")
     assert sorted(map(tuple, drawn)) == sorted([
-        ("因公出国（境）费", "预算数", "未公开"), ("公务用车购置及运行维护费", "预算数", "未公开"),
+        ("合计", "预算数", "0.95"), ("公务接待费", "预算数", "0.95"),
+        ("因公出国（境）费", "预算数", "未列数"), ("公务用车购置及运行维护费", "预算数", "未列数"),
         ("合计", "决算数", "0.00"), ("因公出国（境）费", "决算数", "0.00"),
         ("公务用车购置及运行维护费", "决算数", "0.00"), ("公务接待费", "决算数", "0.00")])
+    # The changes on last year too: a 0% change was no bar and no figure, one not computable nothing.
+    change = {"".join(label): text for label, _, text in
+              page.evaluate("() => Chart.getChart(document.getElementById('chart-change')).$barFigures")}
+    assert change["一般公共预算财政拨款支出"] == "-2.10%" and "0%" in change.values()  # as p.21 prints it: 下降2.10%
+    item = page.locator("#changes li", has_text="一般公共预算财政拨款支出").inner_text()
+    assert "减少 63.14 万元（-2.10%）" in item, item
 
 
 def test_the_landing_page_without_javascript_shows_no_dead_controls(browser, server, tmp_path):

@@ -200,7 +200,7 @@ def printed_percent(value: float, sentence: Any) -> str | None:
     """A narrative's percentage as its ``sentence`` prints it, signed as the data holds it (下降2.10%
     is -2.10, not -2.1): the first percentage of the sentence equal to the value's size; None when
     none is (the sentence not given, or written otherwise)."""
-    if not isinstance(sentence, str):
+    if not isinstance(sentence, str) or not _number(value):
         return None
     for digits in _PERCENT_AS_PRINTED.findall(unicodedata.normalize("NFKC", sentence)):
         if float(digits) == abs(value):

@@ -10,7 +10,7 @@ from typing import Any
 from ..template import (CLOSING_BALANCE, EXPENDITURE_TOTAL, GRAND_TOTAL, INCOME_TOTAL, NON_FISCAL_BALANCE_USED,
                         OPENING_BALANCE, SURPLUS_DISTRIBUTION)
 from ..zh_search import fts_query, in_order_pattern, query_terms, report_words
-from .cell_values import record_url
+from .cell_values import printed_percent, record_url
 
 
 class LineSource:
@@ -60,7 +60,8 @@ def site_functions(conn: sqlite3.Connection | Any) -> None:
     its pattern in order, as a JSON array of pairs (``report_words``); record_url(kind,
     report_id, ref[, title]), the page of the rows a search hit stands for
     (``cell_values.record_url``); line_source(source_ref, source_kind), ``LineSource``;
-    closing_rank(line_key), ``closing_rank``."""
+    closing_rank(line_key), ``closing_rank``; printed_percent(value, sentence), a percentage as its
+    sentence prints it (``cell_values.printed_percent``)."""
     conn.create_function("zh_query", 1, fts_query, deterministic=True)
     conn.create_function("zh_in_order", 1, in_order_pattern, deterministic=True)
     conn.create_function("zh_terms", 1, lambda q: json.dumps(query_terms(q), ensure_ascii=False), deterministic=True)
@@ -68,5 +69,6 @@ def site_functions(conn: sqlite3.Connection | Any) -> None:
                          deterministic=True)
     conn.create_function("record_url", 3, record_url, deterministic=True)
     conn.create_function("record_url", 4, record_url, deterministic=True)
+    conn.create_function("printed_percent", 2, printed_percent, deterministic=True)
     conn.create_aggregate("line_source", 2, LineSource)
     conn.create_function("closing_rank", 1, closing_rank, deterministic=True)

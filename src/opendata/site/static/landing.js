@@ -175,32 +175,44 @@
     });
   }
 
-  // The figures a bar chart draws no bar for, written where the bar would be: 0.00 (a 三公 item
-  // the report states as zero) or 未公开 (one it does not disclose). Both were an empty space.
-  var noBarFigures = {
-    id: "noBarFigures",
-    afterDatasetsDraw: function (chart) {
-      var ctx = chart.ctx, base = chart.scales.y.getPixelForValue(0), drawn = [];
-      ctx.save();
-      ctx.font = "11px sans-serif";
-      ctx.fillStyle = "#555";
-      ctx.textAlign = "center";
-      ctx.textBaseline = "bottom";
-      chart.data.datasets.forEach(function (ds, i) {
-        var meta = chart.getDatasetMeta(i);
-        if (!chart.isDatasetVisible(i)) { return; }
-        meta.data.forEach(function (bar, j) {
-          var v = ds.data[j];
-          if ((v !== null && v !== undefined && v !== 0) || !isFinite(bar.x)) { return; }
-          var text = v === 0 ? fmt(0) : "未公开";
-          ctx.fillText(text, bar.x, base - 2);
-          drawn.push([chart.data.labels[j], ds.label, text]);
+  // Each bar's figure written at its end, and where a bar chart draws no bar the figure it has: 0.00
+  // (a 三公 item the report states as zero, a change of 0%) or what stands for none (a blank cell
+  // of the printed table). Both were an empty space, the bars of 0.95 without their figure.
+  // `label(value, index)` writes a figure (null: none); the texts drawn are kept in chart.$barFigures.
+  function barFigures(label) {
+    return {
+      id: "barFigures",
+      afterDatasetsDraw: function (chart) {
+        var ctx = chart.ctx, across = chart.options.indexAxis === "y", drawn = [];
+        var valueScale = across ? chart.scales.x : chart.scales.y;
+        var base = valueScale.getPixelForValue(0);
+        ctx.save();
+        ctx.font = "11px sans-serif";
+        ctx.fillStyle = "#555";
+        ctx.textAlign = across ? "left" : "center";
+        ctx.textBaseline = across ? "middle" : "bottom";
+        chart.data.datasets.forEach(function (ds, i) {
+          if (!chart.isDatasetVisible(i)) { return; }
+          chart.getDatasetMeta(i).data.forEach(function (bar, j) {
+            var v = ds.data[j], none = v === null || v === undefined;
+            var at = across ? bar.y : bar.x;
+            if (!isFinite(at)) { return; }
+            var end = none ? base : (across ? bar.x : bar.y);
+            var text = label(none ? null : v, j);
+            if (across) {
+              ctx.textAlign = !none && v < 0 ? "right" : "left";
+              ctx.fillText(text, end + (!none && v < 0 ? -3 : 3), at);
+            } else {
+              ctx.fillText(text, at, Math.min(end, base) - 2);
+            }
+            drawn.push([chart.data.labels[j], ds.label, text]);
+          });
         });
-      });
-      ctx.restore();
-      chart.$noBarFigures = drawn;
-    }
-  };
+        ctx.restore();
+        chart.$barFigures = drawn;
+      }
+    };
+  }
 
   function three(rows, reportId) {
     setLink("link-three", page("report_table7", {report_id: reportId}));
@@ -215,8 +227,9 @@
         return {label: r["栏目"], data: [r["合计"]].concat(cols.map(function (c) { return r[c]; })),
                 backgroundColor: i === 0 ? "#f3c6a5" : COLORS[1]};
       })},
-      options: {maintainAspectRatio: false, plugins: {tooltip: moneyTooltip}},
-      plugins: [noBarFigures]
+      options: {maintainAspectRatio: false, plugins: {tooltip: moneyTooltip}, layout: {padding: {top: 16}}},
+      // a cell the printed 表7 leaves blank: 未列数 (no figure listed; the data's null)
+      plugins: [barFigures(function (v) { return v === null ? "未列数" : fmt(v); })]
     });
   }
 
@@ -244,8 +257,13 @@
                 plugins: {legend: {display: false}, tooltip: {callbacks: {label: function (c) {
                   return changeWords(rows[c.dataIndex]);
                 }}}},
+                layout: {padding: {right: 44}},  // room for the figure after the longest bar (+1.4% was cut)
                 scales: {x: {ticks: {callback: function (v) { return v + "%"; }}},
-                         y: {ticks: {autoSkip: false}}}}
+                         y: {ticks: {autoSkip: false}}}},
+      plugins: [barFigures(function (v, i) {
+        if (v === null) { return "无法计算"; }
+        return (v > 0 ? "+" : "") + (rows[i]["增减率原文"] || v) + "%";
+      })]
     });
     box.innerHTML = '<ul class="plain">' + rows.map(function (r) {
       return "<li><strong>" + esc(r["指标"]) + "</strong>：" + esc(changeWords(r)) +
@@ -266,7 +284,7 @@
     var sign = v > 0 ? "增加" : v < 0 ? "减少" : "持平";
     var worked = rate === null ? changeRate(r) : null;
     return sign + " " + fmt(Math.abs(v)) + " 万元" +
-      (rate !== null ? "（" + (rate > 0 ? "+" : "") + rate + "%）"
+      (rate !== null ? "（" + (rate > 0 ? "+" : "") + (r["增减率原文"] || rate) + "%）"
         : worked !== null ? "（" + (worked > 0 ? "+" : "") + worked + "%，按上年数推算）" : "") +
       "，本年 " + fmt(r["本年数"]) + " 万元，上年 " + fmt(r["上年数"]) + " 万元";
   }
