@@ -429,3 +429,24 @@ def test_links_on_a_phone_are_44_px_high_to_tap(browser, server, path):
         assert not short, short
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("path", ["/", "/opendata/search?q=%E6%8E%A5%E5%BE%85", "/opendata/amounts",
+                                  "/opendata/reports?report_id=zhuzhou-lusong-kjgxj-2020-final"])
+def test_controls_on_a_phone_are_44_px_high_and_nothing_runs_past_the_screen(browser, server, path):
+    # The search box 37 px, its button 43, a query's 31, 各列说明 24, 导出 CSV 21; a SHA-256 ran past
+    # the card's edge (cut at bf2cc57872bed27d421e88401a4c628db2a5).
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, locale="zh-CN")
+    page = context.new_page()
+    try:
+        page.goto(f"{server}{path}")
+        small = page.eval_on_selector_all(
+            "input[type=search], input[type=text], input[type=submit], button, select, summary",
+            "els => els.filter(e => e.offsetParent !== null).map(e => [e.outerHTML.slice(0, 60), "
+            "e.getBoundingClientRect().height]).filter(x => x[1] < 44)")
+        assert not small, small
+        wide = page.evaluate("() => Array.from(document.querySelectorAll('td, dd')).filter(e => e.offsetParent !== null"
+                             " && e.getBoundingClientRect().right > document.documentElement.clientWidth + 1).length")
+        assert wide == 0
+    finally:
+        context.close()
