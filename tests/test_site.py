@@ -957,7 +957,7 @@ async def test_the_landing_page_lists_the_data_to_download(ds, site_db):
     assert ("决算表数据", "/datapackage/data/amounts.csv") in links and ("报告", "/datapackage/data/reports.csv") in links
     # Beside each package file (UTF-8 without a BOM: garbled in Excel on a Chinese Windows), the
     # table's CSV with a BOM, every row of it.
-    assert ("Excel 可直接打开", "/opendata/amounts.csv?_dl=on&_header=zh") in links
+    assert ("Excel 可直接打开", "/opendata/amounts.csv?_dl=on&_labels=on&_header=zh") in links
     for _, href in links:
         assert (await ds.client.get(href)).status_code == 200, href
     excel = await ds.client.get("/opendata/amounts.csv?_dl=on")

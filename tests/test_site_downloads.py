@@ -160,15 +160,27 @@ async def test_the_excel_csv_is_headed_and_worded_in_chinese_the_apis_is_not(ds)
     # developer's file. Now the names and words the pages show; the API's CSV is as it was.
     landing = soup_of(await ds.client.get("/"))
     excel = {a.find_parent("li").a.get_text(): a["href"] for a in landing.select("ul.downloads li a:not([download])")}
-    assert excel["决算表数据"] == f"/{DB}/amounts.csv?_dl=on&_header=zh"
+    assert excel["决算表数据"] == f"/{DB}/amounts.csv?_dl=on&_labels=on&_header=zh"
     zh = await ds.client.get(excel["决算表数据"])
     plain = await ds.client.get(f"/{DB}/amounts.csv?_dl=on")
     zh_rows = list(csv.reader(io.StringIO(zh.content.decode("utf-8-sig"))))
     rows = list(csv.reader(io.StringIO(plain.content.decode("utf-8-sig"))))
     assert rows[0][:3] == ["report_id", "table_no", "side"] and "table" in {r[rows[0].index("source_kind")] for r in rows}
-    assert zh_rows[0][:3] == ["报告", "表号", "收入或支出"] and len(zh_rows) == len(rows) == 284
+    assert zh_rows[0][:4] == ["报告", "报告（名称）", "表号", "表号（名称）"] and len(zh_rows) == len(rows) == 284
     first = dict(zip(zh_rows[0], zh_rows[1]))
-    assert (first["来源"], first["编码确定性"], first["出处"]) == ("附表", "由名称推定（高）", "表1 第1行（第6页）")
+    assert (first["报告（名称）"], first["来源"], first["编码确定性"], first["出处"]) == (
+        "2024年度上海市普陀区财政局部门决算", "附表", "由名称推定（高）", "表1 第1行（第6页）")
+    # Amounts to the hundredth as printed (the API's CSV writes 10.0 and 0.0).
+    amounts = [dict(zip(zh_rows[0], r))["金额"] for r in zh_rows[1:]]
+    assert "10.00" in amounts and "0.00" in amounts and not [a for a in amounts if a and len(a.partition(".")[2]) < 2]
+    statements = list(csv.DictReader(io.StringIO(
+        (await ds.client.get(f"/{DB}/statements.csv?_header=zh&_size=max")).content.decode("utf-8-sig"))))
+    shown = {r["数值"] for r in statements if r["单位"] == "%" and "下降2.10%" in r["原文句子"]}
+    assert shown == {"-2.10"}  # 下降2.10%, not -2.1
+    assert {r["数值"] for r in statements if r["单位"] in ("个", "家", "名", "人", "辆")} <= {
+        r["数值"].partition(".")[0] for r in statements}  # counts whole: 4706 家, not 4706.0
+    findings = (await ds.client.get(f"/{DB}/findings.csv?_header=zh&_labels=on&_size=max")).content.decode("utf-8-sig")
+    assert "说明（英文）" not in findings.splitlines()[0] and "说明（中文）" in findings.splitlines()[0]
     reports = list(csv.reader(io.StringIO((await ds.client.get(f"/{DB}/reports.csv?_header=zh")).content.decode("utf-8-sig"))))
     assert {dict(zip(reports[0], r))["发布单位声明的使用条款"] for r in reports[1:]} == {"发布单位未声明"}
     assert {dict(zip(reports[0], r))["是否附有 9 张决算表"] for r in reports[1:]} == {"是", "否"}

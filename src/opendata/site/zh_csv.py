@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..ingest.topic_names import topic_name
-from .cell_values import BOOLEAN_COLUMNS, CODED_VALUES, SOURCE_COLUMNS, page_in_chinese
+from .cell_values import BOOLEAN_COLUMNS, CODED_VALUES, MONEY_COLUMNS, SOURCE_COLUMNS, page_in_chinese, printed_percent
 from .column_labels import column_label
 
 #: The query parameter asking for it (taken out before Datasette reads the query).
@@ -53,6 +53,9 @@ class ZhCsv:
         self.pending = ""  # the text after the last whole record
         self.quotes = 0  # quotes in ``pending``: a line end after an odd number is inside a cell
         self.maps: list[Any] | None = None
+        self.money: list[int] = []  # the columns of amounts in 万元
+        self.english: set[int] = set()
+        self.figure: tuple[int, int | None, int | None] | None = None  # statements: value, unit, sentence
 
     def feed(self, chunk: bytes, last: bool = False) -> bytes:
         """The rewritten records that ``chunk`` completes (all that is left when ``last``)."""
@@ -93,8 +96,50 @@ class ZhCsv:
                          or (_YES_NO if (self.table, name) in BOOLEAN_COLUMNS else None)
                          or (_TOPICS if name == "topic" else _SOURCES if name in SOURCE_COLUMNS else None)
                          for name in record]
-            return [self._label(name) for name in record]
-        return [m.get(cell, cell) if m else cell for m, cell in zip(self.maps, record)] + record[len(self.maps):]
+            self.money = [i for i, name in enumerate(record) if name in MONEY_COLUMNS]
+            where = {name: i for i, name in enumerate(record)}
+            self.figure = ((where["value"], where.get("unit"), where.get("sentence"))
+                           if self.table == "statements" and "value" in where else None)
+            self.english = {i for i, name in enumerate(record) if name.endswith("_en")}  # message_en, title_en
+            return self._kept([self._label(name) for name in record])
+        out = [m.get(cell, cell) if m else cell for m, cell in zip(self.maps, record)] + record[len(self.maps):]
+        for i in self.money:  # 万元 to the hundredth, as printed (10.0 was 10.00, 0.0 was 0.00)
+            out[i] = _money(out[i])
+        if self.figure:
+            value, unit, sentence = self.figure
+            out[value] = _figure(out[value], out[unit] if unit is not None else "",
+                                 record[sentence] if sentence is not None else "")
+        return self._kept(out)
+
+    def _kept(self, record: list[str]) -> list[str]:
+        """``record`` without its English columns (a finding's message_en: the sheet is in Chinese)."""
+        return [cell for i, cell in enumerate(record) if i not in self.english] if self.english else record
+
+
+def _number(cell: str) -> float | None:
+    try:
+        return float(cell) if cell else None
+    except ValueError:
+        return None
+
+
+def _money(cell: str) -> str:
+    """An amount in 万元 to the hundredth (more decimals where it has them: 64.0637)."""
+    value = _number(cell)
+    return cell if value is None or round(value, 2) != value else f"{value:.2f}"
+
+
+def _figure(cell: str, unit: str, sentence: str) -> str:
+    """A narrative figure as its sentence prints it: a percentage with its digits (-2.10), 万元 to the
+    hundredth, a count whole (4706 家, not 4706.0)."""
+    value = _number(cell)
+    if value is None:
+        return cell
+    if unit in ("%", "％"):
+        return printed_percent(value, sentence) or cell
+    if unit == "万元":
+        return _money(cell)
+    return str(int(value)) if value.is_integer() else cell
 
 
 def wanted(query: bytes) -> tuple[bool, bytes]:
