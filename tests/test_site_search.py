@@ -338,3 +338,14 @@ async def test_a_reports_hit_opens_the_reports_page(ds):
     assert (await ds.client.get(links[0])).status_code == 200
     rows = await get_json(ds, f"/{DB}/search.json?" + urlencode({"q": "株洲 科技局", "_shape": "array"}))
     assert rows[0]["查看"] == "reports?report_id=zhuzhou-lusong-kjgxj-2020-final"  # the API's: the rows, as before
+
+
+async def test_an_income_lines_hit_shows_its_figures(ds):
+    # 本年收入合计 showed three hits with an empty 数字: only the tables of spending were read.
+    rows = await get_json(ds, f"/{DB}/search.json?_shape=array&q=本年收入合计")
+    figures = {(r["report_id"], r["数字"]) for r in rows if r["来源"] == "amounts"}
+    assert ("shanghai-putuo-czj-2024-final", "表1 收入决算数 2946.25（万元）") in figures
+    assert ("zhuzhou-lusong-kjgxj-2020-final", "表2 本年收入合计 2540.24（万元）") in figures
+    rows = await get_json(ds, f"/{DB}/search.json?_shape=array&q=公务接待费")  # spending as before
+    assert ("zhuzhou-lusong-kjgxj-2020-final", "表7 预算数 0.50，决算数 0.12（万元）") in {
+        (r["report_id"], r["数字"]) for r in rows if r["来源"] == "amounts"}
