@@ -349,3 +349,17 @@ async def test_an_income_lines_hit_shows_its_figures(ds):
     rows = await get_json(ds, f"/{DB}/search.json?_shape=array&q=公务接待费")  # spending as before
     assert ("zhuzhou-lusong-kjgxj-2020-final", "表7 预算数 0.50，决算数 0.12（万元）") in {
         (r["report_id"], r["数字"]) for r in rows if r["来源"] == "amounts"}
+
+
+async def test_words_naming_reports_narrow_a_search_only_when_no_text_holds_every_word(ds):
+    # 住房 公积金 (2,616 texts at 10^6 rows) gave the 住房和城乡建设局's reports only: 住房 is in their
+    # titles. Words found together as written are the query as written, whatever reports they name.
+    narrowed = await get_json(ds, f"/{DB}/search.json?" + urlencode({"q": "财政 拨款", "_shape": "array"}))
+    whole = await get_json(ds, f"/{DB}/search.json?" + urlencode({"q": "财政拨款", "_shape": "array"}))
+    assert {r["report_id"] for r in narrowed if r["report_id"]} == {
+        "shanghai-putuo-czj-2024-final", "zhuzhou-lusong-kjgxj-2020-final"}  # 财政 names 普陀's 财政局 only
+    assert len(narrowed) >= len(whole)  # A B never finds less than AB
+    # 信息化 is in 芦淞's title (科技和工业信息化局); 普陀's line 2010607 信息化建设 holds both words.
+    rows = await get_json(ds, f"/{DB}/search.json?" + urlencode({"q": "信息化 建设", "_shape": "array"}))
+    assert ("amounts", "2010607 信息化建设", "shanghai-putuo-czj-2024-final") in {
+        (r["来源"], r["标题"], r["report_id"]) for r in rows}
