@@ -1,4 +1,4 @@
-"""A streamed answer stops when its client has gone.
+"""A streamed answer stops when its client has gone; a HEAD request's answer is its headers only.
 
 A CSV of a whole table (``?_stream=on``) is written page after page by Datasette until the last
 row; uvicorn's ``send`` to a client that has closed the connection returns without a word, so the
@@ -91,3 +91,22 @@ async def until_client_leaves(app: Callable[[Scope, Receive, Send], Awaitable[No
         listener.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await listener
+
+
+def headers_only(send: Send) -> Send:
+    """The ``send`` of a HEAD request's answer, asked of the site as a GET: the status and headers
+    the GET's answer has (its length too), an empty body, then ``ClientGone`` at the answer's next
+    write, which stops it. Datasette wrote a whole table's CSV for a HEAD (10 s of a core at 10^6
+    rows for no one; four of them held both cores 20 s), read a package's 145 MB file, and said a
+    JSON answer's length was 0 (it answers a HEAD with the GET's answer, its body emptied)."""
+    started = False
+
+    async def send_headers(message: MutableMapping[str, Any]) -> None:
+        nonlocal started
+        if started or message["type"] != "http.response.start":
+            raise ClientGone()
+        started = True
+        await send(message)
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    return send_headers

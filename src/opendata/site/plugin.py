@@ -21,6 +21,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import sqlite3
@@ -44,7 +45,7 @@ from ..package import DESCRIPTOR, load_package
 from ..zh_search import figure_of, in_order_pattern, query_terms
 from . import cell_values, client_errors, json_output, page_tokens, query_args, request_guard, sorted_pages, zh_csv
 from .cell_values import cell_renderer, value_label
-from .client_gone import is_streamed, until_client_leaves
+from .client_gone import ClientGone, headers_only, is_streamed, until_client_leaves
 from .column_labels import column_label, labelled_description
 from .filter_checks import SEARCH_TABLE, filter_problem
 from .facets import CachedColumnFacet, is_facet_parameter, stored_counts
@@ -561,6 +562,9 @@ def asgi_wrapper(datasette):
                 await answer.asgi_send(send)
                 return
             scope = request_guard.without_hidden_page(scope)
+            # A HEAD is answered as its GET would be, the body not written (client_gone.headers_only).
+            if head := scope.get("method") == "HEAD":
+                scope, send = dict(scope, method="GET"), headers_only(send)
             path = scope.get("path", "")
             if path.startswith(PACKAGE_PREFIX) and path != PACKAGE_PREFIX and path not in package_charsets(datasette):
                 # Only the descriptor and its resources' files: not whatever else sits in the folder
@@ -665,7 +669,10 @@ def asgi_wrapper(datasette):
                         message = dict(message, body=BOM + message.get("body", b""))
                 await send(message)
 
-            if is_streamed(scope):
+            if head:
+                with contextlib.suppress(ClientGone):
+                    await app(scope, receive, send_wrapper)
+            elif is_streamed(scope):
                 await until_client_leaves(app, scope, receive, send_wrapper)
             else:
                 await app(scope, receive, send_wrapper)
