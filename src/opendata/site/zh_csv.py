@@ -72,15 +72,15 @@ class ZhCsv:
         return out.getvalue().encode("utf-8", "surrogateescape")
 
     def _last_record_end(self, text: str, start: int) -> int:
-        """Where the last line end outside quotes ends in ``text`` (0 when there is none)."""
-        quotes, end = self.quotes, 0
-        for i in range(start, len(text)):
-            char = text[i]
-            if char == '"':
-                quotes += 1
-            elif char == "\n" and quotes % 2 == 0:
-                end = i + 1
-        return end
+        """Where the last line end outside quotes ends in ``text`` (0 when there is none): the last
+        line end, else the one before it... where the quotes before it are even (the new text
+        from ``start``; ``self.quotes`` before it). A Python loop over every character made the
+        Chinese CSV of 10^6 rows 1.7 times as slow as the API's."""
+        end = len(text)
+        while (end := text.rfind("\n", start, end)) >= 0:
+            if (self.quotes + text.count('"', start, end)) % 2 == 0:
+                return end + 1
+        return 0
 
     def _label(self, name: str) -> str:
         """A column's Chinese name; a foreign key's label (``_labels=on``: report_id_label) as its
