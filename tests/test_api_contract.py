@@ -187,16 +187,19 @@ async def test_a_long_search_is_answered(ds):
 
 # -------------------------------------------------------------------------------------------- HEAD
 
+@pytest.mark.parametrize("encoding", ["identity", "gzip"])
 @pytest.mark.parametrize("path", [f"/{DB}/reports.json?_size=2&_shape=array", f"/{DB}/amounts.csv?_stream=on",
-                                  "/datapackage/data/amounts.csv", f"/{DB}/amounts", f"/{DB}/no_such_table.json"])
-async def test_a_head_request_gets_the_gets_status_and_headers_and_no_body(site_db, site_package, path):
-    # A JSON answer's HEAD said content-length: 0 (Datasette empties the GET's body).
+                                  "/datapackage/data/amounts.csv", f"/{DB}/amounts", f"/{DB}/no_such_table.json",
+                                  "/datapackage/.env", f"/{DB}/amounts.xml"])
+async def test_a_head_request_gets_the_gets_status_and_headers_and_no_body(site_db, site_package, path, encoding):
+    # A JSON answer's HEAD said content-length: 0 (Datasette empties the GET's body); with gzip
+    # accepted it said the uncompressed length, no content-encoding.
     ds = make_app(site_db, metadata=METADATA, package_dir=site_package)
-    head = await ds.client.request("HEAD", path, headers={"accept-encoding": "identity"})
-    get = await ds.client.get(path, headers={"accept-encoding": "identity"})
+    head = await ds.client.request("HEAD", path, headers={"accept-encoding": encoding})
+    get = await ds.client.get(path, headers={"accept-encoding": encoding})
     assert head.status_code == get.status_code and head.content == b""
-    assert head.headers.get("content-length") == get.headers.get("content-length")
-    assert head.headers["content-type"] == get.headers["content-type"]
+    for header in ("content-length", "content-type", "content-encoding", "vary"):
+        assert head.headers.get(header) == get.headers.get(header), header
 
 
 async def test_a_head_request_stops_the_answer_at_its_first_write():

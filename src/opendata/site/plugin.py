@@ -562,9 +562,6 @@ def asgi_wrapper(datasette):
                 await answer.asgi_send(send)
                 return
             scope = request_guard.without_hidden_page(scope)
-            # A HEAD is answered as its GET would be, the body not written (client_gone.headers_only).
-            if head := scope.get("method") == "HEAD":
-                scope, send = dict(scope, method="GET"), headers_only(send)
             path = scope.get("path", "")
             if path.startswith(PACKAGE_PREFIX) and path != PACKAGE_PREFIX and path not in package_charsets(datasette):
                 # Only the descriptor and its resources' files: not whatever else sits in the folder
@@ -669,17 +666,24 @@ def asgi_wrapper(datasette):
                         message = dict(message, body=BOM + message.get("body", b""))
                 await send(message)
 
-            if head:
-                with contextlib.suppress(ClientGone):
-                    await app(scope, receive, send_wrapper)
-            elif is_streamed(scope):
+            if is_streamed(scope):
                 await until_client_leaves(app, scope, receive, send_wrapper)
             else:
                 await app(scope, receive, send_wrapper)
 
-        # Outermost: what a client that accepts gzip is sent is compressed (a page of amounts
-        # 103 KB -> 11 KB, a whole table's CSV as it streams).
-        return GZipMiddleware(wrapped, minimum_size=GZIP_MIN_BYTES, compresslevel=GZIP_LEVEL)
+        # What a client that accepts gzip is sent is compressed (a page of amounts 103 KB -> 11 KB,
+        # a whole table's CSV as it streams); outermost, a HEAD answered as its GET would be, gzip's
+        # headers and all, the body not written (client_gone.headers_only).
+        packed = GZipMiddleware(wrapped, minimum_size=GZIP_MIN_BYTES, compresslevel=GZIP_LEVEL)
+
+        async def head_as_get(scope, receive, send):
+            if scope.get("type") != "http" or scope.get("method") != "HEAD":
+                await packed(scope, receive, send)
+                return
+            with contextlib.suppress(ClientGone):
+                await packed(dict(scope, method="GET"), receive, headers_only(send))
+
+        return head_as_get
 
     return wrap
 
