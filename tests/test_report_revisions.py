@@ -145,3 +145,23 @@ def test_an_import_writes_the_descriptor_as_the_file_was(package, runner, bom, n
     assert runner.invoke(cli, ["remove", "zhuzhou-lusong-kjgxj-2020-final", "--package", str(package)]).exit_code == 0
     assert runner.invoke(cli, ["import", str(SEED), "--package", str(package)]).exit_code == 0
     assert path.read_bytes() == before  # the same report again: the same file, byte for byte
+
+
+@needs_seed
+def test_a_report_moved_to_another_department_takes_that_departments_id(package, tmp_path, runner):
+    # Imported first without --department-id (dept-<hash>), again with it: the report moved but kept
+    # the id naming the other department. Now its copy under the old id is refused, saying so.
+    from opendata.cli import cli
+
+    renamed = tmp_path / "lusong-2021.txt"
+    renamed.write_text(SEED.read_text(encoding="utf-8").replace("2020", "2021").replace("科技和工业", "工业和"),
+                       encoding="utf-8")
+    first = runner.invoke(cli, ["import", str(renamed), "--package", str(package)])
+    assert first.exit_code == 0, first.output
+    old_id = next(x["report_id"] for x in _rows(package, "reports") if x["title"].startswith("2021年度"))
+    assert old_id.startswith("zhuzhou-lusong-dept-")
+    moved = runner.invoke(cli, ["import", str(renamed), "--package", str(package), "--department-id", "zhuzhou-lusong-kjgxj"])
+    assert moved.exit_code == 2 and old_id in moved.output, moved.output
+    assert runner.invoke(cli, ["remove", old_id, "--package", str(package)]).exit_code == 0
+    moved = runner.invoke(cli, ["import", str(renamed), "--package", str(package), "--department-id", "zhuzhou-lusong-kjgxj"])
+    assert moved.exit_code == 0 and "as zhuzhou-lusong-kjgxj-2021-final" in moved.output, moved.output

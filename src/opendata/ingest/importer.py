@@ -481,6 +481,10 @@ def import_report(source: Path, package_dir: Path, *, report_id: str | None = No
     sha = hashlib.sha256(data).hexdigest()
     again = next((r for r in _held_reports(package_dir) if r.get("source_sha256") == sha and r.get("report_id")), {})
     department_id = department_id or again.get("department_id") or department_slug(res.department)
+    # Its id kept where it stays with its department; filed under another (--department-id), it is
+    # that department's report: its own id, and the copy under the old one is refused as such.
+    if again.get("department_id") not in (None, department_id):
+        again = {}
     report_id = report_id or again.get("report_id") or report_slug(department_id, res.year, res.kind)
     if not REPORT_ID.fullmatch(report_id):
         raise ImportError_(f"{source.name}: report id {report_id!r} must be lowercase ASCII letters, digits and '-', "

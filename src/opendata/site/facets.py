@@ -184,8 +184,10 @@ async def _live_memo(db: Any, key: tuple, read: Callable[[], Awaitable[Any]]) ->
         answers.move_to_end(key)
         return answers[key][0]
     answer = await read()
-    if isinstance(answer, dict):
-        answers[key] = (answer, sum(len(rows) for rows in answer.values()))
+    size = sum(len(rows) for rows in answer.values()) if isinstance(answer, dict) else 0
+    # Not one past a tenth of the rows kept (six facets of _facet_size=max: 6,006 rows emptied it).
+    if isinstance(answer, dict) and size <= MAX_LIVE_MEMO_ROWS // 10:
+        answers[key] = (answer, size)
         held = sum(size for _, size in answers.values())
         while answers and (len(answers) > MAX_LIVE_MEMO or held > MAX_LIVE_MEMO_ROWS):
             _, (_, size) = answers.popitem(last=False)
