@@ -434,6 +434,11 @@ def _refuse_another_report(held_rows: list[dict[str, Any]], report: dict[str, An
                             f"(sha256 {str(row.get('source_sha256'))[:12]}...): its rows are this file's now")
             continue
         same_file = row.get("source_sha256") == report["source_sha256"]
+        if same_file and held[0] != this[0]:  # --department-id: the report moved to another department
+            raise ImportError_(
+                f"{file_name}: the package already holds this very file as report {row['report_id']!r} of "
+                f"{held[0]}; to file it under {this[0]}, take that one out first (opendata remove "
+                f"{row['report_id']}), then import it again; nothing was written")
         if same_file or held == this:
             why = "this very file" if same_file else f"the report of {this[0]}, {this[1]} {this[2]}"
             raise ImportError_(
