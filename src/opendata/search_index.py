@@ -74,7 +74,7 @@ def search_documents(conn: sqlite3.Connection) -> Iterator[tuple]:
     next_id = 0
     for kind, report_id, ref, title, body in conn.execute(_DOCUMENTS_SQL):
         text = f"{title or ''} {body or ''}"
-        if kind == "amounts" and ref and ref.isdigit():  # a line of a code: found by it too (2060101)
+        if kind == "amounts" and ref and ref.isascii() and ref.isdigit():  # a line of a code: found by it too
             text = f"{ref} {text}"
         text_id = text_ids.get(text)
         if text_id is not None:
@@ -135,9 +135,10 @@ def write_search_index(db: sqlite_utils.Database, docs: Iterable[tuple] | Path) 
             db.conn.execute("drop table temp.docs")
     db["search_index"].create_index(["text_id"])
     # The reports' documents, which the search also reads by their titles (a department's name
-    # abbreviated, ``zh_search.in_order_pattern``): 18 ms at 10^6 amounts rows.
-    db.conn.execute(f"create index {REPORTS_INDEX} on search_index (id) where kind = 'reports'")
-    # The classification's documents, the last: the search ranks their texts after the others'
-    # by text id, without reading the documents' rows.
-    db.conn.execute(f"create index {CODES_INDEX} on search_index (id) where kind = 'classification'")
+    # abbreviated, ``zh_search.in_order_pattern``: 18 ms at 10^6 amounts rows), and the
+    # classification's, each by their texts' ids: the reports' texts come first, the
+    # classification's last (``_DOCUMENTS_SQL``), so the search tells a report's or a code's text by
+    # its id, without reading the documents' rows.
+    db.conn.execute(f"create index {REPORTS_INDEX} on search_index (text_id) where kind = 'reports'")
+    db.conn.execute(f"create index {CODES_INDEX} on search_index (text_id) where kind = 'classification'")
     db["search_texts"].enable_fts(["tokens"], fts_version="FTS5", tokenize="unicode61", create_triggers=False)
