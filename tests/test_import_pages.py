@@ -118,3 +118,20 @@ def test_an_image_only_table_page_is_not_read_not_not_attached(tmp_path):
     total = [a for a in _rows(package, "amounts") if a["table_no"] == "5" and a["line_key"] == "合计"
              and a["measure"] == "合计"]
     assert [(a["amount"], a["source_kind"], a["source_ref"]) for a in total] == [("2940.05", "narrative", "第三部分 五（一）")]
+
+
+def test_a_table_printed_among_the_narratives_pages_does_not_hide_them(tmp_path):
+    # A table of figures after the tables' pages (here 表3 printed again inside 第三部分, after p.22) made
+    # its page one of the tables': every sentence after it, to the next 第N部分 heading, was dropped.
+    import pypdfium2
+
+    pdf = pypdfium2.PdfDocument(str(PUTUO))
+    pdf.import_pages(pypdfium2.PdfDocument(str(PUTUO)), [9], index=22)  # p.10 (表3) as the new p.23
+    out = tmp_path / "putuo-table-in-narrative.pdf"
+    pdf.save(str(out))
+    pdf.close()
+    package, summary = _into_new_package(tmp_path, out)
+    assert any("p.23: a second table titled" in w for w in summary.warnings), summary.warnings
+    statements = _rows(package, "statements")
+    assert len(statements) == 106  # as the report without the extra page: none dropped
+    assert {s["topic"] for s in statements if s["section"] == "第三部分 七（一）"} >= {"three_public.total"}

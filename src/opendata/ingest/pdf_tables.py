@@ -438,7 +438,23 @@ def _read_segments(pdf: Any, name: str, out: PdfTables, log: PdfminerLog | None 
                 note = _note_below(lines, segs[-1].bbox[3])
                 if note:
                     info["note"] = note
+    out.table_pages = _tables_block(out.table_pages, [seg.page_no for info in tables.values() for seg in info["segments"]])
     return tables
+
+
+def _tables_block(pages: set[int], read: list[int]) -> set[int]:
+    """The tables' pages, whose text the narrative does not read as sentences: those of a table
+    read, and of a table not read among them or in a run of such pages next to them (表1 turned on
+    p.6, p.7 its second page); a table of figures apart from them (an 附件's, a list of assets in 第三
+    部分) is the narrative's, which it would have ended there; with no table read, none."""
+    if not read:
+        return set()
+    low, high = min(read), max(read)
+    while low - 1 in pages:
+        low -= 1
+    while high + 1 in pages:
+        high += 1
+    return {p for p in pages if low <= p <= high}
 
 
 # --------------------------------------------------------------------------- interpretation
