@@ -73,8 +73,8 @@ def test_a_table_page_that_cannot_be_read_is_not_read_as_narrative(tmp_path, how
     said = " ".join(summary.warnings)
     assert not any("numbers have no unit" in w for w in summary.warnings), summary.warnings
     if how == "turned":
-        assert "putuo-turned-p6.pdf p.6: page turned upside down (its text reads backwards, right to left); nothing " \
-               "on it was read" in said
+        assert "putuo-turned-p6.pdf p.6: page turned upside down (its text reads backwards, right to left); its " \
+               "sentences were not read, nor a table whose title could not be read" in said
         assert table1["source_ref"] == "第二部分 部门决算表（原文第 6, 7 页的表格未能识别，未读取）"
     else:
         assert "putuo-scanned-p6.pdf p.6: page without text, only an image (a scan?); nothing on it was read" in said
@@ -87,15 +87,16 @@ def test_a_table_page_that_cannot_be_read_is_not_read_as_narrative(tmp_path, how
 
 
 @pytest.mark.parametrize("how, why", [
-    ("turned", "page turned upside down (its text reads backwards, right to left)"),
-    ("scanned", "page without text, only an image (a scan?)"),
+    ("turned", "page turned upside down (its text reads backwards, right to left); its sentences were not read, "
+               "nor a table whose title could not be read: their figures are not in the data"),
+    ("scanned", "page without text, only an image (a scan?); nothing on it was read: its tables' and narrative's "
+                "figures are not in the data"),
 ])
 def test_a_narrative_page_that_cannot_be_read_is_named(tmp_path, how, why):
     # p.22 (第三部分 五（三）1-11) turned or scanned: 22 figures lost, eleven 表5 年初预算数 among
     # them, without a word.
     package, summary = _into_new_package(tmp_path, _variant(tmp_path, 22, how))
-    assert (f"putuo-{how}-p22.pdf p.22: {why}; nothing on it was read: its tables' and narrative's figures are not "
-            "in the data") in " ".join(summary.warnings), summary.warnings
+    assert f"putuo-{how}-p22.pdf p.22: {why}" in " ".join(summary.warnings), summary.warnings
     statements = _rows(package, "statements")
     assert len(statements) == 84 and not [s for s in statements if s["source_page"] == "22"]
     assert {"21", "23", "24"} <= {s["source_page"] for s in statements}  # the pages around it are read

@@ -218,7 +218,7 @@ def test_turned_pages_of_tables_and_narrative_are_said_so(tmp_path):
     _, summary = _into_new_package(tmp_path, _turned(tmp_path, 90, range(21, 26)), "new2")
     assert summary.figures == 0
     assert ("turned-90.pdf p.21-25: pages turned a quarter (its text runs down the page, one character a line); "
-            "nothing on them was read") in " ".join(summary.warnings), summary.warnings
+            "their sentences were not read") in " ".join(summary.warnings), summary.warnings
 
 
 @pytest.mark.parametrize("name, text", [

@@ -258,18 +258,24 @@ def page_problem(page: Any) -> tuple[str, str] | None:
 
 
 def unreadable_pages_warnings(name: str, problems: dict[int, tuple[str, str]]) -> list[str]:
-    """One warning per kind of unreadable page, naming the pages: nothing on them was read."""
+    """One warning per kind of unreadable page, naming the pages and what was not read: nothing of
+    a page without text; of a turned page its sentences, and a table whose title cannot be read
+    (the tables' reader still looks for them: a title it reads is a table it reads)."""
     by_why: dict[tuple[str, str], list[int]] = {}
     for page_no, problem in sorted(problems.items()):
         by_why.setdefault(problem, []).append(page_no)
     out = []
     for (kind, why), pages in by_why.items():
-        fix = ("run OCR on the PDF (e.g. ocrmypdf --language chi_sim) or get a copy with its text"
-               if kind == IMAGE_ONLY else "turn the page upright and import the PDF again")
         one = len(pages) == 1
-        out.append(f"{name} {_pages_text(pages)}: page{'' if one else 's'} {why}; "
-                   f"nothing on {'it' if one else 'them'} was read: {'its' if one else 'their'} tables' and narrative's "
-                   f"figures are not in the data ({fix})")
+        it, its = ("it", "its") if one else ("them", "their")
+        if kind == IMAGE_ONLY:
+            lost = f"nothing on {it} was read: {its} tables' and narrative's figures are not in the data"
+            fix = "run OCR on the PDF (e.g. ocrmypdf --language chi_sim) or get a copy with its text"
+        else:
+            lost = (f"{its} sentences were not read, nor a table whose title could not be read: their figures "
+                    "are not in the data")
+            fix = "turn the page upright and import the PDF again"
+        out.append(f"{name} {_pages_text(pages)}: page{'' if one else 's'} {why}; {lost} ({fix})")
     return out
 
 
