@@ -15,6 +15,8 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
+
+from opendata.fingerprint import database_version
 import yaml
 from bs4 import BeautifulSoup
 from datasette.app import Datasette
@@ -42,7 +44,7 @@ def copy_db(src: Path, dest_dir: Path, sql: str, add_to_counts: int = 0) -> Path
     inspect = json.loads(src.with_suffix(".inspect.json").read_text(encoding="utf-8"))
     inspect[DB]["file"] = str(dest)
     # The counts of this file as it is (serve ignores those of another file, or of one changed since).
-    inspect[DB]["size"], inspect[DB]["mtime_ns"] = dest.stat().st_size, dest.stat().st_mtime_ns
+    inspect[DB]["size"], inspect[DB]["changes"] = database_version(dest)
     for entry in inspect[DB]["tables"].values():
         entry["count"] += add_to_counts
     dest.with_suffix(".inspect.json").write_text(json.dumps(inspect), encoding="utf-8")

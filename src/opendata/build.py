@@ -30,7 +30,7 @@ import sqlite_utils
 from frictionless import Package, Resource
 
 from .errors import BuildError, OpenDataError, PackageError
-from .fingerprint import package_fingerprint
+from .fingerprint import database_version, package_fingerprint
 from .layouts import TABLE_VIEWS, create_layout_views, layout_queries
 from .model import BUILD_TABLES, NOT_BUILT
 from .package import load_package
@@ -777,10 +777,9 @@ def _build(package_path: str | os.PathLike[str], db_path: str | os.PathLike[str]
             entry["hash"] = _sha256(tmp)
             synced.result()
             entry["package"] = fingerprinted.result()
-        # Its size and time of last change (kept by the rename): counts of another file, or of this
-        # one changed since, are not its counts (``site.app.make_app``).
-        written = tmp.stat()
-        entry["size"], entry["mtime_ns"] = written.st_size, written.st_mtime_ns
+        # Its size and SQLite's count of its writes: counts of another file, or of this one changed
+        # since, are not its counts (``site.app.make_app``).
+        entry["size"], entry["changes"] = database_version(tmp)
         inspect_tmp.write_text(json.dumps(inspect, ensure_ascii=False, indent=1), encoding="utf-8")
         if target.exists():  # the database replaced keeps the permissions its owner gave it (444, 600...)
             os.chmod(tmp, stat.S_IMODE(target.stat().st_mode))

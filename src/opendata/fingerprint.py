@@ -1,4 +1,5 @@
-"""What a data package's files were when a database was built from it: each file's size and CRC-32.
+"""What a data package's files were when a database was built from it (each file's size and CRC-32),
+and which writing of a database file is which (``database_version``).
 
 The build records them beside the database (in its counts file, ``.inspect.json``); ``serve``
 compares the package it is to offer at /datapackage/ with them: a package imported into or edited
@@ -46,3 +47,17 @@ def changed_files(recorded: dict[str, list[int]], now: dict[str, list[int]]) -> 
     """The files of ``now`` (``package_fingerprint``) that differ from ``recorded``, or are only in
     one of them, in order."""
     return sorted(name for name in recorded.keys() | now.keys() if recorded.get(name) != now.get(name))
+
+
+#: Where a SQLite file's header holds its file change counter (4 bytes, big-endian).
+_CHANGE_COUNTER = slice(24, 28)
+
+
+def database_version(path: str | os.PathLike[str]) -> tuple[int, int]:
+    """(size, file change counter) of a SQLite database file: SQLite adds one to the counter at each
+    transaction that writes it (in its rollback-journal modes, the build's), and a copy keeps it,
+    where a copy without ``-p`` changes the file's time (the counts were thrown away)."""
+    with open(path, "rb") as fh:
+        head = fh.read(100)
+        size = os.fstat(fh.fileno()).st_size
+    return size, int.from_bytes(head[_CHANGE_COUNTER], "big")

@@ -212,7 +212,8 @@ order by d.name, cur.year, cur.code, cur.report_id, prev.report_id"""
 
 #: Each 类 (a 3-digit 表5 code) of a report with its 决算数 and its share of the report's 表5 total
 #: (合计 line), largest first; the 类's name from the classification, else the report's wording. The
-#: share to 0.01 %, as reports print theirs (Putuo's 71.73%, shown 71.7).
+#: share worked out from the table, to 0.01 %, the precision reports print theirs at (Putuo's 201:
+#: 71.65 %; its narrative says 71.73 %, a finding of ratio.share).
 CLASS_SHARES_SQL = """
 select r.report_id, r.department_id, d.name as department, r.year, a.code, coalesce(c.name, a.item) as item,
   a.amount as final_amount, round(100.0 * a.amount / nullif(t.amount, 0), 2) as share_pct

@@ -17,7 +17,7 @@ from urllib.parse import quote
 from datasette.app import Datasette
 from datasette.plugins import pm
 
-from ..fingerprint import changed_files, package_fingerprint
+from ..fingerprint import changed_files, database_version, package_fingerprint
 from ..errors import OpenDataError
 from ..lifeline import end_with_parent
 from ..model import BUILD_TABLES, NOT_BUILT
@@ -89,15 +89,16 @@ def package_mismatch(db: Path, package_dir: Path) -> str | None:
 
 def _own_inspect(db: Path) -> dict[str, Any] | None:
     """The counts the build wrote beside ``db`` (the file a link names), or None when there are none
-    or they are not of the file as it is now (another database copied over it, or this one
-    changed since: a row deleted by hand, the file the same size)."""
+    or they are not of the file as it is now (``fingerprint.database_version``: another database
+    copied over it, or this one changed since: a row deleted by hand, the file the same size).
+    A copy of both (cp, scp) keeps them."""
     built = Path(os.path.realpath(db))
     try:
         entry = json.loads(built.with_suffix(".inspect.json").read_text(encoding="utf-8")).get(built.stem)
-        now = built.stat()
+        now = database_version(built)
     except (OSError, ValueError, AttributeError):
         return None
-    if not isinstance(entry, dict) or (entry.get("size"), entry.get("mtime_ns")) != (now.st_size, now.st_mtime_ns):
+    if not isinstance(entry, dict) or (entry.get("size"), entry.get("changes")) != now:
         return None
     return entry
 
