@@ -328,6 +328,7 @@ def test_a_link_to_a_report_that_is_not_there_says_so(page, server, seed_report)
 
 
 @pytest.mark.parametrize("typed, report_id", [("芦淞", "zhuzhou-lusong-kjgxj-2020-final"), ("普陀2024", "shanghai-putuo-czj-2024-final"),
+                                             ("芦淞科技局", "zhuzhou-lusong-kjgxj-2020-final"),
                                              ("zhuzhou-lusong-kjgxj-2020-final%20", "zhuzhou-lusong-kjgxj-2020-final")])
 def test_a_link_to_a_report_by_the_words_of_its_title_opens_it(page, server, typed, report_id):
     # /?report=芦淞 said 没有编号为“芦淞”的报告 (the table pages' box took it); an id with a space after it too.

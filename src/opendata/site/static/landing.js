@@ -343,14 +343,19 @@
 
   // The reports (latest first) whose title holds every word of `typed`: runs of Han characters, of
   // letters or of digits (普陀2024 is 普陀 and 2024), full-width digits read as ASCII.
+  // Else, for one word of three to twelve Han characters, the titles holding its characters in
+  // order (芦淞科技局), as the table pages' box and the search read an abbreviation.
   function titled(reports, typed) {
     var words = typed.normalize("NFKC").match(/[\u3400-\u9fff]+|[0-9A-Za-z]+/g) || [];
     if (!words.length) { return []; }
-    return reports.filter(function (r) {
+    var found = reports.filter(function (r) {
       return words.every(function (w) {
         return String(r.title || "").indexOf(w) >= 0 || r.report_id.indexOf(w.toLowerCase()) >= 0;
       });
     });
+    if (found.length || words.length !== 1 || !/^[\u3400-\u9fff]{3,12}$/.test(words[0])) { return found; }
+    var inOrder = new RegExp(words[0].split("").join(".*"));
+    return reports.filter(function (r) { return inOrder.test(String(r.title || "")); });
   }
 
   allRows("reports", {_sort_desc: "year", _size: "max", _labels: "on"}).then(function (reports) {
