@@ -382,7 +382,7 @@ def test_failed_import_leaves_the_package_as_it_was(package, monkeypatch, failur
     names = [r.name for r in load_package(package).resources if "report_id" in r.schema.field_names]
     package_module.replace_report_rows(package, "zhuzhou-lusong-kjgxj-2020-final", {n: [] for n in names})
     before = _files(package)
-    real_replace, real_dump = package_module._replace_report_lines, package_module.json.dump
+    real_replace, real_style = package_module._replace_report_lines, package_module._in_style_of
     written: list[str] = []
 
     def replace(package_dir, resource, *args):
@@ -391,13 +391,13 @@ def test_failed_import_leaves_the_package_as_it_was(package, monkeypatch, failur
         written.append(resource.name)
         return real_replace(package_dir, resource, *args)
 
-    def dump(obj, fh, **kwargs):
+    def descriptor(raw, obj):  # the descriptor written last
         if at == "descriptor":
             raise failure
-        return real_dump(obj, fh, **kwargs)
+        return real_style(raw, obj)
 
     monkeypatch.setattr(package_module, "_replace_report_lines", replace)
-    monkeypatch.setattr(package_module.json, "dump", dump)
+    monkeypatch.setattr(package_module, "_in_style_of", descriptor)
     # A full disk is said (a tester's got a traceback); Ctrl-C stops the import as it is.
     with pytest.raises(OpenDataError if isinstance(failure, OSError) else KeyboardInterrupt,
                        match="No space left on device" if isinstance(failure, OSError) else None):
