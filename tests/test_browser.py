@@ -53,6 +53,14 @@ def page(browser, server):
     assert not errors, f"JavaScript errors: {errors}"
 
 
+@pytest.fixture
+def phone(browser):
+    """A page in a phone's viewport (390 x 844, touch)."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, locale="zh-CN")
+    yield context.new_page()
+    context.close()
+
+
 def chart_data(pg, canvas_id: str):
     return pg.evaluate(
         """id => { const c = Chart.getChart(id); return c && {labels: c.data.labels,
@@ -415,39 +423,29 @@ def test_the_landing_page_without_javascript_shows_no_dead_controls(browser, ser
 @pytest.mark.parametrize("path", ["/opendata/reports/shanghai-putuo-czj-2024-final",
                                   "/opendata/report_table5?report_id=shanghai-putuo-czj-2024-final",
                                   "/opendata/search?q=%E8%A1%8C%E6%94%BF%E8%BF%90%E8%A1%8C"])
-def test_links_on_a_phone_are_44_px_high_to_tap(browser, server, path):
+def test_links_on_a_phone_are_44_px_high_to_tap(phone, server, path):
     # A report's page on a phone: 22 of its 24 links 24 px high, stacked with no gap (its nine tables,
     # its other pages), as were a table's and the search's 查看 links.
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, locale="zh-CN")
-    page = context.new_page()
-    try:
-        page.goto(f"{server}{path}")
-        heights = page.eval_on_selector_all(
-            "section.content a", "els => els.filter(e => e.offsetParent !== null && e.innerText.trim())"
-                                 ".map(e => [e.innerText.trim().slice(0, 20), e.getBoundingClientRect().height])")
-        assert len(heights) > 5
-        short = [(text, h) for text, h in heights if h < 44]
-        assert not short, short
-    finally:
-        context.close()
+    phone.goto(f"{server}{path}")
+    heights = phone.eval_on_selector_all(
+        "section.content a", "els => els.filter(e => e.offsetParent !== null && e.innerText.trim())"
+                             ".map(e => [e.innerText.trim().slice(0, 20), e.getBoundingClientRect().height])")
+    assert len(heights) > 5
+    short = [(text, h) for text, h in heights if h < 44]
+    assert not short, short
 
 
 @pytest.mark.parametrize("path", ["/", "/opendata/search?q=%E6%8E%A5%E5%BE%85", "/opendata/amounts",
                                   "/opendata/reports?report_id=zhuzhou-lusong-kjgxj-2020-final"])
-def test_controls_on_a_phone_are_44_px_high_and_nothing_runs_past_the_screen(browser, server, path):
+def test_controls_on_a_phone_are_44_px_high_and_nothing_runs_past_the_screen(phone, server, path):
     # The search box 37 px, its button 43, a query's 31, 各列说明 24, 导出 CSV 21; a SHA-256 ran past
     # the card's edge (cut at bf2cc57872bed27d421e88401a4c628db2a5).
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, locale="zh-CN")
-    page = context.new_page()
-    try:
-        page.goto(f"{server}{path}")
-        small = page.eval_on_selector_all(
-            "input[type=search], input[type=text], input[type=submit], button, select, summary",
-            "els => els.filter(e => e.offsetParent !== null).map(e => [e.outerHTML.slice(0, 60), "
-            "e.getBoundingClientRect().height]).filter(x => x[1] < 44)")
-        assert not small, small
-        wide = page.evaluate("() => Array.from(document.querySelectorAll('td, dd')).filter(e => e.offsetParent !== null"
-                             " && e.getBoundingClientRect().right > document.documentElement.clientWidth + 1).length")
-        assert wide == 0
-    finally:
-        context.close()
+    phone.goto(f"{server}{path}")
+    small = phone.eval_on_selector_all(
+        "input[type=search], input[type=text], input[type=submit], button, select, summary",
+        "els => els.filter(e => e.offsetParent !== null).map(e => [e.outerHTML.slice(0, 60), "
+        "e.getBoundingClientRect().height]).filter(x => x[1] < 44)")
+    assert not small, small
+    wide = phone.evaluate("() => Array.from(document.querySelectorAll('td, dd')).filter(e => e.offsetParent !== null"
+                          " && e.getBoundingClientRect().right > document.documentElement.clientWidth + 1).length")
+    assert wide == 0
