@@ -45,6 +45,10 @@ def _failure_text(message: MutableMapping[str, Any], csv: bool) -> bytes | None:
     return None
 
 
+#: Writes after which a streamed answer lets the event loop run the listener for the client's leaving.
+YIELD_EVERY = 32
+
+
 def is_streamed(scope: Scope) -> bool:
     """A GET request for an answer written in pages (``_stream=``): no request body to read, so
     its ``receive`` is free to listen for the client's leaving."""
@@ -65,9 +69,13 @@ async def until_client_leaves(app: Callable[[Scope, Receive, Send], Awaitable[No
         return {"type": "http.request", "body": b"", "more_body": False}
 
     csv = False
+    writes = 0
 
     async def checked_send(message: MutableMapping[str, Any]) -> None:
-        nonlocal csv
+        nonlocal csv, writes
+        writes += 1
+        if writes % YIELD_EVERY == 0:  # the listener runs: a writer that never waits (a page's rows
+            await asyncio.sleep(0)     # one by one, 240 after the client left) is stopped too
         if gone.is_set():
             raise ClientGone()
         if message["type"] == "http.response.start":
