@@ -783,11 +783,12 @@ def _build(package_path: str | os.PathLike[str], db_path: str | os.PathLike[str]
         inspect_tmp.write_text(json.dumps(inspect, ensure_ascii=False, indent=1), encoding="utf-8")
         if target.exists():  # the database replaced keeps the permissions its owner gave it (444, 600...)
             os.chmod(tmp, stat.S_IMODE(target.stat().st_mode))
+        result = BuildResult(target, counts, findings, processes=2 if worker else 1)
         with signals_deferred():  # the database and its counts replaced together (a Ctrl-C between
             os.replace(tmp, target)  # the two left the new database beside the old counts)
             os.replace(inspect_tmp, target.with_suffix(".inspect.json"))
             if placed is not None:
-                placed.append(BuildResult(target, counts, findings, processes=2 if worker else 1))
+                placed.append(result)
         step("hash and rename")
     except OpenDataError:
         raise
@@ -809,4 +810,4 @@ def _build(package_path: str | os.PathLike[str], db_path: str | os.PathLike[str]
         for leftover in (tmp, inspect_tmp, *side_files):
             if leftover.exists():
                 leftover.unlink()
-    return BuildResult(target, counts, findings, processes=2 if worker else 1)
+    return result

@@ -655,7 +655,7 @@ def import_report(source: Path, package_dir: Path, *, report_id: str | None = No
     report = {
         "report_id": report_id, "department_id": department_id, "year": res.year, "kind": res.kind,
         "title": res.title, "unit": unit, "source_file": source.name,
-        "source_sha256": hashlib.sha256(data).hexdigest(), "source_url": None,
+        "source_sha256": sha, "source_url": None,
         "tables_attached": tables_attached, "license": _license(text),
         "notes": ("来源文本含附表，文本导入未读取表格：表中数字仅取自情况说明的文字；导入 PDF 原件可读取附表。" if in_text
                   else None if tables_attached else "附表未包含在来源文件中：表中数字仅取自情况说明的文字。"),

@@ -40,9 +40,23 @@ PERCENT_COLUMNS = {"execution_rate_pct", "growth_rate", "share_pct", "change_pct
                    "增减率（%）"}
 
 
-def format_amount(value: float) -> str:
-    """2540.24 -> '2,540.24'; a figure stated with more decimals keeps them (64.0637)."""
-    return f"{value:,.2f}" if round(value, 2) == value else f"{value:,}"
+def format_amount(value: float, grouped: bool = True) -> str:
+    """2540.24 -> '2,540.24' (``grouped``; else '2540.24'); a figure stated with more decimals keeps
+    them (64.0637)."""
+    comma = "," if grouped else ""
+    return f"{value:{comma}.2f}" if round(value, 2) == value else f"{value:{comma}}"
+
+
+def figure_text(value: float, unit: Any, sentence: Any, grouped: bool = True) -> str:
+    """A narrative figure as its report writes it, in its own unit: a percentage with the digits its
+    sentence prints (-2.10), 万元 to the hundredth, a count whole (4706 家, not 4706.0)."""
+    if unit == "%":
+        return printed_percent(value, sentence) or f"{value:g}"
+    if unit == "万元":
+        return format_amount(value, grouped)
+    if float(value).is_integer():
+        return f"{value:,.0f}" if grouped else f"{value:.0f}"
+    return f"{value:,}" if grouped else str(value)
 
 
 _PAIR = re.compile(r"(\w+)=([^\s,()]+)")
@@ -214,12 +228,7 @@ def _statement_value(value: Any, row: Any, database: str, datasette: Any) -> Mar
     if not _number(value):
         return None
     unit = _get(row, "unit")
-    if unit == "%":
-        shown = printed_percent(value, _get(row, "sentence")) or f"{value:g}"
-        return Markup(f'<span class="num">{shown}</span><span class="unit">%</span>')
-    if unit == "万元":
-        return _money(value, row, database, datasette)
-    shown = f"{value:,.0f}" if float(value).is_integer() else f"{value:,}"
+    shown = figure_text(value, unit, _get(row, "sentence"))
     return Markup(f'<span class="num">{shown}</span>' + (f'<span class="unit">{escape(unit)}</span>' if unit else ""))
 
 

@@ -16,7 +16,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..ingest.topic_names import topic_name
-from .cell_values import BOOLEAN_COLUMNS, CODED_VALUES, MONEY_COLUMNS, SOURCE_COLUMNS, page_in_chinese, printed_percent
+from .cell_values import (BOOLEAN_COLUMNS, CODED_VALUES, MONEY_COLUMNS, SOURCE_COLUMNS, figure_text, format_amount,
+                          page_in_chinese)
 from .column_labels import column_label
 
 #: The query parameter asking for it (taken out before Datasette reads the query).
@@ -124,31 +125,23 @@ def _number(cell: str) -> float | None:
 
 
 def _money(cell: str) -> str:
-    """An amount in 万元 to the hundredth (more decimals where it has them: 64.0637)."""
+    """An amount in 万元 to the hundredth, as the pages show it, without thousands separators."""
     value = _number(cell)
-    return cell if value is None or round(value, 2) != value else f"{value:.2f}"
+    return cell if value is None else format_amount(value, grouped=False)
 
 
 def _figure(cell: str, unit: str, sentence: str) -> str:
-    """A narrative figure as its sentence prints it: a percentage with its digits (-2.10), 万元 to the
-    hundredth, a count whole (4706 家, not 4706.0)."""
+    """A narrative figure as its sentence prints it (``cell_values.figure_text``)."""
     value = _number(cell)
-    if value is None:
-        return cell
-    if unit in ("%", "％"):
-        return printed_percent(value, sentence) or cell
-    if unit == "万元":
-        return _money(cell)
-    return str(int(value)) if value.is_integer() else cell
+    return cell if value is None else figure_text(value, "%" if unit == "％" else unit, sentence, grouped=False)
 
 
 def wanted(query: bytes) -> tuple[bool, bytes]:
     """Whether ``query`` asks for the Chinese CSV, and the query without that parameter."""
     marker = f"{PARAM}={VALUE}".encode()
-    if marker not in query:
-        return False, query
-    kept = [part for part in query.split(b"&") if part != marker]
-    return len(kept) < query.count(b"&") + 1, b"&".join(kept)
+    parts = query.split(b"&")
+    kept = [part for part in parts if part != marker]
+    return len(kept) < len(parts), b"&".join(kept)
 
 
 def table_columns(datasette: Any, database: str, table: str) -> Mapping[str, str]:
