@@ -583,8 +583,10 @@ def asgi_wrapper(datasette):
             table = _table_of(path)
             query = scope.get("query_string", b"")
             # A table's CSV for a spreadsheet, in Chinese (zh_csv.py): rewritten as it is sent.
-            zh, query = zh_csv.wanted(query) if path.endswith(".csv") and table else (False, query)
-            zh_writer = zh_csv.ZhCsv(table[1], zh_csv.table_columns(datasette, *table)) if zh and table else None
+            zh_writer = None
+            if path.endswith(".csv") and table:
+                zh, query = zh_csv.wanted(query)
+                zh_writer = zh_csv.ZhCsv(table[1], zh_csv.table_columns(datasette, *table)) if zh else None
             if path.endswith(".csv") and table and scope.get("method") == "GET" \
                     and datasette.setting("allow_csv_stream") \
                     and table[1] not in (datasette.metadata("queries", database=table[0]) or {}):
